@@ -1,0 +1,110 @@
+"""Buyergroup: where European public buyers work together on ethical ICT procurement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g
+
+from buyergroup.config import check_production_ready, from_environment
+from buyergroup.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: ``config`` overrides what the environment says."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.update(from_environment())
+    if config:
+        app.config.update(config)
+    check_production_ready(app.config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("MAX_CONTENT_LENGTH", (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024)
+
+    from buyergroup.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+    )
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(Path(__file__).resolve().parent / "translations"),
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+
+    from buyergroup import models  # noqa: F401 - registers every table with the metadata
+    from buyergroup.accounts.views import bp as accounts_bp
+    from buyergroup.admin.views import bp as admin_bp
+    from buyergroup.api import bp as api_bp
+    from buyergroup.core.views import bp as core_bp
+    from buyergroup.network.views import bp as network_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(network_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+
+    from buyergroup.cli import register_cli
+    from buyergroup.errors import register_error_handlers
+    from buyergroup.security import register_security
+    from buyergroup.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_security(app)
+    register_template_helpers(app)
+    register_cli(app)
+    _deliver_mail_after_request(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from buyergroup.accounts.models import User
+
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+
+def _deliver_mail_after_request(app: Flask) -> None:
+    """Try to send the mail a request queued once its transaction has committed.
+
+    Anything that fails stays in the outbox for the scheduler to retry.
+    """
+
+    @app.teardown_request
+    def deliver_queued_mail(error):
+        ids = g.pop("queued_mail_ids", None)
+        if not ids or error is not None or not app.config["BUYERGROUP_SEND_MAIL_ON_COMMIT"]:
+            return
+        from buyergroup.mail.service import deliver_due
+
+        try:
+            db.session.rollback()  # start clean; the view has committed what it meant to
+            deliver_due(ids=ids)
+        except Exception:  # noqa: BLE001 - the page is already answered; retry later
+            app.logger.exception("Immediate mail delivery failed; left in the outbox")
+            db.session.rollback()
+
+

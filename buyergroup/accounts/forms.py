@@ -1,0 +1,168 @@
+"""Forms for signing in, resets, invitations, profiles and tokens."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from buyergroup.accounts.service import MIN_PASSWORD_LENGTH
+from buyergroup.form_fields import MultiCheckboxField, optional_choices
+from buyergroup.i18n import LANGUAGES, timezone_choices
+from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
+
+PASSWORD_HINT = _l("At least %(count)d characters. A short sentence is easy to remember.",
+                   count=MIN_PASSWORD_LENGTH)
+
+
+def _new_password_fields():
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(), Email()],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(), Email()],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password, confirm = _new_password_fields()
+
+
+class ProfileFieldsMixin:
+    """Fields shared by the profile page and the invitation form (set in ``__init__``)."""
+
+    def set_profile_choices(self) -> None:
+        self.country.choices = optional_choices(country_choices(), _l("Choose a country"))
+        self.languages.choices = language_choices()
+        self.expertise.choices = expertise_choices()
+        self.locale.choices = [("", str(_l("Same as my browser")))] + list(LANGUAGES.items())
+        self.timezone.choices = timezone_choices()
+
+
+class ProfileForm(ProfileFieldsMixin, FlaskForm):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=120)], render_kw={"autocomplete": "name"}
+    )
+    organisation_id = SelectField(_l("Organisation"), coerce=str, validators=[Optional()])
+    job_title = StringField(
+        _l("Job title"),
+        validators=[Optional(), Length(max=160)],
+        render_kw={"autocomplete": "organization-title"},
+    )
+    country = SelectField(_l("Country"), validators=[Optional()])
+    languages = MultiCheckboxField(_l("Languages you speak"))
+    expertise = MultiCheckboxField(
+        _l("Expertise"),
+        description=_l("Product groups and themes you know well; others can find you by them."),
+    )
+    bio = TextAreaField(
+        _l("Short bio"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("A few sentences about your work. Visible to members only."),
+        render_kw={"rows": 5},
+    )
+    locale = SelectField(_l("Interface language"), validators=[Optional()])
+    timezone = SelectField(
+        _l("Time zone"),
+        validators=[DataRequired()],
+        description=_l("Dates and times are shown in this zone."),
+    )
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_profile_choices()
+        self.organisation_id.choices = optional_choices(
+            [(str(o.id), o.name) for o in organisations], _l("No organisation")
+        )
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=160)])
+    locale = SelectField(_l("Interface language"), validators=[Optional()])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    password, confirm = _new_password_fields()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locale.choices = list(LANGUAGES.items())
+        self.timezone.choices = timezone_choices()
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Email()])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    organisation_id = SelectField(_l("Organisation"), validators=[DataRequired()])
+    group_id = SelectField(
+        _l("Also add to working group"), validators=[Optional()], coerce=str
+    )
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    locale = SelectField(
+        _l("Language of the invitation"),
+        validators=[DataRequired()],
+        choices=list(LANGUAGES.items()),
+    )
+    message = TextAreaField(
+        _l("Personal message"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 4}
+    )
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("For example the script or tool that will use it."),
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[DataRequired()])

@@ -1,0 +1,219 @@
+"""Members, their credentials and the single-use tokens that reach them by email."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.extensions import db
+
+if TYPE_CHECKING:
+    from buyergroup.network.models import GroupMembership, Organisation
+
+
+class Role(enum.Enum):
+    """Site-wide roles. Each includes the permissions of the ones below it."""
+
+    member = "member"
+    organiser = "organiser"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"member": 0, "organiser": 1, "admin": 2}[self.value]
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", native_enum=False, length=20),
+        default=Role.member,
+        nullable=False,
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    job_title: Mapped[str] = mapped_column(String(160), default="", nullable=False)
+    country: Mapped[str | None] = mapped_column(String(2))
+    bio: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # Interface language; None means "follow the browser".
+    locale: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels", nullable=False)
+    is_active_account: Mapped[bool] = mapped_column(default=True, nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="members")
+    language_links: Mapped[list[UserLanguage]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserLanguage.code"
+    )
+    expertise_links: Mapped[list[UserExpertise]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserExpertise.code"
+    )
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    api_tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login asks is_active; an admin can deactivate an account without deleting it.
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.is_active_account
+
+    @property
+    def languages(self) -> list[str]:
+        return [link.code for link in self.language_links]
+
+    @languages.setter
+    def languages(self, codes: list[str]) -> None:
+        _sync_codes(self.language_links, codes, UserLanguage)
+
+    @property
+    def expertise(self) -> list[str]:
+        return [link.code for link in self.expertise_links]
+
+    @expertise.setter
+    def expertise(self, codes: list[str]) -> None:
+        _sync_codes(self.expertise_links, codes, UserExpertise)
+
+    def has_role(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.has_role(Role.organiser)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+def _sync_codes(links: list, codes: list[str], link_class: type) -> None:
+    wanted = list(dict.fromkeys(codes))
+    for link in list(links):
+        if link.code not in wanted:
+            links.remove(link)
+    present = {link.code for link in links}
+    links.extend(link_class(code=code) for code in wanted if code not in present)
+
+
+class UserLanguage(db.Model):
+    __tablename__ = "user_languages"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+
+class UserExpertise(db.Model):
+    __tablename__ = "user_expertise"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class PasswordReset(db.Model):
+    """A single-use, expiring password reset link; only a hash of its secret is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class InvitationState(enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    revoked = "revoked"
+
+
+class Invitation(db.Model):
+    """An invitation to create an account that belongs to an organisation."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(120), default="", nullable=False)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="SET NULL")
+    )
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="invitation_role", native_enum=False, length=20),
+        default=Role.member,
+        nullable=False,
+    )
+    locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
+    message: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    state: Mapped[InvitationState] = mapped_column(
+        Enum(InvitationState, name="invitation_state", native_enum=False, length=20),
+        default=InvitationState.pending,
+        nullable=False,
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @property
+    def is_usable(self) -> bool:
+        return self.state is InvitationState.pending and self.expires_at > utcnow()
+
+
+class ApiToken(db.Model):
+    """A personal API token. The secret is shown once; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,408 @@
+"""Account rules: creating members, signing in, resets, invitations, profiles, API tokens.
+
+Functions here flush but never commit: the request (or CLI command) owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from buyergroup.accounts.models import (
+    ApiToken,
+    Invitation,
+    InvitationState,
+    PasswordReset,
+    Role,
+    User,
+)
+from buyergroup.database import utcnow
+from buyergroup.errors import AlreadyExists, NotAllowed, TokenInvalid, ValidationFailed
+from buyergroup.extensions import db
+from buyergroup.i18n import LANGUAGES, is_valid_timezone
+from buyergroup.mail.service import queue_email
+from buyergroup.tokens import hash_secret, new_secret
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+MIN_PASSWORD_LENGTH = 10
+# Verifying against this keeps sign-in time the same for unknown emails (no user probing).
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            _("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH), field="password"
+        )
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    role: Role = Role.member,
+    organisation=None,
+    **profile,
+) -> User:
+    """Create a member; ``profile`` takes the fields of ``update_profile``."""
+    email = normalise_email(email)
+    if get_user_by_email(email) is not None:
+        raise AlreadyExists(_("An account with this email address already exists."), field="email")
+    user = User(email=email, name=name.strip(), role=role, organisation=organisation)
+    if password:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    update_profile(user, **profile)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the password matches an active account; None otherwise (same cost)."""
+    user = get_user_by_email(email)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active or not user.password_hash:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    # A new password ends every outstanding reset link.
+    for reset in db.session.scalars(
+        select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+    ):
+        reset.used_at = utcnow()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    try:
+        _hasher.verify(user.password_hash or _DUMMY_HASH, current_password)
+    except (VerificationError, InvalidHashError):
+        raise ValidationFailed(
+            _("Your current password is not correct."), field="current_password"
+        ) from None
+    set_password(user, new_password)
+
+
+# --- Password reset -----------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the account exists; says nothing either way (no user probing)."""
+    user = get_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    secret = new_secret()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=hash_secret(secret),
+            expires_at=utcnow() + timedelta(hours=hours),
+        )
+    )
+    db.session.flush()
+    queue_email(
+        user.email,
+        "password_reset",
+        locale=user.locale or "en",
+        user=user,
+        link=external_url("accounts.reset_password", token=secret),
+        hours=hours,
+    )
+
+
+def _usable_reset(secret: str) -> PasswordReset:
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == hash_secret(secret))
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        raise TokenInvalid()
+    return reset
+
+
+def check_reset_token(secret: str) -> User:
+    return _usable_reset(secret).user
+
+
+def reset_password(secret: str, new_password: str) -> User:
+    reset = _usable_reset(secret)
+    set_password(reset.user, new_password)
+    reset.used_at = utcnow()
+    return reset.user
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+
+def invite(
+    *,
+    inviter: User,
+    email: str,
+    organisation,
+    name: str = "",
+    role: Role = Role.member,
+    group=None,
+    locale: str = "en",
+    message: str = "",
+) -> Invitation:
+    """Invite someone to create an account in ``organisation``; emails them a link."""
+    if not inviter.is_organiser:
+        raise NotAllowed(_("Only organisers and administrators can send invitations."))
+    if role.rank > inviter.role.rank:
+        raise NotAllowed(_("You cannot invite someone with a higher role than your own."))
+    email = normalise_email(email)
+    if get_user_by_email(email) is not None:
+        raise AlreadyExists(_("This person already has an account."), field="email")
+    for earlier in db.session.scalars(
+        select(Invitation).where(
+            Invitation.email == email, Invitation.state == InvitationState.pending
+        )
+    ):
+        earlier.state = InvitationState.revoked  # only the newest link works
+    secret = new_secret()
+    invitation = Invitation(
+        email=email,
+        name=name.strip(),
+        organisation=organisation,
+        group_id=group.id if group is not None else None,
+        role=role,
+        locale=locale if locale in LANGUAGES else "en",
+        message=message.strip(),
+        token_hash=hash_secret(secret),
+        invited_by=inviter,
+        expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    queue_email(
+        email,
+        "invitation",
+        locale=invitation.locale,
+        invitation=invitation,
+        inviter=inviter,
+        link=external_url("accounts.accept_invitation", token=secret),
+        days=current_app.config["INVITATION_DAYS"],
+    )
+    return invitation
+
+
+def get_usable_invitation(secret: str) -> Invitation:
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_secret(secret))
+    )
+    if invitation is None or not invitation.is_usable:
+        raise TokenInvalid()
+    return invitation
+
+
+def accept_invitation(secret: str, *, name: str, password: str, **profile) -> User:
+    """Create the invitee's account, in the inviting organisation (and group, if any)."""
+    invitation = get_usable_invitation(secret)
+    user = create_user(
+        email=invitation.email,
+        name=name,
+        password=password,
+        role=invitation.role,
+        organisation=invitation.organisation,
+        locale=profile.pop("locale", None) or invitation.locale,
+        **profile,
+    )
+    invitation.state = InvitationState.accepted
+    invitation.accepted_at = utcnow()
+    invitation.user = user
+    if invitation.group_id is not None:
+        from buyergroup.network.models import WorkingGroup
+        from buyergroup.network.service import add_member
+
+        group = db.session.get(WorkingGroup, invitation.group_id)
+        if group is not None:
+            add_member(group, user)
+    db.session.flush()
+    return user
+
+
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
+    if not actor.is_organiser:
+        raise NotAllowed()
+    if invitation.state is InvitationState.pending:
+        invitation.state = InvitationState.revoked
+
+
+# --- Profiles and roles ---------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "name",
+    "job_title",
+    "country",
+    "bio",
+    "locale",
+    "timezone",
+    "languages",
+    "expertise",
+    "organisation",
+)
+
+
+def update_profile(user: User, **changes) -> User:
+    """Apply profile fields; unknown fields are a programming error, bad values a user one."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"not profile fields: {sorted(unknown)}")
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name:
+            raise ValidationFailed(_("Please enter your name."), field="name")
+        user.name = name
+    if "timezone" in changes and changes["timezone"]:
+        if not is_valid_timezone(changes["timezone"]):
+            raise ValidationFailed(_("Choose a time zone from the list."), field="timezone")
+        user.timezone = changes["timezone"]
+    if "locale" in changes:
+        locale = changes["locale"] or None
+        if locale is not None and locale not in LANGUAGES:
+            raise ValidationFailed(_("Choose a language from the list."), field="locale")
+        user.locale = locale
+    for field in ("job_title", "bio"):
+        if field in changes:
+            setattr(user, field, (changes[field] or "").strip())
+    if "country" in changes:
+        user.country = (changes["country"] or "").upper() or None
+    if "languages" in changes:
+        user.languages = list(changes["languages"] or [])
+    if "expertise" in changes:
+        user.expertise = list(changes["expertise"] or [])
+    if "organisation" in changes:
+        user.organisation = changes["organisation"]
+    return user
+
+
+def change_role(actor: User, user: User, role: Role) -> None:
+    if not actor.is_admin:
+        raise NotAllowed(_("Only administrators can change roles."))
+    if user.id == actor.id and role is not Role.admin:
+        raise NotAllowed(_("You cannot remove your own administrator role."))
+    user.role = role
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    if not actor.is_admin:
+        raise NotAllowed(_("Only administrators can deactivate accounts."))
+    if user.id == actor.id:
+        raise NotAllowed(_("You cannot deactivate your own account."))
+    user.is_active_account = active
+
+
+# --- Member directory -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    text: str = ""
+    country: str = ""
+    organisation_id: int | None = None
+    expertise: str = ""
+    language: str = ""
+
+
+def directory_query(filters: DirectoryFilters):
+    """A select of active members matching the filters, ordered by name."""
+    from buyergroup.accounts.models import UserExpertise, UserLanguage
+    from buyergroup.network.models import Organisation
+
+    query = (
+        select(User)
+        .where(User.is_active_account.is_(True))
+        .outerjoin(Organisation, User.organisation_id == Organisation.id)
+        .order_by(func.lower(User.name))
+    )
+    if filters.text:
+        pattern = f"%{filters.text.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.name).like(pattern),
+                func.lower(User.job_title).like(pattern),
+                func.lower(User.bio).like(pattern),
+                func.lower(Organisation.name).like(pattern),
+            )
+        )
+    if filters.country:
+        query = query.where(User.country == filters.country.upper())
+    if filters.organisation_id:
+        query = query.where(User.organisation_id == filters.organisation_id)
+    if filters.expertise:
+        query = query.where(
+            User.id.in_(select(UserExpertise.user_id).where(UserExpertise.code == filters.expertise))
+        )
+    if filters.language:
+        query = query.where(
+            User.id.in_(select(UserLanguage.user_id).where(UserLanguage.code == filters.language))
+        )
+    return query
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "bg_"
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; returns it with the secret, which is shown once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_("Give the token a name so you can recognise it."), field="name")
+    secret = TOKEN_PREFIX + new_secret()
+    token = ApiToken(user=user, name=name[:80], prefix=secret[:10], token_hash=hash_secret(secret))
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def user_for_api_token(secret: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def revoke_api_token(actor: User, token: ApiToken) -> None:
+    if token.user_id != actor.id and not actor.is_admin:
+        raise NotAllowed()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for emails, built on BASE_URL (requests may come via a proxy)."""
+    # Built from the URL map, so it also works in CLI commands and jobs with no request.
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path

@@ -1,0 +1,289 @@
+"""Sign-in, password reset, invitations, own profile, member directory and API tokens."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from buyergroup.accounts import service
+from buyergroup.accounts.forms import (
+    AcceptInvitationForm,
+    ApiTokenForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+)
+from buyergroup.accounts.models import ApiToken, User
+from buyergroup.core.views import _safe_next
+from buyergroup.errors import DomainError, NotFound
+from buyergroup.extensions import db, limiter
+from buyergroup.form_fields import optional_choices
+from buyergroup.i18n import SESSION_LANGUAGE_KEY
+from buyergroup.network.models import Organisation
+from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
+
+bp = Blueprint("accounts", __name__)
+
+TOO_MANY_ATTEMPTS = _l("Too many sign-in attempts. Please wait a few minutes and try again.")
+
+
+def _login_account_key() -> str:
+    return "login-account:" + service.normalise_email(request.form.get("email", ""))
+
+
+def _failed_sign_in(response) -> bool:
+    # A successful sign-in redirects; only failures count towards the limits.
+    return response.status_code != 302
+
+
+def attach_field_error(form, error: DomainError) -> bool:
+    """Show a service's validation error next to its field; True if it had one."""
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, str(error.message)]
+        return True
+    return False
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    error_message=TOO_MANY_ATTEMPTS,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+    error_message=TOO_MANY_ATTEMPTS,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # The same words for an unknown email and a wrong password.
+            flash(_("The email address or password is not correct."), "error")
+            return render_template("accounts/login.html", form=form), 200
+        login_user(user, remember=form.remember.data)
+        session.pop(SESSION_LANGUAGE_KEY, None)  # the member's own setting wins from now on
+        db.session.commit()
+        flash(_("Welcome back, %(name)s.", name=user.name), "success")
+        return redirect(_safe_next(form.next.data))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        db.session.commit()
+        # The same answer whether or not the account exists.
+        flash(
+            _("If an account exists for %(email)s, we have sent it a link to choose a new "
+              "password. The link works once and expires in %(hours)d hours.",
+              email=form.email.data, hours=current_app.config["PASSWORD_RESET_HOURS"]),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = service.check_reset_token(token)  # TokenInvalid -> a clear message
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except DomainError as error:
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. You can sign in with it now."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, user=user)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    invitation = service.get_usable_invitation(token)
+    form = AcceptInvitationForm(
+        name=invitation.name or None,
+        locale=invitation.locale,
+        timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+    if form.validate_on_submit():
+        try:
+            user = service.accept_invitation(
+                token,
+                name=form.name.data,
+                password=form.password.data,
+                job_title=form.job_title.data or "",
+                locale=form.locale.data,
+                timezone=form.timezone.data,
+            )
+        except DomainError as error:
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome to Buyergroup! Complete your profile so peers can find you."),
+                  "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
+
+
+def _organisations():
+    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user: User = current_user  # type: ignore[assignment]
+    form = ProfileForm(
+        obj=user,
+        organisations=_organisations(),
+        data=None if request.method == "POST" else {
+            "organisation_id": str(user.organisation_id or ""),
+            "locale": user.locale or "",
+            "languages": user.languages,
+            "expertise": user.expertise,
+        },
+    )
+    if form.validate_on_submit():
+        organisation = (
+            db.session.get(Organisation, int(form.organisation_id.data))
+            if form.organisation_id.data else None
+        )
+        try:
+            service.update_profile(
+                user,
+                name=form.name.data,
+                organisation=organisation,
+                job_title=form.job_title.data,
+                country=form.country.data,
+                languages=form.languages.data,
+                expertise=form.expertise.data,
+                bio=form.bio.data,
+                locale=form.locale.data,
+                timezone=form.timezone.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    elif request.method == "POST":
+        flash(_("Your profile was not saved. Please correct the fields marked below."), "error")
+    return render_template("accounts/profile.html", form=form, user=user)
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/profile/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    form = ApiTokenForm()
+    new_secret = None
+    if form.validate_on_submit():
+        token, new_secret = service.create_api_token(current_user, form.name.data)
+        db.session.commit()
+        form = ApiTokenForm(formdata=None)
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template(
+        "accounts/api_tokens.html", form=form, tokens=tokens, new_secret=new_secret
+    )
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    service.revoke_api_token(current_user, token)
+    db.session.commit()
+    flash(_("The token “%(name)s” has been revoked.", name=token.name), "success")
+    return redirect(url_for("accounts.api_tokens"))
+
+
+@bp.get("/members")
+@login_required
+def directory():
+    filters = service.DirectoryFilters(
+        text=request.args.get("q", "").strip()[:100],
+        country=request.args.get("country", ""),
+        organisation_id=request.args.get("organisation", type=int),
+        expertise=request.args.get("expertise", ""),
+        language=request.args.get("language", ""),
+    )
+    page = db.paginate(service.directory_query(filters), per_page=24, error_out=False)
+    return render_template(
+        "accounts/directory.html",
+        page=page,
+        filters=filters,
+        countries=optional_choices(country_choices(), _l("All countries")),
+        organisations=_organisations(),
+        expertise=optional_choices(expertise_choices(), _l("Any expertise")),
+        languages=optional_choices(language_choices(), _l("Any language")),
+    )
+
+
+@bp.get("/members/<int:user_id>")
+@login_required
+def member(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound()
+    return render_template("accounts/member.html", member=user)

@@ -1,0 +1,211 @@
+"""The organisers' desk: requests to join, invitations, and (admins) members and roles."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from buyergroup.accounts import service as accounts
+from buyergroup.accounts.forms import InviteForm, RoleForm
+from buyergroup.accounts.models import Invitation, InvitationState, Role, User
+from buyergroup.accounts.views import attach_field_error
+from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.extensions import db
+from buyergroup.form_fields import optional_choices
+from buyergroup.network import service as network
+from buyergroup.network.forms import DecisionForm, DeclineForm
+from buyergroup.network.models import (
+    GroupMembership,
+    GroupRole,
+    JoinRequest,
+    MembershipState,
+    Organisation,
+    RequestState,
+    WorkingGroup,
+)
+from buyergroup.templating import label
+
+bp = Blueprint("admin", __name__, url_prefix="/manage")
+
+
+def organiser_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_organiser:
+            raise NotAllowed()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            raise NotAllowed()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/")
+@organiser_required
+def dashboard():
+    requests = db.session.scalars(
+        select(JoinRequest).where(JoinRequest.state == RequestState.pending)
+        .order_by(JoinRequest.created_at)
+    ).all()
+    managed_group_ids = select(GroupMembership.group_id).where(
+        GroupMembership.user_id == current_user.id,
+        GroupMembership.role == GroupRole.organiser,
+        GroupMembership.state == MembershipState.active,
+    )
+    pending_query = (
+        select(GroupMembership)
+        .where(GroupMembership.state == MembershipState.pending)
+        .order_by(GroupMembership.requested_at)
+    )
+    if not current_user.is_admin:
+        pending_query = pending_query.where(GroupMembership.group_id.in_(managed_group_ids))
+    pending_memberships = db.session.scalars(pending_query).all()
+    invitations = db.session.scalars(
+        select(Invitation).where(Invitation.state == InvitationState.pending)
+        .order_by(Invitation.created_at.desc()).limit(20)
+    ).all()
+    return render_template(
+        "admin/dashboard.html", requests=requests, pending_memberships=pending_memberships,
+        invitations=invitations, decision_form=DecisionForm(), decline_form=DeclineForm(),
+    )
+
+
+def _join_request(request_id: int) -> JoinRequest:
+    join_request = db.session.get(JoinRequest, request_id)
+    if join_request is None:
+        raise NotFound()
+    return join_request
+
+
+@bp.post("/requests/<int:request_id>/approve")
+@organiser_required
+def approve_request(request_id: int):
+    join_request = _join_request(request_id)
+    if DecisionForm().validate_on_submit():
+        network.approve_join_request(current_user, join_request)
+        db.session.commit()
+        flash(_("%(name)s has been invited; they will receive a link to set a password.",
+                name=join_request.name), "success")
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.post("/requests/<int:request_id>/decline")
+@organiser_required
+def decline_request(request_id: int):
+    join_request = _join_request(request_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        network.decline_join_request(current_user, join_request, form.note.data or "")
+        db.session.commit()
+        flash(_("The request from %(name)s has been declined.", name=join_request.name), "info")
+    return redirect(url_for("admin.dashboard"))
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(r.value, label(r)) for r in Role if r.rank <= current_user.role.rank]
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@organiser_required
+def invite():
+    form = InviteForm()
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    groups = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.name)).all()
+    form.organisation_id.choices = optional_choices(
+        [(str(o.id), o.name) for o in organisations], _("Choose an organisation")
+    )
+    form.group_id.choices = optional_choices([(str(g.id), g.name) for g in groups], _("None"))
+    form.role.choices = _role_choices()
+    if request.method == "GET":
+        form.organisation_id.data = request.args.get("organisation", "")
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, int(form.organisation_id.data))
+        group = db.session.get(WorkingGroup, int(form.group_id.data)) if form.group_id.data else None
+        try:
+            accounts.invite(
+                inviter=current_user, email=form.email.data, name=form.name.data or "",
+                organisation=organisation, role=Role(form.role.data), group=group,
+                locale=form.locale.data, message=form.message.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
+            return redirect(url_for("admin.dashboard"))
+    return render_template("admin/invite.html", form=form)
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@organiser_required
+def revoke_invitation(invitation_id: int):
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound()
+    if DecisionForm().validate_on_submit():
+        accounts.revoke_invitation(current_user, invitation)
+        db.session.commit()
+        flash(_("The invitation to %(email)s has been revoked.", email=invitation.email), "info")
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    text = request.args.get("q", "").strip()
+    query = select(User).order_by(func.lower(User.name))
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(pattern),
+                                func.lower(User.email).like(pattern)))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template(
+        "admin/users.html", page=page, q=text, roles=list(Role), decision_form=DecisionForm()
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def change_role(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    form = RoleForm()
+    form.role.choices = [(r.value, label(r)) for r in Role]
+    if form.validate_on_submit():
+        accounts.change_role(current_user, user, Role(form.role.data))
+        db.session.commit()
+        flash(_("%(name)s is now: %(role)s.", name=user.name, role=label(user.role)), "success")
+    return redirect(url_for("admin.users", q=request.args.get("q", "")))
+
+
+@bp.post("/users/<int:user_id>/<any(activate, deactivate):action>")
+@admin_required
+def set_active(user_id: int, action: str):
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    if DecisionForm().validate_on_submit():
+        accounts.set_active(current_user, user, action == "activate")
+        db.session.commit()
+        if action == "activate":
+            flash(_("The account of %(name)s is active again.", name=user.name), "success")
+        else:
+            flash(_("The account of %(name)s has been deactivated.", name=user.name), "info")
+    return redirect(url_for("admin.users"))

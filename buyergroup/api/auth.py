@@ -1,0 +1,47 @@
+"""Bearer-token authentication for the API (``Authorization: Bearer bg_...``)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+from flask_login import current_user
+
+from buyergroup.accounts.service import user_for_api_token
+from buyergroup.errors import json_error
+from buyergroup.extensions import db
+
+
+def api_user():
+    """The token's user, else a signed-in browser session's user (read-only GETs), else None."""
+    if "api_user" in g:
+        return g.api_user
+    user = None
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        user = user_for_api_token(secret.strip())
+        if user is not None:
+            db.session.commit()  # remember last use
+        g.api_token_given = True
+    elif request.method == "GET" and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    g.api_user = user
+    return user
+
+
+def token_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if api_user() is None:
+            message = (
+                "The API token is invalid or revoked."
+                if g.get("api_token_given")
+                else "Authentication required: send 'Authorization: Bearer <token>'."
+            )
+            response, status = json_error(401, "Unauthorized", message)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="buyergroup"'
+            return response, status
+        return view(*args, **kwargs)
+
+    return wrapped

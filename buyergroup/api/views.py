@@ -1,0 +1,133 @@
+"""API v1 endpoints. Each returns plain JSON; errors are JSON too (see errors.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, url_for
+
+from buyergroup.accounts.service import DirectoryFilters, directory_query
+from buyergroup.api.auth import api_user, token_required
+from buyergroup.api.openapi import build_openapi
+from buyergroup.extensions import db
+from buyergroup.network.models import Organisation, WorkingGroup
+from buyergroup.network.service import visible_groups, visible_organisations
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PER_PAGE = 100
+
+
+def _page_args() -> tuple[int, int]:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = min(max(request.args.get("per_page", 20, type=int) or 20, 1), MAX_PER_PAGE)
+    return page, per_page
+
+
+def paginated(query, serialise) -> dict:
+    page, per_page = _page_args()
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return {
+        "items": [serialise(item) for item in result.items],
+        "page": result.page,
+        "per_page": result.per_page,
+        "total": result.total,
+        "pages": result.pages,
+    }
+
+
+def organisation_json(organisation: Organisation) -> dict:
+    return {
+        "id": organisation.id,
+        "slug": organisation.slug,
+        "name": organisation.name,
+        "short_name": organisation.short_name or None,
+        "kind": organisation.kind.value,
+        "country": organisation.country,
+        "website": organisation.website or None,
+        "description": organisation.description,
+        "affiliations": [
+            {
+                "name": a.name,
+                "since": a.since.isoformat() if a.since else None,
+                "until": a.until.isoformat() if a.until else None,
+                "note": a.note or None,
+            }
+            for a in organisation.affiliations
+        ],
+        "url": url_for("network.organisation", slug=organisation.slug, _external=True),
+    }
+
+
+def group_json(group: WorkingGroup) -> dict:
+    return {
+        "id": group.id,
+        "slug": group.slug,
+        "name": group.name,
+        "summary": group.summary,
+        "description": group.description,
+        "languages": group.languages,
+        "join_policy": group.join_policy.value,
+        "founded_on": group.founded_on.isoformat() if group.founded_on else None,
+        "member_count": len(group.active_memberships),
+        "url": url_for("network.group", slug=group.slug, _external=True),
+    }
+
+
+def member_json(user, *, include_private: bool = True) -> dict:
+    data = {
+        "id": user.id,
+        "name": user.name,
+        "organisation": (
+            {"id": user.organisation.id, "name": user.organisation.name}
+            if user.organisation else None
+        ),
+        "job_title": user.job_title or None,
+        "country": user.country,
+        "languages": user.languages,
+        "expertise": user.expertise,
+        "bio": user.bio,
+    }
+    if include_private:
+        data["email"] = user.email
+    return data
+
+
+@bp.get("/me")
+@token_required
+def me():
+    user = api_user()
+    data = member_json(user)
+    data.update(role=user.role.value, locale=user.locale, timezone=user.timezone)
+    return jsonify(data)
+
+
+@bp.get("/organisations")
+def organisations():
+    query = visible_organisations(api_user())
+    if country := request.args.get("country"):
+        query = query.where(Organisation.country == country.upper())
+    return jsonify(paginated(query, organisation_json))
+
+
+@bp.get("/groups")
+def groups():
+    return jsonify(paginated(visible_groups(api_user()), group_json))
+
+
+@bp.get("/members")
+@token_required
+def members():
+    filters = DirectoryFilters(
+        text=request.args.get("q", "")[:100],
+        country=request.args.get("country", ""),
+        organisation_id=request.args.get("organisation", type=int),
+        expertise=request.args.get("expertise", ""),
+        language=request.args.get("language", ""),
+    )
+    return jsonify(paginated(directory_query(filters), member_json))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_openapi())
+
+

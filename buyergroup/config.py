@@ -1,0 +1,100 @@
+"""Configuration read from environment variables, with safe development defaults.
+
+Every setting can be overridden by an environment variable of the same name. Production
+(``BUYERGROUP_ENV=production``) refuses to start with the development secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (for example a default secret key in production)."""
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from ``env`` (default: ``os.environ``)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    environment = env.get("BUYERGROUP_ENV", "development")
+    base_url = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    secure_cookies = base_url.startswith("https://")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'buyergroup.sqlite'}"
+    if database_url.startswith("postgres://"):  # Heroku-style URLs
+        database_url = "postgresql://" + database_url[len("postgres://") :]
+    return {
+        "ENV_NAME": environment,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "BASE_URL": base_url,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Mail: with no MAIL_SERVER, messages are written as .eml files under MAIL_FOLDER.
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Buyergroup <no-reply@buyergroup.example.org>"),
+        "MAIL_FOLDER": env.get("MAIL_FOLDER") or str(instance / "mail"),
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
+        "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(instance / "index"),
+        "MAX_UPLOAD_MB": _int(env.get("MAX_UPLOAD_MB"), 20),
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "PREFERRED_URL_SCHEME": "https" if secure_cookies else "http",
+        # Forms and rate limits
+        "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per 5 minutes"),
+        # Tokens
+        "PASSWORD_RESET_HOURS": _int(env.get("PASSWORD_RESET_HOURS"), 2),
+        "INVITATION_DAYS": _int(env.get("INVITATION_DAYS"), 14),
+        # Internationalisation
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Europe/Brussels"),
+        "BUYERGROUP_SEND_MAIL_ON_COMMIT": _bool(env.get("SEND_MAIL_ON_COMMIT"), True),
+    }
+
+
+def check_production_ready(config: dict) -> None:
+    """Refuse to run production with settings that are only safe on a laptop."""
+    if config.get("ENV_NAME") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(key) < 24:
+        raise ConfigError(
+            "SECRET_KEY is missing, the development default, or shorter than 24 characters; "
+            "set a long random SECRET_KEY before running with BUYERGROUP_ENV=production."
+        )

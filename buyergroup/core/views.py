@@ -1,0 +1,73 @@
+"""Home, static information pages, the language switcher and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from buyergroup.accounts.models import User
+from buyergroup.extensions import db
+from buyergroup.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
+from buyergroup.network.models import Organisation, WorkingGroup
+from buyergroup.network.service import visible_groups, visible_organisations
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home():
+    groups = db.session.scalars(visible_groups(current_user).limit(6)).all()
+    organisations = db.session.scalars(visible_organisations(current_user)).all()
+    stats = {
+        "members": db.session.scalar(
+            select(func.count(User.id)).where(User.is_active_account.is_(True))
+        ),
+        "organisations": db.session.scalar(select(func.count(Organisation.id))),
+        "groups": db.session.scalar(select(func.count(WorkingGroup.id))),
+        "countries": db.session.scalar(
+            select(func.count(func.distinct(Organisation.country)))
+        ),
+    }
+    return render_template(
+        "core/home.html", groups=groups, organisations=organisations, stats=stats
+    )
+
+
+@bp.get("/about")
+def about():
+    return render_template("core/about.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never send the user to another site after a form.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("core.home")
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language: on the account if signed in, else in the session."""
+    language = request.form.get("language", "")
+    if language in LANGUAGES:
+        session[SESSION_LANGUAGE_KEY] = language
+        if current_user.is_authenticated:
+            current_user.locale = language
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure means the database is not answering
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable", detail=type(error).__name__), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,103 @@
+"""Domain errors raised by services, and the one place that maps them to responses.
+
+Services raise these; views do not catch them one by one. HTML requests get a translated
+flash message and are sent back where they came from; API requests get a JSON error.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from buyergroup.extensions import db
+
+
+class DomainError(Exception):
+    """Something the user asked for cannot be done; ``message`` is shown to them."""
+
+    status_code = 400
+    default_message = _l("This request could not be completed.")
+
+    def __init__(self, message: str | None = None, *, field: str | None = None):
+        super().__init__(message or str(self.default_message))
+        self.message = message or self.default_message
+        self.field = field
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+    default_message = _l("You are not allowed to do that.")
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_message = _l("That page or item does not exist.")
+
+
+class ValidationFailed(DomainError):
+    status_code = 400
+    default_message = _l("Some of the information given is not valid.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_message = _l("That conflicts with something that already exists.")
+
+
+class AlreadyExists(Conflict):
+    default_message = _l("That already exists.")
+
+
+class TokenInvalid(DomainError):
+    status_code = 400
+    default_message = _l("This link is invalid, has expired or has already been used.")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def json_error(status: int, code: str, message: str, **extra):
+    body = {"error": {"status": status, "code": code, "message": str(message), **extra}}
+    return jsonify(body), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return json_error(error.status_code, type(error).__name__, str(error.message))
+        if error.status_code in (403, 404):
+            return render_template(f"errors/{error.status_code}.html", message=error.message), (
+                error.status_code
+            )
+        flash(str(error.message), "error")
+        return redirect(request.referrer or url_for("core.home"))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if error.code and error.code >= 500:
+            db.session.rollback()
+        if wants_json():
+            return json_error(error.code or 500, error.name.replace(" ", ""), error.description or "")
+        template = {
+            403: "errors/403.html",
+            404: "errors/404.html",
+            405: "errors/404.html",
+            429: "errors/429.html",
+        }.get(error.code or 500, "errors/generic.html")
+        if error.code == 400 and "CSRF" in (error.description or ""):
+            template = "errors/csrf.html"
+        return render_template(template, error=error), error.code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return handle_http_error(error)
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        if wants_json():
+            return json_error(500, "InternalServerError", "An unexpected error occurred.")
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,24 @@
+"""Form fields shared by several domains."""
+
+from __future__ import annotations
+
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes; rendered as a fieldset by the ``field`` macro."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        # An empty selection is valid; unknown values are not.
+        values = {str(value) for value, *_ in self.iter_choices()}
+        for item in self.data or []:
+            if str(item) not in values:
+                raise ValueError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": item})
+
+
+def optional_choices(choices, empty_label) -> list[tuple[str, str]]:
+    return [("", str(empty_label)), *choices]

@@ -1,0 +1,44 @@
+"""The outbox: every email is first a row written in the transaction that causes it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from buyergroup.database import UTCDateTime, utcnow
+from buyergroup.extensions import db
+
+
+class OutboxState(enum.Enum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # set aside after repeated failure; ``last_error`` says why
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Optional idempotency key: the same key is never queued twice (e.g. one reminder).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # JSON list of {"filename", "content_type", "data" (base64)}.
+    attachments_json: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
+    state: Mapped[OutboxState] = mapped_column(
+        Enum(OutboxState, name="outbox_state", native_enum=False, length=20),
+        default=OutboxState.pending,
+        nullable=False,
+        index=True,
+    )
+    attempts: Mapped[int] = mapped_column(default=0, nullable=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    last_error: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,18 @@
+"""Imports every domain's models so that Alembic and ``create_all`` see all tables."""
+
+from buyergroup.accounts.models import (  # noqa: F401
+    ApiToken,
+    Invitation,
+    PasswordReset,
+    User,
+    UserExpertise,
+    UserLanguage,
+)
+from buyergroup.mail.models import OutboxMessage  # noqa: F401
+from buyergroup.network.models import (  # noqa: F401
+    Affiliation,
+    GroupMembership,
+    JoinRequest,
+    Organisation,
+    WorkingGroup,
+)

@@ -1,0 +1,209 @@
+"""Organisations, their affiliations, working groups and who belongs to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.extensions import db
+
+if TYPE_CHECKING:
+    from buyergroup.accounts.models import User
+
+
+def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    # Stored as strings (not native enums) so adding a value is a plain migration everywhere.
+    return Enum(enum_class, name=name, native_enum=False, length=30)
+
+
+class OrganisationKind(enum.Enum):
+    federal_authority = "federal_authority"
+    regional_authority = "regional_authority"
+    local_authority = "local_authority"
+    central_purchasing_body = "central_purchasing_body"
+    university = "university"
+    ngo = "ngo"
+    monitoring_organisation = "monitoring_organisation"
+    other = "other"
+
+
+class Organisation(TimestampMixin, db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(90), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    short_name: Mapped[str] = mapped_column(String(40), default="", nullable=False)
+    kind: Mapped[OrganisationKind] = mapped_column(
+        _enum(OrganisationKind, "organisation_kind"), nullable=False
+    )
+    country: Mapped[str | None] = mapped_column(String(2))
+    website: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    is_public: Mapped[bool] = mapped_column(default=True, nullable=False)
+
+    members: Mapped[list[User]] = relationship(back_populates="organisation")
+    affiliations: Mapped[list[Affiliation]] = relationship(
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="Affiliation.since",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.slug}>"
+
+
+class Affiliation(db.Model):
+    """Membership of a network or programme, e.g. "Electronics Watch affiliate since 2020-03"."""
+
+    __tablename__ = "affiliations"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", "since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    since: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="affiliations")
+
+
+class JoinPolicy(enum.Enum):
+    open = "open"
+    approval = "approval"
+
+
+class GroupRole(enum.Enum):
+    organiser = "organiser"
+    member = "member"
+
+
+class MembershipState(enum.Enum):
+    pending = "pending"
+    active = "active"
+
+
+class WorkingGroup(TimestampMixin, db.Model):
+    __tablename__ = "working_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(90), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    summary: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # Working languages as space-separated codes ("en fr"): a short, display-only list.
+    language_codes: Mapped[str] = mapped_column(String(60), default="en", nullable=False)
+    join_policy: Mapped[JoinPolicy] = mapped_column(
+        _enum(JoinPolicy, "join_policy"), default=JoinPolicy.approval, nullable=False
+    )
+    is_public: Mapped[bool] = mapped_column(default=True, nullable=False)
+    founded_on: Mapped[date | None] = mapped_column(Date)
+    host_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+
+    host_organisation: Mapped[Organisation | None] = relationship()
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+    @property
+    def languages(self) -> list[str]:
+        return self.language_codes.split()
+
+    @languages.setter
+    def languages(self, codes: list[str]) -> None:
+        self.language_codes = " ".join(dict.fromkeys(codes))
+
+    @property
+    def active_memberships(self) -> list[GroupMembership]:
+        return [m for m in self.memberships if m.state is MembershipState.active]
+
+    @property
+    def pending_memberships(self) -> list[GroupMembership]:
+        return [m for m in self.memberships if m.state is MembershipState.pending]
+
+    @property
+    def organisers(self) -> list[User]:
+        return [m.user for m in self.active_memberships if m.role is GroupRole.organiser]
+
+    def membership_of(self, user: User | None) -> GroupMembership | None:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        return next((m for m in self.memberships if m.user_id == user.id), None)
+
+    def __repr__(self) -> str:
+        return f"<WorkingGroup {self.slug}>"
+
+
+class GroupMembership(db.Model):
+    """One member in one group; the unique key lets the database refuse a duplicate join."""
+
+    __tablename__ = "group_memberships"
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    role: Mapped[GroupRole] = mapped_column(
+        _enum(GroupRole, "group_role"), default=GroupRole.member, nullable=False
+    )
+    state: Mapped[MembershipState] = mapped_column(
+        _enum(MembershipState, "membership_state"), default=MembershipState.active, nullable=False
+    )
+    message: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    group: Mapped[WorkingGroup] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.state is MembershipState.active
+
+
+class RequestState(enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    declined = "declined"
+
+
+class JoinRequest(TimestampMixin, db.Model):
+    """A visitor's request to join the network; an organiser approves (invites) or declines."""
+
+    __tablename__ = "join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    organisation_name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    job_title: Mapped[str] = mapped_column(String(160), default="", nullable=False)
+    country: Mapped[str | None] = mapped_column(String(2))
+    message: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
+    state: Mapped[RequestState] = mapped_column(
+        _enum(RequestState, "request_state"), default=RequestState.pending, nullable=False
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+
+    organisation: Mapped[Organisation | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()

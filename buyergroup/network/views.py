@@ -1,0 +1,380 @@
+"""Public organisation and working-group pages, joining, and the request to join the network."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from buyergroup.accounts.models import User
+from buyergroup.accounts.views import attach_field_error
+from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.extensions import db, limiter
+from buyergroup.i18n import select_locale
+from buyergroup.network import service
+from buyergroup.network.forms import (
+    AffiliationForm,
+    DecisionForm,
+    GroupForm,
+    GroupJoinForm,
+    JoinRequestForm,
+    OrganisationForm,
+)
+from buyergroup.network.models import (
+    Affiliation,
+    GroupMembership,
+    GroupRole,
+    Organisation,
+    OrganisationKind,
+    WorkingGroup,
+)
+
+bp = Blueprint("network", __name__)
+
+
+# --- Loaders that also check who may see or change ------------------------------------------
+
+
+def get_organisation(slug: str, *, manage: bool = False) -> Organisation:
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None or not service.can_see_organisation(current_user, organisation):
+        raise NotFound()
+    if manage and not (current_user.is_authenticated and current_user.is_organiser):
+        raise NotAllowed()
+    return organisation
+
+
+def get_group(slug: str, *, manage: bool = False) -> WorkingGroup:
+    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
+    if group is None or not service.can_see_group(current_user, group):
+        raise NotFound()
+    if manage and not service.can_manage_group(current_user, group):
+        raise NotAllowed()
+    return group
+
+
+def _all_organisations():
+    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+
+
+# --- Organisations ----------------------------------------------------------------------------
+
+
+@bp.get("/organisations")
+def organisations():
+    query = service.visible_organisations(current_user)
+    kind = request.args.get("kind", "")
+    country = request.args.get("country", "")
+    if kind in {k.value for k in OrganisationKind}:
+        query = query.where(Organisation.kind == OrganisationKind(kind))
+    if country:
+        query = query.where(Organisation.country == country.upper())
+    page = db.paginate(query, per_page=30, error_out=False)
+    countries = sorted(
+        {c for c in db.session.scalars(select(Organisation.country).distinct()) if c}
+    )
+    return render_template(
+        "network/organisations.html", page=page, kind=kind, country=country,
+        kinds=list(OrganisationKind), countries=countries,
+    )
+
+
+@bp.get("/organisations/<slug>")
+def organisation(slug: str):
+    organisation = get_organisation(slug)
+    members = []
+    if current_user.is_authenticated:
+        members = db.session.scalars(
+            select(User)
+            .where(User.organisation_id == organisation.id, User.is_active_account.is_(True))
+            .order_by(User.name)
+        ).all()
+    groups = db.session.scalars(
+        service.visible_groups(current_user).where(
+            WorkingGroup.id.in_(
+                select(GroupMembership.group_id)
+                .join(User, GroupMembership.user_id == User.id)
+                .where(User.organisation_id == organisation.id)
+            )
+        )
+    ).all()
+    return render_template(
+        "network/organisation.html", organisation=organisation, members=members, groups=groups,
+        affiliation_form=AffiliationForm(), decision_form=DecisionForm(),
+    )
+
+
+def _organisation_fields(form: OrganisationForm) -> dict:
+    return {
+        "name": form.name.data, "short_name": form.short_name.data, "kind": form.kind.data,
+        "country": form.country.data, "website": form.website.data,
+        "description": form.description.data, "is_public": form.is_public.data,
+    }
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@login_required
+def new_organisation():
+    service.require_organiser(current_user)
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = service.save_organisation(current_user, **_organisation_fields(form))
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("The organisation has been created."), "success")
+            return redirect(url_for("network.organisation", slug=organisation.slug))
+    return render_template("network/organisation_form.html", form=form, organisation=None)
+
+
+@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organisation(slug: str):
+    organisation = get_organisation(slug, manage=True)
+    form = OrganisationForm(
+        obj=organisation,
+        data=None if request.method == "POST" else {"kind": organisation.kind.value},
+    )
+    if form.validate_on_submit():
+        try:
+            service.save_organisation(current_user, organisation, **_organisation_fields(form))
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("The organisation has been saved."), "success")
+            return redirect(url_for("network.organisation", slug=organisation.slug))
+    return render_template("network/organisation_form.html", form=form, organisation=organisation)
+
+
+@bp.post("/organisations/<slug>/affiliations")
+@login_required
+def add_affiliation(slug: str):
+    organisation = get_organisation(slug, manage=True)
+    form = AffiliationForm()
+    if form.validate_on_submit():
+        try:
+            service.add_affiliation(
+                current_user, organisation, name=form.name.data, since=form.since.data,
+                until=form.until.data, note=form.note.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The affiliation has been added."), "success")
+    else:
+        flash(_("The affiliation was not added: please give its name and valid dates."), "error")
+    return redirect(url_for("network.organisation", slug=slug) + "#affiliations")
+
+
+@bp.post("/organisations/<slug>/affiliations/<int:affiliation_id>/delete")
+@login_required
+def remove_affiliation(slug: str, affiliation_id: int):
+    organisation = get_organisation(slug, manage=True)
+    affiliation = db.session.get(Affiliation, affiliation_id)
+    if affiliation is None or affiliation.organisation_id != organisation.id:
+        raise NotFound()
+    if DecisionForm().validate_on_submit():
+        service.remove_affiliation(current_user, affiliation)
+        db.session.commit()
+        flash(_("The affiliation has been removed."), "success")
+    return redirect(url_for("network.organisation", slug=slug) + "#affiliations")
+
+
+# --- Working groups ---------------------------------------------------------------------------
+
+
+@bp.get("/groups")
+def groups():
+    all_groups = db.session.scalars(service.visible_groups(current_user)).all()
+    return render_template("network/groups.html", groups=all_groups)
+
+
+@bp.get("/groups/<slug>")
+def group(slug: str):
+    group = get_group(slug)
+    membership = group.membership_of(current_user)
+    return render_template(
+        "network/group.html",
+        group=group,
+        membership=membership,
+        can_manage=service.can_manage_group(current_user, group),
+        join_form=GroupJoinForm(),
+        decision_form=DecisionForm(),
+        GroupRole=GroupRole,
+    )
+
+
+def _group_fields(form: GroupForm) -> dict:
+    host = (
+        db.session.get(Organisation, int(form.host_organisation_id.data))
+        if form.host_organisation_id.data else None
+    )
+    return {
+        "name": form.name.data, "summary": form.summary.data,
+        "description": form.description.data, "languages": form.languages.data,
+        "join_policy": form.join_policy.data, "is_public": form.is_public.data,
+        "founded_on": form.founded_on.data, "host_organisation": host,
+    }
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@login_required
+def new_group():
+    service.require_organiser(current_user)
+    form = GroupForm(organisations=_all_organisations())
+    if request.method == "GET":
+        form.languages.data = [select_locale()]
+    if form.validate_on_submit():
+        try:
+            group = service.save_group(current_user, **_group_fields(form))
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("The working group has been created. You are its organiser."), "success")
+            return redirect(url_for("network.group", slug=group.slug))
+    return render_template("network/group_form.html", form=form, group=None)
+
+
+@bp.route("/groups/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_group(slug: str):
+    group = get_group(slug, manage=True)
+    form = GroupForm(
+        obj=group,
+        organisations=_all_organisations(),
+        data=None if request.method == "POST" else {
+            "languages": group.languages,
+            "join_policy": group.join_policy.value,
+            "host_organisation_id": str(group.host_organisation_id or ""),
+        },
+    )
+    if form.validate_on_submit():
+        try:
+            service.save_group(current_user, group, **_group_fields(form))
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            flash(_("The working group has been saved."), "success")
+            return redirect(url_for("network.group", slug=group.slug))
+    return render_template("network/group_form.html", form=form, group=group)
+
+
+@bp.post("/groups/<slug>/join")
+@login_required
+def join_group(slug: str):
+    group = get_group(slug)
+    form = GroupJoinForm()
+    if form.validate_on_submit():
+        membership = service.join_group(group, current_user, form.message.data or "")
+        db.session.commit()
+        if membership.is_active:
+            flash(_("You have joined %(group)s.", group=group.name), "success")
+        else:
+            flash(_("Your request has been sent to the organisers of %(group)s.",
+                    group=group.name), "info")
+    return redirect(url_for("network.group", slug=slug))
+
+
+@bp.post("/groups/<slug>/leave")
+@login_required
+def leave_group(slug: str):
+    group = get_group(slug)
+    if DecisionForm().validate_on_submit():
+        service.leave_group(group, current_user)
+        db.session.commit()
+        flash(_("You have left %(group)s.", group=group.name), "info")
+    return redirect(url_for("network.group", slug=slug))
+
+
+def _membership(group: WorkingGroup, membership_id: int) -> GroupMembership:
+    membership = db.session.get(GroupMembership, membership_id)
+    if membership is None or membership.group_id != group.id:
+        raise NotFound()
+    return membership
+
+
+@bp.post("/groups/<slug>/members/<int:membership_id>/<any(approve, decline):decision>")
+@login_required
+def decide_membership(slug: str, membership_id: int, decision: str):
+    group = get_group(slug, manage=True)
+    membership = _membership(group, membership_id)
+    if DecisionForm().validate_on_submit():
+        name = membership.user.name
+        service.decide_membership(current_user, membership, approve=decision == "approve")
+        db.session.commit()
+        if decision == "approve":
+            flash(_("%(name)s is now a member.", name=name), "success")
+        else:
+            flash(_("The request from %(name)s has been declined.", name=name), "info")
+    return redirect(url_for("network.group", slug=slug) + "#members")
+
+
+@bp.post("/groups/<slug>/members/<int:membership_id>/role")
+@login_required
+def set_member_role(slug: str, membership_id: int):
+    group = get_group(slug, manage=True)
+    membership = _membership(group, membership_id)
+    if DecisionForm().validate_on_submit():
+        role = request.form.get("role", "")
+        if role not in {r.value for r in GroupRole}:
+            raise NotFound()
+        service.set_member_role(current_user, membership, GroupRole(role))
+        db.session.commit()
+        flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
+    return redirect(url_for("network.group", slug=slug) + "#members")
+
+
+@bp.post("/groups/<slug>/members/<int:membership_id>/remove")
+@login_required
+def remove_member(slug: str, membership_id: int):
+    group = get_group(slug, manage=True)
+    membership = _membership(group, membership_id)
+    if DecisionForm().validate_on_submit():
+        name = membership.user.name
+        service.remove_member(current_user, membership)
+        db.session.commit()
+        flash(_("%(name)s has been removed from the group.", name=name), "info")
+    return redirect(url_for("network.group", slug=slug) + "#members")
+
+
+# --- Asking to join the network ---------------------------------------------------------------
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+def join_request():
+    if current_user.is_authenticated:
+        return redirect(url_for("network.groups"))
+    form = JoinRequestForm()
+    if form.validate_on_submit():
+        data = service.JoinRequestData(
+            name=form.name.data, email=form.email.data,
+            organisation_name=form.organisation_name.data, job_title=form.job_title.data or "",
+            country=form.country.data, message=form.message.data or "", locale=select_locale(),
+        )
+        try:
+            service.submit_join_request(data)
+        except DomainError as error:
+            db.session.rollback()
+            if not attach_field_error(form, error):
+                raise
+        else:
+            db.session.commit()
+            return render_template("network/join_sent.html", email=data.email)
+    return render_template("network/join.html", form=form)

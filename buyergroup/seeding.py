@@ -1,0 +1,569 @@
+"""Load the demo content (organisations, members, working groups) from the YAML in ``seed/``.
+
+Everything is created through the services, never with raw inserts, so the demo data obeys the
+same rules as data entered on the site. Loading is idempotent: organisations and groups are
+matched by name and members by email, and whatever already exists is left as it is (a second
+run must not reset a password or undo changes made on the site since). The loader flushes but
+does not commit; the CLI command owns the transaction.
+
+The files are read and checked in full before anything is written, so a mistake in any of them
+is reported as a :class:`SeedError` naming the file and entry, and nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from sqlalchemy import func, select
+
+from buyergroup.accounts.models import Role, User
+from buyergroup.accounts.service import create_user, get_user_by_email
+from buyergroup.errors import DomainError
+from buyergroup.extensions import db
+from buyergroup.i18n import LANGUAGES, is_valid_timezone
+from buyergroup.network.models import (
+    GroupRole,
+    JoinPolicy,
+    Organisation,
+    OrganisationKind,
+    WorkingGroup,
+)
+from buyergroup.network.service import (
+    add_affiliation,
+    add_member,
+    get_organisation_by_name,
+    save_group,
+    save_organisation,
+)
+from buyergroup.vocabulary import COUNTRIES, EXPERTISE, SPOKEN_LANGUAGES
+
+DEFAULT_PASSWORD = "buyergroup-demo"
+ORGANISATIONS_FILE = "organisations.yaml"
+MEMBERS_FILE = "members.yaml"
+GROUPS_FILE = "groups.yaml"
+
+EnumT = TypeVar("EnumT", bound=enum.Enum)
+
+
+class SeedError(ValueError):
+    """The seed files are invalid or refer to something that does not exist."""
+
+
+# --- Report ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """How many records of one kind the load created, and how many were already there."""
+
+    created: int = 0
+    existing: int = 0
+
+    def count(self, created: bool) -> None:
+        if created:
+            self.created += 1
+        else:
+            self.existing += 1
+
+
+@dataclass
+class SeedReport:
+    """What :func:`load_seed` did, per kind, plus the demo sign-ins to print."""
+
+    organisations: Tally = field(default_factory=Tally)
+    affiliations: Tally = field(default_factory=Tally)
+    users: Tally = field(default_factory=Tally)
+    groups: Tally = field(default_factory=Tally)
+    memberships: Tally = field(default_factory=Tally)
+    demo_accounts: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"{kind:<14} {tally.created:>3} created, {tally.existing:>3} already there"
+            for kind, tally in (
+                ("organisations", self.organisations),
+                ("affiliations", self.affiliations),
+                ("members", self.users),
+                ("groups", self.groups),
+                ("memberships", self.memberships),
+            )
+        ]
+        if self.demo_accounts:
+            lines.append("Demo sign-ins:")
+            lines.extend(f"  {email} ({role})" for email, role in self.demo_accounts)
+        return "\n".join(lines)
+
+
+# --- Parsed entries -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AffiliationSeed:
+    name: str
+    since: date | None
+    until: date | None
+    note: str
+
+
+@dataclass(frozen=True)
+class OrganisationSeed:
+    where: str
+    name: str
+    short_name: str
+    kind: OrganisationKind
+    country: str | None
+    website: str
+    description: str
+    is_public: bool
+    affiliations: tuple[AffiliationSeed, ...]
+
+
+@dataclass(frozen=True)
+class MemberSeed:
+    where: str
+    email: str
+    name: str
+    role: Role
+    organisation: str | None
+    job_title: str
+    country: str | None
+    languages: tuple[str, ...]
+    expertise: tuple[str, ...]
+    bio: str
+    locale: str | None
+    timezone: str | None
+    demo_login: bool
+
+
+@dataclass(frozen=True)
+class GroupSeed:
+    where: str
+    name: str
+    summary: str
+    description: str
+    languages: tuple[str, ...]
+    join_policy: JoinPolicy
+    is_public: bool
+    founded_on: date | None
+    host_organisation: str | None
+    organisers: tuple[str, ...]
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SeedData:
+    organisations: tuple[OrganisationSeed, ...]
+    members: tuple[MemberSeed, ...]
+    groups: tuple[GroupSeed, ...]
+
+
+# --- Reading and checking -------------------------------------------------------------------
+
+
+class _Entry:
+    """One mapping from a seed file, with typed getters whose errors say where the value is."""
+
+    def __init__(self, where: str, data: Any, allowed: Iterable[str]):
+        self.where = where
+        if not isinstance(data, Mapping):
+            raise SeedError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
+        unknown = sorted(set(map(str, data)) - set(allowed))
+        if unknown:
+            # Usually a typo; silently ignoring it would drop data without anyone noticing.
+            raise SeedError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        self.data = data
+
+    def error(self, key: str, message: str) -> SeedError:
+        return SeedError(f"{self.where}: {key}: {message}")
+
+    def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
+        value = self.data.get(key)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            # YAML turns bare NO, yes, on, 2021-01-01 ... into booleans and dates.
+            raise self.error(key, f"expected text, got {value!r} (put it in quotes)")
+        value = value.strip()
+        if required and not value:
+            raise self.error(key, "is required")
+        if max_length is not None and len(value) > max_length:
+            raise self.error(key, f"is longer than {max_length} characters")
+        return value
+
+    def optional_text(self, key: str, *, max_length: int | None = None) -> str | None:
+        return self.text(key, max_length=max_length) or None
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {value!r}")
+        return value
+
+    def day(self, key: str) -> date | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        # PyYAML already turns an unquoted 2021-06-14 into a date; a quoted one stays text.
+        if isinstance(value, datetime):
+            raise self.error(key, f"expected a date (YYYY-MM-DD), got a date and time {value}")
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise self.error(key, f"expected a date (YYYY-MM-DD), got {value!r}")
+
+    def choice(self, key: str, enum_class: type[EnumT], default: EnumT) -> EnumT:
+        raw = self.data.get(key)
+        if raw is None:
+            return default
+        try:
+            return enum_class(raw)
+        except ValueError:
+            options = ", ".join(str(member.value) for member in enum_class)
+            raise self.error(key, f"{raw!r} is not one of: {options}") from None
+
+    def codes(self, key: str, allowed: Iterable[str] | None = None) -> tuple[str, ...]:
+        value = self.data.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(key, f"expected a list of text values, got {value!r}")
+        items = tuple(item.strip() for item in value)
+        if allowed is not None:
+            known = set(allowed)
+            unknown = [item for item in items if item not in known]
+            if unknown:
+                raise self.error(key, f"unknown code(s): {', '.join(unknown)}")
+        return items
+
+    def country(self, key: str = "country") -> str | None:
+        code = self.optional_text(key)
+        if code is None:
+            return None
+        code = code.upper()
+        if code not in COUNTRIES:
+            raise self.error(key, f"{code!r} is not a country of the network")
+        return code
+
+
+def _entries(seed_dir: Path, filename: str, top_key: str, label_key: str) -> list[tuple[str, Any]]:
+    """The list under ``top_key`` in ``filename``, each item paired with a readable location."""
+    path = seed_dir / filename
+    try:
+        with path.open(encoding="utf-8") as stream:
+            document = yaml.safe_load(stream)
+    except FileNotFoundError:
+        raise SeedError(f"{filename}: file not found in {seed_dir}") from None
+    except yaml.YAMLError as error:
+        raise SeedError(f"{filename}: not valid YAML: {error}") from error
+    if document is None:
+        return []
+    if not isinstance(document, Mapping) or not isinstance(document.get(top_key) or [], list):
+        raise SeedError(f"{filename}: expected a top-level '{top_key}:' list")
+    items = document.get(top_key) or []
+    located = []
+    for number, item in enumerate(items, start=1):
+        label = str(item.get(label_key) or "") if isinstance(item, Mapping) else ""
+        where = f"{filename}: {top_key} entry {number}" + (f" ({label})" if label else "")
+        located.append((where, item))
+    return located
+
+
+def _parse_organisations(seed_dir: Path) -> tuple[OrganisationSeed, ...]:
+    fields = ("name", "short_name", "kind", "country", "website", "description", "is_public",
+              "affiliations")  # fmt: skip
+    result: list[OrganisationSeed] = []
+    for where, raw in _entries(seed_dir, ORGANISATIONS_FILE, "organisations", "name"):
+        entry = _Entry(where, raw, fields)
+        website = entry.text("website", max_length=300)
+        if website and not website.startswith("https://"):
+            raise entry.error("website", "must start with https://")
+        affiliations_raw = entry.data.get("affiliations") or []
+        if not isinstance(affiliations_raw, list):
+            raise entry.error("affiliations", "expected a list")
+        affiliations = []
+        for number, item in enumerate(affiliations_raw, start=1):
+            affiliation = _Entry(f"{where}: affiliation {number}", item,
+                                 ("name", "since", "until", "note"))  # fmt: skip
+            since, until = affiliation.day("since"), affiliation.day("until")
+            if since and until and until < since:
+                raise affiliation.error("until", "is before since")
+            affiliations.append(
+                AffiliationSeed(
+                    name=affiliation.text("name", required=True, max_length=200),
+                    since=since,
+                    until=until,
+                    note=affiliation.text("note", max_length=300),
+                )
+            )
+        result.append(
+            OrganisationSeed(
+                where=where,
+                name=entry.text("name", required=True, max_length=200),
+                short_name=entry.text("short_name", max_length=40),
+                kind=entry.choice("kind", OrganisationKind, OrganisationKind.other),
+                country=entry.country(),
+                website=website,
+                description=entry.text("description"),
+                is_public=entry.flag("is_public", True),
+                affiliations=tuple(affiliations),
+            )
+        )
+    _refuse_duplicates(ORGANISATIONS_FILE, "organisation name", (o.name for o in result))
+    return tuple(result)
+
+
+def _parse_members(seed_dir: Path) -> tuple[MemberSeed, ...]:
+    fields = ("email", "name", "role", "organisation", "job_title", "country", "languages",
+              "expertise", "bio", "locale", "timezone", "demo_login")  # fmt: skip
+    result: list[MemberSeed] = []
+    for where, raw in _entries(seed_dir, MEMBERS_FILE, "members", "email"):
+        entry = _Entry(where, raw, fields)
+        email = entry.text("email", required=True, max_length=254).lower()
+        if "@" not in email:
+            raise entry.error("email", f"{email!r} is not an email address")
+        locale = entry.optional_text("locale")
+        if locale is not None and locale not in LANGUAGES:
+            raise entry.error("locale", f"{locale!r} is not one of: {', '.join(LANGUAGES)}")
+        timezone = entry.optional_text("timezone")
+        if timezone is not None and not is_valid_timezone(timezone):
+            raise entry.error("timezone", f"{timezone!r} is not a known time zone")
+        result.append(
+            MemberSeed(
+                where=where,
+                email=email,
+                name=entry.text("name", required=True, max_length=120),
+                role=entry.choice("role", Role, Role.member),
+                organisation=entry.optional_text("organisation"),
+                job_title=entry.text("job_title", max_length=160),
+                country=entry.country(),
+                languages=entry.codes("languages", SPOKEN_LANGUAGES),
+                expertise=entry.codes("expertise", EXPERTISE),
+                bio=entry.text("bio"),
+                locale=locale,
+                timezone=timezone,
+                demo_login=entry.flag("demo_login", False),
+            )
+        )
+    _refuse_duplicates(MEMBERS_FILE, "email", (m.email for m in result))
+    return tuple(result)
+
+
+def _parse_groups(seed_dir: Path) -> tuple[GroupSeed, ...]:
+    fields = ("name", "summary", "description", "languages", "join_policy", "is_public",
+              "founded_on", "host_organisation", "organisers", "members")  # fmt: skip
+    result: list[GroupSeed] = []
+    for where, raw in _entries(seed_dir, GROUPS_FILE, "groups", "name"):
+        entry = _Entry(where, raw, fields)
+        organisers = tuple(email.lower() for email in entry.codes("organisers"))
+        members = tuple(email.lower() for email in entry.codes("members"))
+        if not organisers:
+            # The services keep every group with at least one organiser; start that way too.
+            raise entry.error("organisers", "a group needs at least one organiser")
+        both = sorted(set(organisers) & set(members))
+        if both:
+            raise entry.error("members", f"also listed as organisers: {', '.join(both)}")
+        result.append(
+            GroupSeed(
+                where=where,
+                name=entry.text("name", required=True, max_length=200),
+                summary=entry.text("summary", max_length=300),
+                description=entry.text("description"),
+                languages=entry.codes("languages", SPOKEN_LANGUAGES),
+                join_policy=entry.choice("join_policy", JoinPolicy, JoinPolicy.approval),
+                is_public=entry.flag("is_public", True),
+                founded_on=entry.day("founded_on"),
+                host_organisation=entry.optional_text("host_organisation"),
+                organisers=organisers,
+                members=members,
+            )
+        )
+    _refuse_duplicates(GROUPS_FILE, "group name", (g.name for g in result))
+    return tuple(result)
+
+
+def _refuse_duplicates(filename: str, what: str, values: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        # Names are unique regardless of case in the database, so compare them that way here.
+        if value.lower() in seen:
+            raise SeedError(f"{filename}: {what} {value!r} appears more than once")
+        seen.add(value.lower())
+
+
+def _check_references(data: SeedData) -> None:
+    """Every organisation and email referred to is in the files or already in the database."""
+    organisation_names = {o.name.lower() for o in data.organisations}
+    emails = {m.email for m in data.members}
+
+    def check_organisation(where: str, key: str, name: str | None) -> None:
+        if name and name.lower() not in organisation_names and not get_organisation_by_name(name):
+            raise SeedError(
+                f"{where}: {key}: unknown organisation {name!r} "
+                f"(not in {ORGANISATIONS_FILE} nor in the database)"
+            )
+
+    for member in data.members:
+        check_organisation(member.where, "organisation", member.organisation)
+    for group in data.groups:
+        check_organisation(group.where, "host_organisation", group.host_organisation)
+        for key, listed in (("organisers", group.organisers), ("members", group.members)):
+            for email in listed:
+                if email not in emails and get_user_by_email(email) is None:
+                    raise SeedError(
+                        f"{group.where}: {key}: unknown member {email!r} "
+                        f"(not in {MEMBERS_FILE} nor in the database)"
+                    )
+
+
+def read_seed(seed_dir: Path) -> SeedData:
+    """Parse and check all three files without writing anything."""
+    data = SeedData(
+        organisations=_parse_organisations(seed_dir),
+        members=_parse_members(seed_dir),
+        groups=_parse_groups(seed_dir),
+    )
+    _check_references(data)
+    return data
+
+
+# --- Loading --------------------------------------------------------------------------------
+
+
+def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport:
+    """Create the organisations, members and groups described in ``seed_dir``.
+
+    Existing records (same organisation or group name, same email) are kept unchanged and
+    counted as existing. Flushes but does not commit. Raises :class:`SeedError` when a file is
+    invalid or refers to an unknown organisation or member.
+    """
+    data = read_seed(Path(seed_dir))
+    report = SeedReport()
+    for organisation in data.organisations:
+        _load_organisation(organisation, report)
+    for member in data.members:
+        _load_member(member, password, report)
+    for group in data.groups:
+        _load_group(group, report)
+    db.session.flush()
+    return report
+
+
+def _load_organisation(seed: OrganisationSeed, report: SeedReport) -> Organisation:
+    organisation = get_organisation_by_name(seed.name)
+    report.organisations.count(created=organisation is None)
+    if organisation is None:
+        with _located(seed.where):
+            organisation = save_organisation(
+                None,
+                name=seed.name,
+                short_name=seed.short_name,
+                kind=seed.kind.value,
+                country=seed.country,
+                website=seed.website,
+                description=seed.description,
+                is_public=seed.is_public,
+            )
+    # Affiliations are added even to an existing organisation, so new ones in the file arrive;
+    # add_affiliation returns the existing record for the same name and start date.
+    for affiliation in seed.affiliations:
+        known = any(
+            a.name == affiliation.name and a.since == affiliation.since
+            for a in organisation.affiliations
+        )
+        with _located(f"{seed.where}: affiliation {affiliation.name!r}"):
+            add_affiliation(
+                None,
+                organisation,
+                name=affiliation.name,
+                since=affiliation.since,
+                until=affiliation.until,
+                note=affiliation.note,
+            )
+        report.affiliations.count(created=not known)
+    return organisation
+
+
+def _load_member(seed: MemberSeed, password: str, report: SeedReport) -> User:
+    user = get_user_by_email(seed.email)
+    report.users.count(created=user is None)
+    if user is None:
+        organisation = _organisation(seed.where, seed.organisation)
+        with _located(seed.where):
+            user = create_user(
+                email=seed.email,
+                name=seed.name,
+                password=password,
+                role=seed.role,
+                organisation=organisation,
+                job_title=seed.job_title,
+                country=seed.country,
+                bio=seed.bio,
+                locale=seed.locale,
+                timezone=seed.timezone,
+                languages=list(seed.languages),
+                expertise=list(seed.expertise),
+            )
+    if seed.demo_login:
+        # Report the role the account really has, in case an admin changed it since.
+        report.demo_accounts.append((user.email, user.role.value))
+    return user
+
+
+def _load_group(seed: GroupSeed, report: SeedReport) -> WorkingGroup:
+    group = db.session.scalar(
+        select(WorkingGroup).where(func.lower(WorkingGroup.name) == seed.name.lower())
+    )
+    report.groups.count(created=group is None)
+    if group is None:
+        with _located(seed.where):
+            group = save_group(
+                None,
+                name=seed.name,
+                summary=seed.summary,
+                description=seed.description,
+                languages=list(seed.languages),
+                join_policy=seed.join_policy.value,
+                is_public=seed.is_public,
+                founded_on=seed.founded_on,
+                host_organisation=_organisation(seed.where, seed.host_organisation),
+            )
+    for role, emails in ((GroupRole.organiser, seed.organisers), (GroupRole.member, seed.members)):
+        for email in emails:
+            user = get_user_by_email(email)
+            if user is None:  # _check_references makes this impossible; fail loudly if not
+                raise SeedError(f"{seed.where}: unknown member {email!r}")
+            # An existing membership is left alone: its role or state may have been changed on
+            # the site, and reloading the demo must not undo that.
+            if group.membership_of(user) is None:
+                add_member(group, user, role=role)
+                report.memberships.count(created=True)
+            else:
+                report.memberships.count(created=False)
+    return group
+
+
+def _organisation(where: str, name: str | None) -> Organisation | None:
+    if not name:
+        return None
+    organisation = get_organisation_by_name(name)
+    if organisation is None:  # checked up front; this guards against a broken invariant
+        raise SeedError(f"{where}: unknown organisation {name!r}")
+    return organisation
+
+
+@contextmanager
+def _located(where: str) -> Iterator[None]:
+    """Turn a service's DomainError into a SeedError that says which entry caused it."""
+    try:
+        yield
+    except DomainError as error:
+        raise SeedError(f"{where}: {error}") from error

@@ -1,0 +1,110 @@
+"""Template globals and filters: translated labels, locale-aware formatting, pagination."""
+
+from __future__ import annotations
+
+import bleach
+import markdown as markdown_lib
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from buyergroup.i18n import LANGUAGES
+from buyergroup.vocabulary import country_name, expertise_label, language_name
+
+# Translated labels for every enum value shown in the interface, in one place.
+ENUM_LABELS: dict[str, object] = {
+    # site roles
+    "member": _l("Member"),
+    "organiser": _l("Organiser"),
+    "admin": _l("Administrator"),
+    # organisation kinds
+    "federal_authority": _l("Federal authority"),
+    "regional_authority": _l("Regional authority"),
+    "local_authority": _l("Local authority"),
+    "central_purchasing_body": _l("Central purchasing body"),
+    "university": _l("University"),
+    "ngo": _l("NGO"),
+    "monitoring_organisation": _l("Monitoring organisation"),
+    "other": _l("Other"),
+    # group join policies and states
+    "open": _l("Open to all members"),
+    "approval": _l("Joining needs approval"),
+    "pending": _l("Pending"),
+    "active": _l("Active"),
+    "approved": _l("Approved"),
+    "declined": _l("Declined"),
+    "accepted": _l("Accepted"),
+    "revoked": _l("Revoked"),
+}
+
+
+def label(value) -> str:
+    """The translated label of an enum member or code."""
+    code = getattr(value, "value", value)
+    return str(ENUM_LABELS.get(code, code))
+
+
+def page_url(page: int) -> str:
+    """The current URL with ``page`` replaced, keeping every filter."""
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [str(value)]
+    args.pop("page", None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+ALLOWED_TAGS = [
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "blockquote", "code", "pre",
+    "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "hr",
+]
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "th": ["scope"]}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML, sanitised: members' text never carries script or styles."""
+    html = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
+    clean = bleach.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+        protocols=["http", "https", "mailto"], strip=True,
+    )
+    return Markup(bleach.linkify(clean, callbacks=[*bleach.linkifier.DEFAULT_CALLBACKS]))
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    from buyergroup.accounts.service import external_url
+
+    return external_url(endpoint, **values)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        label=label,
+        country_name=country_name,
+        language_name=language_name,
+        expertise_label=expertise_label,
+        page_url=page_url,
+        absolute_url=absolute_url,
+        url_with=url_with,
+        current_locale=lambda: str(get_locale() or "en"),
+        current_timezone=lambda: str(get_timezone()),
+    )
+    app.jinja_env.filters.update(
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        label=label,
+        country=country_name,
+        markdown=render_markdown,
+    )
+    app.jinja_env.add_extension("jinja2.ext.do")

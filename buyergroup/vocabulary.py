@@ -1,0 +1,83 @@
+"""Controlled vocabularies shared by profiles, groups and (later) the library.
+
+Codes are stored; labels are translated at display time. Country and language names come
+from the CLDR data in Babel, so they are already in every interface language.
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+PRODUCT_GROUPS: dict[str, object] = {
+    "laptops": _l("Laptops"),
+    "desktops": _l("Desktop computers"),
+    "servers": _l("Servers and data centres"),
+    "screens": _l("Screens"),
+    "smartphones": _l("Smartphones and tablets"),
+    "peripherals": _l("Peripherals (keyboards, mice)"),
+    "printers": _l("Printers and imaging"),
+    "network": _l("Network equipment"),
+}
+
+THEMES: dict[str, object] = {
+    "human-rights": _l("Human rights"),
+    "labour-conditions": _l("Labour conditions"),
+    "due-diligence": _l("Due diligence"),
+    "conflict-minerals": _l("Conflict minerals"),
+    "circularity": _l("Circularity"),
+    "energy-efficiency": _l("Energy efficiency"),
+    "hazardous-substances": _l("Hazardous substances"),
+    "social-dialogue": _l("Social dialogue"),
+    "transparency": _l("Supply chain transparency"),
+}
+
+EXPERTISE: dict[str, object] = {**PRODUCT_GROUPS, **THEMES}
+
+# The countries of the network: the EU, the EEA, Switzerland and the United Kingdom.
+COUNTRIES: tuple[str, ...] = (
+    "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR", "HR",
+    "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE",
+    "SI", "SK",
+)  # fmt: skip
+
+SPOKEN_LANGUAGES: tuple[str, ...] = (
+    "en", "nl", "fr", "de", "es", "it", "da", "sv", "fi", "nb", "pt", "pl", "cs", "el",
+)  # fmt: skip
+
+
+def _locale() -> Locale:
+    try:
+        return Locale.parse(str(get_locale() or "en"))
+    except Exception:  # noqa: BLE001 - outside a request, fall back to English names
+        return Locale("en")
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return _locale().territories.get(code.upper(), code)
+
+
+def language_name(code: str | None) -> str:
+    if not code:
+        return ""
+    name = _locale().languages.get(code, code)
+    return name[:1].upper() + name[1:]
+
+
+def expertise_label(code: str) -> str:
+    return str(EXPERTISE.get(code, code))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return sorted(((c, country_name(c)) for c in COUNTRIES), key=lambda pair: pair[1])
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(c, language_name(c)) for c in SPOKEN_LANGUAGES]
+
+
+def expertise_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in EXPERTISE.items()]
