@@ -61,7 +61,9 @@ class User(UserMixin, TimestampMixin, db.Model):
         cascade="all, delete-orphan", lazy="selectin", order_by="UserExpertise.code"
     )
     memberships: Mapped[list[GroupMembership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="GroupMembership.user_id",
     )
     api_tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

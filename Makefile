@@ -1,0 +1,64 @@
+# Buyergroup: `make demo` serves a demo site, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app buyergroup
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export BASE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: demo serve scheduler install install-test translations db seed test lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: install
+	$(FLASK) translate compile
+
+db: install
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) seed load
+
+demo: translations seed
+	@echo ""
+	@echo "Buyergroup demo is starting at $(BASE_URL)"
+	@echo ""
+	@echo "  Demo accounts (password: buyergroup-demo)"
+	@echo "    admin      admin@example.org"
+	@echo "    organiser  organiser@example.org"
+	@echo "    member     member@example.org"
+	@echo ""
+	@echo "  No MAIL_SERVER is set: emails (password resets, invitations) are written to"
+	@echo "    $(CURDIR)/instance/mail/"
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT) --no-debugger --no-reload
+
+serve: install
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check buyergroup tests bench
+
+bench: install-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
