@@ -30,9 +30,12 @@ def register_cli(app: Flask) -> None:
                   help="Password given to every demo account.")
     def seed_load(path: Path, password: str) -> None:
         """Load the demo content; running it twice creates no duplicates."""
-        from buyergroup.seeding import load_seed
+        from buyergroup.seeding import SeedError, load_seed
 
-        report = load_seed(path, password=password)
+        try:
+            report = load_seed(path, password=password)
+        except SeedError as error:
+            raise click.ClickException(str(error)) from None
         db.session.commit()
         click.echo(report.summary())
 

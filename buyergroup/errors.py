@@ -73,8 +73,10 @@ def register_error_handlers(app: Flask) -> None:
             return render_template(f"errors/{error.status_code}.html", message=error.message), (
                 error.status_code
             )
+        from buyergroup.security import same_site_referrer
+
         flash(str(error.message), "error")
-        return redirect(request.referrer or url_for("core.home"))
+        return redirect(same_site_referrer() or url_for("core.home"))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import SelectMultipleField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -17,7 +18,11 @@ class MultiCheckboxField(SelectMultipleField):
         values = {str(value) for value, *_ in self.iter_choices()}
         for item in self.data or []:
             if str(item) not in values:
-                raise ValueError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": item})
+                # ValidationError (not ValueError): WTForms 3.3 turns only this into a message.
+                raise ValidationError(
+                    self.gettext("'%(value)s' is not a valid choice for this field.")
+                    % {"value": item}
+                )
 
 
 def optional_choices(choices, empty_label) -> list[tuple[str, str]]:

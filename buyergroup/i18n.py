@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 # Interface languages, each named in its own language (how a switcher should show them).
@@ -15,6 +15,8 @@ SESSION_LANGUAGE_KEY = "language"
 
 def select_locale() -> str:
     """The member's own setting, else the switcher's choice, else the browser's."""
+    if not has_request_context():
+        return "en"  # CLI commands and jobs choose their locale with force_locale()
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = session.get(SESSION_LANGUAGE_KEY)
@@ -24,6 +26,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
@@ -39,7 +43,7 @@ def timezone_choices() -> list[tuple[str, str]]:
         zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
         europe = [z for z in zones if z.startswith("Europe/")]
         _COMMON_ZONES = europe + [z for z in zones if not z.startswith("Europe/")]
-    return [(z, z.replace("_", " ")) for z in _COMMON_ZONES]
+    return [(z, z.replace("_", " ")) for z in [*_COMMON_ZONES, "UTC"]]
 
 
 def is_valid_timezone(name: str) -> bool:

@@ -16,3 +16,14 @@ from buyergroup.network.models import (  # noqa: F401
     Organisation,
     WorkingGroup,
 )
+from buyergroup.glossary.models import Concept, Term  # noqa: F401, E402
+from buyergroup.library.models import (  # noqa: F401, E402
+    Attachment,
+    Comment,
+    ItemAuthor,
+    ItemRelation,
+    ItemTag,
+    ItemVersion,
+    LibraryItem,
+)
+from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402

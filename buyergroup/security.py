@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from urllib.parse import urlsplit
+
+from flask import Flask, request, url_for
 
 # No inline script anywhere: every script is a file under static/.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -32,3 +34,32 @@ def register_security(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def safe_next_url(target: str | None, fallback_endpoint: str = "core.home") -> str:
+    """``target`` if it is a path on this site, else the fallback page.
+
+    Browsers (and Werkzeug building the Location header) drop tabs and newlines and read
+    backslashes as slashes, so "/\t/evil.example" would become "//evil.example": refuse
+    control characters and backslashes before checking for a plain local path.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(char == "\\" or ord(char) < 32 or ord(char) == 127 for char in target)
+    ):
+        return target
+    return url_for(fallback_endpoint)
+
+
+def same_site_referrer() -> str | None:
+    """The Referer if it points at this site (never send a user elsewhere after an error)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next_url(path) if path else None

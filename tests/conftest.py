@@ -18,6 +18,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -36,7 +37,7 @@ def pytest_configure(config):
     if any(translations.glob("*/LC_MESSAGES/messages.po")):
         pybabel = Path(sys.executable).with_name("pybabel")
         subprocess.run(
-            [str(pybabel), "compile", "-q", "-d", str(translations)],
+            [str(pybabel), "compile", "-d", str(translations)],
             check=True,
             capture_output=True,
         )
@@ -104,6 +105,19 @@ def mailbox(smtp_server) -> Mailbox:
     return smtp_server
 
 
+class RequestIsolatedClient(FlaskClient):
+    """A test client whose requests each get a fresh app context (own ``g``, own session).
+
+    The ``app`` fixture keeps an app context pushed for the whole test, and Flask reuses a
+    pushed context for requests: without this, ``g`` (Flask-Login's cached user) and the
+    database session would carry over from one request, and one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 # --- Databases --------------------------------------------------------------------------------
 
 
@@ -167,6 +181,7 @@ def _session_app(backend, app_factory, tmp_path_factory, request):
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     app = app_factory(url)
+    app.test_client_class = RequestIsolatedClient
     with app.app_context():
         db.create_all()
     yield app

@@ -146,14 +146,17 @@ class InviteForm(FlaskForm):
         _l("Also add to working group"), validators=[Optional()], coerce=str
     )
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    locale = SelectField(
-        _l("Language of the invitation"),
-        validators=[DataRequired()],
-        choices=list(LANGUAGES.items()),
-    )
+    locale = SelectField(_l("Language of the invitation"), validators=[DataRequired()])
     message = TextAreaField(
         _l("Personal message"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 4}
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set here, not as choices=[tuples] on the field: WTForms 3.3 deprecates tuple choices
+        # passed to the constructor (removed in 3.4, which pyproject allows), and the warning,
+        # an error under the test settings, made every invitation page a 500.
+        self.locale.choices = list(LANGUAGES.items())
 
 
 class ApiTokenForm(FlaskForm):

@@ -97,7 +97,9 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     # A new password ends every outstanding reset link.
     for reset in db.session.scalars(
-        select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        select(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)
+        )
     ):
         reset.used_at = utcnow()
 
@@ -144,7 +146,12 @@ def _usable_reset(secret: str) -> PasswordReset:
     reset = db.session.scalar(
         select(PasswordReset).where(PasswordReset.token_hash == hash_secret(secret))
     )
-    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+    if (
+        reset is None
+        or reset.used_at is not None
+        or reset.expires_at <= utcnow()
+        or not reset.user.is_active  # a deactivated account cannot be taken back this way
+    ):
         raise TokenInvalid()
     return reset
 
@@ -345,13 +352,14 @@ def directory_query(filters: DirectoryFilters):
         .order_by(func.lower(User.name))
     )
     if filters.text:
-        pattern = f"%{filters.text.strip().lower()}%"
+        # autoescape: "%" and "_" typed by the user are matched literally, not as wildcards.
+        text = filters.text.strip().lower()
         query = query.where(
             or_(
-                func.lower(User.name).like(pattern),
-                func.lower(User.job_title).like(pattern),
-                func.lower(User.bio).like(pattern),
-                func.lower(Organisation.name).like(pattern),
+                func.lower(User.name).contains(text, autoescape=True),
+                func.lower(User.job_title).contains(text, autoescape=True),
+                func.lower(User.bio).contains(text, autoescape=True),
+                func.lower(Organisation.name).contains(text, autoescape=True),
             )
         )
     if filters.country:
@@ -360,7 +368,9 @@ def directory_query(filters: DirectoryFilters):
         query = query.where(User.organisation_id == filters.organisation_id)
     if filters.expertise:
         query = query.where(
-            User.id.in_(select(UserExpertise.user_id).where(UserExpertise.code == filters.expertise))
+            User.id.in_(
+                select(UserExpertise.user_id).where(UserExpertise.code == filters.expertise)
+            )
         )
     if filters.language:
         query = query.where(

@@ -15,6 +15,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -29,11 +31,11 @@ from buyergroup.accounts.forms import (
     ResetPasswordForm,
 )
 from buyergroup.accounts.models import ApiToken, User
-from buyergroup.core.views import _safe_next
-from buyergroup.errors import DomainError, NotFound
+from buyergroup.errors import DomainError, NotFound, TokenInvalid
 from buyergroup.extensions import db, limiter
 from buyergroup.form_fields import optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
+from buyergroup.security import safe_next_url
 from buyergroup.network.models import Organisation
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
@@ -49,6 +51,19 @@ def _login_account_key() -> str:
 def _failed_sign_in(response) -> bool:
     # A successful sign-in redirects; only failures count towards the limits.
     return response.status_code != 302
+
+
+@bp.errorhandler(TokenInvalid)
+def invalid_link(error: TokenInvalid):
+    # The app-wide DomainError handler flashes and redirects (302) to the referrer or the
+    # home page, so whoever opened a used or expired link from an email lost the reason and
+    # any way forward. Answer 400 with a page that says what happened and what to do.
+    db.session.rollback()
+    return render_template(
+        "accounts/invalid_link.html",
+        message=error.message,
+        is_reset=request.endpoint == "accounts.reset_password",
+    ), 400
 
 
 def attach_field_error(form, error: DomainError) -> bool:
@@ -84,10 +99,13 @@ def login():
             flash(_("The email address or password is not correct."), "error")
             return render_template("accounts/login.html", form=form), 200
         login_user(user, remember=form.remember.data)
-        session.pop(SESSION_LANGUAGE_KEY, None)  # the member's own setting wins from now on
+        if user.locale:
+            # The member's own setting wins from now on. Without one, keep the language
+            # chosen before signing in rather than jumping back to the browser's.
+            session.pop(SESSION_LANGUAGE_KEY, None)
         db.session.commit()
         flash(_("Welcome back, %(name)s.", name=user.name), "success")
-        return redirect(_safe_next(form.next.data))
+        return redirect(safe_next_url(form.next.data))
     return render_template("accounts/login.html", form=form)
 
 
@@ -107,9 +125,14 @@ def forgot_password():
         db.session.commit()
         # The same answer whether or not the account exists.
         flash(
-            _("If an account exists for %(email)s, we have sent it a link to choose a new "
-              "password. The link works once and expires in %(hours)d hours.",
-              email=form.email.data, hours=current_app.config["PASSWORD_RESET_HOURS"]),
+            ngettext(
+                "If an account exists for %(email)s, we have sent it a link to choose a new "
+                "password. The link works once and expires in %(num)d hour.",
+                "If an account exists for %(email)s, we have sent it a link to choose a new "
+                "password. The link works once and expires in %(num)d hours.",
+                current_app.config["PASSWORD_RESET_HOURS"],
+                email=form.email.data,
+            ),
             "info",
         )
         return redirect(url_for("accounts.login"))
@@ -205,6 +228,9 @@ def profile():
                 raise
         else:
             db.session.commit()
+            # The locale of this request was settled before the change; without this the
+            # confirmation of a new interface language came in the old one.
+            refresh_locale()
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("accounts.profile"))
     elif request.method == "POST":
@@ -239,7 +265,9 @@ def api_tokens():
         db.session.commit()
         form = ApiTokenForm(formdata=None)
     tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+        select(ApiToken)
+        .where(ApiToken.user_id == current_user.id)
+        .order_by(ApiToken.created_at.desc())
     ).all()
     return render_template(
         "accounts/api_tokens.html", form=form, tokens=tokens, new_secret=new_secret

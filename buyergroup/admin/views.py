@@ -123,18 +123,24 @@ def _role_choices() -> list[tuple[str, str]]:
 @organiser_required
 def invite():
     form = InviteForm()
-    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    groups = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.name)).all()
+    organisations = db.session.scalars(
+        select(Organisation).order_by(func.lower(Organisation.name))
+    ).all()
+    groups = db.session.scalars(select(WorkingGroup).order_by(func.lower(WorkingGroup.name))).all()
     form.organisation_id.choices = optional_choices(
         [(str(o.id), o.name) for o in organisations], _("Choose an organisation")
     )
-    form.group_id.choices = optional_choices([(str(g.id), g.name) for g in groups], _("None"))
+    form.group_id.choices = optional_choices(
+        [(str(g.id), g.name) for g in groups], _("No working group")
+    )
     form.role.choices = _role_choices()
     if request.method == "GET":
         form.organisation_id.data = request.args.get("organisation", "")
     if form.validate_on_submit():
         organisation = db.session.get(Organisation, int(form.organisation_id.data))
-        group = db.session.get(WorkingGroup, int(form.group_id.data)) if form.group_id.data else None
+        group = (
+            db.session.get(WorkingGroup, int(form.group_id.data)) if form.group_id.data else None
+        )
         try:
             accounts.invite(
                 inviter=current_user, email=form.email.data, name=form.name.data or "",
@@ -171,9 +177,8 @@ def users():
     text = request.args.get("q", "").strip()
     query = select(User).order_by(func.lower(User.name))
     if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(or_(func.lower(User.name).like(pattern),
-                                func.lower(User.email).like(pattern)))
+        query = query.where(or_(func.lower(User.name).contains(text.lower(), autoescape=True),
+                                func.lower(User.email).contains(text.lower(), autoescape=True)))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template(
         "admin/users.html", page=page, q=text, roles=list(Role), decision_form=DecisionForm()

@@ -72,6 +72,18 @@ PATHS: dict[str, dict] = {
             "responses": {"200": _json("#/components/schemas/GroupPage", "A page of groups")},
         }
     },
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This OpenAPI document",
+            "operationId": "getOpenApi",
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI 3.1 description of API v1",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
     "/api/v1/members": {
         "get": {
             "summary": "The member directory (members only)",

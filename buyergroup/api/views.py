@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 
-from buyergroup.accounts.service import DirectoryFilters, directory_query
+from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.api.openapi import build_openapi
 from buyergroup.extensions import db
@@ -53,7 +53,9 @@ def organisation_json(organisation: Organisation) -> dict:
             }
             for a in organisation.affiliations
         ],
-        "url": url_for("network.organisation", slug=organisation.slug, _external=True),
+        # Built on BASE_URL, like links in emails: behind the HTTPS proxy the request's own
+        # host is the internal address (url_for(_external=True) gave http://127.0.0.1:8000).
+        "url": external_url("network.organisation", slug=organisation.slug),
     }
 
 
@@ -68,7 +70,7 @@ def group_json(group: WorkingGroup) -> dict:
         "join_policy": group.join_policy.value,
         "founded_on": group.founded_on.isoformat() if group.founded_on else None,
         "member_count": len(group.active_memberships),
-        "url": url_for("network.group", slug=group.slug, _external=True),
+        "url": external_url("network.group", slug=group.slug),
     }
 
 

@@ -11,6 +11,7 @@ from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.network.service import visible_groups, visible_organisations
+from buyergroup.security import safe_next_url
 
 bp = Blueprint("core", __name__)
 
@@ -44,13 +45,6 @@ def accessibility():
     return render_template("core/accessibility.html")
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: never send the user to another site after a form.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.home")
-
-
 @bp.post("/language")
 def set_language():
     """Remember the chosen language: on the account if signed in, else in the session."""
@@ -60,7 +54,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = language
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next_url(request.form.get("next")))
 
 
 @bp.get("/healthz")

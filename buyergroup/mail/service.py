@@ -75,8 +75,9 @@ def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
     message["To"] = item.recipient
     message["Subject"] = item.subject
     message["Message-ID"] = make_msgid(domain="buyergroup.example.org")
-    message["Content-Language"] = item.locale
     message.set_content(item.body_text)
+    # After set_content, which replaces every Content-* header.
+    message["Content-Language"] = item.locale
     for attachment in json.loads(item.attachments_json or "[]"):
         maintype, _, subtype = attachment["content_type"].partition("/")
         message.add_attachment(

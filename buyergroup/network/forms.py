@@ -100,7 +100,7 @@ class GroupForm(FlaskForm):
         self.languages.choices = language_choices()
         self.join_policy.choices = [(p.value, label(p)) for p in JoinPolicy]
         self.host_organisation_id.choices = optional_choices(
-            [(str(o.id), o.name) for o in organisations], _l("None")
+            [(str(o.id), o.name) for o in organisations], _l("No host organisation")
         )
 
 

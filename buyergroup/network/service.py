@@ -83,7 +83,9 @@ def get_organisation_by_name(name: str) -> Organisation | None:
     )
 
 
-ORGANISATION_FIELDS = ("name", "short_name", "kind", "country", "website", "description", "is_public")
+ORGANISATION_FIELDS = (
+    "name", "short_name", "kind", "country", "website", "description", "is_public",
+)
 
 
 def save_organisation(actor: User | None, organisation: Organisation | None = None, **fields):
@@ -319,14 +321,15 @@ def remove_member(actor: User, membership: GroupMembership) -> None:
 
 
 def visible_groups(user: User | None):
-    query = select(WorkingGroup).order_by(WorkingGroup.name)
+    # lower(): SQLite (and PostgreSQL with the C collation) put "eGovernment" after "Zebra".
+    query = select(WorkingGroup).order_by(func.lower(WorkingGroup.name))
     if user is None or not getattr(user, "is_authenticated", False):
         query = query.where(WorkingGroup.is_public.is_(True))
     return query
 
 
 def visible_organisations(user: User | None):
-    query = select(Organisation).order_by(Organisation.name)
+    query = select(Organisation).order_by(func.lower(Organisation.name))
     if user is None or not getattr(user, "is_authenticated", False):
         query = query.where(Organisation.is_public.is_(True))
     return query

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.views import attach_field_error
@@ -25,6 +25,7 @@ from buyergroup.network.models import (
     Affiliation,
     GroupMembership,
     GroupRole,
+    MembershipState,
     Organisation,
     OrganisationKind,
     WorkingGroup,
@@ -55,7 +56,7 @@ def get_group(slug: str, *, manage: bool = False) -> WorkingGroup:
 
 
 def _all_organisations():
-    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return db.session.scalars(select(Organisation).order_by(func.lower(Organisation.name))).all()
 
 
 # --- Organisations ----------------------------------------------------------------------------
@@ -71,8 +72,11 @@ def organisations():
     if country:
         query = query.where(Organisation.country == country.upper())
     page = db.paginate(query, per_page=30, error_out=False)
+    # Only the countries of organisations this user may see: a country listed for a hidden
+    # organisation would reveal that it exists.
+    visible = service.visible_organisations(current_user).subquery()
     countries = sorted(
-        {c for c in db.session.scalars(select(Organisation.country).distinct()) if c}
+        {c for c in db.session.scalars(select(visible.c.country).distinct()) if c}
     )
     return render_template(
         "network/organisations.html", page=page, kind=kind, country=country,
@@ -88,14 +92,19 @@ def organisation(slug: str):
         members = db.session.scalars(
             select(User)
             .where(User.organisation_id == organisation.id, User.is_active_account.is_(True))
-            .order_by(User.name)
+            .order_by(func.lower(User.name))
         ).all()
     groups = db.session.scalars(
         service.visible_groups(current_user).where(
             WorkingGroup.id.in_(
                 select(GroupMembership.group_id)
                 .join(User, GroupMembership.user_id == User.id)
-                .where(User.organisation_id == organisation.id)
+                # Active members only: a pending request to join is not membership.
+                .where(
+                    User.organisation_id == organisation.id,
+                    User.is_active_account.is_(True),
+                    GroupMembership.state == MembershipState.active,
+                )
             )
         )
     ).all()
@@ -136,10 +145,11 @@ def new_organisation():
 @login_required
 def edit_organisation(slug: str):
     organisation = get_organisation(slug, manage=True)
-    form = OrganisationForm(
-        obj=organisation,
-        data=None if request.method == "POST" else {"kind": organisation.kind.value},
-    )
+    form = OrganisationForm(obj=organisation)
+    if request.method == "GET":
+        # WTForms prefers obj= over data=, and obj gives the enum, which matches no choice:
+        # the form showed the first kind, and saving it unchanged changed the kind.
+        form.kind.data = organisation.kind.value
     if form.validate_on_submit():
         try:
             service.save_organisation(current_user, organisation, **_organisation_fields(form))
@@ -252,15 +262,14 @@ def new_group():
 @login_required
 def edit_group(slug: str):
     group = get_group(slug, manage=True)
-    form = GroupForm(
-        obj=group,
-        organisations=_all_organisations(),
-        data=None if request.method == "POST" else {
-            "languages": group.languages,
-            "join_policy": group.join_policy.value,
-            "host_organisation_id": str(group.host_organisation_id or ""),
-        },
-    )
+    form = GroupForm(obj=group, organisations=_all_organisations())
+    if request.method == "GET":
+        # Set after construction: WTForms prefers obj= over data=, and obj gives the enum,
+        # which matches no choice, so the form showed "open" and saving it unchanged opened
+        # an approval group to everyone.
+        form.languages.data = group.languages
+        form.join_policy.data = group.join_policy.value
+        form.host_organisation_id.data = str(group.host_organisation_id or "")
     if form.validate_on_submit():
         try:
             service.save_group(current_user, group, **_group_fields(form))
@@ -288,6 +297,10 @@ def join_group(slug: str):
         else:
             flash(_("Your request has been sent to the organisers of %(group)s.",
                     group=group.name), "info")
+    else:
+        # Say why nothing happened (e.g. a message over the length limit).
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
     return redirect(url_for("network.group", slug=slug))
 
 
@@ -296,10 +309,21 @@ def join_group(slug: str):
 def leave_group(slug: str):
     group = get_group(slug)
     if DecisionForm().validate_on_submit():
-        service.leave_group(group, current_user)
+        try:
+            service.leave_group(group, current_user)
+        except NotAllowed as error:
+            return _refused_by_group_rule(error, slug)
         db.session.commit()
         flash(_("You have left %(group)s.", group=group.name), "info")
     return redirect(url_for("network.group", slug=slug))
+
+
+def _refused_by_group_rule(error: NotAllowed, slug: str, anchor: str = ""):
+    """A group rule said no (its last organiser must stay): the user has the right to act,
+    so explain on the group page instead of showing "You are not allowed to see this page"."""
+    db.session.rollback()
+    flash(str(error.message), "error")
+    return redirect(url_for("network.group", slug=slug) + anchor)
 
 
 def _membership(group: WorkingGroup, membership_id: int) -> GroupMembership:
@@ -334,7 +358,11 @@ def set_member_role(slug: str, membership_id: int):
         role = request.form.get("role", "")
         if role not in {r.value for r in GroupRole}:
             raise NotFound()
-        service.set_member_role(current_user, membership, GroupRole(role))
+        try:
+            # Rights were checked by get_group(manage=True): a refusal here is the rule.
+            service.set_member_role(current_user, membership, GroupRole(role))
+        except NotAllowed as error:
+            return _refused_by_group_rule(error, slug, "#members")
         db.session.commit()
         flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
     return redirect(url_for("network.group", slug=slug) + "#members")
@@ -347,7 +375,10 @@ def remove_member(slug: str, membership_id: int):
     membership = _membership(group, membership_id)
     if DecisionForm().validate_on_submit():
         name = membership.user.name
-        service.remove_member(current_user, membership)
+        try:
+            service.remove_member(current_user, membership)
+        except NotAllowed as error:
+            return _refused_by_group_rule(error, slug, "#members")
         db.session.commit()
         flash(_("%(name)s has been removed from the group.", name=name), "info")
     return redirect(url_for("network.group", slug=slug) + "#members")

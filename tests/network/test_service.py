@@ -30,6 +30,10 @@ from buyergroup.network.models import (
 from tests.conftest import body_of
 
 
+# No request context here on purpose: CLI commands and jobs call these services too, and their
+# translated error messages must work without one.
+
+
 def commit_and_deliver() -> None:
     """What a request does at its end: commit, then send what it queued."""
     db.session.commit()
@@ -203,7 +207,7 @@ class TestGroups:
         service.add_member(group, co_organiser, role=GroupRole.organiser)
         db.session.commit()
 
-        membership = service.join_group(group, member, "  We tender servers next year.  ")
+        service.join_group(group, member, "  We tender servers next year.  ")
         commit_and_deliver()
 
         assert membership_row(group, member).state is MembershipState.pending
@@ -222,7 +226,7 @@ class TestGroups:
     ):
         group = make_group("Fair servers", organiser=organiser, join_policy="approval")
         membership = service.join_group(group, member)
-        db.session.commit()
+        commit_and_deliver()
         mailbox.clear()
 
         service.decide_membership(organiser, membership, approve=approve)
@@ -485,7 +489,7 @@ class TestJoinRequests:
 
     def test_declining_emails_the_applicant_with_the_note(self, organiser, mailbox):
         request = service.submit_join_request(request_data())
-        db.session.commit()
+        commit_and_deliver()
         mailbox.clear()
 
         service.decline_join_request(
@@ -523,7 +527,7 @@ class TestJoinRequests:
 
     def test_a_member_cannot_approve_or_decline(self, organiser, member, mailbox):
         request = service.submit_join_request(request_data())
-        db.session.commit()
+        commit_and_deliver()
         mailbox.clear()
         with pytest.raises(NotAllowed):
             service.approve_join_request(member, request)

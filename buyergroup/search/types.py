@@ -1,0 +1,98 @@
+"""The contract between the search engine adapters and the rest of the application.
+
+Nothing outside ``buyergroup.search`` imports Whoosh or PostgreSQL full-text functions:
+callers build ``SearchDocument``s and ``SearchQuery``s and read ``SearchResults``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+# Facets a query can filter on and the results count. Values are codes (kind "criterion",
+# language "nl", product_group "laptops", organisation "12", year "2021", ...).
+FACETS = (
+    "kind",
+    "phase",
+    "product_group",
+    "theme",
+    "language",
+    "country",
+    "organisation",
+    "year",
+)
+
+SORTS = ("relevance", "newest", "title")
+
+# Audience codes: who may see a document. A searcher passes the audiences they belong to.
+AUDIENCE_PUBLIC = "public"
+AUDIENCE_MEMBERS = "members"
+
+
+def group_audience(group_id: int) -> str:
+    return f"group:{group_id}"
+
+
+@dataclass
+class SearchDocument:
+    ref: str  # "library_item:42": unique across the index
+    item_id: int
+    language: str  # "en", "nl", "fr" or "de": selects the analyser (stemmer, stop words)
+    title: str
+    summary: str = ""
+    body: str = ""
+    attachments_text: str = ""
+    audiences: list[str] = field(default_factory=lambda: [AUDIENCE_PUBLIC])
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    published_at: datetime | None = None
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # AND across, OR within
+    audiences: list[str] = field(default_factory=lambda: [AUDIENCE_PUBLIC])
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    expand_languages: bool = True  # use the glossary to also match other languages
+
+
+@dataclass
+class SearchHit:
+    item_id: int
+    ref: str
+    language: str
+    score: float
+    snippet: str = ""  # safe HTML: escaped text with <mark> around matches
+
+
+@dataclass
+class SearchResults:
+    hits: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    suggestion: str | None = None  # "did you mean", only if it finds visible results
+    expansions: list[str] = field(default_factory=list)  # glossary terms added to the query
+    error: str | None = None  # a query the parser could not read, explained
+
+
+class QuerySyntaxError(ValueError):
+    """The user's query could not be parsed; the message says why in plain words."""
+
+
+class SearchBackend(Protocol):
+    name: str
+
+    def upsert(self, documents: list[SearchDocument]) -> None: ...
+
+    def delete(self, refs: list[str]) -> None: ...
+
+    def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults: ...
+
+    def rebuild(self, documents) -> int: ...
+
+    def refs(self) -> set[str]: ...
