@@ -22,6 +22,11 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     check_production_ready(app.config)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.instance_path = app.config["INSTANCE_PATH"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("MAX_CONTENT_LENGTH", (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024)
@@ -48,11 +53,15 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.admin.views import bp as admin_bp
     from buyergroup.api import bp as api_bp
     from buyergroup.core.views import bp as core_bp
+    from buyergroup.glossary.views import bp as glossary_bp
+    from buyergroup.library.views import bp as library_bp
     from buyergroup.network.views import bp as network_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(network_bp)
+    app.register_blueprint(library_bp)
+    app.register_blueprint(glossary_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

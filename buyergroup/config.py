@@ -61,6 +61,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(instance / "index"),
         "MAX_UPLOAD_MB": _int(env.get("MAX_UPLOAD_MB"), 20),
+        # Library attachments: files per form, and the limits on reading their text (done in
+        # a subprocess after the response, so a hostile PDF cannot hang a web worker).
+        "LIBRARY_MAX_FILES": _int(env.get("LIBRARY_MAX_FILES"), 5),
+        "EXTRACTION_TIMEOUT_SECONDS": _int(env.get("EXTRACTION_TIMEOUT_SECONDS"), 20),
+        "EXTRACTION_MAX_TEXT_BYTES": _int(env.get("EXTRACTION_MAX_TEXT_BYTES"), 2 * 1024 * 1024),
+        "EXTRACTION_MEMORY_MB": _int(env.get("EXTRACTION_MEMORY_MB"), 1024),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -84,6 +90,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Internationalisation
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Europe/Brussels"),
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
+        # (rate limits key on the client address, links use the forwarded scheme and host).
+        "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),
         "BUYERGROUP_SEND_MAIL_ON_COMMIT": _bool(env.get("SEND_MAIL_ON_COMMIT"), True),
     }
 

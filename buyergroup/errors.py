@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from buyergroup.extensions import db
@@ -93,6 +94,22 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             template = "errors/csrf.html"
         return render_template(template, error=error), error.code
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError):
+        # On a form submission the database refusing a duplicate (a unique key) is almost
+        # always a double submit racing with itself: the services check first, this is
+        # the last line of defence. Anywhere else it is a bug: the 500 page.
+        if request.method in ("GET", "HEAD"):
+            return handle_unexpected(error)
+        db.session.rollback()
+        message = _l("This was already saved (perhaps the form was sent twice).")
+        if wants_json():
+            return json_error(409, "Conflict", str(message))
+        from buyergroup.security import same_site_referrer
+
+        flash(str(message), "info")
+        return redirect(same_site_referrer() or url_for("core.home"))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

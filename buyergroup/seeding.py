@@ -28,6 +28,13 @@ from buyergroup.accounts.service import create_user, get_user_by_email
 from buyergroup.errors import DomainError
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, is_valid_timezone
+from buyergroup.library.models import (
+    ItemKind,
+    ItemRelation,
+    ItemStatus,
+    LibraryItem,
+    TranslationKind,
+)
 from buyergroup.network.models import (
     GroupRole,
     JoinPolicy,
@@ -48,6 +55,9 @@ DEFAULT_PASSWORD = "buyergroup-demo"
 ORGANISATIONS_FILE = "organisations.yaml"
 MEMBERS_FILE = "members.yaml"
 GROUPS_FILE = "groups.yaml"
+GLOSSARY_FILE = "glossary.yaml"
+LIBRARY_FOLDER = "library"
+FILES_FOLDER = "files"
 
 EnumT = TypeVar("EnumT", bound=enum.Enum)
 
@@ -82,6 +92,12 @@ class SeedReport:
     users: Tally = field(default_factory=Tally)
     groups: Tally = field(default_factory=Tally)
     memberships: Tally = field(default_factory=Tally)
+    concepts: Tally = field(default_factory=Tally)
+    library_items: Tally = field(default_factory=Tally)
+    attachments: Tally = field(default_factory=Tally)
+    comments: Tally = field(default_factory=Tally)
+    relations: Tally = field(default_factory=Tally)
+    unreadable_files: list[str] = field(default_factory=list)
     demo_accounts: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -93,8 +109,15 @@ class SeedReport:
                 ("members", self.users),
                 ("groups", self.groups),
                 ("memberships", self.memberships),
+                ("glossary", self.concepts),
+                ("library items", self.library_items),
+                ("attachments", self.attachments),
+                ("comments", self.comments),
+                ("related links", self.relations),
             )
         ]
+        if self.unreadable_files:
+            lines.append("Files whose text could not be read: " + ", ".join(self.unreadable_files))
         if self.demo_accounts:
             lines.append("Demo sign-ins:")
             lines.extend(f"  {email} ({role})" for email, role in self.demo_accounts)
@@ -158,10 +181,43 @@ class GroupSeed:
 
 
 @dataclass(frozen=True)
+class ConceptSeed:
+    where: str
+    key: str
+    note: str
+    terms: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class CommentSeed:
+    author: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ItemSeed:
+    where: str
+    seed_key: str
+    status: ItemStatus
+    created_by: str | None
+    authors: tuple[str, ...]
+    organisation: str | None
+    group: str | None
+    translation_of: str | None
+    translation_kind: TranslationKind | None
+    related: tuple[str, ...]
+    attachments: tuple[str, ...]
+    comments: tuple[CommentSeed, ...]
+    fields: dict[str, Any]  # the item's own fields, as create_item takes them
+
+
+@dataclass(frozen=True)
 class SeedData:
     organisations: tuple[OrganisationSeed, ...]
     members: tuple[MemberSeed, ...]
     groups: tuple[GroupSeed, ...]
+    concepts: tuple[ConceptSeed, ...] = ()
+    items: tuple[ItemSeed, ...] = ()
 
 
 # --- Reading and checking -------------------------------------------------------------------
@@ -425,13 +481,16 @@ def _check_references(data: SeedData) -> None:
 
 
 def read_seed(seed_dir: Path) -> SeedData:
-    """Parse and check all three files without writing anything."""
+    """Parse and check all the files without writing anything."""
     data = SeedData(
         organisations=_parse_organisations(seed_dir),
         members=_parse_members(seed_dir),
         groups=_parse_groups(seed_dir),
+        concepts=_parse_glossary(seed_dir),
+        items=_parse_library(seed_dir),
     )
     _check_references(data)
+    _check_library_references(data, seed_dir)
     return data
 
 
@@ -439,11 +498,11 @@ def read_seed(seed_dir: Path) -> SeedData:
 
 
 def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport:
-    """Create the organisations, members and groups described in ``seed_dir``.
+    """Create the organisations, members, groups, glossary and library in ``seed_dir``.
 
-    Existing records (same organisation or group name, same email) are kept unchanged and
-    counted as existing. Flushes but does not commit. Raises :class:`SeedError` when a file is
-    invalid or refers to an unknown organisation or member.
+    Existing records (same organisation or group name, same email, same glossary key, same
+    library ``seed_key``) are kept unchanged and counted as existing. Flushes but does not
+    commit. Raises :class:`SeedError` when a file is invalid or refers to something unknown.
     """
     data = read_seed(Path(seed_dir))
     report = SeedReport()
@@ -453,6 +512,9 @@ def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport
         _load_member(member, password, report)
     for group in data.groups:
         _load_group(group, report)
+    for concept in data.concepts:
+        _load_concept(concept, report)
+    _load_library(data.items, Path(seed_dir), report)
     db.session.flush()
     return report
 
@@ -567,3 +629,289 @@ def _located(where: str) -> Iterator[None]:
         yield
     except DomainError as error:
         raise SeedError(f"{where}: {error}") from error
+
+
+# --- Glossary and library -------------------------------------------------------------------
+
+
+def _parse_glossary(seed_dir: Path) -> tuple[ConceptSeed, ...]:
+    """``glossary.yaml``: a list of {key, note, terms: {en: [...], nl: [...], ...}}.
+
+    Optional: a seed folder without it has no glossary.
+    """
+    from buyergroup.glossary.service import GLOSSARY_LANGUAGES, KEY_RE
+
+    path = seed_dir / GLOSSARY_FILE
+    if not path.exists():
+        return ()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise SeedError(f"{GLOSSARY_FILE}: not valid YAML: {error}") from error
+    if isinstance(document, Mapping):
+        document = document.get("concepts")
+    if document is None:
+        return ()
+    if not isinstance(document, list):
+        raise SeedError(f"{GLOSSARY_FILE}: expected a list of concepts")
+    result = []
+    for number, raw in enumerate(document, start=1):
+        label = raw.get("key") if isinstance(raw, Mapping) else None
+        where = f"{GLOSSARY_FILE}: concept {number}" + (f" ({label})" if label else "")
+        entry = _Entry(where, raw, ("key", "note", "terms"))
+        key = entry.text("key", required=True, max_length=80)
+        if not KEY_RE.match(key):
+            raise entry.error("key", "use lower-case letters, digits and hyphens")
+        terms_raw = entry.data.get("terms")
+        if not isinstance(terms_raw, Mapping) or not terms_raw:
+            raise entry.error("terms", "expected a mapping of language to a list of terms")
+        terms = {}
+        for language, values in terms_raw.items():
+            if language not in GLOSSARY_LANGUAGES:
+                raise entry.error("terms", f"unknown language {language!r}")
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise entry.error("terms", f"{language}: expected a list of text values")
+            terms[language] = tuple(v.strip() for v in values if v.strip())
+        result.append(ConceptSeed(where, key, entry.text("note"), terms))
+    _refuse_duplicates(GLOSSARY_FILE, "concept key", (c.key for c in result))
+    return tuple(result)
+
+
+ITEM_TEXT_FIELDS = (
+    "title", "summary", "body", "source_url", "licence", "legal_system", "verification_notes",
+    "rationale", "approach", "results", "lessons", "challenges", "next_steps", "reference",
+)  # fmt: skip
+ITEM_KEYS = (
+    *ITEM_TEXT_FIELDS, "seed_key", "kind", "language", "status", "visibility", "group",
+    "organisation", "authors", "created_by", "year", "product_groups", "themes", "countries",
+    "phase", "ambition", "verification", "label_scope", "translation_of", "translation_kind",
+    "related", "attachments", "comments",
+)  # fmt: skip
+
+
+def _parse_library(seed_dir: Path) -> tuple[ItemSeed, ...]:
+    """``library/*.yaml``: one item per file (see any of them for the fields)."""
+    from buyergroup.library.models import Ambition, LabelScope, Phase, Visibility
+    from buyergroup.library.service import ITEM_LANGUAGES
+    from buyergroup.vocabulary import PRODUCT_GROUPS, THEMES, VERIFICATION
+
+    folder = seed_dir / LIBRARY_FOLDER
+    if not folder.is_dir():
+        return ()
+    result = []
+    for path in sorted(folder.glob("*.yaml")):
+        where = f"{LIBRARY_FOLDER}/{path.name}"
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise SeedError(f"{where}: not valid YAML: {error}") from error
+        entry = _Entry(where, raw, ITEM_KEYS)
+        language = entry.text("language", required=True)
+        if language not in ITEM_LANGUAGES:
+            raise entry.error("language", f"{language!r} is not one of {', '.join(ITEM_LANGUAGES)}")
+        status = entry.choice("status", ItemStatus, ItemStatus.draft)
+        if status not in (ItemStatus.draft, ItemStatus.submitted, ItemStatus.published):
+            raise entry.error("status", "use published, submitted or draft")
+        year = entry.data.get("year")
+        if year is not None and (not isinstance(year, int) or not 1990 <= year <= 2100):
+            raise entry.error("year", f"expected a year, got {year!r}")
+        countries = tuple(c.upper() for c in entry.codes("countries"))
+        unknown = [c for c in countries if c not in COUNTRIES]
+        if unknown:
+            raise entry.error("countries", f"unknown country code(s): {', '.join(unknown)}")
+        comments_raw = entry.data.get("comments") or []
+        if not isinstance(comments_raw, list):
+            raise entry.error("comments", "expected a list")
+        comments = []
+        for number, item in enumerate(comments_raw, start=1):
+            comment = _Entry(f"{where}: comment {number}", item, ("author", "body"))
+            comments.append(CommentSeed(
+                author=comment.text("author", required=True).lower(),
+                body=comment.text("body", required=True),
+            ))
+        fields: dict[str, Any] = {name: entry.text(name) for name in ITEM_TEXT_FIELDS}
+        if not fields["title"]:
+            raise entry.error("title", "is required")
+        visibility = entry.choice("visibility", Visibility, Visibility.members)
+        group = entry.optional_text("group")
+        if visibility is Visibility.group and not group:
+            raise entry.error("group", "visibility: group needs the name of a working group")
+        fields.update(
+            kind=entry.choice("kind", ItemKind, ItemKind.report),
+            language=language,
+            visibility=visibility,
+            year=year,
+            product_groups=list(entry.codes("product_groups", PRODUCT_GROUPS)),
+            themes=list(entry.codes("themes", THEMES)),
+            countries=list(countries),
+            verification=list(entry.codes("verification", VERIFICATION)),
+            phase=entry.data.get("phase") and entry.choice("phase", Phase, None),
+            ambition=entry.data.get("ambition") and entry.choice("ambition", Ambition, None),
+            label_scope=(
+                entry.data.get("label_scope") and entry.choice("label_scope", LabelScope, None)
+            ),
+        )
+        translation_of = entry.optional_text("translation_of")
+        translation_kind = None
+        if translation_of:
+            translation_kind = entry.choice("translation_kind", TranslationKind,
+                                            TranslationKind.member)
+        seed_key = entry.text("seed_key", required=True, max_length=120)
+        result.append(ItemSeed(
+            where=where,
+            seed_key=seed_key,
+            status=status,
+            created_by=(entry.optional_text("created_by") or "").lower() or None,
+            authors=tuple(a.lower() for a in entry.codes("authors")),
+            organisation=entry.optional_text("organisation"),
+            group=group,
+            translation_of=translation_of,
+            translation_kind=translation_kind,
+            related=entry.codes("related"),
+            attachments=entry.codes("attachments"),
+            comments=tuple(comments),
+            fields=fields,
+        ))
+    _refuse_duplicates(LIBRARY_FOLDER, "seed_key", (i.seed_key for i in result))
+    return tuple(result)
+
+
+def _check_library_references(data: SeedData, seed_dir: Path) -> None:
+    emails = {m.email for m in data.members}
+    organisations = {o.name.lower() for o in data.organisations}
+    groups = {g.name.lower() for g in data.groups}
+    keys = {i.seed_key for i in data.items}
+
+    def known_key(key: str) -> bool:
+        return key in keys or db.session.scalar(
+            select(LibraryItem.id).where(LibraryItem.seed_key == key)
+        ) is not None
+
+    for item in data.items:
+        people = [("created_by", item.created_by)] if item.created_by else []
+        people += [("authors", a) for a in item.authors]
+        people += [("comments", c.author) for c in item.comments]
+        for key, email in people:
+            if email not in emails and get_user_by_email(email) is None:
+                raise SeedError(f"{item.where}: {key}: unknown member {email!r}")
+        if (item.organisation and item.organisation.lower() not in organisations
+                and not get_organisation_by_name(item.organisation)):
+            raise SeedError(f"{item.where}: organisation: unknown organisation "
+                            f"{item.organisation!r}")
+        if item.group and item.group.lower() not in groups and _group_named(item.group) is None:
+            raise SeedError(f"{item.where}: group: unknown working group {item.group!r}")
+        for key in [item.translation_of] if item.translation_of else []:
+            if key == item.seed_key or not known_key(key):
+                raise SeedError(f"{item.where}: translation_of: unknown item {key!r}")
+        for key in item.related:
+            if not known_key(key):
+                raise SeedError(f"{item.where}: related: unknown item {key!r}")
+        for name in item.attachments:
+            if "/" in name or "\\" in name or not (seed_dir / FILES_FOLDER / name).is_file():
+                raise SeedError(f"{item.where}: attachments: no file {name!r} in "
+                                f"{FILES_FOLDER}/")
+
+
+def _group_named(name: str) -> WorkingGroup | None:
+    return db.session.scalar(
+        select(WorkingGroup).where(func.lower(WorkingGroup.name) == name.lower())
+    )
+
+
+def _load_concept(seed: ConceptSeed, report: SeedReport) -> None:
+    from buyergroup.glossary.service import get_concept_by_key, save_concept
+
+    existing = get_concept_by_key(seed.key)
+    report.concepts.count(created=existing is None)
+    if existing is None:
+        with _located(seed.where):
+            save_concept(None, key=seed.key, note=seed.note,
+                         terms={lang: list(terms) for lang, terms in seed.terms.items()})
+
+
+def _translation_order(items: tuple[ItemSeed, ...]) -> list[ItemSeed]:
+    """Originals before their translations (a translation joins an existing item)."""
+    by_key = {i.seed_key: i for i in items}
+    ordered: list[ItemSeed] = []
+    placed: set[str] = set()
+
+    def place(item: ItemSeed, path: tuple[str, ...] = ()) -> None:
+        if item.seed_key in placed:
+            return
+        if item.seed_key in path:
+            raise SeedError(f"{item.where}: translation_of goes round in a circle")
+        parent = by_key.get(item.translation_of or "")
+        if parent is not None:
+            place(parent, (*path, item.seed_key))
+        ordered.append(item)
+        placed.add(item.seed_key)
+
+    for item in items:
+        place(item)
+    return ordered
+
+
+def _item_by_key(key: str) -> LibraryItem | None:
+    return db.session.scalar(select(LibraryItem).where(LibraryItem.seed_key == key))
+
+
+def _load_library(items: tuple[ItemSeed, ...], seed_dir: Path, report: SeedReport) -> None:
+    """Items through the library service, files through the upload checks, then relations.
+
+    Attachments are read at once (in the extraction subprocess), so the seeded library is
+    searchable as soon as the load is committed.
+    """
+    from buyergroup.library import extraction, service, uploads
+
+    for seed in _translation_order(items):
+        if _item_by_key(seed.seed_key) is not None:
+            report.library_items.count(created=False)
+            continue
+        report.library_items.count(created=True)
+        creator = get_user_by_email(seed.created_by) if seed.created_by else None
+        stored = []
+        for name in seed.attachments:
+            with (seed_dir / FILES_FOLDER / name).open("rb") as stream, _located(
+                f"{seed.where}: attachment {name}"
+            ):
+                stored.append(uploads.store_upload(stream, name))
+        fields = dict(seed.fields)
+        fields.update(
+            organisation=_organisation(seed.where, seed.organisation),
+            group=_group_named(seed.group) if seed.group else None,
+            authors=[get_user_by_email(email) for email in seed.authors],
+        )
+        with _located(seed.where):
+            item = service.create_item(
+                None,
+                seed_key=seed.seed_key,
+                status=seed.status,
+                created_by=creator,
+                translation_of=_item_by_key(seed.translation_of) if seed.translation_of else None,
+                translation_kind=seed.translation_kind,
+                files=stored,
+                note="Demo content",
+                **fields,
+            )
+        for attachment in item.attachments:
+            report.attachments.count(created=True)
+            outcome = extraction.extract_file(attachment.stored_name)
+            extraction.record(attachment, outcome)
+            if not outcome.ok:
+                report.unreadable_files.append(f"{attachment.original_name} ({outcome.error})")
+        for comment in seed.comments:
+            author = get_user_by_email(comment.author)
+            with _located(f"{seed.where}: comment by {comment.author}"):
+                service.add_comment(author, item, comment.body)
+            report.comments.count(created=True)
+    counted: set[frozenset[int]] = set()
+    for seed in items:
+        item = _item_by_key(seed.seed_key)
+        for key in seed.related:
+            other = _item_by_key(key)
+            pair = frozenset((item.id, other.id))
+            known = db.session.get(ItemRelation, (item.id, other.id)) is not None
+            service.relate(None, item, other)
+            if pair not in counted:  # a link listed on both items is one link
+                counted.add(pair)
+                report.relations.count(created=not known)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import bleach
 import markdown as markdown_lib
 from flask import Flask, request, url_for
@@ -36,12 +38,53 @@ ENUM_LABELS: dict[str, object] = {
     "declined": _l("Declined"),
     "accepted": _l("Accepted"),
     "revoked": _l("Revoked"),
+    # library item kinds
+    "criterion": _l("Criterion"),
+    "clause": _l("Contract clause"),
+    "case_study": _l("Case study"),
+    "report": _l("Report or guide"),
+    "label": _l("Label or certificate"),
+    "policy": _l("Policy reference"),
+    # procurement phases
+    "selection": _l("Selection criterion"),
+    "exclusion": _l("Exclusion ground"),
+    "technical_specification": _l("Technical specification"),
+    "award_criterion": _l("Award criterion"),
+    "contract_performance_clause": _l("Contract performance clause"),
+    # ambition levels
+    "core": _l("Core"),
+    "comprehensive": _l("Comprehensive"),
+    # label scopes
+    "social": _l("Social"),
+    "environmental": _l("Environmental"),
+    "social_and_environmental": _l("Social and environmental"),
+    # item states and visibility
+    "draft": _l("Draft"),
+    "submitted": _l("Waiting for review"),
+    "returned": _l("Returned to the author"),
+    "published": _l("Published"),
+    "archived": _l("Archived"),
+    "public": _l("Everyone, including visitors"),
+    "members": _l("Members of Buyergroup"),
+    "group": _l("One working group"),
+    # attachment text extraction
+    "done": _l("Text read"),
+    "failed": _l("Text could not be read"),
+    # Codes that mean different things in different enums: "EnumName.code" wins.
+    "TranslationKind.original": _l("Original"),
+    "TranslationKind.official": _l("Official translation"),
+    "TranslationKind.member": _l("Member translation"),
+    "ExtractionState.pending": _l("Reading the text"),
 }
 
 
 def label(value) -> str:
     """The translated label of an enum member or code."""
     code = getattr(value, "value", value)
+    if isinstance(value, enum.Enum):
+        qualified = ENUM_LABELS.get(f"{type(value).__name__}.{code}")
+        if qualified is not None:
+            return str(qualified)
     return str(ENUM_LABELS.get(code, code))
 
 

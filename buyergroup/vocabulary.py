@@ -35,6 +35,16 @@ THEMES: dict[str, object] = {
 
 EXPERTISE: dict[str, object] = {**PRODUCT_GROUPS, **THEMES}
 
+# How compliance with a criterion or clause is checked (library items).
+VERIFICATION: dict[str, object] = {
+    "label": _l("Label"),
+    "audit_report": _l("Audit report"),
+    "self_declaration": _l("Self-declaration"),
+    "independent_monitoring": _l("Independent monitoring"),
+    "third_party_certificate": _l("Third-party certificate"),
+    "supply_chain_mapping": _l("Supply chain mapping"),
+}
+
 # The countries of the network: the EU, the EEA, Switzerland and the United Kingdom.
 COUNTRIES: tuple[str, ...] = (
     "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR", "HR",
@@ -77,6 +87,10 @@ def country_choices() -> list[tuple[str, str]]:
 
 def language_choices() -> list[tuple[str, str]]:
     return [(c, language_name(c)) for c in SPOKEN_LANGUAGES]
+
+
+def verification_label(code: str) -> str:
+    return str(VERIFICATION.get(code, code))
 
 
 def expertise_choices() -> list[tuple[str, str]]:

@@ -19,13 +19,6 @@ from sqlalchemy.engine import make_url
 
 from buyergroup.extensions import db
 
-# migrations/env.py (the stock Flask-Migrate template) calls db.get_engine() first, which
-# Flask-SQLAlchemy 3.1 deprecates; the suite turns warnings into errors.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:'get_engine' is deprecated:DeprecationWarning"
-)
-
-
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 

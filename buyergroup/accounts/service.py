@@ -316,7 +316,7 @@ def change_role(actor: User, user: User, role: Role) -> None:
     if not actor.is_admin:
         raise NotAllowed(_("Only administrators can change roles."))
     if user.id == actor.id and role is not Role.admin:
-        raise NotAllowed(_("You cannot remove your own administrator role."))
+        raise ValidationFailed(_("You cannot remove your own administrator role."))
     user.role = role
 
 
@@ -324,7 +324,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if not actor.is_admin:
         raise NotAllowed(_("Only administrators can deactivate accounts."))
     if user.id == actor.id:
-        raise NotAllowed(_("You cannot deactivate your own account."))
+        raise ValidationFailed(_("You cannot deactivate your own account."))
     user.is_active_account = active
 
 

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from flask import current_app
 
+from buyergroup.library.models import (
+    Ambition,
+    ItemKind,
+    ItemStatus,
+    LabelScope,
+    Phase,
+    TranslationKind,
+    Visibility,
+)
 from buyergroup.network.models import OrganisationKind
 
 
@@ -107,6 +116,73 @@ PATHS: dict[str, dict] = {
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 
+# --- Library ----------------------------------------------------------------------------------
+
+_LIBRARY_FACETS = ("kind", "phase", "product_group", "theme", "language", "country",
+                   "organisation", "year")  # fmt: skip
+PATHS["/api/v1/library"] = {
+    "get": {
+        "summary": "Browse and search the library (what the library page shows, as JSON)",
+        "description": (
+            "Published items the caller may see: public ones without a token; also members' "
+            "and their working groups' items with one. Filters are repeatable (OR within a "
+            "filter, AND across filters); facet counts follow the query and the caller's "
+            "access. A query the search cannot read comes back with 'error' set."
+        ),
+        "operationId": "searchLibrary",
+        "parameters": [
+            *PAGE_PARAMETERS,
+            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200},
+             "description": "Words in any language; \"a phrase\", OR, -word, word*"},
+            {"name": "sort", "in": "query",
+             "schema": {"type": "string", "enum": ["relevance", "newest", "title"]}},
+            *(
+                {"name": facet, "in": "query", "style": "form", "explode": True,
+                 "schema": {"type": "array", "items": {"type": "string"}}}
+                for facet in _LIBRARY_FACETS
+            ),
+        ],
+        "responses": {
+            "200": _json("#/components/schemas/LibraryPage", "A page of results with facets")
+        },
+    },
+    "post": {
+        "summary": "Add an item to the library",
+        "description": (
+            "Members create drafts (or submit them for review with status 'submitted'); "
+            "organisers may publish at once. With 'translation_of', the item is a "
+            "translation of that item. Invalid fields give a 400 with a message per field."
+        ),
+        "operationId": "createLibraryItem",
+        "security": [{"bearerAuth": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/LibraryItemInput"}}
+            },
+        },
+        "responses": {
+            "201": _json("#/components/schemas/LibraryItem", "The new item"),
+            "400": _json("#/components/schemas/ValidationError", "Invalid fields"),
+            "403": _json("#/components/schemas/Error", "Not allowed (e.g. a member publishing)"),
+            **ERRORS,
+        },
+    },
+}
+PATHS["/api/v1/library/{item_id}"] = {
+    "get": {
+        "summary": "One library item with its translations, files and related items",
+        "operationId": "getLibraryItem",
+        "parameters": [
+            {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "responses": {
+            "200": _json("#/components/schemas/LibraryItem", "The item"),
+            "404": _json("#/components/schemas/Error", "No such item, or not visible to you"),
+        },
+    }
+}
+
 SCHEMAS: dict[str, dict] = {
     "Error": {
         "type": "object",
@@ -197,6 +273,194 @@ SCHEMAS: dict[str, dict] = {
                 },
             },
         ]
+    },
+    "NamedRef": {
+        "type": ["object", "null"],
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    },
+    "LibraryItemSummary": {
+        "type": "object",
+        "required": ["id", "url", "kind", "title", "language"],
+        "properties": {
+            "id": {"type": "integer"},
+            "url": {"type": "string", "format": "uri"},
+            "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "language": {"type": "string", "examples": ["nl"]},
+            "translation_kind": {"type": "string",
+                                 "enum": [t.value for t in TranslationKind]},
+            "organisation": {"$ref": "#/components/schemas/NamedRef"},
+            "year": {"type": ["integer", "null"]},
+            "phase": {"type": ["string", "null"], "enum": [*(p.value for p in Phase), None]},
+            "product_groups": {"type": "array", "items": {"type": "string"}},
+            "themes": {"type": "array", "items": {"type": "string"}},
+            "published_at": {"type": ["string", "null"], "format": "date-time"},
+            "snippet": {"type": "string",
+                        "description": "Escaped text with <mark> around the matched words"},
+        },
+    },
+    "LibraryItem": {
+        "allOf": [
+            {"$ref": "#/components/schemas/LibraryItemSummary"},
+            {
+                "type": "object",
+                "properties": {
+                    "body": {"type": "string", "description": "Markdown"},
+                    "status": {"type": "string", "enum": [s.value for s in ItemStatus]},
+                    "visibility": {"type": "string", "enum": [v.value for v in Visibility]},
+                    "group": {"$ref": "#/components/schemas/NamedRef"},
+                    "countries": {"type": "array", "items": {"type": "string"}},
+                    "legal_system": {"type": "string"},
+                    "source_url": {"type": ["string", "null"], "format": "uri"},
+                    "licence": NULLABLE_STRING,
+                    "authors": {"type": "array", "items": {"type": "string"}},
+                    "ambition": {"type": ["string", "null"],
+                                 "enum": [*(a.value for a in Ambition), None]},
+                    "verification": {"type": "array", "items": {"type": "string"}},
+                    "verification_notes": {"type": "string"},
+                    "rationale": {"type": "string"},
+                    "approach": {"type": "string"},
+                    "results": {"type": "string"},
+                    "lessons": {"type": "string"},
+                    "challenges": {"type": "string"},
+                    "next_steps": {"type": "string"},
+                    "label_scope": {"type": ["string", "null"],
+                                    "enum": [*(s.value for s in LabelScope), None]},
+                    "reference": {"type": "string"},
+                    "translations": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "language": {"type": "string"},
+                                "translation_kind": {"type": "string"},
+                                "url": {"type": "string", "format": "uri"},
+                            },
+                        },
+                    },
+                    "related": {"type": "array", "items": {"type": "integer"}},
+                    "attachments": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "name": {"type": "string"},
+                                "content_type": {"type": "string"},
+                                "size": {"type": "integer"},
+                                "text": {"type": "string", "enum": ["pending", "done", "failed"],
+                                         "description": "Whether the file's text was read"},
+                                "url": {"type": "string", "format": "uri"},
+                            },
+                        },
+                    },
+                    "updated_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        ]
+    },
+    "LibraryItemInput": {
+        "type": "object",
+        "required": ["kind", "title", "language"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
+            "title": {"type": "string", "maxLength": 300},
+            "summary": {"type": "string", "maxLength": 2000},
+            "body": {"type": "string", "description": "Markdown"},
+            "language": {"type": "string", "examples": ["en", "nl", "fr", "de"]},
+            "status": {"type": "string", "enum": ["draft", "submitted", "published"],
+                       "default": "draft",
+                       "description": "'published' needs an organiser's token"},
+            "visibility": {"type": "string", "enum": [v.value for v in Visibility],
+                           "default": "members"},
+            "group_id": {"type": "integer",
+                         "description": "Required with visibility 'group'"},
+            "organisation_id": {"type": "integer"},
+            "year": {"type": "integer"},
+            "authors": {"type": "array", "items": {"type": "string"}},
+            "product_groups": {"type": "array", "items": {"type": "string"}},
+            "themes": {"type": "array", "items": {"type": "string"}},
+            "countries": {"type": "array", "items": {"type": "string"}},
+            "legal_system": {"type": "string"},
+            "source_url": {"type": "string", "format": "uri"},
+            "licence": {"type": "string"},
+            "phase": {"type": "string", "enum": [p.value for p in Phase]},
+            "ambition": {"type": "string", "enum": [a.value for a in Ambition]},
+            "verification": {"type": "array", "items": {"type": "string"}},
+            "verification_notes": {"type": "string"},
+            "rationale": {"type": "string"},
+            "approach": {"type": "string"},
+            "results": {"type": "string"},
+            "lessons": {"type": "string"},
+            "challenges": {"type": "string"},
+            "next_steps": {"type": "string"},
+            "label_scope": {"type": "string", "enum": [s.value for s in LabelScope]},
+            "reference": {"type": "string"},
+            "translation_of": {"type": "integer",
+                               "description": "The id of the item this translates"},
+            "translation_kind": {"type": "string", "enum": ["member", "official"]},
+        },
+    },
+    "LibraryFacetOption": {
+        "type": "object",
+        "required": ["code", "label", "count", "selected"],
+        "properties": {
+            "code": {"type": "string"},
+            "label": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        },
+    },
+    "LibraryPage": {
+        "allOf": [
+            _page_of("LibraryItemSummary"),
+            {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string"},
+                    "sort": {"type": "string"},
+                    "filters": {"type": "object",
+                                "additionalProperties": {"type": "array",
+                                                         "items": {"type": "string"}}},
+                    "facets": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/LibraryFacetOption"},
+                        },
+                    },
+                    "suggestion": {"type": ["string", "null"],
+                                   "description": "\"Did you mean\": a corrected query"},
+                    "expansions": {"type": "array", "items": {"type": "string"},
+                                   "description": "Glossary terms also searched for"},
+                    "error": {"type": ["string", "null"],
+                              "description": "Why the query could not be read"},
+                },
+            },
+        ]
+    },
+    "ValidationError": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "message", "fields"],
+                "properties": {
+                    "status": {"type": "integer", "const": 400},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
     },
     "OrganisationPage": _page_of("Organisation"),
     "GroupPage": _page_of("Group"),

@@ -8,10 +8,12 @@ from buyergroup.accounts.service import DirectoryFilters, directory_query, exter
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.api.openapi import build_openapi
 from buyergroup.extensions import db
+from buyergroup.library import api as library_api
 from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.network.service import visible_groups, visible_organisations
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+library_api.register(bp)
 
 MAX_PER_PAGE = 100
 

@@ -20,16 +20,22 @@ bp = Blueprint("core", __name__)
 def home():
     groups = db.session.scalars(visible_groups(current_user).limit(6)).all()
     organisations = db.session.scalars(visible_organisations(current_user)).all()
+    # Figures count only what this visitor could list, so they match the linked pages.
+    visible_organisations_query = visible_organisations(current_user).subquery()
     stats = {
         "members": db.session.scalar(
             select(func.count(User.id)).where(User.is_active_account.is_(True))
         ),
-        "organisations": db.session.scalar(select(func.count(Organisation.id))),
-        "groups": db.session.scalar(select(func.count(WorkingGroup.id))),
+        "organisations": len(organisations),
+        "groups": db.session.scalar(
+            select(func.count()).select_from(visible_groups(current_user).subquery())
+        ),
         "countries": db.session.scalar(
-            select(func.count(func.distinct(Organisation.country)))
+            select(func.count(func.distinct(visible_organisations_query.c.country)))
         ),
     }
+    # The tags show short names where there are any: sort by what the reader sees.
+    organisations = sorted(organisations, key=lambda o: (o.short_name or o.name).lower())
     return render_template(
         "core/home.html", groups=groups, organisations=organisations, stats=stats
     )

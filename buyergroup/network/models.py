@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
@@ -186,6 +186,16 @@ class JoinRequest(TimestampMixin, db.Model):
     """A visitor's request to join the network; an organiser approves (invites) or declines."""
 
     __tablename__ = "join_requests"
+    # One pending request per address, refused by the database itself (a double submit).
+    __table_args__ = (
+        Index(
+            "uq_join_requests_pending_email",
+            "email",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), nullable=False)

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.views import attach_field_error
@@ -290,8 +291,19 @@ def join_group(slug: str):
     group = get_group(slug)
     form = GroupJoinForm()
     if form.validate_on_submit():
-        membership = service.join_group(group, current_user, form.message.data or "")
-        db.session.commit()
+        try:
+            membership = service.join_group(group, current_user, form.message.data or "")
+            db.session.commit()
+        except IntegrityError:
+            # A double click: the other request's row landed between our check and our
+            # insert, and the unique key refused the duplicate. Not an error page.
+            db.session.rollback()
+            existing = group.membership_of(current_user)
+            if existing is not None and not existing.is_active:
+                flash(_("Your request to join is waiting for an organiser."), "info")
+            else:
+                flash(_("You are already a member of this group."), "info")
+            return redirect(url_for("network.group", slug=slug))
         if membership.is_active:
             flash(_("You have joined %(group)s.", group=group.name), "success")
         else:
@@ -309,12 +321,17 @@ def join_group(slug: str):
 def leave_group(slug: str):
     group = get_group(slug)
     if DecisionForm().validate_on_submit():
+        membership = group.membership_of(current_user)
+        was_pending = membership is not None and not membership.is_active
         try:
             service.leave_group(group, current_user)
         except NotAllowed as error:
             return _refused_by_group_rule(error, slug)
         db.session.commit()
-        flash(_("You have left %(group)s.", group=group.name), "info")
+        if was_pending:
+            flash(_("Your request to join %(group)s has been withdrawn.", group=group.name), "info")
+        else:
+            flash(_("You have left %(group)s.", group=group.name), "info")
     return redirect(url_for("network.group", slug=slug))
 
 

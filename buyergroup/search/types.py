@@ -6,6 +6,8 @@ callers build ``SearchDocument``s and ``SearchQuery``s and read ``SearchResults`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -78,10 +80,15 @@ class SearchResults:
     suggestion: str | None = None  # "did you mean", only if it finds visible results
     expansions: list[str] = field(default_factory=list)  # glossary terms added to the query
     error: str | None = None  # a query the parser could not read, explained
+    partial: bool = False  # the time limit cut the search short: hits and counts are a part
 
 
 class QuerySyntaxError(ValueError):
     """The user's query could not be parsed; the message says why in plain words."""
+
+
+class IndexBusy(RuntimeError):
+    """Another process or thread holds the index writer lock and did not let go in time."""
 
 
 class SearchBackend(Protocol):
@@ -93,6 +100,13 @@ class SearchBackend(Protocol):
 
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults: ...
 
-    def rebuild(self, documents) -> int: ...
+    def rebuild(self, documents: Iterable[SearchDocument]) -> int: ...
 
     def refs(self) -> set[str]: ...
+
+    def count(self) -> int: ...
+
+    def writer_lock(self, timeout: float) -> AbstractContextManager[None]:
+        """Hold the one-writer-at-a-time lock (re-entrant within a thread); raise IndexBusy
+        after ``timeout`` seconds."""
+        ...

@@ -1,7 +1,9 @@
 """Rules for organisations, working groups and requests to join the network.
 
 Mail is checked the way a member would see it: queued in the transaction, committed,
-delivered over SMTP to the test server, then read from its mailbox.
+delivered over SMTP to the test server, then read from its mailbox. No request context is
+pushed on purpose: CLI commands and jobs call these services too, and their translated error
+messages must work without one.
 """
 
 from __future__ import annotations
@@ -28,10 +30,6 @@ from buyergroup.network.models import (
     RequestState,
 )
 from tests.conftest import body_of
-
-
-# No request context here on purpose: CLI commands and jobs call these services too, and their
-# translated error messages must work without one.
 
 
 def commit_and_deliver() -> None:
@@ -219,6 +217,15 @@ class TestGroups:
             assert "We tender servers next year." in body
             assert f"http://buyergroup.test/groups/{group.slug}#requests" in body
         assert mailbox.to("member@example.org") == []
+
+    def test_organisers_are_written_to_in_their_own_language(
+        self, make_user, member, make_group, mailbox
+    ):
+        german = make_user("de@example.org", role="organiser", locale="de")
+        group = make_group("Faire Server", organiser=german, join_policy="approval")
+        service.join_group(group, member)
+        commit_and_deliver()
+        assert mailbox.last_to("de@example.org")["Content-Language"] == "de"
 
     @pytest.mark.parametrize("approve", [True, False])
     def test_the_decision_is_emailed_to_the_applicant(

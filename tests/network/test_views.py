@@ -21,7 +21,7 @@ from buyergroup.network.models import (
     RequestState,
     WorkingGroup,
 )
-from tests.conftest import body_of
+from tests.conftest import Auth, body_of
 from tests.network.pages import error_by, form_actions, html, input_value, main_text
 
 
@@ -112,6 +112,18 @@ class TestOrganisationPages:
         assert names == ["Antwerpen", "eGov Agency", "Zuid Holland"]
         groups = html(client.get("/groups")).xpath('//h2[@class="card-title"]/a/text()')
         assert groups == ["Antwerpen group", "eGov Agency group", "Zuid Holland group"]
+
+    def test_the_next_page_keeps_the_filters(self, client, make_organisation):
+        for n in range(32):
+            make_organisation(f"Gemeente {n:02d}", country="NL")
+        make_organisation("Ville de Lyon", country="FR")
+        first = client.get("/organisations?country=NL")
+        assert "32 organisations" in main_text(first)
+        assert len(html(first).xpath('//h2[@class="card-title"]')) == 30
+        (next_link,) = html(first).xpath('//a[@rel="next"]/@href')
+        assert "country=NL" in next_link and "page=2" in next_link
+        second = html(client.get(next_link)).xpath('//h2[@class="card-title"]/a/text()')
+        assert second == ["Gemeente 30", "Gemeente 31"]
 
     def test_unknown_kind_is_ignored(self, client, make_organisation):
         make_organisation("Ghent")
@@ -210,11 +222,47 @@ class TestGroupPages:
         assert membership_state(group, member) == (MembershipState.active, GroupRole.member)
         assert mailbox.messages == []
 
+    @pytest.mark.parametrize("policy", ["open", "approval"])
+    def test_a_double_click_on_join_is_not_an_error_page(
+        self, client, auth, member, organiser, make_group, monkeypatch, policy
+    ):
+        """Two clicks race: the first request's row lands between the second's check and its
+        insert, and the database's unique key refuses the duplicate."""
+        group = make_group("Fair laptops", organiser=organiser, join_policy=policy)
+        auth.login(member)
+        flush = db.session.flush
+
+        def first_click_lands_first(*args, **kwargs):
+            with db.engine.begin() as other_request:
+                other_request.execute(GroupMembership.__table__.insert().values(
+                    group_id=group.id, user_id=member.id, role="member", state="active",
+                    message="", requested_at=group.created_at,
+                ))
+            monkeypatch.setattr(db.session, "flush", flush)
+            return flush(*args, **kwargs)
+
+        original_join = service.join_group
+
+        def join_group(*args, **kwargs):
+            monkeypatch.setattr(db.session, "flush", first_click_lands_first)
+            return original_join(*args, **kwargs)
+
+        monkeypatch.setattr(service, "join_group", join_group)
+        response = client.post(f"/groups/{group.slug}/join")
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/groups/{group.slug}"
+        monkeypatch.undo()
+        text = main_text(client.get(f"/groups/{group.slug}"))
+        assert "You are a member of this group" in text
+        db.session.rollback()
+        count = db.session.scalar(
+            select(func.count(GroupMembership.id)).where(GroupMembership.user_id == member.id)
+        )
+        assert count == 1
+
     def test_member_asks_to_join_and_the_organiser_approves_from_the_group_page(
         self, new_client, member, organiser, make_group, mailbox
     ):
-        from tests.conftest import Auth
-
         group = make_group("Fair servers", organiser=organiser, join_policy="approval")
         applicant = new_client()
         Auth(applicant).login(member)
@@ -583,8 +631,6 @@ class TestJoinRequest:
     def test_visitor_asks_and_an_organiser_invites(
         self, new_client, organiser, mailbox
     ):
-        from tests.conftest import Auth
-
         visitor = new_client()
         assert visitor.get("/join").status_code == 200
         response = visitor.post("/join", data={
@@ -620,6 +666,25 @@ class TestJoinRequest:
         assert "Gemeente Utrecht" in body
         link = next(word for word in body.split() if "/invitation/" in word)
         assert visitor.get(link.removeprefix("http://buyergroup.test")).status_code == 200
+
+    def test_the_invitation_is_in_the_language_the_visitor_used(
+        self, new_client, organiser, mailbox
+    ):
+        visitor = new_client()
+        visitor.post("/language", data={"language": "fr"})
+        visitor.post("/join", data={
+            "name": "Louise Acheteuse", "email": "louise@lyon.example.fr",
+            "organisation_name": "Ville de Lyon", "country": "FR",
+        })
+        request = db.session.scalar(select(JoinRequest))
+        assert request.locale == "fr"
+
+        desk = new_client()
+        Auth(desk).login(organiser)
+        desk.post(f"/manage/requests/{request.id}/approve")
+        assert mailbox.last_to("louise@lyon.example.fr")["Content-Language"] == "fr"
+        # The organisers were told in their own language (none set: English).
+        assert mailbox.last_to("organiser@example.org")["Content-Language"] == "en"
 
     def test_organiser_declines_with_a_note(self, client, auth, organiser, mailbox):
         request = service.submit_join_request(service.JoinRequestData(

@@ -1,0 +1,113 @@
+"""The glossary pages: members read it, organisers keep it up to date."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from buyergroup.accounts.views import attach_field_error
+from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.extensions import db
+from buyergroup.glossary import service
+from buyergroup.glossary.forms import ConceptForm, DeleteForm
+from buyergroup.glossary.models import Concept, Term
+
+bp = Blueprint("glossary", __name__, url_prefix="/library/glossary")
+
+
+def get_concept(concept_id: int, *, edit: bool = False) -> Concept:
+    concept = db.session.get(Concept, concept_id)
+    if concept is None:
+        raise NotFound()
+    if edit and not service.can_edit_glossary(current_user):
+        raise NotAllowed(_("Only organisers can change the glossary."))
+    return concept
+
+
+def _require_editor() -> None:
+    if not service.can_edit_glossary(current_user):
+        raise NotAllowed(_("Only organisers can change the glossary."))
+
+
+@bp.get("")
+@login_required
+def index():
+    text = (request.args.get("q") or "").strip()[:100]
+    query = service.concepts_query()
+    if text:
+        folded = f"%{service.fold(text)}%"
+        query = query.where(
+            or_(
+                Concept.key.ilike(f"%{text}%"),
+                Concept.id.in_(select(Term.concept_id).where(Term.folded.like(folded))),
+            )
+        )
+    concepts = db.session.scalars(query).all()
+    return render_template(
+        "glossary/index.html",
+        concepts=concepts,
+        q=text,
+        languages=service.GLOSSARY_LANGUAGES,
+        can_edit=service.can_edit_glossary(current_user),
+        delete_form=DeleteForm(),
+    )
+
+
+def _save(form: ConceptForm, concept: Concept | None):
+    if not form.validate_on_submit():
+        return None
+    try:
+        saved = service.save_concept(
+            current_user._get_current_object(), concept,
+            key=form.key.data, terms=form.terms(), note=form.note.data or "",
+        )
+    except DomainError as error:
+        db.session.rollback()
+        if not attach_field_error(form, error):
+            raise
+        return None
+    db.session.commit()
+    service.search_cache_changed()
+    return saved
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_concept():
+    _require_editor()
+    form = ConceptForm()
+    concept = _save(form, None)
+    if concept is not None:
+        flash(_("The concept “%(key)s” has been added.", key=concept.key), "success")
+        return redirect(url_for("glossary.index") + f"#concept-{concept.id}")
+    return render_template("glossary/form.html", form=form, concept=None)
+
+
+@bp.route("/<int:concept_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_concept(concept_id: int):
+    concept = get_concept(concept_id, edit=True)
+    form = ConceptForm(obj=concept)
+    if request.method == "GET":
+        for code in service.GLOSSARY_LANGUAGES:
+            form[f"terms_{code}"].data = "\n".join(concept.terms_in(code))
+    saved = _save(form, concept)
+    if saved is not None:
+        flash(_("The concept “%(key)s” has been saved.", key=saved.key), "success")
+        return redirect(url_for("glossary.index") + f"#concept-{saved.id}")
+    return render_template("glossary/form.html", form=form, concept=concept)
+
+
+@bp.post("/<int:concept_id>/delete")
+@login_required
+def delete_concept(concept_id: int):
+    concept = get_concept(concept_id, edit=True)
+    if DeleteForm().validate_on_submit():
+        key = concept.key
+        service.delete_concept(current_user._get_current_object(), concept)
+        db.session.commit()
+        service.search_cache_changed()
+        flash(_("The concept “%(key)s” has been deleted.", key=key), "success")
+    return redirect(url_for("glossary.index"))

@@ -1,0 +1,235 @@
+"""The library in API v1: the browse page as JSON, one item, and creating items.
+
+Registered on the API blueprint by ``buyergroup.api.views``; the same loader, search and
+service rules as the web pages apply, so the API can show or change nothing the site would
+not.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from buyergroup.accounts.service import external_url
+from buyergroup.api.auth import api_user, token_required
+from buyergroup.errors import DomainError, json_error
+from buyergroup.extensions import db
+from buyergroup.library import browse as browsing
+from buyergroup.library import service
+from buyergroup.library.forms import SERVICE_FIELDS, ItemForm
+from buyergroup.library.models import ItemStatus, LibraryItem
+from buyergroup.network.models import Organisation, WorkingGroup
+
+MAX_PER_PAGE = 100
+LIST_FIELDS = ("verification", "product_groups", "themes", "countries")
+STATUSES = ("draft", "submitted", "published")
+# What a client may send (the web form's fields, less files and edit-only ones).
+API_FIELDS = (
+    *SERVICE_FIELDS, "organisation_id", "group_id", "authors", "status", "translation_of",
+    "translation_kind",
+)
+
+
+def _ref(obj) -> dict | None:
+    return {"id": obj.id, "name": obj.name} if obj is not None else None
+
+
+def item_summary_json(item: LibraryItem, snippet: str | None = None) -> dict:
+    data = {
+        "id": item.id,
+        "url": external_url("library.item", item_id=item.id),
+        "kind": item.kind.value,
+        "title": item.title,
+        "summary": item.summary,
+        "language": item.language,
+        "translation_kind": item.translation_kind.value,
+        "organisation": _ref(item.organisation),
+        "year": item.year,
+        "phase": item.phase.value if item.phase else None,
+        "product_groups": item.product_groups,
+        "themes": item.themes,
+        "published_at": item.published_at.isoformat() if item.published_at else None,
+    }
+    if snippet is not None:
+        data["snippet"] = snippet
+    return data
+
+
+def item_json(item: LibraryItem, user) -> dict:
+    data = item_summary_json(item)
+    data.update(
+        body=item.body,
+        status=item.status.value,
+        visibility=item.visibility.value,
+        group=_ref(item.group),
+        countries=item.countries,
+        legal_system=item.legal_system,
+        source_url=item.source_url or None,
+        licence=item.licence or None,
+        authors=[a.name for a in item.authors],
+        ambition=item.ambition.value if item.ambition else None,
+        verification=item.verification,
+        verification_notes=item.verification_notes,
+        rationale=item.rationale,
+        approach=item.approach,
+        results=item.results,
+        lessons=item.lessons,
+        challenges=item.challenges,
+        next_steps=item.next_steps,
+        label_scope=item.label_scope.value if item.label_scope else None,
+        reference=item.reference,
+        translations=[
+            {
+                "id": other.id,
+                "language": other.language,
+                "translation_kind": other.translation_kind.value,
+                "url": external_url("library.item", item_id=other.id),
+            }
+            for other in service.translations_of(item, user)
+        ],
+        related=[other.id for other in service.related_items(item, user)],
+        attachments=[
+            {
+                "id": a.id,
+                "name": a.original_name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "text": a.extraction_state.value,
+                "url": external_url("library.download", item_id=item.id, attachment_id=a.id),
+            }
+            for a in item.attachments
+        ],
+        updated_at=item.updated_at.isoformat(),
+    )
+    return data
+
+
+def list_items():
+    user = api_user()
+    per_page = min(max(request.args.get("per_page", 20, type=int) or 20, 1), MAX_PER_PAGE)
+    result = browsing.browse(request.args, user, per_page=per_page)
+    return jsonify(
+        {
+            "items": [item_summary_json(e.item, str(e.snippet)) for e in result.entries],
+            "page": result.pagination.page,
+            "per_page": result.pagination.per_page,
+            "total": result.total,
+            "pages": result.pagination.pages,
+            "query": result.query.text,
+            "sort": result.query.sort,
+            "filters": result.query.filters,
+            "facets": {
+                facet.name: [
+                    {"code": o.code, "label": o.label, "count": o.count, "selected": o.selected}
+                    for o in facet.options
+                ]
+                for facet in result.facets
+            },
+            "suggestion": result.results.suggestion,
+            "expansions": result.results.expansions,
+            "error": result.error,
+        }
+    )
+
+
+def get_item(item_id: int):
+    user = api_user()
+    return jsonify(item_json(service.get_item(item_id, user), user))
+
+
+def _type_errors(body: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for key, value in body.items():
+        if value is None:
+            continue
+        if key in LIST_FIELDS or key == "authors":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[key] = ["Expected a list of text values."]
+        elif isinstance(value, bool) or not isinstance(value, str | int):
+            errors[key] = ["Expected text." if key not in ("year", "organisation_id", "group_id",
+                                                           "translation_of")
+                           else "Expected a number."]
+    return errors
+
+
+def _formdata(body: dict) -> MultiDict:
+    """JSON to the form's fields: lists stay lists, numbers become text, authors lines."""
+    data = MultiDict()
+    for key, value in body.items():
+        if value is None:
+            continue
+        if key == "authors":
+            data.add(key, "\n".join(value))
+        elif key in LIST_FIELDS:
+            for v in value:
+                data.add(key, v)
+        else:
+            data.add(key, str(value))
+    return data
+
+
+def _field_errors(fields: dict[str, list[str]], message: str = "Some fields are not valid."):
+    return json_error(400, "ValidationFailed", message, fields=fields)
+
+
+@token_required
+def create_item():
+    user = api_user()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, "BadRequest", "Send a JSON object (Content-Type: application/json).")
+    status = body.get("status", "draft")
+    if status not in STATUSES:
+        return _field_errors({"status": [f"Use one of: {', '.join(STATUSES)}."]})
+    body = {"visibility": "members", **body}
+    unknown = sorted(set(body) - set(API_FIELDS))
+    if unknown:
+        return _field_errors({name: ["Unknown field."] for name in unknown})
+    if type_errors := _type_errors(body):
+        return _field_errors(type_errors)
+    form = ItemForm(
+        formdata=_formdata({k: v for k, v in body.items() if k not in ("status",
+                                                                       "translation_of")}),
+        meta={"csrf": False},
+        organisations=db.session.scalars(select(Organisation)).all(),
+        groups=db.session.scalars(select(WorkingGroup)).all(),
+    )
+    if not form.validate():
+        return _field_errors(
+            {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+        )
+    original = None
+    if body.get("translation_of") is not None:
+        try:
+            original = service.get_item(int(body["translation_of"]), user)
+        except (TypeError, ValueError, DomainError):
+            return _field_errors({"translation_of": ["No such item."]})
+    try:
+        fields = form.service_fields(user)
+        if original is not None:
+            item = service.add_translation(
+                user, original, translation_kind=form.translation_kind.data or None, **fields
+            )
+            if status == "submitted":
+                service.submit(user, item)
+            elif status == "published":
+                service.publish(user, item)
+        else:
+            item = service.create_item(user, status=ItemStatus(status), **fields)
+    except DomainError as error:
+        db.session.rollback()
+        if error.field:
+            return _field_errors({error.field: [str(error.message)]}, str(error.message))
+        raise
+    db.session.commit()
+    response = jsonify(item_json(item, user))
+    response.status_code = 201
+    response.headers["Location"] = external_url("api.library_item", item_id=item.id)
+    return response
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/library", "library_items", list_items, methods=["GET"])
+    bp.add_url_rule("/library", "create_library_item", create_item, methods=["POST"])
+    bp.add_url_rule("/library/<int:item_id>", "library_item", get_item, methods=["GET"])

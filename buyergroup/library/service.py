@@ -1,0 +1,802 @@
+"""Library rules: who may see, write, review and comment on items; versions; translations.
+
+Functions flush but never commit: the request (or CLI command) owns the transaction. Every
+write checks its actor here, so a view or API endpoint that forgets a check still cannot
+let a member publish or change someone else's item. ``actor=None`` is reserved for trusted
+callers (the seed loader).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from buyergroup.accounts.models import User
+from buyergroup.database import utcnow
+from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
+from buyergroup.extensions import db
+from buyergroup.library.models import (
+    FACET_COUNTRY,
+    FACET_PRODUCT_GROUP,
+    FACET_THEME,
+    FACET_VERIFICATION,
+    Ambition,
+    Attachment,
+    Comment,
+    ItemAuthor,
+    ItemKind,
+    ItemRelation,
+    ItemStatus,
+    ItemVersion,
+    LabelScope,
+    LibraryItem,
+    Phase,
+    TranslationKind,
+    Visibility,
+)
+from buyergroup.mail.service import queue_email
+from buyergroup.network.models import GroupMembership, MembershipState, Organisation, WorkingGroup
+from buyergroup.search.types import AUDIENCE_MEMBERS, AUDIENCE_PUBLIC, group_audience
+from buyergroup.vocabulary import COUNTRIES, PRODUCT_GROUPS, SPOKEN_LANGUAGES, THEMES, VERIFICATION
+
+# Languages an item may be written in. The search index has stemmers for en, nl, fr and de;
+# other languages are indexed without stemming.
+ITEM_LANGUAGES: tuple[str, ...] = SPOKEN_LANGUAGES
+
+# Fields that belong to some kinds only; a save clears the ones the chosen kind does not use,
+# so a kind changed from "clause" to "case study" leaves no hidden clause text to be indexed.
+CLAUSE_KINDS = (ItemKind.criterion, ItemKind.clause)
+KIND_FIELDS: dict[str, tuple[ItemKind, ...]] = {
+    "phase": CLAUSE_KINDS,
+    "ambition": CLAUSE_KINDS,
+    "verification": CLAUSE_KINDS,
+    "verification_notes": CLAUSE_KINDS,
+    "rationale": CLAUSE_KINDS,
+    "approach": (ItemKind.case_study,),
+    "results": (ItemKind.case_study,),
+    "lessons": (ItemKind.case_study,),
+    "challenges": (ItemKind.case_study,),
+    "next_steps": (ItemKind.case_study,),
+    "label_scope": (ItemKind.label,),
+    "reference": (ItemKind.policy,),
+}
+
+TEXT_FIELDS = {
+    "title": 300, "summary": 2000, "body": 100_000, "source_url": 500, "licence": 80,
+    "legal_system": 120, "verification_notes": 10_000, "rationale": 10_000,
+    "approach": 20_000, "results": 20_000, "lessons": 20_000, "challenges": 20_000,
+    "next_steps": 20_000, "reference": 300,
+}  # fmt: skip
+CODE_FIELDS = {
+    "product_groups": (FACET_PRODUCT_GROUP, PRODUCT_GROUPS),
+    "themes": (FACET_THEME, THEMES),
+    "countries": (FACET_COUNTRY, COUNTRIES),
+    "verification": (FACET_VERIFICATION, VERIFICATION),
+}
+ITEM_FIELDS = (
+    "kind", "title", "summary", "body", "language", "visibility", "group", "organisation",
+    "source_url", "licence", "year", "legal_system", "phase", "ambition", "verification_notes",
+    "rationale", "approach", "results", "lessons", "challenges", "next_steps", "label_scope",
+    "reference", "product_groups", "themes", "countries", "verification", "authors",
+)  # fmt: skip
+
+# What a version snapshot records, in display order.
+SNAPSHOT_FIELDS = (
+    "title", "kind", "language", "status", "visibility", "group_id", "summary", "body",
+    "phase", "ambition", "verification", "verification_notes", "rationale", "approach",
+    "results", "lessons", "challenges", "next_steps", "label_scope", "reference",
+    "product_groups", "themes", "countries", "organisation_id", "year", "legal_system",
+    "authors", "source_url", "licence", "translation_kind", "attachments",
+)  # fmt: skip
+
+
+# --- Who may see and do what ----------------------------------------------------------------
+
+
+def _signed_in(user: User | None) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_moderator(user: User | None) -> bool:
+    """Site organisers and administrators review, publish and moderate the library."""
+    return _signed_in(user) and user.is_organiser
+
+
+def active_group_ids(user: User | None) -> set[int]:
+    if not _signed_in(user):
+        return set()
+    return set(
+        db.session.scalars(
+            select(GroupMembership.group_id).where(
+                GroupMembership.user_id == user.id,
+                GroupMembership.state == MembershipState.active,
+            )
+        )
+    )
+
+
+def audiences_for(user: User | None) -> list[str]:
+    """The search audiences a user belongs to: what the index may show them."""
+    if not _signed_in(user):
+        return [AUDIENCE_PUBLIC]
+    return [
+        AUDIENCE_PUBLIC,
+        AUDIENCE_MEMBERS,
+        *(group_audience(gid) for gid in sorted(active_group_ids(user))),
+    ]
+
+
+def is_author(user: User | None, item: LibraryItem) -> bool:
+    if not _signed_in(user):
+        return False
+    return item.created_by_id == user.id or any(a.user_id == user.id for a in item.authors)
+
+
+def audience_allows(user: User | None, item: LibraryItem) -> bool:
+    """Whether the item's visibility setting admits ``user`` (status aside)."""
+    if item.visibility is Visibility.public:
+        return True
+    if not _signed_in(user):
+        return False
+    if item.visibility is Visibility.members:
+        return True
+    return item.group_id is not None and item.group_id in active_group_ids(user)
+
+
+def can_see(user: User | None, item: LibraryItem) -> bool:
+    """Published items by their visibility; unpublished ones by their authors and reviewers.
+
+    Organisers see every item: they review drafts and moderate comments everywhere.
+    """
+    if is_moderator(user):
+        return True
+    if item.status is ItemStatus.published:
+        return audience_allows(user, item)
+    return is_author(user, item)
+
+
+def can_edit(user: User | None, item: LibraryItem) -> bool:
+    if is_moderator(user):
+        return True
+    return is_author(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
+
+
+def can_submit(user: User | None, item: LibraryItem) -> bool:
+    return can_edit(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
+
+
+def can_comment(user: User | None, item: LibraryItem) -> bool:
+    """Members comment on what they can see; on an unpublished item that is its authors and
+    the organisers, so comments there are the review conversation."""
+    return _signed_in(user) and can_see(user, item)
+
+
+def can_translate(user: User | None, item: LibraryItem) -> bool:
+    return _signed_in(user) and item.is_published and can_see(user, item)
+
+
+def get_item(
+    item_id: int, user: User | None, *, edit: bool = False, review: bool = False
+) -> LibraryItem:
+    """The one loader for item pages, downloads and the API: 404 unless ``user`` may see it.
+
+    ``edit`` also requires the right to change it, ``review`` the right to publish it; both
+    answer 403 (the user can see the item, so its existence is no secret to them).
+    """
+    item = db.session.get(LibraryItem, item_id)
+    if item is None or not can_see(user, item):
+        raise NotFound()
+    if edit and not can_edit(user, item):
+        raise NotAllowed(_("You cannot change this item."))
+    if review and not is_moderator(user):
+        raise NotAllowed(_("Only organisers can review library items."))
+    return item
+
+
+def visible_items_query(user: User | None):
+    """Published items ``user`` may see, for lists that do not go through the search index."""
+    query = select(LibraryItem).where(LibraryItem.status == ItemStatus.published)
+    if is_moderator(user):
+        return query
+    allowed = [LibraryItem.visibility == Visibility.public]
+    if _signed_in(user):
+        allowed.append(LibraryItem.visibility == Visibility.members)
+        groups = active_group_ids(user)
+        if groups:
+            allowed.append(
+                (LibraryItem.visibility == Visibility.group) & LibraryItem.group_id.in_(groups)
+            )
+    return query.where(or_(*allowed))
+
+
+# --- Saving items and their versions --------------------------------------------------------
+
+
+def snapshot(item: LibraryItem) -> dict:
+    """The item's fields as plain JSON values, for versions and for comparing."""
+    data: dict = {}
+    for name in SNAPSHOT_FIELDS:
+        if name == "authors":
+            value = [a.name for a in item.authors]
+        elif name == "attachments":
+            value = [a.original_name for a in item.attachments]
+        elif name in CODE_FIELDS:
+            value = sorted(item.codes(CODE_FIELDS[name][0]))  # a set: order is no change
+        else:
+            value = getattr(item, name)
+        if hasattr(value, "value"):
+            value = value.value
+        data[name] = value
+    return data
+
+
+def _next_version_number(item: LibraryItem) -> int:
+    if item.id is None:
+        return 1
+    latest = db.session.scalar(
+        select(func.max(ItemVersion.number)).where(ItemVersion.item_id == item.id)
+    )
+    return (latest or 0) + 1
+
+
+def record_version(
+    item: LibraryItem, editor: User | None, note: str = "", previous: dict | None = None
+) -> ItemVersion | None:
+    """Write a version if anything changed since ``previous`` (None: the first version)."""
+    data = snapshot(item)
+    if previous is None:
+        changed = [k for k, v in data.items() if v not in (None, "", [])]
+    else:
+        changed = [k for k in data if previous.get(k) != data[k]]
+        if not changed:
+            return None
+    version = ItemVersion(
+        number=_next_version_number(item),
+        data_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
+        changed_fields=" ".join(changed),
+        note=(note or "").strip()[:300],
+        editor_id=editor.id if editor is not None else None,
+    )
+    item.versions.append(version)
+    db.session.flush()
+    return version
+
+
+def version_data(version: ItemVersion) -> dict:
+    return json.loads(version.data_json)
+
+
+@dataclass(frozen=True)
+class AuthorName:
+    """An author by name, with the member account when there is one."""
+
+    name: str
+    user: User | None = None
+
+
+def _clean_text(fields: dict, name: str) -> str:
+    value = fields.get(name)
+    value = "" if value is None else str(value)
+    # Text from forms arrives with \r\n; a NUL cannot be stored in PostgreSQL text.
+    value = value.replace("\r\n", "\n").replace("\x00", "").strip()
+    limit = TEXT_FIELDS[name]
+    if len(value) > limit:
+        raise ValidationFailed(
+            _("This text is too long: at most %(n)d characters.", n=limit), field=name
+        )
+    return value
+
+
+def _enum_value(enum_class, raw, field: str):
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, enum_class):
+        return raw
+    try:
+        return enum_class(raw)
+    except ValueError:
+        raise ValidationFailed(_("Please choose one of the options."), field=field) from None
+
+
+def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
+    unknown = set(fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"not library item fields: {sorted(unknown)}")
+    if "kind" in fields:
+        kind = _enum_value(ItemKind, fields["kind"], "kind")
+        if kind is None:
+            raise ValidationFailed(_("Please choose what kind of item this is."), field="kind")
+        item.kind = kind
+    if item.kind is None:
+        raise ValidationFailed(_("Please choose what kind of item this is."), field="kind")
+    for name in TEXT_FIELDS:
+        if name in fields:
+            setattr(item, name, _clean_text(fields, name))
+    if not (item.title or "").strip():
+        raise ValidationFailed(_("Please give the item a title."), field="title")
+    if item.source_url and not item.source_url.startswith(("http://", "https://")):
+        raise ValidationFailed(
+            _("Enter a web address starting with https://"), field="source_url"
+        )
+    if "language" in fields:
+        if fields["language"] not in ITEM_LANGUAGES:
+            raise ValidationFailed(_("Please choose the language of the text."), field="language")
+        item.language = fields["language"]
+    if not item.language:
+        raise ValidationFailed(_("Please choose the language of the text."), field="language")
+    if "year" in fields:
+        year = fields["year"]
+        if year in (None, ""):
+            item.year = None
+        else:
+            try:
+                year = int(year)
+            except (TypeError, ValueError):
+                year = -1
+            if not 1990 <= year <= date.today().year + 1:
+                raise ValidationFailed(
+                    _("Enter a year between 1990 and %(last)d.", last=date.today().year + 1),
+                    field="year",
+                )
+            item.year = year
+    if "phase" in fields:
+        item.phase = _enum_value(Phase, fields["phase"], "phase")
+    if "ambition" in fields:
+        item.ambition = _enum_value(Ambition, fields["ambition"], "ambition")
+    if "label_scope" in fields:
+        item.label_scope = _enum_value(LabelScope, fields["label_scope"], "label_scope")
+    for name, (facet, vocabulary) in CODE_FIELDS.items():
+        if name in fields:
+            codes = [str(c) for c in fields[name] or []]
+            unknown_codes = [c for c in codes if c not in vocabulary]
+            if unknown_codes:
+                raise ValidationFailed(_("Please choose from the list."), field=name)
+            item.set_codes(facet, codes)
+    if "organisation" in fields:
+        organisation = fields["organisation"]
+        if organisation is not None and not isinstance(organisation, Organisation):
+            raise TypeError("organisation must be an Organisation or None")
+        item.organisation = organisation
+    if "authors" in fields:
+        _set_authors(item, fields["authors"] or [])
+    if "visibility" in fields or "group" in fields:
+        _apply_visibility(actor, item, fields)
+    # Clear what the chosen kind does not use (see KIND_FIELDS).
+    for name, kinds in KIND_FIELDS.items():
+        if item.kind not in kinds:
+            if name in CODE_FIELDS:
+                item.set_codes(CODE_FIELDS[name][0], [])
+            elif name in TEXT_FIELDS:
+                setattr(item, name, "")
+            else:
+                setattr(item, name, None)
+
+
+def _apply_visibility(actor: User | None, item: LibraryItem, fields: dict) -> None:
+    """Who may see the item, and the working group it comes from (if any).
+
+    Any item may name its working group (it is then listed on the group's page); with
+    visibility "group" only that group's members see it.
+    """
+    visibility = _enum_value(
+        Visibility, fields.get("visibility", item.visibility), "visibility"
+    ) or Visibility.members
+    group = fields.get("group", item.group)
+    if group is not None and not isinstance(group, WorkingGroup):
+        raise TypeError("group must be a WorkingGroup or None")
+    if visibility is Visibility.group and group is None:
+        raise ValidationFailed(
+            _("Choose the working group that may see this item."), field="group"
+        )
+    if (
+        group is not None
+        and group is not item.group
+        and actor is not None
+        and not is_moderator(actor)
+        and group.id not in active_group_ids(actor)
+    ):
+        raise ValidationFailed(
+            _("You can only share items with a working group you belong to."), field="group"
+        )
+    item.visibility = visibility
+    item.group = group
+
+
+def _set_authors(item: LibraryItem, authors: Iterable) -> None:
+    wanted: list[AuthorName] = []
+    for author in authors:
+        if isinstance(author, User):
+            author = AuthorName(author.name, author)
+        elif isinstance(author, str):
+            author = AuthorName(author.strip())
+        if author.name and author.name.lower() not in {w.name.lower() for w in wanted}:
+            wanted.append(AuthorName(author.name[:160], author.user))
+    existing = {a.name.lower(): a for a in item.authors}
+    item.authors[:] = []
+    for position, author in enumerate(wanted):
+        row = existing.get(author.name.lower()) or ItemAuthor(name=author.name)
+        row.name = author.name
+        row.position = position
+        if author.user is not None:
+            row.user = author.user
+        item.authors.append(row)
+
+
+def create_item(
+    actor: User | None,
+    *,
+    status: ItemStatus | str = ItemStatus.draft,
+    translation_of: LibraryItem | None = None,
+    translation_kind: TranslationKind | str | None = None,
+    seed_key: str | None = None,
+    note: str = "",
+    files: Iterable = (),
+    created_by: User | None = None,
+    **fields,
+) -> LibraryItem:
+    """Create an item as a draft (members) or in any state (organisers and trusted callers).
+
+    With ``translation_of``, the new item joins that item's translations; a member's
+    translation is marked as such, only an organiser may call it official. ``created_by``
+    is for trusted callers (the seed) only; otherwise the actor is the creator.
+    """
+    status = ItemStatus(getattr(status, "value", status))
+    if status not in (ItemStatus.draft, ItemStatus.submitted, ItemStatus.published):
+        raise ValueError(f"a new item cannot start as {status.value}")
+    if status is ItemStatus.published and actor is not None and not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can publish library items."))
+    item = LibraryItem(
+        status=ItemStatus.draft,
+        visibility=Visibility.members,
+        translation_key=str(uuid.uuid4()),
+        translation_kind=TranslationKind.original,
+        created_by=actor if actor is not None else created_by,
+        seed_key=seed_key,
+    )
+    fields.setdefault("authors", [actor] if actor is not None else [])
+    _apply_fields(actor, item, fields)
+    if translation_of is not None:
+        _join_translations(actor, item, translation_of, translation_kind)
+    db.session.add(item)
+    for stored in files:
+        _attach(actor, item, stored)
+    db.session.flush()
+    record_version(item, actor, note or _("Created"))
+    if status is ItemStatus.submitted:
+        submit(actor, item)
+    elif status is ItemStatus.published:
+        publish(actor, item)
+    return item
+
+
+def update_item(
+    actor: User | None,
+    item: LibraryItem,
+    *,
+    note: str = "",
+    files: Iterable = (),
+    remove_attachments: Iterable[int] = (),
+    **fields,
+) -> list[str]:
+    """Change an item's fields and files and record one version for it all.
+
+    ``files`` are ``uploads.StoredFile``s already on disk; ``remove_attachments`` are
+    attachment ids. Returns the stored names of removed files, for the caller to delete
+    once the change is committed.
+    """
+    if actor is not None and not can_edit(actor, item):
+        raise NotAllowed(_("You cannot change this item."))
+    before = snapshot(item)
+    _apply_fields(actor, item, fields)
+    removed = []
+    for attachment_id in remove_attachments:
+        attachment = get_attachment(item, int(attachment_id))
+        removed.append(attachment.stored_name)
+        item.attachments.remove(attachment)
+    for stored in files:
+        _attach(actor, item, stored)
+    db.session.flush()
+    record_version(item, actor, note, previous=before)
+    return removed
+
+
+# --- Review -----------------------------------------------------------------------------------
+
+
+def submit(actor: User | None, item: LibraryItem) -> None:
+    """The author sends a draft (or a returned item) to the review queue."""
+    if actor is not None and not can_submit(actor, item):
+        raise NotAllowed(_("Only the authors of a draft can submit it for review."))
+    if item.status not in (ItemStatus.draft, ItemStatus.returned):
+        return  # already submitted or published: submitting twice changes nothing
+    before = snapshot(item)
+    item.status = ItemStatus.submitted
+    item.submitted_at = utcnow()
+    db.session.flush()
+    record_version(item, actor, _("Submitted for review"), previous=before)
+
+
+def publish(actor: User | None, item: LibraryItem) -> None:
+    """An organiser publishes an item; its author is told (in their language)."""
+    if actor is not None and not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can publish library items."))
+    if item.status is ItemStatus.published:
+        return
+    before = snapshot(item)
+    item.status = ItemStatus.published
+    item.published_at = item.published_at or utcnow()
+    item.reviewed_by = actor
+    item.review_note = ""
+    db.session.flush()
+    record_version(item, actor, _("Published"), previous=before)
+    _tell_author(actor, item, "library_published")
+
+
+def return_to_author(actor: User, item: LibraryItem, reason: str) -> None:
+    """Send an item back to its author with the reason; they can change it and resubmit."""
+    if not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can review library items."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Please tell the author what to change before they resubmit."), field="reason"
+        )
+    if len(reason) > 2000:
+        raise ValidationFailed(_("Please keep the reason under 2000 characters."), field="reason")
+    if item.status not in (ItemStatus.submitted, ItemStatus.draft):
+        raise ValidationFailed(_("Only items waiting for review can be returned."))
+    before = snapshot(item)
+    item.status = ItemStatus.returned
+    item.reviewed_by = actor
+    item.review_note = reason
+    db.session.flush()
+    record_version(item, actor, _("Returned to the author"), previous=before)
+    _tell_author(actor, item, "library_returned", reason=reason)
+
+
+def _tell_author(actor: User | None, item: LibraryItem, template: str, **context) -> None:
+    author = item.created_by
+    # Trusted callers (actor None: the seed loader) change nothing a person needs to hear of.
+    if actor is None or author is None or not author.is_active or author.id == actor.id:
+        return
+    queue_email(
+        author.email,
+        template,
+        locale=author.locale or "en",
+        item=item,
+        author=author,
+        reviewer=actor,
+        **context,
+    )
+
+
+def review_queue():
+    return (
+        select(LibraryItem)
+        .where(LibraryItem.status == ItemStatus.submitted)
+        .order_by(LibraryItem.submitted_at, LibraryItem.id)
+    )
+
+
+def items_of(user: User):
+    """Everything ``user`` created or is an author of, newest change first."""
+    authored = select(ItemAuthor.item_id).where(ItemAuthor.user_id == user.id)
+    return (
+        select(LibraryItem)
+        .where(or_(LibraryItem.created_by_id == user.id, LibraryItem.id.in_(authored)))
+        .order_by(LibraryItem.updated_at.desc(), LibraryItem.id.desc())
+    )
+
+
+# --- Translations -----------------------------------------------------------------------------
+
+
+def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
+    """The other language versions of ``item`` that ``user`` may see, by language."""
+    others = db.session.scalars(
+        select(LibraryItem)
+        .where(LibraryItem.translation_key == item.translation_key, LibraryItem.id != item.id)
+        .order_by(LibraryItem.language, LibraryItem.id)
+    ).all()
+    return [other for other in others if can_see(user, other)]
+
+
+def _join_translations(
+    actor: User | None,
+    item: LibraryItem,
+    original: LibraryItem,
+    kind: TranslationKind | str | None,
+) -> None:
+    kind = TranslationKind(getattr(kind, "value", kind)) if kind else TranslationKind.member
+    if kind is TranslationKind.original:
+        kind = TranslationKind.member
+    if kind is TranslationKind.official and actor is not None and not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can mark a translation as official."))
+    clash = select(LibraryItem.id).where(
+        LibraryItem.translation_key == original.translation_key,
+        LibraryItem.language == item.language,
+    )
+    if item.id is not None:
+        clash = clash.where(LibraryItem.id != item.id)
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise ValidationFailed(
+            _("This item already has a version in that language."), field="language"
+        )
+    item.translation_key = original.translation_key
+    item.translation_kind = kind
+
+
+def add_translation(
+    actor: User, original: LibraryItem, *, translation_kind: str | None = None, **fields
+) -> LibraryItem:
+    """A member translates an item they can see: a new draft in the same translation group."""
+    if not can_translate(actor, original):
+        raise NotFound()
+    fields.setdefault("kind", original.kind)
+    return create_item(
+        actor,
+        translation_of=original,
+        translation_kind=translation_kind or TranslationKind.member,
+        note=_("Translation of item %(id)d", id=original.id),
+        **fields,
+    )
+
+
+def link_translation(
+    actor: User | None, item: LibraryItem, original: LibraryItem, kind: str | None = None
+) -> None:
+    """Organisers link an existing item as a translation of another (for example an
+    official translation that was uploaded separately)."""
+    if actor is not None and not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can link translations."))
+    if item.translation_key == original.translation_key:
+        if kind:
+            set_translation_kind(actor, item, kind)
+        return
+    before = snapshot(item)
+    _join_translations(actor, item, original, kind)
+    db.session.flush()
+    record_version(item, actor, _("Linked as a translation"), previous=before)
+
+
+def set_translation_kind(actor: User | None, item: LibraryItem, kind: str) -> None:
+    """Mark a translation as official or as a member translation (organisers only)."""
+    if actor is not None and not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can mark a translation as official."))
+    kind = TranslationKind(getattr(kind, "value", kind))
+    if item.translation_kind is TranslationKind.original or kind is TranslationKind.original:
+        raise ValidationFailed(_("The original version cannot be marked as a translation."))
+    before = snapshot(item)
+    item.translation_kind = kind
+    db.session.flush()
+    record_version(item, actor, previous=before)
+
+
+# --- Related items ----------------------------------------------------------------------------
+
+
+def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
+    """"See also" in both directions; relating twice changes nothing."""
+    if actor is not None and not (can_edit(actor, item) and can_see(actor, other)):
+        raise NotAllowed()
+    if item.id == other.id:
+        return
+    for a, b in ((item.id, other.id), (other.id, item.id)):
+        if db.session.get(ItemRelation, (a, b)) is None:
+            db.session.add(ItemRelation(item_id=a, related_id=b))
+    db.session.flush()
+
+
+def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
+    items = db.session.scalars(
+        select(LibraryItem)
+        .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
+        .where(ItemRelation.item_id == item.id)
+        .order_by(LibraryItem.title)
+    ).all()
+    # Translations of this item are listed separately, not as related items.
+    return [
+        other for other in items
+        if can_see(user, other) and other.is_published
+        and other.translation_key != item.translation_key
+    ]
+
+
+# --- Attachments ------------------------------------------------------------------------------
+
+
+def _attach(actor: User | None, item: LibraryItem, stored) -> Attachment:
+    attachment = Attachment(
+        original_name=stored.original_name,
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by=actor,
+    )
+    item.attachments.append(attachment)
+    return attachment
+
+
+def add_attachment(actor: User | None, item: LibraryItem, stored) -> Attachment:
+    """Attach one file already checked and stored by ``library.uploads``."""
+    if actor is not None and not can_edit(actor, item):
+        raise NotAllowed(_("You cannot change this item."))
+    before = snapshot(item)
+    attachment = _attach(actor, item, stored)
+    db.session.flush()
+    record_version(item, actor, previous=before)
+    return attachment
+
+
+def get_attachment(item: LibraryItem, attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.item_id != item.id:
+        raise NotFound()
+    return attachment
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+def add_comment(user: User, item: LibraryItem, body: str) -> Comment:
+    if not can_comment(user, item):
+        raise NotAllowed(_("You can only comment on items you can see."))
+    body = (body or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    if not body:
+        raise ValidationFailed(_("Please write a comment."), field="body")
+    if len(body) > 5000:
+        raise ValidationFailed(_("Please keep comments under 5000 characters."), field="body")
+    comment = Comment(author=user, body=body)
+    item.comments.append(comment)
+    db.session.flush()
+    return comment
+
+
+def get_comment(item: LibraryItem, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.item_id != item.id:
+        raise NotFound()
+    return comment
+
+
+def hide_comment(actor: User, comment: Comment, reason: str) -> None:
+    """Organisers hide a comment with a reason; others then see "hidden by a moderator"."""
+    if not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can moderate comments."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Please give a reason for hiding this comment."), field="reason")
+    comment.hidden_at = utcnow()
+    comment.hidden_by_id = actor.id
+    comment.hidden_reason = reason[:300]
+    db.session.flush()
+
+
+def restore_comment(actor: User, comment: Comment) -> None:
+    if not is_moderator(actor):
+        raise NotAllowed(_("Only organisers can moderate comments."))
+    comment.hidden_at = None
+    comment.hidden_by_id = None
+    comment.hidden_reason = ""
+    db.session.flush()
+
+
+# --- Lists ------------------------------------------------------------------------------------
+
+
+def latest_for_group(group: WorkingGroup, user: User | None, limit: int = 5) -> list[LibraryItem]:
+    """The group's latest published items that ``user`` may see (for the group page)."""
+    query = (
+        visible_items_query(user)
+        .where(LibraryItem.group_id == group.id)
+        .order_by(LibraryItem.published_at.desc(), LibraryItem.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

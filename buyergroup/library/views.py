@@ -1,0 +1,583 @@
+"""The library: browse and search, item pages, the guided form, review, comments, files."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import click
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from buyergroup.accounts.views import attach_field_error
+from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.extensions import db
+from buyergroup.i18n import select_locale
+from buyergroup.library import browse as browsing
+from buyergroup.library import extraction, service, uploads
+from buyergroup.library.forms import (
+    BODY_HINTS,
+    FIELD_LABELS,
+    ActionForm,
+    CommentForm,
+    HideCommentForm,
+    ItemForm,
+    ReturnForm,
+    TranslationKindForm,
+)
+from buyergroup.library.models import (
+    ItemKind,
+    ItemStatus,
+    ItemVersion,
+    LibraryItem,
+    TranslationKind,
+)
+from buyergroup.network.models import Organisation, WorkingGroup
+from buyergroup.templating import label, render_markdown
+from buyergroup.vocabulary import PRODUCT_GROUPS, THEMES, verification_label
+
+bp = Blueprint("library", __name__, url_prefix="/library")
+
+# The endpoints that take files: they accept a larger request than the rest of the site
+# (several files of MAX_UPLOAD_MB each); each file is then checked on its own.
+UPLOAD_ENDPOINTS = {"library.new_item", "library.edit_item", "library.translate_item"}
+
+
+@bp.record_once
+def _register_with_search(state) -> None:
+    from buyergroup.library.search_documents import register
+
+    register(state.app)
+
+
+@bp.url_value_preprocessor
+def _upload_limits(endpoint, values) -> None:
+    # Runs before any before_request function, so before CSRFProtect reads the form.
+    if endpoint in UPLOAD_ENDPOINTS:
+        config = current_app.config
+        request.max_content_length = (
+            config["MAX_UPLOAD_MB"] * config["LIBRARY_MAX_FILES"] + 1
+        ) * 1024 * 1024
+
+
+def markdown_under_heading(text: str | None) -> Markup:
+    """Sanitised Markdown whose headings sit one level below the section's own <h2>."""
+    html = str(render_markdown(text))
+    html = re.sub(r"<(/?)h4>", r"<\1h5>", html)
+    html = re.sub(r"<(/?)h3>", r"<\1h4>", html)
+    html = re.sub(r"<(/?)h2>", r"<\1h3>", html)
+    return Markup(html)
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    state.app.jinja_env.filters["markdown_section"] = markdown_under_heading
+    state.app.jinja_env.globals.update(
+        product_group_label=lambda code: str(PRODUCT_GROUPS.get(code, code)),
+        theme_label=lambda code: str(THEMES.get(code, code)),
+        verification_label=verification_label,
+    )
+
+
+@bp.context_processor
+def _library_helpers():
+    def without_filter(facet: str, code: str) -> str:
+        args = request.args.to_dict(flat=False)
+        args[facet] = [v for v in args.get(facet, []) if v.lower() != code.lower()]
+        args.pop("page", None)
+        return url_for("library.index", **args)
+
+    def field_names(changed: str) -> str:
+        return ", ".join(str(FIELD_LABELS.get(name, name)) for name in changed.split())
+
+    return {"without_filter": without_filter, "field_names": field_names}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    db.session.rollback()
+    return render_template(
+        "library/too_large.html",
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
+        max_files=current_app.config["LIBRARY_MAX_FILES"],
+    ), 413
+
+
+# --- Browse and search ------------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    result = browsing.browse(request.args, current_user)
+    review_count = 0
+    if service.is_moderator(current_user):
+        review_count = db.session.scalar(
+            select(func.count()).select_from(service.review_queue().subquery())
+        )
+    return render_template(
+        "library/index.html",
+        result=result,
+        sort_choices=browsing.sort_choices(),
+        review_count=review_count,
+    )
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+@bp.get("/<int:item_id>")
+def item(item_id: int):
+    item = service.get_item(item_id, current_user)
+    versions = db.session.scalars(
+        select(ItemVersion)
+        .where(ItemVersion.item_id == item.id)
+        .order_by(ItemVersion.number.desc())
+    ).all()
+    return render_template(
+        "library/item.html",
+        item=item,
+        d=service.snapshot(item),
+        translations=service.translations_of(item, current_user),
+        related=service.related_items(item, current_user),
+        versions=versions,
+        can_edit=service.can_edit(current_user, item),
+        can_submit=service.can_submit(current_user, item),
+        can_comment=service.can_comment(current_user, item),
+        can_translate=service.can_translate(current_user, item),
+        is_moderator=service.is_moderator(current_user),
+        comment_form=CommentForm(),
+        hide_form=HideCommentForm(),
+        return_form=ReturnForm(),
+        action_form=ActionForm(),
+        kind_form=TranslationKindForm(translation_kind=item.translation_kind.value),
+        TranslationKind=TranslationKind,
+    )
+
+
+@bp.get("/<int:item_id>/versions/<int:number>")
+def version(item_id: int, number: int):
+    item = service.get_item(item_id, current_user)
+    version = db.session.scalar(
+        select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.number == number)
+    )
+    if version is None:
+        raise NotFound()
+    data = service.version_data(version)
+    organisation = (
+        db.session.get(Organisation, data["organisation_id"])
+        if data.get("organisation_id") else None
+    )
+    group = db.session.get(WorkingGroup, data["group_id"]) if data.get("group_id") else None
+    latest = db.session.scalar(
+        select(func.max(ItemVersion.number)).where(ItemVersion.item_id == item.id)
+    )
+    return render_template(
+        "library/version.html", item=item, version=version, data=data,
+        organisation=organisation, group=group, changed=version.changed_fields.split(),
+        latest_number=latest,
+    )
+
+
+@bp.get("/<int:item_id>/files/<int:attachment_id>")
+def download(item_id: int, attachment_id: int):
+    item = service.get_item(item_id, current_user)
+    attachment = service.get_attachment(item, attachment_id)
+    response = send_from_directory(
+        uploads.upload_folder(),
+        attachment.stored_name,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        mimetype=attachment.content_type,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def _item_form(item: LibraryItem | None = None, **kwargs) -> ItemForm:
+    organisations = db.session.scalars(
+        select(Organisation).order_by(func.lower(Organisation.name))
+    ).all()
+    if service.is_moderator(current_user):
+        groups = db.session.scalars(select(WorkingGroup).order_by(func.lower(WorkingGroup.name)))
+    else:
+        ids = service.active_group_ids(current_user)
+        if item is not None and item.group_id:
+            ids.add(item.group_id)
+        groups = db.session.scalars(
+            select(WorkingGroup)
+            .where(WorkingGroup.id.in_(ids))
+            .order_by(func.lower(WorkingGroup.name))
+        )
+    return ItemForm(
+        organisations=organisations,
+        groups=list(groups),
+        attachments=item.attachments if item is not None else (),
+        **kwargs,
+    )
+
+
+def _prefill(form: ItemForm, item: LibraryItem) -> None:
+    """Fill the form from an item (WTForms' obj= gives enums, which match no choice)."""
+    for name in ("title", "summary", "body", "verification_notes", "rationale", "approach",
+                 "results", "lessons", "challenges", "next_steps", "reference", "year",
+                 "legal_system", "source_url", "licence"):  # fmt: skip
+        form[name].data = getattr(item, name)
+    form.kind.data = item.kind.value
+    form.language.data = item.language
+    form.phase.data = item.phase.value if item.phase else ""
+    form.ambition.data = item.ambition.value if item.ambition else ""
+    form.label_scope.data = item.label_scope.value if item.label_scope else ""
+    form.verification.data = item.verification
+    form.product_groups.data = item.product_groups
+    form.themes.data = item.themes
+    form.countries.data = item.countries
+    form.organisation_id.data = str(item.organisation_id or "")
+    form.visibility.data = item.visibility.value
+    form.group_id.data = str(item.group_id or "")
+    form.authors.data = "\n".join(a.name for a in item.authors)
+
+
+def _checked_files(form: ItemForm) -> list[tuple[bytes, str, str]] | None:
+    """Read and check the chosen files; None (with the reason by the field) if one fails."""
+    files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+    limit = current_app.config["LIBRARY_MAX_FILES"]
+    if len(files) > limit:
+        form.files.errors = [
+            ngettext("You can attach at most %(num)d file at a time.",
+                     "You can attach at most %(num)d files at a time.", limit)
+        ]
+        return None
+    checked, errors = [], []
+    for storage in files:
+        try:
+            checked.append(uploads.check_upload(storage.stream, storage.filename))
+        except uploads.UploadRefused as refusal:
+            errors.append(str(refusal.message))
+    if errors:
+        errors.append(_("Nothing has been saved yet: please choose the files again."))
+        form.files.errors = errors
+        return None
+    return checked
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _action() -> str:
+    action = request.form.get("action", "save")
+    return action if action in ("save", "submit", "publish") else "save"
+
+
+def _after_save(item: LibraryItem, action: str) -> None:
+    if action == "submit":
+        service.submit(_me(), item)
+    elif action == "publish":
+        service.publish(_me(), item)
+
+
+def _saved_message(item: LibraryItem) -> str:
+    if item.status is ItemStatus.submitted:
+        return _("Thank you. Your item has been sent to the organisers for review.")
+    if item.status is ItemStatus.published:
+        return _("The item has been published.")
+    if item.status is ItemStatus.draft:
+        return _("Your draft has been saved. Only you and the organisers can see it.")
+    return _("Your changes have been saved.")
+
+
+def _save(form: ItemForm, save) -> tuple[LibraryItem, list[str]] | None:
+    """For a valid form, store the files and run ``save(fields, stored_files)``.
+
+    ``save`` returns (item, stored names of removed files). A refusal from the service is
+    shown by its field, and the files just stored are deleted again: a refused form leaves
+    nothing behind. Returns (item, ids of the new attachments), or None to show the form.
+    """
+    if not form.validate_on_submit():
+        return None
+    files = _checked_files(form)
+    if files is None:
+        return None
+    stored = [uploads.store_bytes(data, name, content_type) for data, name, content_type in files]
+    try:
+        item, removed = save(form.service_fields(_me()), stored)
+        _after_save(item, _action())
+    except DomainError as error:
+        db.session.rollback()
+        for file in stored:
+            uploads.delete_stored(file.stored_name)
+        if not attach_field_error(form, error):
+            # Not about one field (form.form_errors would break the error summary macro).
+            form.general_errors = [str(error.message)]
+        return None
+    db.session.commit()
+    for name in removed:
+        uploads.delete_stored(name)
+    names = {file.stored_name for file in stored}
+    return item, [a.id for a in item.attachments if a.stored_name in names]
+
+
+def _saved(result: tuple[LibraryItem, list[int]]):
+    item, new_attachment_ids = result
+    flash(_saved_message(item), "success")
+    return extraction.extract_after_response(
+        redirect(url_for("library.item", item_id=item.id)), new_attachment_ids
+    )
+
+
+def _form_page(form: ItemForm, item=None, original=None):
+    config = current_app.config
+    form.files.render_kw = {
+        "accept": uploads.ACCEPT_ATTRIBUTE,
+        "data-max-bytes": uploads.max_upload_bytes(),
+        "data-max-files": config["LIBRARY_MAX_FILES"],
+        "data-too-large": _("“%%(name)s” is larger than %(mb)d MB, the largest file we accept.",
+                            mb=config["MAX_UPLOAD_MB"]),
+        "data-too-many": ngettext("You can attach at most %(num)d file at a time.",
+                                  "You can attach at most %(num)d files at a time.",
+                                  config["LIBRARY_MAX_FILES"]),
+    }
+    return render_template(
+        "library/form.html", form=form, item=item, original=original, body_hints=BODY_HINTS,
+        body_hints_json=json.dumps({kind: str(hint) for kind, hint in BODY_HINTS.items()}),
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
+        max_files=current_app.config["LIBRARY_MAX_FILES"],
+        accept=uploads.ACCEPT_ATTRIBUTE,
+        is_moderator=service.is_moderator(current_user),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_item():
+    form = _item_form()
+    if request.method == "GET":
+        kind = request.args.get("kind", "case_study")
+        form.kind.data = kind if kind in ItemKind.__members__ else "case_study"
+        form.language.data = select_locale()
+        form.authors.data = current_user.name
+        form.organisation_id.data = str(current_user.organisation_id or "")
+        form.visibility.data = "members"
+
+    def save(fields, files):
+        item = service.create_item(_me(), note=form.note.data or "", files=files, **fields)
+        return item, []
+
+    result = _save(form, save)
+    if result is not None:
+        return _saved(result)
+    return _form_page(form)
+
+
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(item_id: int):
+    item = service.get_item(item_id, current_user, edit=True)
+    form = _item_form(item)
+    if request.method == "GET":
+        _prefill(form, item)
+
+    def save(fields, files):
+        removed = service.update_item(
+            _me(), item, note=form.note.data or "", files=files,
+            remove_attachments=[int(i) for i in form.remove_attachments.data or []], **fields,
+        )
+        return item, removed
+
+    result = _save(form, save)
+    if result is not None:
+        return _saved(result)
+    return _form_page(form, item=item)
+
+
+@bp.route("/<int:item_id>/translate", methods=["GET", "POST"])
+@login_required
+def translate_item(item_id: int):
+    original = service.get_item(item_id, current_user)
+    if not service.can_translate(current_user, original):
+        raise NotFound()
+    # Languages it already has (in any state: a second draft in the same language would
+    # clash), so the form offers only the others.
+    taken = set(db.session.scalars(
+        select(LibraryItem.language).where(LibraryItem.translation_key == original.translation_key)
+    ))
+    form = _item_form()
+    form.language.choices = [c for c in form.language.choices if c[0] not in taken]
+    if not service.is_moderator(current_user):
+        form.translation_kind.choices = form.translation_kind.choices[:1]
+    if request.method == "GET":
+        _prefill(form, original)
+        form.language.data = ""
+        form.authors.data = current_user.name
+        form.translation_kind.data = TranslationKind.member.value
+
+    def save(fields, files):
+        item = service.add_translation(
+            _me(), original,
+            translation_kind=form.translation_kind.data or TranslationKind.member.value,
+            files=files, **fields,
+        )
+        return item, []
+
+    result = _save(form, save)
+    if result is not None:
+        return _saved(result)
+    return _form_page(form, original=original)
+
+
+@bp.post("/<int:item_id>/submit")
+@login_required
+def submit_item(item_id: int):
+    item = service.get_item(item_id, current_user, edit=True)
+    if ActionForm().validate_on_submit():
+        service.submit(_me(), item)
+        db.session.commit()
+        flash(_saved_message(item), "success")
+    return redirect(url_for("library.item", item_id=item.id))
+
+
+# --- Review -----------------------------------------------------------------------------------
+
+
+@bp.get("/review")
+@login_required
+def review():
+    if not service.is_moderator(current_user):
+        raise NotAllowed(_("Only organisers can review library items."))
+    items = db.session.scalars(service.review_queue()).all()
+    return render_template("library/review.html", items=items, action_form=ActionForm(),
+                           return_form=ReturnForm())
+
+
+@bp.post("/<int:item_id>/publish")
+@login_required
+def publish_item(item_id: int):
+    item = service.get_item(item_id, current_user, review=True)
+    if ActionForm().validate_on_submit():
+        service.publish(_me(), item)
+        db.session.commit()
+        flash(_("“%(title)s” has been published.", title=item.title), "success")
+    return _back(item)
+
+
+@bp.post("/<int:item_id>/return")
+@login_required
+def return_item(item_id: int):
+    item = service.get_item(item_id, current_user, review=True)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        service.return_to_author(_me(), item, form.reason.data)
+        db.session.commit()
+        flash(_("“%(title)s” has been sent back to its author.", title=item.title), "success")
+    else:
+        _flash_errors(form)
+    return _back(item)
+
+
+def _back(item: LibraryItem):
+    """Back to the review queue when the decision was taken there, else to the item."""
+    if request.form.get("next") == "review":
+        return redirect(url_for("library.review"))
+    return redirect(url_for("library.item", item_id=item.id))
+
+
+def _flash_errors(form) -> None:
+    # Say why nothing happened (e.g. an empty reason), where the user will look.
+    for errors in form.errors.values():
+        flash(" ".join(str(e) for e in errors), "error")
+
+
+@bp.post("/<int:item_id>/translation-kind")
+@login_required
+def set_translation_kind(item_id: int):
+    item = service.get_item(item_id, current_user, review=True)
+    form = TranslationKindForm()
+    if form.validate_on_submit():
+        service.set_translation_kind(_me(), item, form.translation_kind.data)
+        db.session.commit()
+        flash(_("The translation has been marked as: %(kind)s.",
+                kind=label(item.translation_kind)), "success")
+    return redirect(url_for("library.item", item_id=item.id) + "#translations")
+
+
+# --- Contributions --------------------------------------------------------------------------
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    items = db.session.scalars(service.items_of(_me())).all()
+    return render_template("library/mine.html", items=items)
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+@bp.post("/<int:item_id>/comments")
+@login_required
+def add_comment(item_id: int):
+    item = service.get_item(item_id, current_user)
+    form = CommentForm()
+    if form.validate_on_submit():
+        comment = service.add_comment(_me(), item, form.body.data)
+        db.session.commit()
+        flash(_("Your comment has been added."), "success")
+        return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
+    _flash_errors(form)
+    return redirect(url_for("library.item", item_id=item.id) + "#comments")
+
+
+@bp.post("/<int:item_id>/comments/<int:comment_id>/hide")
+@login_required
+def hide_comment(item_id: int, comment_id: int):
+    item = service.get_item(item_id, current_user, review=True)
+    comment = service.get_comment(item, comment_id)
+    form = HideCommentForm()
+    if form.validate_on_submit():
+        service.hide_comment(_me(), comment, form.reason.data)
+        db.session.commit()
+        flash(_("The comment is now hidden."), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
+
+
+@bp.post("/<int:item_id>/comments/<int:comment_id>/restore")
+@login_required
+def restore_comment(item_id: int, comment_id: int):
+    item = service.get_item(item_id, current_user, review=True)
+    comment = service.get_comment(item, comment_id)
+    if ActionForm().validate_on_submit():
+        service.restore_comment(_me(), comment)
+        db.session.commit()
+        flash(_("The comment is visible again."), "success")
+    return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
+
+
+# --- Command line -----------------------------------------------------------------------------
+
+
+@bp.cli.command("extract")
+@click.option("--limit", default=500, show_default=True, help="Files to read at most.")
+def extract_command(limit: int) -> None:
+    """Read the text of attachments that are still waiting (makes them searchable)."""
+    read, failed = extraction.extract_pending(limit=limit)
+    click.echo(f"Read {read} file(s); {failed} could not be read.")

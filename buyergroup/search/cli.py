@@ -1,0 +1,52 @@
+"""``flask search ...``: rebuild the index, drain the update queue, show the state."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+
+def register_search_cli(app: Flask) -> None:
+    """Add the ``search`` command group (call from ``buyergroup.cli.register_cli``)."""
+    search = AppGroup("search", help="The search index.")
+
+    @search.command("reindex")
+    def search_reindex() -> None:
+        """Rebuild the whole index from the database; searches keep working meanwhile."""
+        from buyergroup.search.service import reindex
+        from buyergroup.search.types import IndexBusy
+
+        try:
+            count = reindex()
+        except IndexBusy as busy:
+            raise click.ClickException(f"The index writer is busy: {busy}") from None
+        click.echo(f"Indexed {count} document(s).")
+
+    @search.command("apply")
+    @click.option("--limit", default=500, show_default=True, help="Updates per batch.")
+    def search_apply(limit: int) -> None:
+        """Apply every queued index update now (what the scheduler does each tick)."""
+        from buyergroup.search.service import apply_pending
+
+        total = 0
+        while True:
+            applied = apply_pending(limit=limit)
+            total += applied
+            if applied == 0:
+                break
+        click.echo(f"Applied {total} update(s).")
+
+    @search.command("status")
+    def search_status() -> None:
+        """Documents in the index and updates waiting in the queue."""
+        from buyergroup.search.service import index_status
+
+        status = index_status()
+        click.echo(f"Backend: {status['backend']}")
+        click.echo(f"Documents in the index: {status['documents']}")
+        click.echo(f"Pending updates: {status['pending']} ({status['failing']} failing)")
+        if status["oldest_pending"] is not None:
+            click.echo(f"Oldest pending update: {status['oldest_pending']:%Y-%m-%d %H:%M:%S} UTC")
+
+    app.cli.add_command(search)

@@ -1,0 +1,124 @@
+"""What both search backends do the same way: languages, facet codes, snippets, suggestions."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from buyergroup.search import syntax
+from buyergroup.search.types import FACETS, SORTS, SearchDocument, SearchQuery
+
+# Languages with their own stemmer and stop words. Text in any other language is analysed
+# as English: better a wrong stemmer than none, and the document stays findable.
+LANGUAGES = ("en", "nl", "fr", "de")
+
+# How much of a document's text is kept for snippets. Highlighting re-reads this text for
+# every hit shown, so a 300-page attachment would make each result page slow.
+SNIPPET_SOURCE_CHARS = 5000
+FALLBACK_SNIPPET_CHARS = 240
+# PostgreSQL refuses a tsvector over 1 MB: a long attachment is indexed up to this length,
+# on both backends, so that they find the same documents.
+MAX_ATTACHMENT_CHARS = 300_000
+
+# Private-use characters, which never occur in real text (they are stripped from documents
+# before indexing): marks an engine puts around matches before the text is escaped, and
+# stand-ins for the characters PostgreSQL's ts_headline would read as HTML and drop.
+MARK_START, MARK_END = "\ue000", "\ue001"
+HTML_STAND_INS = {"<": "\ue002", ">": "\ue003", "&": "\ue004"}
+_PRIVATE = str.maketrans(dict.fromkeys([MARK_START, MARK_END, *HTML_STAND_INS.values()]))
+
+
+def analysis_language(language: str) -> str:
+    return language if language in LANGUAGES else "en"
+
+
+def clean_codes(values: list[str] | tuple[str, ...] | None) -> list[str]:
+    """Facet and audience codes as the index stores them: lower-case, no commas, unique."""
+    seen: dict[str, None] = {}
+    for value in values or []:
+        code = str(value).strip().lower().replace(",", " ")
+        if code:
+            seen.setdefault(code, None)
+    return list(seen)
+
+
+def strip_marks(text: str) -> str:
+    return (text or "").translate(_PRIVATE)
+
+
+def snippet_source(document: SearchDocument) -> str:
+    """The text snippets are cut from: summary, then body, then attachments."""
+    parts = [document.summary, document.body, document.attachments_text]
+    return strip_marks("\n".join(p for p in parts if p))[:SNIPPET_SOURCE_CHARS]
+
+
+def fallback_snippet(source: str) -> str:
+    """The start of the text, escaped, for hits whose match is not in the text."""
+    text = " ".join((source or "").split())
+    if len(text) > FALLBACK_SNIPPET_CHARS:
+        text = text[:FALLBACK_SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return html.escape(text, quote=False)
+
+
+def marks_to_html(text: str) -> str:
+    """Escape ``text`` and turn the engine's match marks into ``<mark>`` elements (and the
+    stand-ins back into escaped ``<``, ``>`` and ``&``)."""
+    escaped = html.escape(text, quote=False)
+    for char, stand_in in HTML_STAND_INS.items():
+        escaped = escaped.replace(stand_in, html.escape(char))
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def sort_title(title: str) -> str:
+    return syntax.fold(" ".join((title or "").split()))[:200]
+
+
+def checked_filters(query: SearchQuery) -> dict[str, list[str]]:
+    """The query's facet filters, unknown facets and empty value lists left out."""
+    return {
+        facet: clean_codes(values)
+        for facet, values in (query.filters or {}).items()
+        if facet in FACETS and clean_codes(values)
+    }
+
+
+def effective_sort(query: SearchQuery, has_text: bool) -> str:
+    """Relevance means nothing without words: browsing shows the newest first."""
+    sort = query.sort if query.sort in SORTS else "relevance"
+    return "newest" if sort == "relevance" and not has_text else sort
+
+
+def page_bounds(query: SearchQuery) -> tuple[int, int]:
+    page = max(int(query.page or 1), 1)
+    per_page = min(max(int(query.per_page or 20), 1), 100)
+    return page, per_page
+
+
+def suggest_correction(
+    tree: syntax.Node,
+    text: str,
+    *,
+    known: Callable[[str], bool],
+    candidates: Callable[[str], list[str]],
+    finds_any: Callable[[str], bool],
+) -> str | None:
+    """A corrected query, or None.
+
+    ``known(word)``: a document the searcher may see contains the word. ``candidates(word)``:
+    close spellings from the whole index, nearest first. ``finds_any(text)``: the corrected
+    query finds a document the searcher may see. Checking visibility for each word and for
+    the whole query means a suggestion never reveals a word that only occurs in documents
+    the searcher may not read.
+    """
+    replacements: dict[str, str] = {}
+    for word in dict.fromkeys(syntax.plain_words(tree)):
+        if len(word) < 3 or word.isdigit() or known(word):
+            continue
+        for candidate in candidates(word):
+            if syntax.fold(candidate) != syntax.fold(word) and known(candidate):
+                replacements[word] = candidate
+                break
+    if not replacements:
+        return None
+    corrected = syntax.replace_words(text, replacements)
+    return corrected if corrected != text and finds_any(corrected) else None

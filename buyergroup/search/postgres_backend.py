@@ -1,0 +1,560 @@
+"""The search index in PostgreSQL full-text search, for deployments that outgrow one machine.
+
+The objects live in their own schema, ``search``, created by a migration on PostgreSQL only:
+
+* text search configurations ``search.bg_english``, ``bg_dutch``, ``bg_french`` and
+  ``bg_german``: the stock ones with ``unaccent`` chained *before* the stemmer, so
+  "diligence raisonnee" finds "diligence raisonnée";
+* ``search.search_documents``: one row per document, its ``tsv`` weighted A/B/C/D for
+  title/summary/body/attachments, with GIN indexes on ``tsv`` and on the array columns that
+  hold audiences and facet codes;
+* ``search.search_words``: the folded words seen in documents, for "did you mean".
+
+A schema of its own keeps these out of the application's metadata: ``create_all`` on SQLite
+never meets a tsvector, and the schema comparison in ``tests/test_migrations.py`` (which
+looks at the default schema) stays empty.
+
+Queries are compiled from the same tree as Whoosh's (``syntax.py``): each word becomes
+``plainto_tsquery``, each phrase ``phraseto_tsquery`` and each prefix ``to_tsquery('lab:*')``
+in every language's configuration, joined with ``&&``, ``||`` and ``!!``. That supports what
+``websearch_to_tsquery`` does (quotes, OR, -) plus brackets, NOT and prefixes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, insert
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.elements import ColumnElement
+
+from buyergroup.search import common, syntax
+from buyergroup.search.locking import WriterLock
+from buyergroup.search.types import (
+    FACETS,
+    IndexBusy,
+    QuerySyntaxError,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "search"
+CONFIGURATIONS = {"en": "english", "nl": "dutch", "fr": "french", "de": "german"}
+# ts_rank_cd weights for {D, C, B, A}: attachments 0.5, body 1, summary 2, title 4 (scaled).
+RANK_WEIGHTS = "'{0.125, 0.25, 0.5, 1.0}'::float4[]"
+HEADLINE_OPTIONS = (
+    f'StartSel="{common.MARK_START}", StopSel="{common.MARK_END}", MaxWords=35, '
+    'MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'
+)
+WRITE_BATCH = 500
+# Arbitrary constant naming the advisory lock that serialises index writers.
+ADVISORY_LOCK_KEY = 0x62677365617263  # "bgsearc"
+
+
+def configuration(language: str) -> str:
+    return f"{SCHEMA}.bg_{CONFIGURATIONS[common.analysis_language(language)]}"
+
+
+metadata = MetaData(schema=SCHEMA)
+
+documents = Table(
+    "search_documents",
+    metadata,
+    Column("ref", Text, primary_key=True),
+    Column("item_id", Integer, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("analysis", Text, nullable=False),  # which configuration analysed the text
+    Column("audiences", ARRAY(Text), nullable=False),
+    *(Column(f"facet_{facet}", ARRAY(Text), nullable=False) for facet in FACETS),
+    Column("published", DateTime(timezone=True)),
+    Column("sort_title", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attachments_text", Text, nullable=False),
+    Column("snippet", Text, nullable=False),
+    Column("tsv", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
+)
+
+words = Table("search_words", metadata, Column("word", Text, primary_key=True))
+
+
+def _ddl() -> list[str]:
+    """The statements that create the search schema; safe to run again.
+
+    The migration holds a frozen copy of these (migrations do not import the app);
+    ``tests/search`` checks that the migration's result works with this module.
+    """
+    statements = [
+        "CREATE EXTENSION IF NOT EXISTS unaccent",
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    ]
+    for stock in CONFIGURATIONS.values():
+        statements.append(f"""
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+                 WHERE n.nspname = '{SCHEMA}' AND c.cfgname = 'bg_{stock}') THEN
+    CREATE TEXT SEARCH CONFIGURATION {SCHEMA}.bg_{stock} (COPY = pg_catalog.{stock});
+    ALTER TEXT SEARCH CONFIGURATION {SCHEMA}.bg_{stock}
+      ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {stock}_stem;
+  END IF;
+END $$""")
+    facet_columns = ",\n".join(
+        f"  facet_{facet} text[] NOT NULL DEFAULT '{{}}'" for facet in FACETS
+    )
+    statements.append(f"""
+CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
+  ref text PRIMARY KEY,
+  item_id integer NOT NULL,
+  language text NOT NULL,
+  analysis text NOT NULL,
+  audiences text[] NOT NULL DEFAULT '{{}}',
+{facet_columns},
+  published timestamptz,
+  sort_title text NOT NULL DEFAULT '',
+  title text NOT NULL DEFAULT '',
+  summary text NOT NULL DEFAULT '',
+  body text NOT NULL DEFAULT '',
+  attachments_text text NOT NULL DEFAULT '',
+  snippet text NOT NULL DEFAULT '',
+  tsv tsvector NOT NULL DEFAULT ''::tsvector
+)""")
+    index = f"CREATE INDEX IF NOT EXISTS ix_search_documents_{{name}} ON {SCHEMA}.search_documents"
+    statements += [
+        index.format(name="tsv") + " USING gin (tsv)",
+        index.format(name="audiences") + " USING gin (audiences)",
+        *(index.format(name=f"facet_{f}") + f" USING gin (facet_{f})" for f in FACETS),
+        index.format(name="published") + " (published)",
+        index.format(name="sort_title") + " (sort_title)",
+        # COLLATE "C" so that a range on the first letter is an index scan.
+        f'CREATE TABLE IF NOT EXISTS {SCHEMA}.search_words (word text COLLATE "C" PRIMARY KEY)',
+    ]
+    return statements
+
+
+SCHEMA_DDL = _ddl()
+
+
+def install(connection: Connection) -> None:
+    """Create the search schema (tests, benchmarks; production uses the migration)."""
+    for statement in SCHEMA_DDL:
+        connection.exec_driver_sql(statement)
+
+
+class _AdvisoryLock:
+    """A session-level advisory lock, held on a connection of its own until released."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Connection | None = None
+
+    def acquire(self, deadline: float) -> None:
+        connection = self.engine.connect()
+        try:
+            while True:
+                got = connection.execute(
+                    select(func.pg_try_advisory_lock(ADVISORY_LOCK_KEY))).scalar_one()
+                connection.commit()  # the lock belongs to the session, not the transaction
+                if got:
+                    self._connection = connection
+                    return
+                if time.monotonic() >= deadline:
+                    raise IndexBusy("another process is writing to the search index")
+                time.sleep(0.02)
+        except BaseException:
+            connection.close()
+            raise
+
+    def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.execute(select(func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
+            connection.commit()
+        finally:
+            connection.close()
+
+
+_advisory_locks: dict[tuple[int, str], WriterLock] = {}
+_advisory_guard = threading.Lock()
+
+
+def _is_timeout(error: OperationalError) -> bool:
+    original = error.orig
+    return (getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)) == "57014"
+
+
+class PostgresBackend:
+    """The ``SearchBackend`` contract on PostgreSQL full-text search."""
+
+    name = "postgresql"
+
+    def __init__(self, engine: Engine, *, writer_timeout: float = 30.0,
+                 statement_timeout_ms: int = 5000):
+        if engine.dialect.name != "postgresql":
+            raise ValueError("SEARCH_BACKEND=postgresql needs a PostgreSQL database")
+        self.engine = engine
+        self.writer_timeout = writer_timeout
+        self.statement_timeout_ms = int(statement_timeout_ms)
+
+    # --- Locks and writes ---------------------------------------------------------------
+
+    def writer_lock(self, timeout: float):
+        key = (os.getpid(), self.engine.url.render_as_string(hide_password=True))
+        with _advisory_guard:
+            lock = _advisory_locks.get(key)
+            if lock is None:
+                advisory = _AdvisoryLock(self.engine)
+                lock = _advisory_locks[key] = WriterLock(advisory.acquire, advisory.release)
+        return lock.hold(timeout)
+
+    @staticmethod
+    def _row(document: SearchDocument) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "ref": document.ref,
+            "item_id": int(document.item_id),
+            "language": document.language,
+            "analysis": common.analysis_language(document.language),
+            "audiences": common.clean_codes(document.audiences),
+            "published": document.published_at,
+            "sort_title": common.sort_title(document.title),
+            "title": common.strip_marks(document.title or ""),
+            "summary": common.strip_marks(document.summary or ""),
+            "body": common.strip_marks(document.body or ""),
+            "attachments_text": common.strip_marks(
+                (document.attachments_text or "")[: common.MAX_ATTACHMENT_CHARS]),
+            "snippet": common.snippet_source(document),
+        }
+        for facet in FACETS:
+            row[f"facet_{facet}"] = common.clean_codes((document.facets or {}).get(facet))
+        return row
+
+    @staticmethod
+    def _vocabulary(rows: list[dict[str, Any]]) -> list[str]:
+        seen: set[str] = set()
+        for row in rows:
+            for field in ("title", "summary", "body", "attachments_text"):
+                for word in syntax.WORD_RE.findall(row[field]):
+                    if 3 <= len(word) <= 30 and not word.isdigit():
+                        seen.add(syntax.fold(word))
+        return sorted(seen)
+
+    def _write(self, connection: Connection, batch: list[SearchDocument]) -> None:
+        rows = [self._row(d) for d in batch]
+        statement = insert(documents)
+        updates = {c.name: statement.excluded[c.name] for c in documents.columns
+                   if c.name not in ("ref", "tsv")}
+        connection.execute(statement.on_conflict_do_update(index_elements=["ref"],
+                                                           set_=updates), rows)
+        language = documents.c.analysis
+        config = case(
+            *((language == code, literal_column(f"'{configuration(code)}'::regconfig"))
+              for code in CONFIGURATIONS),
+            else_=literal_column(f"'{configuration('en')}'::regconfig"),
+        )
+        weighted = None
+        for column, weight in (("title", "A"), ("summary", "B"), ("body", "C"),
+                               ("attachments_text", "D")):
+            part = func.setweight(func.to_tsvector(config, documents.c[column]),
+                                  literal_column(f"'{weight}'"))  # a "char", not a varchar
+            weighted = part if weighted is None else weighted.op("||")(part)
+        refs = [row["ref"] for row in rows]
+        connection.execute(
+            documents.update().where(documents.c.ref == func.any(literal(refs, ARRAY(Text))))
+            .values(tsv=weighted)
+        )
+        vocabulary = self._vocabulary(rows)
+        if vocabulary:
+            connection.execute(
+                insert(words).from_select(
+                    ["word"], select(func.unnest(literal(vocabulary, ARRAY(Text))))
+                ).on_conflict_do_nothing()
+            )
+
+    def upsert(self, documents_: list[SearchDocument]) -> None:
+        with self.engine.begin() as connection:
+            for start in range(0, len(documents_), WRITE_BATCH):
+                self._write(connection, documents_[start : start + WRITE_BATCH])
+
+    def delete(self, refs: list[str]) -> None:
+        if not refs:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(delete(documents).where(documents.c.ref.in_(refs)))
+
+    def rebuild(self, documents_: Iterable[SearchDocument]) -> int:
+        """Replace the whole index in one transaction: searches see the old rows until it
+        commits (MVCC), so the site keeps answering during a rebuild."""
+        count = 0
+        with self.writer_lock(self.writer_timeout), self.engine.begin() as connection:
+            connection.execute(delete(documents))
+            connection.execute(delete(words))
+            batch: list[SearchDocument] = []
+            for document in documents_:
+                batch.append(document)
+                if len(batch) >= WRITE_BATCH:
+                    self._write(connection, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                self._write(connection, batch)
+                count += len(batch)
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql(f"ANALYZE {SCHEMA}.search_documents")
+            connection.commit()
+        return count
+
+    def refs(self) -> set[str]:
+        with self.engine.connect() as connection:
+            return set(connection.execute(select(documents.c.ref)).scalars())
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(documents)).scalar_one()
+
+    # --- Queries ------------------------------------------------------------------------
+
+    @staticmethod
+    def _config(code: str) -> ColumnElement:
+        return literal_column(f"'{configuration(code)}'::regconfig")
+
+    def _tsquery(self, node: syntax.Node, code: str) -> ColumnElement:
+        config = self._config(code)
+        if isinstance(node, syntax.Term):
+            if node.prefix:
+                # The word is letters and digits only (syntax.WORD_RE): safe in to_tsquery.
+                return func.to_tsquery(config, literal(f"{node.text}:*", Text))
+            return func.plainto_tsquery(config, literal(node.text, Text))
+        if isinstance(node, syntax.Phrase):
+            return func.phraseto_tsquery(config, literal(" ".join(node.words), Text))
+        if isinstance(node, syntax.Not):
+            return func.tsquery_not(self._tsquery(node.child, code))
+        combine = "tsquery_and" if isinstance(node, syntax.And) else "tsquery_or"
+        compiled = self._tsquery(node.children[0], code)
+        for child in node.children[1:]:
+            compiled = getattr(func, combine)(compiled, self._tsquery(child, code))
+        return compiled
+
+    def _language_queries(self, connection: Connection,
+                          tree: syntax.Node) -> dict[str, ColumnElement]:
+        """The tree compiled for each language, languages where nothing is left dropped."""
+        compiled = {code: self._tsquery(tree, code) for code in CONFIGURATIONS}
+        sizes = connection.execute(
+            select(*(func.numnode(q).label(code) for code, q in compiled.items()))
+        ).one()
+        kept = {code: q for code, q in compiled.items() if getattr(sizes, code) > 0}
+        if not kept:
+            raise QuerySyntaxError(
+                "The search only holds very common words; add a more specific word."
+            )
+        return kept
+
+    @staticmethod
+    def _conditions(query: SearchQuery) -> list[ColumnElement]:
+        allowed = common.clean_codes(query.audiences)
+        conditions = [documents.c.audiences.op("&&")(literal(allowed, ARRAY(Text)))]
+        for facet, values in common.checked_filters(query).items():
+            column = documents.c[f"facet_{facet}"]
+            conditions.append(column.op("&&")(literal(values, ARRAY(Text))))
+        return conditions
+
+    @staticmethod
+    def _match(queries: dict[str, ColumnElement]) -> ColumnElement:
+        # One branch per language, each only for documents analysed in that language: the
+        # planner turns this into a BitmapOr of GIN index scans.
+        return or_(*(and_(documents.c.analysis == code, documents.c.tsv.op("@@")(q))
+                     for code, q in queries.items()))
+
+    @staticmethod
+    def _per_row(queries: dict[str, ColumnElement], analysis: ColumnElement) -> ColumnElement:
+        first = next(iter(queries.values()))
+        return case(*((analysis == code, q) for code, q in queries.items()), else_=first)
+
+    def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
+        tree = syntax.parse(query.text)
+        tree, applied = syntax.expand(tree, expansions)
+        page, per_page = common.page_bounds(query)
+        if not common.clean_codes(query.audiences):
+            return SearchResults(hits=[], total=0, page=page, per_page=per_page,
+                                 expansions=applied)
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                # A bound on every statement: a pathological query must not hold a
+                # connection (and a worker) for long.
+                connection.exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {self.statement_timeout_ms}")
+                results = self._search(connection, query, tree, suggest=True)
+        except OperationalError as error:
+            if not _is_timeout(error):
+                raise
+            log.warning("search timed out: %r", query.text)
+            return SearchResults(hits=[], total=0, page=page, per_page=per_page, partial=True,
+                                 error="The search took too long. Try fewer or more "
+                                       "specific words.")
+        results.expansions = applied
+        return results
+
+    def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
+                *, suggest: bool) -> SearchResults:
+        page, per_page = common.page_bounds(query)
+        conditions = self._conditions(query)
+        queries: dict[str, ColumnElement] = {}
+        if tree is not None:
+            queries = self._language_queries(connection, tree)
+            conditions.append(self._match(queries))
+        where = and_(*conditions)
+
+        # Total and facet counts over the whole filtered set, in one statement.
+        matched = select(*(documents.c[f"facet_{f}"] for f in FACETS)).where(where).cte("matched")
+        parts = [select(literal("").label("facet"), literal("").label("value"),
+                        func.count().label("n")).select_from(matched)]
+        for facet in FACETS:
+            values = func.unnest(matched.c[f"facet_{facet}"]).table_valued("value").render_derived()
+            parts.append(select(literal(facet), values.c.value, func.count())
+                         .select_from(matched.join(values, true()))
+                         .group_by(values.c.value))
+        total = 0
+        facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
+        for facet, value, n in connection.execute(union_all(*parts)):
+            if facet == "":
+                total = int(n)
+            else:
+                facets[facet].append((value, int(n)))
+        for facet in FACETS:
+            facets[facet].sort(key=lambda kv: (-kv[1], kv[0]))
+
+        hits: list[SearchHit] = []
+        if total > (page - 1) * per_page:
+            hits = self._hits(connection, query, tree, queries, where, page, per_page)
+        suggestion = None
+        if suggest and total == 0 and tree is not None:
+            suggestion = self._suggest(connection, query, tree)
+        return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
+                             facets=facets, suggestion=suggestion)
+
+    def _hits(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
+              queries: dict[str, ColumnElement], where: ColumnElement, page: int,
+              per_page: int) -> list[SearchHit]:
+        d = documents.c
+        if queries:
+            rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), d.tsv,
+                                   self._per_row(queries, d.analysis))
+        else:
+            rank = literal(0.0)
+        order = {
+            "relevance": [rank.desc(), d.ref],
+            "newest": [d.published.desc().nulls_last(), d.ref],
+            "title": [d.sort_title, d.ref],
+        }[common.effective_sort(query, tree is not None)]
+        page_rows = (
+            select(d.ref, d.item_id, d.language, d.analysis, d.snippet, rank.label("score"),
+                   func.row_number().over(order_by=order).label("position"))
+            .where(where)
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .subquery("page_rows")
+        )
+        p = page_rows.c
+        if queries:
+            # Headlines only for the rows shown: ts_headline re-parses the text.
+            config = case(*((p.analysis == code, self._config(code)) for code in CONFIGURATIONS),
+                          else_=self._config("en"))
+            # ts_headline drops what looks like HTML ("<script>"); hand it stand-ins instead
+            # and escape the real characters afterwards.
+            source = func.translate(p.snippet, literal("".join(common.HTML_STAND_INS), Text),
+                                    literal("".join(common.HTML_STAND_INS.values()), Text))
+            headline = func.ts_headline(config, source, self._per_row(queries, p.analysis),
+                                        literal(HEADLINE_OPTIONS, Text))
+        else:
+            headline = literal("", Text)
+        rows = connection.execute(
+            select(p.ref, p.item_id, p.language, p.snippet, p.score, headline.label("headline"))
+            .order_by(p.position)
+        ).all()
+        hits = []
+        for row in rows:
+            marked = row.headline or ""
+            snippet = (common.marks_to_html(marked) if common.MARK_START in marked
+                       else common.fallback_snippet(row.snippet))
+            hits.append(SearchHit(item_id=row.item_id, ref=row.ref, language=row.language,
+                                  score=float(row.score or 0.0), snippet=snippet))
+        return hits
+
+    # --- Did you mean -------------------------------------------------------------------
+
+    def _suggest(self, connection: Connection, query: SearchQuery,
+                 tree: syntax.Node) -> str | None:
+        visible = and_(*self._conditions(SearchQuery(audiences=query.audiences)))
+
+        def known(word: str) -> bool:
+            try:
+                queries = self._language_queries(connection, syntax.Term(word))
+            except QuerySyntaxError:
+                return True  # a stop word: nothing to correct
+            found = connection.execute(
+                select(literal(1)).where(visible, self._match(queries)).limit(1)
+            ).first()
+            return found is not None
+
+        def candidates(word: str) -> list[str]:
+            folded = syntax.fold(word)
+            first = folded[0]
+            rows = connection.execute(
+                select(words.c.word).where(
+                    words.c.word >= first,
+                    words.c.word < chr(ord(first) + 1),
+                    func.length(words.c.word).between(len(folded) - 2, len(folded) + 2),
+                )
+            ).scalars()
+            near = []
+            for candidate in rows:
+                distance = syntax.damerau_levenshtein(folded, candidate)
+                if 0 < distance <= 2:
+                    near.append((distance, candidate))
+            return [candidate for _, candidate in sorted(near)[:5]]
+
+        def finds_any(text_: str) -> bool:
+            corrected = SearchQuery(text=text_, filters=query.filters,
+                                    audiences=query.audiences, page=1, per_page=1)
+            try:
+                tree_ = syntax.parse(text_)
+                return self._search(connection, corrected, tree_, suggest=False).total > 0
+            except QuerySyntaxError:
+                return False
+
+        return common.suggest_correction(tree, query.text, known=known,
+                                         candidates=candidates, finds_any=finds_any)
+
+
+__all__ = ["PostgresBackend", "SCHEMA_DDL", "documents", "install", "words"]

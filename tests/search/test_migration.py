@@ -1,0 +1,83 @@
+"""The search migration builds, on PostgreSQL, exactly what the PostgreSQL backend uses, and
+leaves SQLite alone."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from buyergroup.extensions import db
+from buyergroup.search.postgres_backend import SCHEMA, SCHEMA_DDL, PostgresBackend, documents
+from buyergroup.search.types import SearchDocument, SearchQuery
+
+MIGRATION = "fff7216d57e0"
+BEFORE = "12e2338377ba"
+
+# migrations/env.py calls db.get_engine(), which Flask-SQLAlchemy 3.1 deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
+
+
+@pytest.fixture(autouse=True)
+def keep_logging_as_it_was():
+    """migrations/env.py runs logging.config.fileConfig, which disables existing loggers."""
+    loggers = [logger for logger in logging.root.manager.loggerDict.values()
+               if isinstance(logger, logging.Logger)]
+    states = {logger: (logger.disabled, logger.level) for logger in loggers}
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for logger, (disabled, logger_level) in states.items():
+        logger.disabled = disabled
+        logger.setLevel(logger_level)
+
+
+def test_the_migration_is_a_no_op_on_sqlite(app_factory, tmp_path):
+    app = app_factory(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    with app.app_context():
+        flask_migrate.upgrade(revision=MIGRATION)
+        flask_migrate.downgrade(revision=BEFORE)
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL is not set")
+def test_the_migration_builds_what_the_backend_uses(app_factory):
+    server_url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"buyergroup_search_migration_{uuid.uuid4().hex[:8]}"
+    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        app = app_factory(server_url.set(database=name).render_as_string(hide_password=False),
+                          SEARCH_BACKEND="postgresql")
+        with app.app_context():
+            flask_migrate.upgrade()
+            # The migration's frozen copy of the DDL still matches the backend's.
+            with db.engine.begin() as connection:
+                for statement in SCHEMA_DDL:
+                    connection.exec_driver_sql(statement)  # idempotent: nothing to add
+            backend = PostgresBackend(db.engine)
+            backend.upsert([SearchDocument(ref="t:1", item_id=1, language="fr",
+                                           title="Diligence raisonnée")])
+            results = backend.search(SearchQuery(text="diligence raisonnee"), {})
+            assert [hit.ref for hit in results.hits] == ["t:1"]
+            columns = {c["name"] for c in inspect(db.engine).get_columns(
+                "search_documents", schema=SCHEMA)}
+            assert columns == {c.name for c in documents.columns}
+
+            flask_migrate.downgrade(revision=BEFORE)
+            assert SCHEMA not in inspect(db.engine).get_schema_names()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
