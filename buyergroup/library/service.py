@@ -632,13 +632,24 @@ def _join_translations(
     item.translation_kind = kind
 
 
+TRANSLATION_DEFAULTS = (
+    "kind", "visibility", "group", "organisation", "year", "legal_system", "phase", "ambition",
+    "verification", "label_scope", "product_groups", "themes", "countries", "source_url",
+    "licence",
+)  # fmt: skip
+
+
 def add_translation(
     actor: User, original: LibraryItem, *, translation_kind: str | None = None, **fields
 ) -> LibraryItem:
     """A member translates an item they can see: a new draft in the same translation group."""
     if not can_translate(actor, original):
         raise NotFound()
-    fields.setdefault("kind", original.kind)
+    # What is not about the wording is the original's unless the translator says otherwise.
+    for name in TRANSLATION_DEFAULTS:
+        if name not in fields:
+            value = getattr(original, name)
+            fields[name] = list(value) if isinstance(value, list) else value
     return create_item(
         actor,
         translation_of=original,

@@ -87,6 +87,11 @@ def markdown_under_heading(text: str | None) -> Markup:
 def _template_helpers(state) -> None:
     state.app.jinja_env.filters["markdown_section"] = markdown_under_heading
     state.app.jinja_env.globals.update(
+        # The group page lists the group's latest items without the network views
+        # having to know about the library.
+        library_items_of_group=lambda group, limit=5: service.latest_for_group(
+            group, current_user, limit
+        ),
         product_group_label=lambda code: str(PRODUCT_GROUPS.get(code, code)),
         theme_label=lambda code: str(THEMES.get(code, code)),
         verification_label=verification_label,

@@ -97,6 +97,20 @@ class TestBrowseAndVisibility:
         assert client.get(f"/library/{grouped.id}").status_code == 404
         assert client.get(f"/library/{public.id}").status_code == 200
 
+    @pytest.mark.parametrize("query", ['"rapport over laptops"', "rapport", "child labour"],
+                             ids=["phrase", "word", "glossary expansion"])
+    def test_no_query_reveals_hidden_items_in_counts(self, client, mixed_library, query):
+        # Phrases and glossary expansions take other paths through the search engine than
+        # single words (a time limit for phrases); the visibility filter must hold on all.
+        save_concept(None, key="child-labour", terms={"en": ["child labour"],
+                                                      "nl": ["rapport over laptops"]})
+        db.session.commit()
+        page = client.get("/library", query_string={"q": query})
+        assert result_titles(page) == []
+        assert results_count(page).startswith("0 results")
+        assert facet_options(page, "Kind") == {}
+        assert facet_options(page, "Language") == {}
+
     def test_members_see_members_items_but_not_other_groups(
         self, client, auth, member, mixed_library
     ):
@@ -499,17 +513,21 @@ class TestContributing:
                              phase="contract_performance_clause")
         auth.login(member)
         form = html(client.get(f"/library/{original.id}/translate"))
-        languages = form.xpath('//select[@name="language"]/option/@value')
+        languages = form.xpath('//form[@id="item-form"]//select[@name="language"]/option/@value')
         assert "en" not in languages and "nl" in languages
         assert form.xpath('//input[@name="title"]/@value') == ["ILO core conventions"]
         assert form.xpath('//select[@name="translation_kind"]/option/@value') == ["member"]
-        client.post(f"/library/{original.id}/translate", data={
+        data = {
             "kind": "clause", "title": "IAO-kernverdragen", "language": "nl",
             "body": "De opdrachtnemer ...", "phase": "contract_performance_clause",
             "visibility": "public", "translation_kind": "official", "action": "submit",
-        })
+        }
+        # Only organisers may call a translation official.
+        refused = client.post(f"/library/{original.id}/translate", data=data)
+        assert refused.status_code == 200 and error_by(refused, "translation_kind")
+        client.post(f"/library/{original.id}/translate",
+                    data={**data, "translation_kind": "member"})
         dutch = db.session.scalar(select(LibraryItem).where(LibraryItem.language == "nl"))
-        assert dutch is not None, "a member cannot choose official, so the form refused it"
         assert dutch.translation_key == original.translation_key
         assert dutch.translation_kind.value == "member"
         assert dutch.status is ItemStatus.submitted

@@ -1,0 +1,104 @@
+"""The library in a real browser: contributing, reviewing, finding, translations, copying."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from buyergroup.extensions import db
+from buyergroup.library import service
+from tests.conftest import TEST_PASSWORD
+from tests.library.conftest import fresh_search_index, make_item  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server, user):
+    page.goto(live_server + "/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+
+
+def test_a_case_study_from_draft_to_search_result(page, live_server, member, organiser,
+                                                  tmp_path):
+    sign_in(page, live_server, member)
+    page.get_by_role("link", name="Library", exact=True).click()
+    page.get_by_role("link", name="Share a case study").click()
+
+    # Only the case-study part of the guided form shows for a case study.
+    expect(page.get_by_role("group", name="3. Your case, step by step")).to_be_visible()
+    expect(page.get_by_role("group", name="3. Criterion or clause details")).to_be_hidden()
+    page.get_by_label("What are you sharing?").select_option("clause")
+    expect(page.get_by_role("group", name="3. Criterion or clause details")).to_be_visible()
+    page.get_by_label("What are you sharing?").select_option("case_study")
+
+    page.get_by_label("Title").fill("Mechelen buys repairable laptops")
+    page.get_by_label("Summary").fill("A tender that scored repairability.")
+    page.get_by_label("Approach").fill("We asked bidders for spare parts for seven years.")
+    page.get_by_label("Results").fill("Two bids met every requirement.")
+    page.get_by_role("group", name="Product groups").get_by_label("Laptops").check()
+    page.get_by_label("Who can see it once published").select_option("public")
+    notes = tmp_path / "verslag.txt"
+    notes.write_text("Verslag van de marktconsultatie over herstelbaarheid.", encoding="utf-8")
+    page.get_by_label("Attach files").set_input_files(str(notes))
+    page.get_by_role("button", name="Save draft").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Your draft has been saved")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mechelen buys repairable laptops")
+    expect(page.get_by_role("link", name="verslag.txt")).to_be_visible()
+    page.get_by_role("button", name="Submit for review").first.click()
+    expect(page.get_by_role("status")).to_contain_text("sent to the organisers for review")
+    sign_out(page)
+
+    sign_in(page, live_server, organiser)
+    page.goto(live_server + "/library")
+    page.get_by_role("link", name="Review queue").click()
+    expect(page.locator(".results-count")).to_have_text("1 item is waiting for review.")
+    page.get_by_role("button", name=re.compile(r"^Publish\W+Mechelen buys")).click()
+    expect(page.locator(".flashes")).to_contain_text("has been published")
+    sign_out(page)
+
+    # A visitor finds it, also by a word only in the attached file.
+    page.goto(live_server + "/library")
+    page.get_by_label("Search the library").fill("herstelbaarheid")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.locator(".results-count")).to_have_text("1 result for “herstelbaarheid”")
+    page.get_by_role("link", name="Mechelen buys repairable laptops").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+
+
+def test_switching_to_a_translation_and_copying_a_clause(page, live_server, make_item,
+                                                         organiser, context):
+    english = make_item(title="Respect for ILO core conventions", language="en",
+                        body="The contractor ensures the goods are made without child labour.")
+    dutch = service.add_translation(organiser, english, title="Respect voor de IAO-conventies",
+                                    language="nl", translation_kind="official",
+                                    body="De opdrachtnemer zorgt dat er geen kinderarbeid is.")
+    service.publish(organiser, dutch)
+    db.session.commit()
+
+    page.goto(live_server + f"/library/{english.id}")
+    languages = page.get_by_role("navigation", name="Languages")
+    expect(languages.get_by_text("English")).to_have_attribute("aria-current", "page")
+    languages.get_by_role("link", name="Dutch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Respect voor de IAO-conventies")
+    expect(page.locator("h1")).to_have_attribute("lang", "nl")
+    expect(page.get_by_role("navigation", name="Languages").get_by_role("link",
+           name="English")).to_be_visible()
+
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    copy = page.get_by_role("button", name="Copy text")
+    expect(copy).to_be_visible()  # shown by site.js; hidden without JavaScript
+    copy.click()
+    # The button says "Copied" for two seconds; screen readers hear it from a live region.
+    expect(page.locator("body > [role=status][aria-live=polite]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        "De opdrachtnemer zorgt dat er geen kinderarbeid is.")

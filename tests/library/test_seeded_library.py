@@ -1,0 +1,195 @@
+"""The real seed library: it loads through the services, loads twice without duplicates,
+and searching it finds the right items in every language.
+
+The seed is loaded once per module and per database/search engine (it takes seconds:
+attachments are read by the extraction subprocess), into databases of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from buyergroup.extensions import db
+from buyergroup.glossary.models import Concept
+from buyergroup.library import service
+from buyergroup.library.models import (
+    Attachment,
+    Comment,
+    ExtractionState,
+    ItemRelation,
+    ItemStatus,
+    LibraryItem,
+    TranslationKind,
+)
+from buyergroup.search.service import apply_pending, init_app, search
+from buyergroup.search.types import SearchQuery
+from buyergroup.seeding import load_seed
+from tests.library.conftest import SEED_DIR
+
+HAS_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+ENGINES = [pytest.param(("sqlite", "whoosh"), id="sqlite-whoosh")]
+if HAS_POSTGRES:
+    ENGINES += [
+        pytest.param(("postgresql", "whoosh"), id="postgresql-whoosh"),
+        pytest.param(("postgresql", "postgresql"), id="postgresql-fts"),
+    ]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def seeded(request, app_factory, tmp_path_factory) -> Iterator[Flask]:
+    database, engine = request.param
+    cleanup = None
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'seeded.sqlite'}"
+    else:
+        server_url = make_url(os.environ["TEST_DATABASE_URL"])
+        name = f"buyergroup_seeded_{uuid.uuid4().hex[:10]}"
+        server = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server_url.set(database=name).render_as_string(hide_password=False)
+
+        def cleanup():
+            with server.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            server.dispose()
+
+    app = app_factory(url, SEARCH_BACKEND=engine, BUYERGROUP_SEND_MAIL_ON_COMMIT=False)
+    init_search = init_app
+    init_search(app)
+    with app.app_context():
+        db.create_all()
+        if database == "postgresql":
+            from buyergroup.search import postgres_backend
+
+            with db.engine.begin() as connection:
+                postgres_backend.install(connection)
+        app.seed_report = load_seed(SEED_DIR, password="seed-password-for-tests")
+        db.session.commit()
+        while apply_pending():
+            pass
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if cleanup:
+        cleanup()
+
+
+@pytest.fixture
+def ctx(seeded) -> Iterator[Flask]:
+    with seeded.app_context():
+        yield seeded
+        db.session.rollback()
+
+
+def by_key(key: str) -> LibraryItem:
+    item = db.session.scalar(select(LibraryItem).where(LibraryItem.seed_key == key))
+    assert item is not None, key
+    return item
+
+
+def first_page(query: str, audiences=("public",)) -> list[str]:
+    results = search(SearchQuery(text=query, audiences=list(audiences), per_page=10))
+    assert results.error is None, results.error
+    return [db.session.get(LibraryItem, hit.item_id).seed_key for hit in results.hits]
+
+
+MEMBER = ("public", "members")
+
+
+class TestLoading:
+    def test_everything_arrives_through_the_services(self, ctx):
+        report = ctx.seed_report
+        files = sorted((SEED_DIR / "library").glob("*.yaml"))
+        assert report.library_items.created == len(files)
+        assert report.concepts.created >= 100
+        assert report.unreadable_files == []
+        assert db.session.scalar(select(func.count(Attachment.id))) == report.attachments.created
+        states = set(db.session.scalars(select(Attachment.extraction_state)))
+        assert states == {ExtractionState.done}
+        assert "library items" in report.summary()
+
+    def test_states_translations_and_relations(self, ctx):
+        english = by_key("ew-contract-conditions-en")
+        dutch = by_key("ew-contract-conditions-nl")
+        assert english.status is ItemStatus.published
+        assert dutch.translation_key == english.translation_key
+        assert dutch.translation_kind is TranslationKind.official
+        assert by_key("ghent-fair-smartphones-en").translation_kind is TranslationKind.member
+        assert {i.language for i in service.translations_of(english, None)} == {"nl", "fr"}
+        assert by_key("printers-social-criteria-en").status is ItemStatus.submitted
+        assert by_key("network-equipment-social-criteria-en").status is ItemStatus.draft
+        related = {i.seed_key for i in service.related_items(english, None)}
+        assert "flemish-due-diligence-pilot-en" in related
+        assert by_key("ew-contract-conditions-en").created_by.email == \
+            "marieke.dejong@example.org"
+        assert [a.user.email for a in english.authors] == [
+            "marieke.dejong@example.org", "lotte.peeters@example.org"]
+        assert db.session.scalar(select(func.count(Comment.id))) == ctx.seed_report.comments.created
+
+    def test_loading_again_creates_no_duplicates(self, ctx):
+        counts = [db.session.scalar(select(func.count()).select_from(model)) for model in
+                  (LibraryItem, Attachment, Comment, ItemRelation, Concept)]
+        report = load_seed(SEED_DIR, password="seed-password-for-tests")
+        db.session.commit()
+        assert [db.session.scalar(select(func.count()).select_from(model)) for model in
+                (LibraryItem, Attachment, Comment, ItemRelation, Concept)] == counts
+        assert report.library_items.created == 0 and report.concepts.created == 0
+        assert report.relations.created == 0 and report.comments.created == 0
+
+
+class TestSearchQuality:
+    """What a procurer types, in their language, and what must be on the first page."""
+
+    @pytest.mark.parametrize(("query", "expected"), [
+        # Each language finds the clause in its own language...
+        ("kinderarbeid", {"ilo-core-conventions-clause-nl"}),
+        ("travail des enfants", {"ilo-core-conventions-clause-fr"}),
+        ("child labour", {"ilo-core-conventions-clause-en"}),
+        # ...and, through the glossary, in the others.
+        ("kinderarbeid", {"ilo-core-conventions-clause-en", "ilo-core-conventions-clause-fr"}),
+        ("Kinderarbeit", {"ilo-core-conventions-clause-en", "ilo-core-conventions-clause-nl"}),
+        ("Zwangsarbeit", {"ilo-core-conventions-clause-en"}),
+        ("Arbeitsbedingungen", {"ew-contract-conditions-en"}),
+        ("dwangarbeid", {"ilo-core-conventions-clause-fr"}),
+        ("gepaste zorgvuldigheid", {"conflict-minerals-due-diligence-clause-en"}),
+        # Accents or none.
+        ("diligence raisonnée", {"minerais-de-conflit-clause-fr"}),
+        ("diligence raisonnee", {"minerais-de-conflit-clause-fr"}),
+        # A word that is only in an attached file (a Word table) of a public item.
+        ("opvolgingsgesprek", {"ew-contract-conditions-nl"}),
+    ])
+    def test_public_queries(self, ctx, query, expected):
+        found = first_page(query)
+        assert expected <= set(found), found
+
+    def test_members_find_members_items_across_languages(self, ctx):
+        assert "salaire-vital-clause-fr" in first_page("leefbaar loon", MEMBER)
+        assert "salaire-vital-clause-fr" not in first_page("leefbaar loon")
+
+    def test_unpublished_items_are_never_found(self, ctx):
+        for audiences in (("public",), MEMBER):
+            assert "printers-social-criteria-en" not in first_page("printers", audiences)
+            assert "network-equipment-social-criteria-en" not in first_page("network", audiences)
+
+    def test_a_misspelling_gets_a_suggestion(self, ctx):
+        results = search(SearchQuery(text="electronis watch", audiences=["public"]))
+        assert results.suggestion == "electronics watch"
+        corrected = first_page(results.suggestion)
+        assert "ew-contract-conditions-en" in corrected
+
+    def test_visitor_counts_cover_public_items_only(self, ctx):
+        results = search(SearchQuery(text="", audiences=["public"]))
+        public = db.session.scalar(select(func.count(LibraryItem.id)).where(
+            LibraryItem.status == ItemStatus.published, LibraryItem.visibility == "public"))
+        assert results.total == public
+        assert sum(count for _, count in results.facets["kind"]) == public
