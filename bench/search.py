@@ -104,17 +104,27 @@ def summarise(timings: list[float]) -> dict[str, float]:
     }
 
 
+REPEAT = 1  # set from --repeat
+
+
 def time_queries(run: Callable[[Query], Any], queries: list[Query]) -> dict[str, dict]:
+    """Median, p95 and max per kind of query. With ``REPEAT`` > 1 each query's time is the
+    best of that many runs (rounds over the whole list), which filters out what other
+    processes on a shared machine do to single measurements."""
     for query in queries[:WARM_UP]:  # open searchers, fill caches
         run(query)
-    by_kind: dict[str, list[float]] = {kind: [] for kind in QUERY_KINDS}
+    best: list[float] = [float("inf")] * len(queries)
     partial: dict[str, int] = dict.fromkeys(QUERY_KINDS, 0)
-    for query in queries:
-        started = time.perf_counter()
-        result = run(query)
-        by_kind[query.kind].append((time.perf_counter() - started) * 1000)
-        if getattr(result, "partial", False):
-            partial[query.kind] += 1
+    for round_ in range(REPEAT):
+        for i, query in enumerate(queries):
+            started = time.perf_counter()
+            result = run(query)
+            best[i] = min(best[i], (time.perf_counter() - started) * 1000)
+            if round_ == 0 and getattr(result, "partial", False):
+                partial[query.kind] += 1
+    by_kind: dict[str, list[float]] = {kind: [] for kind in QUERY_KINDS}
+    for query, elapsed in zip(queries, best, strict=True):
+        by_kind[query.kind].append(elapsed)
     return {kind: {**summarise(t), "partial": partial[kind]}
             for kind, t in by_kind.items() if t}
 
@@ -300,7 +310,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per query; its best time counts (for busy machines)")
     args = parser.parse_args(argv)
+    global REPEAT
+    REPEAT = max(args.repeat, 1)
 
     sizes = args.items or [10_000]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -309,7 +323,7 @@ def main(argv: list[str] | None = None) -> dict:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="buyergroup-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"machine": machine(), "queries_per_kind": args.queries,
-                              "results": {}}
+                              "repeat": REPEAT, "load_before": os.getloadavg(), "results": {}}
     try:
         for items in sizes:
             for backend in backends:
@@ -327,6 +341,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    report["load_after"] = os.getloadavg()
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return report

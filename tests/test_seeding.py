@@ -37,6 +37,11 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "INSTANCE_PATH": str(tmp_path / "instance"),
+            # The seed now brings library files and fills the search index: keep both out
+            # of the project's own instance folder.
+            "UPLOAD_FOLDER": str(tmp_path / "instance" / "uploads"),
+            "INDEX_FOLDER": str(tmp_path / "instance" / "index"),
+            "MAIL_FOLDER": str(tmp_path / "instance" / "mail"),
             "WTF_CSRF_ENABLED": False,
         }
     )

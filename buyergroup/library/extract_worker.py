@@ -69,12 +69,14 @@ def docx_text(path: str, out: Output) -> None:
     for paragraph in document.paragraphs:
         out.write(paragraph.text + "\n")
     # Criteria are often written in tables: read every cell as well as the paragraphs.
-    seen: set[int] = set()
+    # Merged cells repeat: skip a cell element already read. The set holds the elements
+    # themselves (not id()s: an id can be reused once its proxy object is gone).
+    seen: set = set()
     for table in document.tables:
         for cell in cells(table):
-            if id(cell._tc) in seen:  # merged cells repeat
+            if cell._tc in seen:
                 continue
-            seen.add(id(cell._tc))
+            seen.add(cell._tc)
             out.write(cell.text + "\n")
         if out.full:
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -326,6 +327,28 @@ class TranslationKindForm(FlaskForm):
             (TranslationKind.member.value, label(TranslationKind.member)),
             (TranslationKind.official.value, label(TranslationKind.official)),
         ]
+
+
+class LinkTranslationForm(FlaskForm):
+    original = StringField(
+        _l("Translation of"),
+        validators=[DataRequired(message=_l("Give the address or number of the item.")),
+                    Length(max=300)],
+        description=_l("The address (or number) of the item this one translates."),
+    )
+    translation_kind = SelectField(_l("Kind of translation"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.translation_kind.choices = [
+            (TranslationKind.official.value, label(TranslationKind.official)),
+            (TranslationKind.member.value, label(TranslationKind.member)),
+        ]
+
+    def original_id(self) -> int | None:
+        """"12", "/library/12" or "https://.../library/12#history" -> 12."""
+        match = re.search(r"(?:/library/)?(\d+)(?:[/?#].*)?$", (self.original.data or "").strip())
+        return int(match.group(1)) if match else None
 
 
 class ActionForm(FlaskForm):

@@ -36,6 +36,7 @@ from buyergroup.library.forms import (
     CommentForm,
     HideCommentForm,
     ItemForm,
+    LinkTranslationForm,
     ReturnForm,
     TranslationKindForm,
 )
@@ -60,7 +61,11 @@ UPLOAD_ENDPOINTS = {"library.new_item", "library.edit_item", "library.translate_
 @bp.record_once
 def _register_with_search(state) -> None:
     from buyergroup.library.search_documents import register
+    from buyergroup.search.service import init_app
 
+    # The library is only as good as its index: make sure the session hooks that keep it in
+    # step are installed (idempotent; create_app may have done it already).
+    init_app(state.app)
     register(state.app)
 
 
@@ -169,6 +174,7 @@ def item(item_id: int):
         return_form=ReturnForm(),
         action_form=ActionForm(),
         kind_form=TranslationKindForm(translation_kind=item.translation_kind.value),
+        link_form=LinkTranslationForm(prefix="link"),
         TranslationKind=TranslationKind,
     )
 
@@ -192,7 +198,9 @@ def version(item_id: int, number: int):
     )
     return render_template(
         "library/version.html", item=item, version=version, data=data,
-        organisation=organisation, group=group, changed=version.changed_fields.split(),
+        organisation=organisation, group=group,
+        # The first version is the item as created: every field is "new", none "changed".
+        changed=version.changed_fields.split() if version.number > 1 else [],
         latest_number=latest,
     )
 
@@ -520,6 +528,31 @@ def set_translation_kind(item_id: int):
         db.session.commit()
         flash(_("The translation has been marked as: %(kind)s.",
                 kind=label(item.translation_kind)), "success")
+    return redirect(url_for("library.item", item_id=item.id) + "#translations")
+
+
+@bp.post("/<int:item_id>/link-translation")
+@login_required
+def link_translation(item_id: int):
+    item = service.get_item(item_id, current_user, review=True)
+    form = LinkTranslationForm(prefix="link")
+    if form.validate_on_submit():
+        original_id = form.original_id()
+        if original_id is None or original_id == item.id:
+            flash(_("Give the address or number of another library item."), "error")
+        else:
+            original = service.get_item(original_id, current_user)
+            try:
+                service.link_translation(_me(), item, original, form.translation_kind.data)
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error.message), "error")
+            else:
+                db.session.commit()
+                flash(_("This item is now linked as a translation of “%(title)s”.",
+                        title=original.title), "success")
+    else:
+        _flash_errors(form)
     return redirect(url_for("library.item", item_id=item.id) + "#translations")
 
 

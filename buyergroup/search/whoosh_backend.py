@@ -27,14 +27,14 @@ import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, highlight, sorting
+from whoosh import collectors, highlight, scoring, sorting
 from whoosh import query as wq
 from whoosh.analysis import (
     CharsetFilter,
@@ -161,6 +161,36 @@ class _CachedOverlapFacet(sorting.FieldFacet):
         return _CachedOverlapCategorizer(global_searcher, self.fieldname, self._cache)
 
 
+# --- Scoring ---------------------------------------------------------------------------------
+
+
+class _LengthCachingBM25F(scoring.BM25F):
+    """BM25F reading field lengths from a per-segment list instead of the lengths column.
+
+    Every query here collects all its matches, and BM25F asks each match for its field
+    length through three layers of calls: 27 % of a term query's time at 10,000
+    documents. Segments never change once written, so the lengths are read once.
+    """
+
+    def __init__(self, tables: Callable[[], dict]):
+        super().__init__()
+        self._tables = tables
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        if isinstance(scorer, scoring.BM25FScorer):
+            reader = searcher.reader()
+            if reader.is_atomic():
+                tables = self._tables()
+                key = (reader.segment().segment_id(), "lengths", fieldname)
+                lengths = tables.get(key)
+                if lengths is None:
+                    lengths = tables[key] = [reader.doc_field_length(d, fieldname, 1)
+                                             for d in range(reader.doc_count_all())]
+                scorer.dfl = lengths.__getitem__
+        return scorer
+
+
 # --- Per-thread searchers ---------------------------------------------------------------------
 
 
@@ -197,6 +227,7 @@ class WhooshBackend:
         self._facet_cache: dict = {}
         self._facet_cache_generation: str | None = None
         self._facet_cache_lock = threading.Lock()
+        self._weighting = _LengthCachingBM25F(self._facet_tables)
         # word -> indexed form (folded, stemmed; None for a stop word), per language.
         self._forms: dict[str, dict[str, str | None]] = {lang: {} for lang in common.LANGUAGES}
 
@@ -368,10 +399,11 @@ class WhooshBackend:
             else:
                 if fresh is not state.searcher:
                     state.searcher, state.filters = fresh, {}
+                    self._prune_tables(fresh)
                 return fresh
         elif state.pid == os.getpid():
             self._close_searcher()
-        searcher = open_dir(str(self.folder / generation)).searcher()
+        searcher = open_dir(str(self.folder / generation)).searcher(weighting=self._weighting)
         state.pid, state.generation, state.searcher, state.filters = (
             os.getpid(), generation, searcher, {})
         return searcher
@@ -392,6 +424,13 @@ class WhooshBackend:
                 self._facet_cache = {}
                 self._facet_cache_generation = generation
             return self._facet_cache
+
+    def _prune_tables(self, searcher) -> None:
+        """Forget the tables of segments that merges have replaced."""
+        live = {reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()}
+        tables = self._facet_tables()
+        for key in [key for key in list(tables) if key[0] not in live]:
+            tables.pop(key, None)
 
     def _facet_postings(self, reader, facet: str, tables: dict) -> dict[str, frozenset[int]]:
         """Value -> documents of one segment having it (deleted ones too: they never match)."""
@@ -496,7 +535,8 @@ class WhooshBackend:
             raise QuerySyntaxError(
                 "The search only holds very common words; add a more specific word."
             )
-        return per_language[0] if len(per_language) == 1 else wq.Or(per_language)
+        compiled = (per_language[0] if len(per_language) == 1 else wq.Or(per_language))
+        return _preloading_unions(compiled.normalize())
 
     def _filter(self, searcher, query: SearchQuery):
         """Allowed documents as a bit set, cached on this thread's searcher."""
@@ -786,6 +826,21 @@ def _highlight_terms(compiled) -> dict[str, _Wanted]:
             candidates=re.compile(rf"(?<!\w)(?:{pattern})\w*(?:\.\w+)*"),
         )
     return wanted
+
+
+def _preloading_unions(query):
+    """Make every OR preload its matches in blocks (Whoosh's array union matcher).
+
+    Above 5,000 documents Whoosh picks a binary tree of union matchers, which costs a few
+    Python calls per document per field; every query here is an OR over a language's four
+    fields, and collects all its matches (for the total and the facet counts), so the block
+    matcher is faster: at 10,000 documents, term queries p95 55 -> 34 ms.
+    """
+    if isinstance(query, wq.Or):
+        query.matcher_type = wq.Or.ARRAY_MATCHER
+    for child in query.children():
+        _preloading_unions(child)
+    return query
 
 
 def _has_phrase(compiled) -> bool:

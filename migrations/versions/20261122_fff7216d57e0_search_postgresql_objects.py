@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS search.search_documents (
   facet_country text[] NOT NULL DEFAULT '{}',
   facet_organisation text[] NOT NULL DEFAULT '{}',
   facet_year text[] NOT NULL DEFAULT '{}',
+  facet_codes text[] NOT NULL DEFAULT '{}',
   published timestamptz,
   sort_title text NOT NULL DEFAULT '',
   title text NOT NULL DEFAULT '',

@@ -1,7 +1,9 @@
 /*
- * Buyergroup library form: progressive enhancements. Without this file every field shows,
- * with one fieldset per kind of item, and the server checks everything again anyway.
+ * Buyergroup library: progressive enhancements. Without this file the filters stay open
+ * and every field of the form shows, with one fieldset per kind of item; the server checks
+ * everything again anyway.
  *
+ * - Folds the search filters on narrow screens ([data-fold-narrow]).
  * - Shows only the fieldsets that belong to the chosen kind ([data-kinds]).
  * - Swaps the hint under the text field to match the kind (#section-text[data-hints]).
  * - Refuses, before uploading, files over the size limit (input[data-max-bytes]) or too
@@ -10,6 +12,14 @@
  */
 (function () {
   'use strict';
+
+  /* --- The library's filters: folded on narrow screens, where they sit above the results.
+   * Folded only when nothing is chosen yet, so chosen filters stay in view. ------------- */
+  var filters = document.querySelector('details[data-fold-narrow]');
+  if (filters && window.matchMedia('(max-width: 59.99rem)').matches &&
+      !filters.querySelector('input:checked')) {
+    filters.open = false;
+  }
 
   var form = document.getElementById('item-form');
   if (!form) { return; }

@@ -165,24 +165,32 @@
     window.setTimeout(function () { liveRegion.textContent = message; }, 50);
   }
 
+  // Older fallback: copy from a temporary, off-screen textarea.
+  function copyWithExecCommand(text) {
+    var area = document.createElement('textarea');
+    var active = document.activeElement;
+    var ok = false;
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.top = '0';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    if (active && active.focus) { active.focus(); } // keep focus on the button
+    return ok ? Promise.resolve() : Promise.reject(new Error('copy failed'));
+  }
+
+  // Clipboard API where available (HTTPS), falling back when it is missing or refused.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
+      return navigator.clipboard.writeText(text).catch(function () {
+        return copyWithExecCommand(text);
+      });
     }
-    // Fallback for older browsers / non-HTTPS development servers.
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement('textarea');
-      area.value = text;
-      area.setAttribute('readonly', '');
-      area.style.position = 'fixed';
-      area.style.opacity = '0';
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
-      document.body.removeChild(area);
-      if (ok) { resolve(); } else { reject(new Error('copy failed')); }
-    });
+    return copyWithExecCommand(text);
   }
 
   Array.prototype.forEach.call(document.querySelectorAll('[data-copy]'), function (button) {

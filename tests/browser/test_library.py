@@ -75,7 +75,7 @@ def test_a_case_study_from_draft_to_search_result(page, live_server, member, org
     expect(page.get_by_role("heading", name="Results")).to_be_visible()
 
 
-def test_switching_to_a_translation_and_copying_a_clause(page, live_server, make_item,
+def test_switching_to_a_translation_and_copying_a_clause(page, live_server, make_item,  # noqa: F811
                                                          organiser, context):
     english = make_item(title="Respect for ILO core conventions", language="en",
                         body="The contractor ensures the goods are made without child labour.")

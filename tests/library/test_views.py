@@ -287,6 +287,46 @@ class TestItemPage:
                          "nl": "Dutch Member translation"}
         assert doc.xpath("//h1/@lang") == ["en"]
 
+    def test_organisers_link_an_existing_item_as_a_translation(
+        self, client, auth, organiser, make_item
+    ):
+        english = make_item(title="Living wage clause", language="en")
+        french = make_item(title="Clause salaire vital", language="fr")
+        auth.login(organiser)
+        response = client.post(f"/library/{french.id}/link-translation", data={
+            "link-original": f"http://buyergroup.test/library/{english.id}#history",
+            "link-translation_kind": "official"}, follow_redirects=True)
+        assert "now linked as a translation of “Living wage clause”" in main_text(response)
+        auth.logout()
+        doc = html(client.get(f"/library/{english.id}"))
+        links = doc.get_element_by_id("translations").xpath(".//a[@hreflang]")
+        assert [" ".join(a.text_content().split()) for a in links] == [
+            "French Official translation"]
+
+    def test_members_cannot_link_translations(self, client, auth, member, make_item):
+        english = make_item(title="Living wage clause", language="en")
+        french = make_item(title="Clause salaire vital", language="fr")
+        auth.login(member)
+        response = client.post(f"/library/{french.id}/link-translation",
+                               data={"link-original": str(english.id),
+                                     "link-translation_kind": "official"})
+        assert response.status_code == 403
+        assert reload(french).translation_key != english.translation_key
+
+    def test_the_group_page_lists_the_groups_latest_items(
+        self, client, auth, group_with_member, make_item, make_user
+    ):
+        group, insider = group_with_member
+        make_item(author=insider, title="Group pilot notes", visibility="group", group=group)
+        make_item(author=insider, title="Public group report", kind="report", group=group)
+        make_item(title="Unrelated clause")
+        public_view = main_text(client.get(f"/groups/{group.slug}"))
+        assert "Public group report" in public_view
+        assert "Group pilot notes" not in public_view and "Unrelated clause" not in public_view
+        auth.login(insider)
+        insider_view = main_text(client.get(f"/groups/{group.slug}"))
+        assert "Group pilot notes" in insider_view and "Group members only" in insider_view
+
     def test_attachments_show_whether_their_text_was_read(self, client, make_item):
         item = make_item()
         for name, state in (("a.pdf", ExtractionState.failed), ("b.pdf", ExtractionState.done),
@@ -409,7 +449,7 @@ class TestContributing:
         auth.login(member)
         response = client.post(
             "/library/new",
-            data={**case_study_form(), "files": [upload("notes.txt", "Fair mouse notes".encode())]},
+            data={**case_study_form(), "files": [upload("notes.txt", b"Fair mouse notes")]},
             follow_redirects=True,
         )
         assert "Your draft has been saved." in main_text(response)
