@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.admin.views import bp as admin_bp
     from buyergroup.api import bp as api_bp
     from buyergroup.core.views import bp as core_bp
+    from buyergroup.events.views import bp as events_bp
     from buyergroup.glossary.views import bp as glossary_bp
     from buyergroup.library.views import bp as library_bp
     from buyergroup.network.views import bp as network_bp
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(network_bp)
     app.register_blueprint(library_bp)
     app.register_blueprint(glossary_bp)
+    app.register_blueprint(events_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

@@ -103,6 +103,12 @@ def register_cli(app: Flask) -> None:
     for group in (seed, users, translate, mail):
         app.cli.add_command(group)
 
+    from buyergroup.events.cli import register_cli as register_events_cli
+    from buyergroup.scheduler import register_cli as register_scheduler_cli
+
+    register_events_cli(app)
+    register_scheduler_cli(app)
+
 
 def _run(command: list[str]) -> None:
     executable = Path(sys.executable).with_name(command[0])

@@ -27,3 +27,11 @@ from buyergroup.library.models import (  # noqa: F401, E402
     LibraryItem,
 )
 from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402
+from buyergroup.events.models import (  # noqa: F401, E402
+    AgendaItem,
+    CalendarFeed,
+    Event,
+    EventMaterial,
+    EventSeries,
+    Registration,
+)

@@ -468,6 +468,15 @@ SCHEMAS: dict[str, dict] = {
 }
 
 
+# --- Events -----------------------------------------------------------------------------------
+
+from buyergroup.events.api import OPENAPI_PATHS as _EVENT_PATHS  # noqa: E402
+from buyergroup.events.api import OPENAPI_SCHEMAS as _EVENT_SCHEMAS  # noqa: E402
+
+PATHS.update(_EVENT_PATHS)
+SCHEMAS.update(_EVENT_SCHEMAS)
+
+
 def build_openapi() -> dict:
     return {
         "openapi": "3.1.0",

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.api.openapi import build_openapi
+from buyergroup.events import api as events_api
 from buyergroup.extensions import db
 from buyergroup.library import api as library_api
 from buyergroup.network.models import Organisation, WorkingGroup
@@ -14,6 +15,7 @@ from buyergroup.network.service import visible_groups, visible_organisations
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 library_api.register(bp)
+events_api.register_routes(bp)
 
 MAX_PER_PAGE = 100
 

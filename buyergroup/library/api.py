@@ -35,7 +35,14 @@ def _ref(obj) -> dict | None:
     return {"id": obj.id, "name": obj.name} if obj is not None else None
 
 
-def item_summary_json(item: LibraryItem, snippet: str | None = None) -> dict:
+def _organisation(item: LibraryItem, user) -> dict | None:
+    organisation = item.organisation
+    if organisation is None or not (organisation.is_public or user is not None):
+        return None  # a hidden organisation is not named to visitors
+    return _ref(organisation)
+
+
+def item_summary_json(item: LibraryItem, user, snippet: str | None = None) -> dict:
     data = {
         "id": item.id,
         "url": external_url("library.item", item_id=item.id),
@@ -44,7 +51,7 @@ def item_summary_json(item: LibraryItem, snippet: str | None = None) -> dict:
         "summary": item.summary,
         "language": item.language,
         "translation_kind": item.translation_kind.value,
-        "organisation": _ref(item.organisation),
+        "organisation": _organisation(item, user),
         "year": item.year,
         "phase": item.phase.value if item.phase else None,
         "product_groups": item.product_groups,
@@ -57,7 +64,7 @@ def item_summary_json(item: LibraryItem, snippet: str | None = None) -> dict:
 
 
 def item_json(item: LibraryItem, user) -> dict:
-    data = item_summary_json(item)
+    data = item_summary_json(item, user)
     data.update(
         body=item.body,
         status=item.status.value,
@@ -111,7 +118,7 @@ def list_items():
     result = browsing.browse(request.args, user, per_page=per_page)
     return jsonify(
         {
-            "items": [item_summary_json(e.item, str(e.snippet)) for e in result.entries],
+            "items": [item_summary_json(e.item, user, str(e.snippet)) for e in result.entries],
             "page": result.pagination.page,
             "per_page": result.pagination.per_page,
             "total": result.total,

@@ -153,7 +153,7 @@ def run(query: SearchQuery, user: User | None) -> Browse:
     if results.error:
         error = results.error
     entries = _entries(results.hits, user)
-    facets = _facets(results, query)
+    facets = _facets(results, query, bool(user is not None and user.is_authenticated))
     pagination = ResultsPagination(
         page=query.page, per_page=query.per_page, max_per_page=None, error_out=False,
         items=entries, total=results.total,
@@ -231,7 +231,7 @@ def facet_label(facet: str, code: str, organisations: dict[str, str]) -> str:
     return code
 
 
-def _facets(results: SearchResults, query: SearchQuery) -> list[Facet]:
+def _facets(results: SearchResults, query: SearchQuery, signed_in: bool) -> list[Facet]:
     org_codes = {code for code, _ in results.facets.get("organisation", [])}
     org_codes |= set(query.filters.get("organisation", []))
     organisations = {
@@ -241,6 +241,8 @@ def _facets(results: SearchResults, query: SearchQuery) -> list[Facet]:
                 Organisation.id.in_([int(c) for c in org_codes if c.isdigit()])
             )
         )
+        # Hidden organisations are not named to visitors (as on the organisations page).
+        if o.is_public or signed_in
     }
     facets = []
     for name in FACETS:
@@ -252,6 +254,7 @@ def _facets(results: SearchResults, query: SearchQuery) -> list[Facet]:
         options = [
             FacetOption(code, facet_label(name, code, organisations), count, code in selected)
             for code, count in counts.items()
+            if name != "organisation" or code in organisations
         ]
         if name == "year":
             options.sort(key=lambda o: o.code, reverse=True)

@@ -293,7 +293,8 @@ class PostgresBackend:
         return vector
 
     def _write(self, connection: Connection, batch: list[SearchDocument]) -> None:
-        rows = [self._row(d) for d in batch]
+        # One row per ref: ON CONFLICT cannot update a row twice in one statement.
+        rows = [self._row(d) for d in {d.ref: d for d in batch}.values()]
         for row in rows:
             # Computed in the INSERT itself: inserting then updating the tsvector left a
             # dead version of every row behind (slow scans until vacuumed).
@@ -312,6 +313,7 @@ class PostgresBackend:
             )
 
     def upsert(self, documents_: list[SearchDocument]) -> None:
+        """Add or replace ``documents_`` (matched on ``ref``) in one transaction."""
         with self.engine.begin() as connection:
             for start in range(0, len(documents_), WRITE_BATCH):
                 self._write(connection, documents_[start : start + WRITE_BATCH])
@@ -322,9 +324,10 @@ class PostgresBackend:
         with self.engine.begin() as connection:
             connection.execute(delete(documents).where(documents.c.ref.in_(refs)))
 
-    def rebuild(self, documents_: Iterable[SearchDocument]) -> int:
+    def rebuild(self, documents_: Iterable[SearchDocument], *, procs: int | None = None) -> int:
         """Replace the whole index in one transaction: searches see the old rows until it
-        commits (MVCC), so the site keeps answering during a rebuild."""
+        commits (MVCC), so the site keeps answering during a rebuild. (``procs`` is for
+        Whoosh; PostgreSQL does the analysis itself.)"""
         count = 0
         with self.writer_lock(self.writer_timeout), self.engine.begin() as connection:
             connection.execute(delete(documents))

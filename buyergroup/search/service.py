@@ -25,7 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 
 from buyergroup.extensions import db
-from buyergroup.search import hooks
+from buyergroup.search import common, hooks
 from buyergroup.search.hooks import APPLYING
 from buyergroup.search.models import PendingIndexUpdate
 from buyergroup.search.types import (
@@ -168,8 +168,8 @@ def search(query: SearchQuery) -> SearchResults:
     try:
         return get_backend().search(query, expansions)
     except QuerySyntaxError as error:
-        return SearchResults(hits=[], total=0, page=max(int(query.page or 1), 1),
-                             per_page=query.per_page, error=str(error))
+        page, per_page = common.page_bounds(query)
+        return SearchResults(hits=[], total=0, page=page, per_page=per_page, error=str(error))
 
 
 # --- The queue ----------------------------------------------------------------------------------
@@ -303,18 +303,19 @@ def _all_documents() -> Iterator[SearchDocument]:
                 session.expunge_all()  # bound the identity map on big rebuilds
 
 
-def reindex() -> int:
+def reindex(*, procs: int | None = None) -> int:
     """Rebuild the index from every source; returns the number of documents indexed.
 
     Searches keep being answered from the old index until the new one is complete. Holds
     the writer lock throughout, so changes committed meanwhile wait in the queue; they are
-    applied right after the swap.
+    applied right after the swap. ``procs``: Whoosh indexing processes (default
+    ``SEARCH_REINDEX_PROCS``).
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     backend = get_backend()
     with backend.writer_lock(float(_setting("SEARCH_REINDEX_LOCK_TIMEOUT"))):
         with app.app_context():
-            count = backend.rebuild(_all_documents())
+            count = backend.rebuild(_all_documents(), procs=procs)
             db.session.remove()
         while True:
             with app.app_context():

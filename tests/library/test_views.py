@@ -111,6 +111,19 @@ class TestBrowseAndVisibility:
         assert facet_options(page, "Kind") == {}
         assert facet_options(page, "Language") == {}
 
+    def test_hidden_organisations_are_not_named_to_visitors(
+        self, client, auth, member, make_item, make_organisation
+    ):
+        hidden = make_organisation("Quiet Purchasing Office", is_public=False)
+        item = make_item(title="Clause from a quiet office", organisation=hidden)
+        for page in (client.get("/library"), client.get(f"/library/{item.id}"),
+                     client.get(f"/api/v1/library/{item.id}")):
+            assert "Quiet Purchasing Office" not in page.get_data(as_text=True)
+        auth.login(member)
+        assert facet_options(client.get("/library"), "Organisation") == {
+            "Quiet Purchasing Office": 1}
+        assert "Quiet Purchasing Office" in main_text(client.get(f"/library/{item.id}"))
+
     def test_members_see_members_items_but_not_other_groups(
         self, client, auth, member, mixed_library
     ):

@@ -1,0 +1,728 @@
+"""Event pages: the calendar, one event, registering, planning, participants, agenda,
+materials, and the .ics feeds (event, series, working group, personal secret feed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from buyergroup.accounts.service import get_user_by_email
+from buyergroup.accounts.views import attach_field_error
+from buyergroup.database import utcnow
+from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.events import calendar, service, storage
+from buyergroup.events.forms import (
+    AddParticipantForm,
+    AgendaItemForm,
+    AttendanceForm,
+    CancelEventForm,
+    EventForm,
+    MaterialForm,
+    SeriesForm,
+    SessionsForm,
+)
+from buyergroup.events.models import (
+    AgendaItem,
+    Event,
+    EventKind,
+    EventSeries,
+    Registration,
+    RegistrationState,
+)
+from buyergroup.events.times import (
+    format_clock,
+    format_moment,
+    format_span,
+    iso_local,
+    viewer_zone,
+    zone_label,
+)
+from buyergroup.extensions import db
+from buyergroup.i18n import select_timezone
+from buyergroup.network.forms import DecisionForm
+from buyergroup.network.models import WorkingGroup
+from buyergroup.network.service import can_see_group, visible_groups
+from buyergroup.vocabulary import SPOKEN_LANGUAGES
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+PER_PAGE = 20
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    state.app.jinja_env.globals.update(
+        # The working-group page lists the group's next events without the network views
+        # having to know about events.
+        upcoming_events_of_group=service.upcoming_for_group,
+        event_span=format_span,
+        event_moment=format_moment,
+        event_clock=format_clock,
+        event_iso=iso_local,
+        zone_label=zone_label,
+    )
+
+
+@bp.context_processor
+def _event_helpers():
+    return {"viewer_zone": viewer_zone}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    db.session.rollback()
+    flash(_("The file is larger than %(mb)d MB, the largest file we accept.",
+            mb=current_app.config["MAX_UPLOAD_MB"]), "error")
+    return redirect(request.path)
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _event(event_id: int, *, manage: bool = False) -> Event:
+    return service.get_event(event_id, current_user, manage=manage)
+
+
+def _ics(data: bytes, filename: str, *, private: bool = False) -> Response:
+    response = Response(data, mimetype="text/calendar")
+    response.headers["Content-Type"] = calendar.CONTENT_TYPE
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _form_error(form, error: DomainError) -> None:
+    """Show a service's refusal by its field, or above the form; nothing typed is lost."""
+    db.session.rollback()
+    if not attach_field_error(form, error):
+        flash(str(error.message), "error")
+
+
+# --- The calendar ---------------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    when = "past" if request.args.get("when") == "past" else "upcoming"
+    groups = db.session.scalars(visible_groups(current_user)).all()
+    group = next((g for g in groups if g.slug == request.args.get("group")), None)
+    language = request.args.get("language", "")
+    kind = request.args.get("kind", "")
+    filters = service.EventFilters(
+        when=when,
+        group_id=group.id if group else None,
+        language=language if language in SPOKEN_LANGUAGES else "",
+        kind=kind if kind in {k.value for k in EventKind} else "",
+    )
+    page = db.paginate(service.visible_events_query(current_user, filters),
+                       per_page=PER_PAGE, error_out=False)
+    used_languages = sorted(
+        set(db.session.scalars(select(Event.language).distinct())) & set(SPOKEN_LANGUAGES)
+    )
+    return render_template(
+        "events/index.html", page=page, filters=filters, groups=groups, group=group,
+        languages=used_languages, kinds=list(EventKind),
+        counts=service.counts_for(list(page.items)),
+        can_plan=bool(service.managed_groups(current_user)),
+    )
+
+
+@bp.get("/manage")
+@login_required
+def dashboard():
+    groups = service.managed_groups(current_user)
+    if not groups:
+        raise NotAllowed(_("Only organisers of a working group can plan events."))
+    events = service.managed_upcoming(current_user)
+    return render_template(
+        "events/dashboard.html", events=events, groups=groups,
+        counts=service.counts_for(events),
+        series=db.session.scalars(
+            select(EventSeries).where(EventSeries.group_id.in_([g.id for g in groups]))
+            .order_by(EventSeries.id.desc())
+        ).all(),
+    )
+
+
+# --- One event ------------------------------------------------------------------------------
+
+
+@bp.get("/<int:event_id>")
+def detail(event_id: int):
+    event = _event(event_id)
+    registration = event.registration_of(current_user)
+    registered, waiting = service.counts(event)
+    can_manage = service.can_manage_event(current_user, event)
+    library_items = {}
+    if event.agenda_items:
+        from buyergroup.library.service import can_see
+
+        library_items = {
+            item.id: [li for li in item.library_items if can_see(current_user, li)]
+            for item in event.agenda_items
+        }
+    materials = service.visible_materials(event, current_user)
+    return render_template(
+        "events/detail.html",
+        event=event,
+        registration=registration,
+        position=service.waiting_position(registration) if registration else None,
+        registered=registered,
+        waiting=waiting,
+        can_manage=can_manage,
+        may_register=service.may_register(current_user, event),
+        window_open=service.registration_window_open(event),
+        show_link=service.may_see_private_details(current_user, event),
+        library_items=library_items,
+        event_materials=[m for m in materials if m.agenda_item_id is None],
+        item_materials=[m for m in materials if m.agenda_item_id is not None],
+        hidden_materials=len(event.materials) - len(materials),
+        action_form=DecisionForm(),
+        cancel_form=CancelEventForm(),
+        now=utcnow(),
+    )
+
+
+@bp.get("/<int:event_id>.ics")
+def event_ics(event_id: int):
+    event = _event(event_id)
+    registration = event.registration_of(current_user)
+    data = calendar.event_calendar(
+        event, registration=registration,
+        show_link=service.may_see_private_details(current_user, event),
+    )
+    return _ics(data, calendar.filename_for(event.title),
+                private=current_user.is_authenticated)
+
+
+@bp.post("/<int:event_id>/register")
+@login_required
+def register(event_id: int):
+    event = _event(event_id)
+    if DecisionForm().validate_on_submit():
+        try:
+            registration = service.register(current_user, event)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # a double click: the first one did it
+            flash(_("You are already registered for this event."), "info")
+            return redirect(url_for("events.detail", event_id=event_id))
+        if registration.is_registered:
+            flash(_("You are registered. We have emailed you a confirmation with a calendar "
+                    "file."), "success")
+        else:
+            flash(_("The event is full: you are number %(n)d on the waiting list. We will "
+                    "email you if a seat frees up.",
+                    n=service.waiting_position(registration)), "info")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.post("/<int:event_id>/unregister")
+@login_required
+def unregister(event_id: int):
+    event = _event(event_id)
+    if DecisionForm().validate_on_submit():
+        was_waiting = bool(event.registration_of(current_user)
+                           and event.registration_of(current_user).is_waiting)
+        service.cancel_registration(current_user, event)
+        db.session.commit()
+        flash(_("You have left the waiting list.") if was_waiting
+              else _("Your registration has been cancelled."), "info")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+# --- Planning -------------------------------------------------------------------------------
+
+
+def _new_event_defaults(form: EventForm) -> None:
+    form.timezone.data = select_timezone()
+    form.reminder_minutes.data = [1440, 60]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_event():
+    groups = service.managed_groups(current_user)
+    if not groups:
+        raise NotAllowed(_("Only organisers of a working group can plan events."))
+    form = EventForm(groups=groups)
+    if request.method == "GET":
+        _new_event_defaults(form)
+        chosen = next((g for g in groups if g.slug == request.args.get("group")), groups[0])
+        form.group_id.data = str(chosen.id)
+        form.language.data = chosen.languages[0] if chosen.languages else "en"
+    if form.validate_on_submit():
+        group = next(g for g in groups if str(g.id) == form.group_id.data)
+        try:
+            event = service.create_event(current_user, group, form.data_for_service())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The event has been created. Add its agenda when you are ready."),
+                  "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", form=form, event=None)
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    event = _event(event_id, manage=True)
+    if event.is_cancelled:
+        flash(_("This event has been cancelled and can no longer be changed."), "error")
+        return redirect(url_for("events.detail", event_id=event.id))
+    form = EventForm(series=event.series)
+    if request.method == "GET":
+        form.fill(service.EventData.of(event))
+    if form.validate_on_submit():
+        scope = form.scope.data if "scope" in form else "this"
+        try:
+            changed = service.update_event(current_user, event, form.data_for_service(),
+                                           scope=scope)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            if scope == "future" and len(changed) > 1:
+                flash(_("%(n)d sessions have been changed.", n=len(changed)), "success")
+            else:
+                flash(_("The event has been saved."), "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", form=form, event=event)
+
+
+@bp.post("/<int:event_id>/cancel")
+@login_required
+def cancel(event_id: int):
+    event = _event(event_id, manage=True)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        service.cancel_event(current_user, event, form.reason.data or "")
+        db.session.commit()
+        flash(_("The event has been cancelled. Participants have been told."), "info")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+# --- Series ---------------------------------------------------------------------------------
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@login_required
+def new_series():
+    groups = service.managed_groups(current_user)
+    if not groups:
+        raise NotAllowed(_("Only organisers of a working group can plan events."))
+    form = SeriesForm(groups=groups)
+    if request.method == "GET":
+        _new_event_defaults(form)
+        chosen = next((g for g in groups if g.slug == request.args.get("group")), groups[0])
+        form.group_id.data = str(chosen.id)
+        form.language.data = chosen.languages[0] if chosen.languages else "en"
+    if form.validate_on_submit():
+        group = next(g for g in groups if str(g.id) == form.group_id.data)
+        try:
+            series = service.create_series(
+                current_user, group, title_pattern=form.title_pattern.data,
+                description=form.series_description.data or "",
+            )
+            sessions = service.add_sessions(
+                current_user, series, form.data_for_service(), count=form.count.data,
+                every_weeks=form.every_weeks.data,
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The series has been created with %(n)d sessions.", n=len(sessions)),
+                  "success")
+            return redirect(url_for("events.series", series_id=series.id))
+    return render_template("events/series_form.html", form=form, series=None)
+
+
+@bp.get("/series/<int:series_id>")
+def series(series_id: int):
+    series = service.get_series(series_id, current_user)
+    return render_template(
+        "events/series.html", series=series,
+        can_manage=service.can_manage_group(current_user, series.group),
+        counts=service.counts_for(series.events),
+    )
+
+
+@bp.route("/series/<int:series_id>/sessions/new", methods=["GET", "POST"])
+@login_required
+def add_sessions(series_id: int):
+    series = service.get_series(series_id, current_user, manage=True)
+    form = SessionsForm()
+    if request.method == "GET":
+        defaults = service.next_session_defaults(series)
+        if defaults is not None:
+            form.fill(defaults)
+        else:
+            _new_event_defaults(form)
+    if form.validate_on_submit():
+        try:
+            sessions = service.add_sessions(
+                current_user, series, form.data_for_service(), count=form.count.data,
+                every_weeks=form.every_weeks.data,
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(n)d sessions have been added.", n=len(sessions)), "success")
+            return redirect(url_for("events.series", series_id=series.id))
+    return render_template("events/series_form.html", form=form, series=series)
+
+
+@bp.get("/series/<int:series_id>.ics")
+def series_ics(series_id: int):
+    series = service.get_series(series_id, current_user)
+    entries = service.feed_entries(series.events, current_user)
+    return _ics(calendar.build(entries, name=series.name, refresh_hours=6),
+                calendar.filename_for(series.name), private=current_user.is_authenticated)
+
+
+@bp.get("/groups/<slug>.ics")
+def group_ics(slug: str):
+    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
+    if group is None or not can_see_group(current_user, group):
+        raise NotFound()
+    entries = service.feed_entries(service.group_events(group), current_user)
+    return _ics(calendar.build(entries, name=group.name, refresh_hours=6),
+                calendar.filename_for(group.name), private=current_user.is_authenticated)
+
+
+# --- Participants ---------------------------------------------------------------------------
+
+
+@bp.get("/<int:event_id>/participants")
+@login_required
+def participants(event_id: int):
+    event = _event(event_id, manage=True)
+    registered = service.registrations_in(event, RegistrationState.registered)
+    return render_template(
+        "events/participants.html",
+        event=event,
+        registered=registered,
+        waiting=service.registrations_in(event, RegistrationState.waiting),
+        cancelled=service.registrations_in(event, RegistrationState.cancelled),
+        add_form=AddParticipantForm(),
+        attendance_form=AttendanceForm(registrations=registered),
+        action_form=DecisionForm(),
+    )
+
+
+@bp.post("/<int:event_id>/participants")
+@login_required
+def add_participant(event_id: int):
+    event = _event(event_id, manage=True)
+    form = AddParticipantForm()
+    if form.validate_on_submit():
+        user = get_user_by_email(form.email.data)
+        if user is None:
+            form.email.errors = [_("No member has this email address.")]
+        else:
+            try:
+                registration = service.register(user, event, actor=current_user)
+            except DomainError as error:
+                _form_error(form, error)
+            else:
+                db.session.commit()
+                if registration.is_registered:
+                    flash(_("%(name)s is registered.", name=user.name), "success")
+                else:
+                    flash(_("The event is full: %(name)s is on the waiting list.",
+                            name=user.name), "info")
+                return redirect(url_for("events.participants", event_id=event.id))
+    registered = service.registrations_in(event, RegistrationState.registered)
+    return render_template(
+        "events/participants.html",
+        event=event, registered=registered,
+        waiting=service.registrations_in(event, RegistrationState.waiting),
+        cancelled=service.registrations_in(event, RegistrationState.cancelled),
+        add_form=form, attendance_form=AttendanceForm(registrations=registered),
+        action_form=DecisionForm(),
+    ), 400
+
+
+def _registration(event: Event, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFound()
+    return registration
+
+
+@bp.post("/<int:event_id>/participants/<int:registration_id>/remove")
+@login_required
+def remove_participant(event_id: int, registration_id: int):
+    event = _event(event_id, manage=True)
+    registration = _registration(event, registration_id)
+    if DecisionForm().validate_on_submit():
+        name = registration.user.name
+        service.cancel_registration(registration.user, event, actor=current_user)
+        db.session.commit()
+        flash(_("%(name)s has been removed.", name=name), "info")
+    return redirect(url_for("events.participants", event_id=event_id))
+
+
+@bp.post("/<int:event_id>/attendance")
+@login_required
+def attendance(event_id: int):
+    event = _event(event_id, manage=True)
+    registered = service.registrations_in(event, RegistrationState.registered)
+    form = AttendanceForm(registrations=registered)
+    if form.validate_on_submit():
+        present = service.set_attendance(current_user, event, set(form.present.data or []))
+        db.session.commit()
+        flash(_("Attendance saved: %(present)d of %(total)d were there.",
+                present=present, total=len(registered)), "success")
+    else:
+        flash(_("Attendance was not saved. Please try again."), "error")
+    return redirect(url_for("events.participants", event_id=event_id) + "#attendance")
+
+
+@bp.get("/<int:event_id>/participants.csv")
+@login_required
+def participants_csv(event_id: int):
+    event = _event(event_id, manage=True)
+    data = "\ufeff" + service.participants_csv(event)  # the BOM makes Excel read UTF-8
+    response = Response(data, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    filename = calendar.filename_for(event.title).removesuffix(".ics")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{filename}-participants.csv"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Agenda ---------------------------------------------------------------------------------
+
+
+def _agenda_item(event: Event, item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.event_id != event.id:
+        raise NotFound()
+    return item
+
+
+def _save_agenda_item(event: Event, form: AgendaItemForm, item: AgendaItem | None):
+    try:
+        return service.save_agenda_item(
+            current_user, event, item,
+            starts_local=form.starts_local.data, title=form.title.data,
+            speakers=form.speakers.data or "", notes=form.notes.data or "",
+            library_item_ids=service.parse_library_refs(form.library_items.data or ""),
+        )
+    except DomainError as error:
+        _form_error(form, error)
+        return None
+
+
+@bp.route("/<int:event_id>/agenda", methods=["GET", "POST"])
+@login_required
+def agenda(event_id: int):
+    event = _event(event_id, manage=True)
+    form = AgendaItemForm()
+    if request.method == "GET":
+        last = event.agenda_items[-1] if event.agenda_items else None
+        start = last.starts_at if last else event.starts_at
+        form.starts_local.data = _wall(start, event)
+    if form.validate_on_submit() and _save_agenda_item(event, form, None) is not None:
+        db.session.commit()
+        flash(_("The agenda item has been added."), "success")
+        return redirect(url_for("events.agenda", event_id=event.id))
+    return render_template("events/agenda.html", event=event, form=form, item=None,
+                           action_form=DecisionForm())
+
+
+@bp.route("/<int:event_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_agenda_item(event_id: int, item_id: int):
+    event = _event(event_id, manage=True)
+    item = _agenda_item(event, item_id)
+    form = AgendaItemForm(obj=item)
+    if request.method == "GET":
+        form.starts_local.data = _wall(item.starts_at, event)
+        form.library_items.data = ", ".join(str(li.id) for li in item.library_items)
+    if form.validate_on_submit() and _save_agenda_item(event, form, item) is not None:
+        db.session.commit()
+        flash(_("The agenda item has been saved."), "success")
+        return redirect(url_for("events.agenda", event_id=event.id))
+    return render_template("events/agenda.html", event=event, form=form, item=item,
+                           action_form=DecisionForm())
+
+
+@bp.post("/<int:event_id>/agenda/<int:item_id>/delete")
+@login_required
+def delete_agenda_item(event_id: int, item_id: int):
+    event = _event(event_id, manage=True)
+    item = _agenda_item(event, item_id)
+    if DecisionForm().validate_on_submit():
+        files = service.delete_agenda_item(current_user, item)
+        db.session.commit()
+        for name in files:
+            storage.delete_stored(name)
+        flash(_("The agenda item has been removed."), "info")
+    return redirect(url_for("events.agenda", event_id=event_id))
+
+
+def _wall(moment: datetime, event: Event) -> datetime:
+    from buyergroup.events.times import wall_clock
+
+    return wall_clock(moment, event.timezone)
+
+
+# --- Materials and minutes ------------------------------------------------------------------
+
+
+@bp.route("/<int:event_id>/materials/new", methods=["GET", "POST"])
+@login_required
+def new_material(event_id: int):
+    event = _event(event_id, manage=True)
+    form = MaterialForm(event=event)
+    if request.method == "GET" and request.args.get("minutes"):
+        form.is_minutes.data = True
+        form.title.data = _("Minutes")
+    if form.validate_on_submit():
+        upload = form.file.data
+        stored = None
+        try:
+            if upload and upload.filename:
+                stored = storage.store_upload(upload.stream, upload.filename)
+            item = (db.session.get(AgendaItem, int(form.agenda_item_id.data))
+                    if form.agenda_item_id.data else None)
+            material = service.add_material(
+                current_user, event, title=form.title.data or "", note=form.note.data or "",
+                visibility=form.visibility.data, is_minutes=form.is_minutes.data,
+                agenda_item=item, stored=stored,
+            )
+        except DomainError as error:
+            if stored is not None:
+                storage.delete_stored(stored.stored_name)
+            if isinstance(error, storage.UploadRefused):
+                error.field = "file"
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            if material.is_minutes:
+                flash(_("The minutes have been posted. Registered participants are being "
+                        "told by email."), "success")
+            else:
+                flash(_("The material has been added."), "success")
+            return redirect(url_for("events.detail", event_id=event.id) + "#materials")
+    return render_template("events/material_form.html", event=event, form=form)
+
+
+@bp.get("/<int:event_id>/materials/<int:material_id>/file")
+def material_file(event_id: int, material_id: int):
+    event = _event(event_id)
+    material = service.get_material(event, material_id, current_user)
+    if not material.has_file:
+        raise NotFound()
+    response = send_from_directory(
+        storage.folder(), material.stored_name, as_attachment=True,
+        download_name=material.original_name, mimetype=material.content_type, max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/<int:event_id>/materials/<int:material_id>/delete")
+@login_required
+def delete_material(event_id: int, material_id: int):
+    event = _event(event_id, manage=True)
+    material = service.get_material(event, material_id, current_user)
+    if DecisionForm().validate_on_submit():
+        stored_name = service.delete_material(current_user, material)
+        db.session.commit()
+        storage.delete_stored(stored_name)
+        flash(_("The material has been removed."), "info")
+    return redirect(url_for("events.detail", event_id=event_id) + "#materials")
+
+
+# --- My calendar and the personal feed ------------------------------------------------------
+
+
+def _my_calendar(new_link: str | None = None):
+    registrations = db.session.scalars(
+        select(Registration)
+        .join(Event, Registration.event_id == Event.id)
+        .where(Registration.user_id == current_user.id,
+               Registration.state != RegistrationState.cancelled,
+               Event.ends_at >= utcnow())
+        .order_by(Event.starts_at)
+    ).all()
+    return render_template(
+        "events/my_calendar.html",
+        registrations=registrations,
+        feed=service.active_feed(current_user),
+        new_link=new_link,
+        action_form=DecisionForm(),
+    )
+
+
+@bp.get("/mine")
+@login_required
+def my_calendar():
+    return _my_calendar()
+
+
+@bp.post("/mine/feed")
+@login_required
+def create_feed():
+    if not DecisionForm().validate_on_submit():
+        return redirect(url_for("events.my_calendar"))
+    _feed, secret = service.create_feed(current_user)
+    db.session.commit()
+    from buyergroup.accounts.service import external_url
+
+    # Shown once, on this page (not flashed: the session cookie is signed, not secret).
+    return _my_calendar(new_link=external_url("events.personal_feed", token=secret))
+
+
+@bp.post("/mine/feed/revoke")
+@login_required
+def revoke_feed():
+    if DecisionForm().validate_on_submit():
+        if service.revoke_feed(current_user):
+            flash(_("Your calendar link no longer works. Create a new one to subscribe again."),
+                  "info")
+        db.session.commit()
+    return redirect(url_for("events.my_calendar"))
+
+
+@bp.get("/feed/<token>.ics")
+def personal_feed(token: str):
+    user = service.user_for_feed(token)
+    if user is None:
+        raise NotFound(_("This calendar link is not valid, or it has been replaced."))
+    db.session.commit()  # remember when it was last used
+    data = calendar.build(
+        service.personal_entries(user),
+        name=_("My Buyergroup events"),
+        locale=user.locale or "en",
+        refresh_hours=1,
+    )
+    return _ics(data, "buyergroup.ics", private=True)
+

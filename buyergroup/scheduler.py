@@ -1,0 +1,157 @@
+"""Background jobs, run by ONE scheduler process: ``flask --app buyergroup scheduler run``.
+
+Web workers never run jobs (FIELD-NOTES: a BackgroundScheduler inside ``create_app`` under
+three gunicorn workers ran every job three times). One ``BlockingScheduler`` with
+``coalesce=True`` and ``max_instances=1`` runs each job at most once at a time in this
+process; the work itself is idempotent, so a second scheduler started by mistake, or a
+cron job running ``flask scheduler tick`` beside it, sends nothing twice (the outbox locks
+rows with SKIP LOCKED; each reminder has a unique key).
+
+Each job is thin: it opens an app context and calls one service function. Optional jobs
+(search index updates, library text extraction) run only when their domain provides the
+function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+
+from buyergroup.extensions import db
+
+log = logging.getLogger(__name__)
+
+PURGE_AFTER_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    target: str  # "module:function", imported when the job runs
+    seconds: int
+    description: str
+
+
+JOBS: tuple[Job, ...] = (
+    Job("deliver_mail", "buyergroup.mail.service:deliver_due", 30,
+        "Send due messages from the outbox, with retries"),
+    Job("event_reminders", "buyergroup.events.service:send_due_reminders", 60,
+        "Queue the event reminders that are due"),
+    Job("search_index", "buyergroup.search.service:apply_pending", 30,
+        "Apply pending search index updates"),
+    Job("library_extraction", "buyergroup.library.extraction:extract_pending", 120,
+        "Read the text of new library attachments"),
+    Job("housekeeping", "buyergroup.scheduler:housekeeping", 6 * 3600,
+        "Purge expired password resets and invitations"),
+)
+
+
+def resolve(target: str) -> Callable | None:
+    """The job's function, or None when its domain does not (yet) provide it."""
+    module_name, _, name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, name, None)
+
+
+def run_job(app: Flask, job: Job):
+    """Run one job in a fresh app context (and database session); errors are logged."""
+    function = resolve(job.target)
+    if function is None:
+        return None
+    with app.app_context():
+        try:
+            return function()
+        except Exception:  # noqa: BLE001 - one failing job must not stop the others
+            db.session.rollback()
+            log.exception("Job %s failed", job.id)
+            return None
+        finally:
+            db.session.remove()
+
+
+def tick(app: Flask) -> dict[str, object]:
+    """Run every available job once, in order; for tests, cron users and ``scheduler tick``."""
+    results = {}
+    for job in JOBS:
+        if resolve(job.target) is None:
+            results[job.id] = "not available"
+            continue
+        results[job.id] = run_job(app, job)
+    return results
+
+
+def build_scheduler(app: Flask):
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    for job in JOBS:
+        if resolve(job.target) is None:
+            log.info("Job %s skipped: %s is not available", job.id, job.target)
+            continue
+        scheduler.add_job(run_job, "interval", args=[app, job], seconds=job.seconds,
+                          id=job.id, name=job.description, replace_existing=True)
+    return scheduler
+
+
+def housekeeping() -> dict[str, int]:
+    """Delete password resets and invitations that expired more than 30 days ago.
+
+    Accepted invitations are kept: they record who invited whom. Commits (a job).
+    """
+    from sqlalchemy import delete
+
+    from buyergroup.accounts.models import Invitation, InvitationState, PasswordReset
+    from buyergroup.database import utcnow
+
+    cutoff = utcnow() - timedelta(days=PURGE_AFTER_DAYS)
+    resets = db.session.execute(
+        delete(PasswordReset).where(PasswordReset.expires_at < cutoff)
+    ).rowcount
+    invitations = db.session.execute(
+        delete(Invitation).where(
+            Invitation.state != InvitationState.accepted, Invitation.expires_at < cutoff
+        )
+    ).rowcount
+    db.session.commit()
+    return {"password_resets": resets, "invitations": invitations}
+
+
+def register_cli(app: Flask) -> None:
+    import click
+    from flask.cli import AppGroup
+
+    group = AppGroup("scheduler", help="Background jobs (run ONE scheduler process).")
+
+    @group.command("run")
+    def run_command() -> None:
+        """Run the jobs on their intervals until stopped (Ctrl+C or SIGTERM)."""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        scheduler = build_scheduler(app)
+        for job in scheduler.get_jobs():
+            click.echo(f"  {job.id:<20} every {job.trigger.interval}  {job.name}")
+        click.echo("Scheduler running; stop with Ctrl+C.")
+        try:
+            # Run everything once at start, so a restart does not wait a full interval.
+            tick(app)
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            click.echo("Scheduler stopped.")
+
+    @group.command("tick")
+    def tick_command() -> None:
+        """Run every job once now (for cron, or to catch up by hand)."""
+        for job_id, result in tick(app).items():
+            click.echo(f"{job_id:<20} {result}")
+
+    app.cli.add_command(group)
