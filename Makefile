@@ -33,6 +33,7 @@ db: install
 
 seed: db
 	$(FLASK) seed load
+	$(FLASK) search reindex
 
 demo: translations seed
 	@echo ""

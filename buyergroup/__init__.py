@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    from buyergroup.search import service as search_service
+
+    search_service.init_app(app)
     _init_login(app)
 
     from buyergroup import models  # noqa: F401 - registers every table with the metadata

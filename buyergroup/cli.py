@@ -103,6 +103,10 @@ def register_cli(app: Flask) -> None:
     for group in (seed, users, translate, mail):
         app.cli.add_command(group)
 
+    from buyergroup.search.cli import register_search_cli
+
+    register_search_cli(app)
+
     from buyergroup.events.cli import register_cli as register_events_cli
     from buyergroup.scheduler import register_cli as register_scheduler_cli
 

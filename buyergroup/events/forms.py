@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from buyergroup.events.models import EventKind, EventMode, MaterialVisibility
 from buyergroup.events.service import REMINDER_CHOICES, EventData
@@ -38,7 +38,9 @@ IN_EVENT_ZONE = _l("In the event's time zone.")
 
 
 def _local(label_text, required: bool = False, description=IN_EVENT_ZONE):
-    validators = [DataRequired()] if required else [Optional()]
+    # InputRequired, not DataRequired: the latter replaces "Not a valid datetime value" with
+    # "This field is required" when something unreadable was typed.
+    validators = [InputRequired()] if required else [Optional()]
     return DateTimeLocalField(label_text, format=LOCAL_FORMAT, validators=validators,
                               description=description)
 

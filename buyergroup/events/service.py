@@ -1074,7 +1074,9 @@ def _tell_participants(
         select(Registration).where(Registration.event_id == event.id,
                                    Registration.state.in_(states))
     ):
-        attach = template in ("event_changed", "event_cancelled")
+        # A calendar file only for those who have a seat (a waiting-list place is not in
+        # their calendar yet).
+        attach = template in ("event_changed", "event_cancelled") and registration.is_registered
         if _tell(registration.user, template, event, registration=registration,
                  attach_ics=attach, **context):
             told += 1

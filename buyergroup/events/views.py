@@ -76,12 +76,8 @@ def _template_helpers(state) -> None:
         event_clock=format_clock,
         event_iso=iso_local,
         zone_label=zone_label,
+        viewer_zone=viewer_zone,
     )
-
-
-@bp.context_processor
-def _event_helpers():
-    return {"viewer_zone": viewer_zone}
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -61,11 +61,8 @@ UPLOAD_ENDPOINTS = {"library.new_item", "library.edit_item", "library.translate_
 @bp.record_once
 def _register_with_search(state) -> None:
     from buyergroup.library.search_documents import register
-    from buyergroup.search.service import init_app
 
-    # The library is only as good as its index: make sure the session hooks that keep it in
-    # step are installed (idempotent; create_app may have done it already).
-    init_app(state.app)
+    # create_app has installed the search hooks; tell them how to index library items.
     register(state.app)
 
 

@@ -76,3 +76,9 @@ def reload(instance):
     db.session.rollback()
     db.session.expire_all()
     return db.session.get(type(instance), instance.id)
+
+
+@pytest.fixture
+def new_client(app):
+    """Another browser with its own cookies: ``new_client()``."""
+    return app.test_client
