@@ -44,10 +44,21 @@ demo: translations seed
 	@echo "    organiser  organiser@example.org"
 	@echo "    member     member@example.org"
 	@echo ""
-	@echo "  No MAIL_SERVER is set: emails (password resets, invitations) are written to"
-	@echo "    $(CURDIR)/instance/mail/"
+	@echo "  No MAIL_SERVER is set: emails (password resets, invitations, event reminders)"
+	@echo "    are written to $(CURDIR)/instance/mail/"
 	@echo ""
+	@echo "  The scheduler (event reminders, mail retries) runs beside the web server;"
+	@echo "    its log: $(CURDIR)/instance/scheduler.log"
+	@echo ""
+	@# One shell: the scheduler in the background, stopped when the web server stops.
+	@mkdir -p instance; \
+	$(FLASK) scheduler run > instance/scheduler.log 2>&1 & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT) --no-debugger --no-reload
+
+# The background jobs on their own (one scheduler process per site, never one per worker).
+scheduler: install
+	$(FLASK) scheduler run
 
 serve: install
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -37,11 +37,12 @@ class Job:
     description: str
 
 
+# In this order for ``tick``: reminders are queued before the outbox is delivered.
 JOBS: tuple[Job, ...] = (
-    Job("deliver_mail", "buyergroup.mail.service:deliver_due", 30,
-        "Send due messages from the outbox, with retries"),
     Job("event_reminders", "buyergroup.events.service:send_due_reminders", 60,
         "Queue the event reminders that are due"),
+    Job("deliver_mail", "buyergroup.mail.service:deliver_due", 30,
+        "Send due messages from the outbox, with retries"),
     Job("search_index", "buyergroup.search.service:apply_pending", 30,
         "Apply pending search index updates"),
     Job("library_extraction", "buyergroup.library.extraction:extract_pending", 120,
@@ -99,8 +100,11 @@ def build_scheduler(app: Flask):
         if resolve(job.target) is None:
             log.info("Job %s skipped: %s is not available", job.id, job.target)
             continue
+        # coalesce: after a pause, run once, not once per missed interval; max_instances=1:
+        # a slow run is never overlapped by the next one.
         scheduler.add_job(run_job, "interval", args=[app, job], seconds=job.seconds,
-                          id=job.id, name=job.description, replace_existing=True)
+                          id=job.id, name=job.description, replace_existing=True,
+                          coalesce=True, max_instances=1, misfire_grace_time=300)
     return scheduler
 
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar import Event as VEvent
+from icalendar import vDuration
 
 from buyergroup.accounts.service import external_url
 from buyergroup.events.models import Event, EventMode, Registration, RegistrationState
-from buyergroup.events.times import to_local, zone_label
+from buyergroup.events.times import to_local
 from buyergroup.templating import label
 
 PRODID = "-//Buyergroup//Events//EN"
@@ -120,7 +121,7 @@ def build(
             # How often subscribers should look again (Outlook reads the X- one).
             calendar.add("refresh-interval", timedelta(hours=refresh_hours),
                          parameters={"VALUE": "DURATION"})
-            calendar.add("x-published-ttl", timedelta(hours=refresh_hours))
+            calendar.add("x-published-ttl", vDuration(timedelta(hours=refresh_hours)))
         for entry in entries:
             calendar.add_component(vevent(entry))
     if entries:
@@ -146,11 +147,3 @@ def filename_for(text: str) -> str:
     from buyergroup.database import slugify
 
     return f"{slugify(text, 60)}.ics"
-
-
-def feed_name(prefix: str, zone: str | None = None) -> str:
-    return f"{prefix} ({zone_label(zone)})" if zone else prefix
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

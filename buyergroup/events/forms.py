@@ -51,7 +51,7 @@ class EventForm(FlaskForm):
     group_id = SelectField(_l("Working group"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind of event"), validators=[DataRequired()])
-    mode = SelectField(_l("Where"), validators=[DataRequired()])
+    mode = SelectField(_l("Online or at a venue"), validators=[DataRequired()])
     video_url = URLField(
         _l("Video call link"), validators=[Optional(), Length(max=500)],
         description=_l("Shown to registered participants only."),

@@ -9,6 +9,7 @@ recomputed from local times.
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -103,7 +104,8 @@ class EventSeries(TimestampMixin, db.Model):
     @property
     def name(self) -> str:
         """The pattern without its number, for headings ("Workshop")."""
-        return " ".join(self.title_pattern.replace("{n}", "").split()) or self.title_pattern
+        name = re.sub(r"\s*\{n\}", "", self.title_pattern).strip(" .:-–")
+        return " ".join(name.split()) or self.title_pattern
 
 
 class Event(TimestampMixin, db.Model):

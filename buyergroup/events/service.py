@@ -57,7 +57,6 @@ from buyergroup.events.models import (
 from buyergroup.events.times import (
     format_moment,
     known_zone,
-    step_wall_clock,
     to_utc,
     wall_clock,
 )
@@ -264,16 +263,6 @@ def waiting_position(registration: Registration) -> int | None:
     return (ahead or 0) + 1
 
 
-def waiting_list(event: Event) -> list[Registration]:
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.state == RegistrationState.waiting)
-            .order_by(Registration.queued_at, Registration.id)
-        )
-    )
-
-
 def registrations_in(event: Event, state: RegistrationState) -> list[Registration]:
     query = select(Registration).where(
         Registration.event_id == event.id, Registration.state == state
@@ -466,6 +455,8 @@ def create_event(
         event.series_number = number
         if not (data.title or "").strip() or data.title == series.title_pattern:
             event.title = series.title_for(number)
+        else:
+            event.title = data.title.replace("{n}", str(number))
     db.session.add(event)
     db.session.flush()
     return event
@@ -1115,6 +1106,13 @@ def _due_offset(event: Event, registration: Registration, now: datetime) -> int 
     return min(due) if due else None
 
 
+def _already_queued(key: str) -> bool:
+    """A cheap check that saves most inserts; the unique key is what guarantees once."""
+    return db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+    ) is not None
+
+
 def send_due_reminders(now: datetime | None = None) -> int:
     """Queue the reminders that are due; returns how many were queued. A scheduler job.
 
@@ -1148,7 +1146,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
             db.session.rollback()
             continue
         key = reminder_key(registration, offset)
-        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        if _already_queued(key):
             db.session.rollback()
             continue
         try:

@@ -9,6 +9,7 @@ member's file name is kept in the database and used only as the download name.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 from typing import BinaryIO
@@ -32,8 +33,6 @@ def folder() -> Path:
 
 def store_upload(stream: BinaryIO, name: str) -> StoredFile:
     """Check one uploaded file with the library's rules and store it under a random name."""
-    import hashlib
-
     data, original, content_type = check_upload(stream, name)
     target_folder = folder()
     target_folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, format_time, get_timezone
+from babel.dates import format_skeleton
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone
 
 from buyergroup.i18n import is_valid_timezone
 
@@ -76,6 +77,15 @@ def format_span(start: datetime, end: datetime, zone: str) -> str:
         return f"{day}, {start_time} – {end_time}"
     end_day = format_date(local_end.date(), "full")
     return f"{day}, {start_time} – {end_day}, {end_time}"
+
+
+def format_day(moment: datetime, zone: str) -> str:
+    """A short day ("Thu 21 Nov"), for agendas of events over several days."""
+    return format_skeleton("MMMEd", to_local(moment, zone), locale=get_locale() or "en")
+
+
+def spans_days(start: datetime, end: datetime, zone: str) -> bool:
+    return to_local(start, zone).date() != to_local(end - timedelta(seconds=1), zone).date()
 
 
 def format_clock(moment: datetime, zone: str) -> str:

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -47,10 +47,13 @@ from buyergroup.events.models import (
 )
 from buyergroup.events.times import (
     format_clock,
+    format_day,
     format_moment,
     format_span,
     iso_local,
+    spans_days,
     viewer_zone,
+    wall_clock,
     zone_label,
 )
 from buyergroup.extensions import db
@@ -74,6 +77,8 @@ def _template_helpers(state) -> None:
         event_span=format_span,
         event_moment=format_moment,
         event_clock=format_clock,
+        event_day=format_day,
+        event_spans_days=spans_days,
         event_iso=iso_local,
         zone_label=zone_label,
         viewer_zone=viewer_zone,
@@ -584,8 +589,6 @@ def delete_agenda_item(event_id: int, item_id: int):
 
 
 def _wall(moment: datetime, event: Event) -> datetime:
-    from buyergroup.events.times import wall_clock
-
     return wall_clock(moment, event.timezone)
 
 

@@ -14,7 +14,7 @@ def register_search_cli(app: Flask) -> None:
     @search.command("reindex")
     @click.option("--procs", type=click.IntRange(min=1), default=None,
                   help="Whoosh indexing processes (default SEARCH_REINDEX_PROCS; 2 is "
-                       "about 2.5 times faster on two cores).")
+                       "about twice as fast on two cores).")
     def search_reindex(procs: int | None) -> None:
         """Rebuild the whole index from the database; searches keep working meanwhile."""
         from buyergroup.search.service import reindex

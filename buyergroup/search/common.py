@@ -100,24 +100,34 @@ def suggest_correction(
     *,
     known: Callable[[str], bool],
     candidates: Callable[[str], list[str]],
+    frequency: Callable[[str], int],
     finds_any: Callable[[str], bool],
 ) -> str | None:
     """A corrected query, or None.
 
-    ``known(word)``: a document the searcher may see contains the word. ``candidates(word)``:
-    close spellings from the whole index, nearest first. ``finds_any(text)``: the corrected
-    query finds a document the searcher may see. Checking visibility for each word and for
-    the whole query means a suggestion never reveals a word that only occurs in documents
-    the searcher may not read.
+    ``known(word)``: a document the searcher may see contains the word as typed.
+    ``candidates(word)``: spellings within two edits, from the whole index. ``frequency``:
+    in how many documents the searcher may see a candidate occurs (0: none). ``finds_any``:
+    the corrected query finds a document the searcher may see. The nearest visible
+    candidate wins, the more frequent one among equally near ones. Checking visibility for
+    each word and for the whole query means a suggestion never reveals, nor is chosen by,
+    words that only occur in documents the searcher may not read.
     """
     replacements: dict[str, str] = {}
     for word in dict.fromkeys(syntax.plain_words(tree)):
         if len(word) < 3 or word.isdigit() or known(word):
             continue
-        for candidate in candidates(word):
-            if syntax.fold(candidate) != syntax.fold(word) and known(candidate):
-                replacements[word] = candidate
-                break
+        folded = syntax.fold(word)
+        ranked = []
+        for candidate in dict.fromkeys(candidates(word)):
+            if syntax.fold(candidate) == folded:
+                continue
+            count = frequency(candidate)
+            if count > 0:
+                distance = syntax.damerau_levenshtein(folded, syntax.fold(candidate))
+                ranked.append((distance, -count, candidate))
+        if ranked:
+            replacements[word] = min(ranked)[2]
     if not replacements:
         return None
     corrected = syntax.replace_words(text, replacements)

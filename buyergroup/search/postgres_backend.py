@@ -84,6 +84,10 @@ ADVISORY_LOCK_KEY = 0x62677365617263  # "bgsearc"
 
 
 def configuration(language: str) -> str:
+    """The text search configuration for ``language``; "simple" (no stemming, no stop words,
+    accents folded) for the spelling column."""
+    if language == "simple":
+        return f"{SCHEMA}.bg_simple"
     return f"{SCHEMA}.bg_{CONFIGURATIONS[common.analysis_language(language)]}"
 
 
@@ -109,6 +113,9 @@ documents = Table(
     Column("attachments_text", Text, nullable=False),
     Column("snippet", Text, nullable=False),
     Column("tsv", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
+    # The words as written (accents folded, not stemmed, no positions), for "did you mean":
+    # is this exact word in a document the searcher may see?
+    Column("spell", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
 )
 
 words = Table("search_words", metadata, Column("word", Text, primary_key=True))
@@ -124,14 +131,15 @@ def _ddl() -> list[str]:
         "CREATE EXTENSION IF NOT EXISTS unaccent",
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
     ]
-    for stock in CONFIGURATIONS.values():
+    for stock in (*CONFIGURATIONS.values(), "simple"):
+        dictionary = "simple" if stock == "simple" else f"{stock}_stem"
         statements.append(f"""
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
                  WHERE n.nspname = '{SCHEMA}' AND c.cfgname = 'bg_{stock}') THEN
     CREATE TEXT SEARCH CONFIGURATION {SCHEMA}.bg_{stock} (COPY = pg_catalog.{stock});
     ALTER TEXT SEARCH CONFIGURATION {SCHEMA}.bg_{stock}
-      ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {stock}_stem;
+      ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {dictionary};
   END IF;
 END $$""")
     facet_columns = ",\n".join(
@@ -153,11 +161,13 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
   body text NOT NULL DEFAULT '',
   attachments_text text NOT NULL DEFAULT '',
   snippet text NOT NULL DEFAULT '',
-  tsv tsvector NOT NULL DEFAULT ''::tsvector
+  tsv tsvector NOT NULL DEFAULT ''::tsvector,
+  spell tsvector NOT NULL DEFAULT ''::tsvector
 )""")
     index = f"CREATE INDEX IF NOT EXISTS ix_search_documents_{{name}} ON {SCHEMA}.search_documents"
     statements += [
         index.format(name="tsv") + " USING gin (tsv)",
+        index.format(name="spell") + " USING gin (spell)",
         index.format(name="audiences") + " USING gin (audiences)",
         *(index.format(name=f"facet_{f}") + f" USING gin (facet_{f})" for f in FACETS),
         index.format(name="published") + " (published)",
@@ -299,6 +309,10 @@ class PostgresBackend:
             # Computed in the INSERT itself: inserting then updating the tsvector left a
             # dead version of every row behind (slow scans until vacuumed).
             row["tsv"] = self._tsvector(row)
+            row["spell"] = func.strip(func.to_tsvector(
+                self._config("simple"),
+                literal(" ".join(row[c] for c in ("title", "summary", "body",
+                                                  "attachments_text")), Text)))
         statement = insert(documents).values(rows)
         updates = {c.name: statement.excluded[c.name] for c in documents.columns
                    if c.name != "ref"}
@@ -492,7 +506,9 @@ class PostgresBackend:
         if total > (page - 1) * per_page:
             hits = self._hits(connection, query, tree, queries, where, page, per_page)
         suggestion = None
-        if suggest and total == 0 and tree is not None:
+        if suggest and tree is not None:
+            # Also when something was found: stemming can find "electronique" for the typo
+            # "electronis", yet the reader meant "electronics".
             suggestion = self._suggest(connection, query, tree)
         return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
                              facets=facets, suggestion=suggestion)
@@ -553,15 +569,20 @@ class PostgresBackend:
         visible = and_(*self._conditions(SearchQuery(audiences=query.audiences),
                                          with_text=True))
 
+        def containing(word: str, limit: int) -> int:
+            # Documents this searcher may see with the word as typed (unstemmed: "electronis"
+            # must not count as "electronique"), counted up to ``limit``.
+            spelled = func.plainto_tsquery(self._config("simple"), literal(word, Text))
+            found = select(literal(1)).where(visible, documents.c.spell.op("@@")(spelled))
+            return connection.execute(
+                select(func.count()).select_from(found.limit(limit).subquery())
+            ).scalar_one()
+
         def known(word: str) -> bool:
-            try:
-                queries = self._language_queries(connection, syntax.Term(word))
-            except QuerySyntaxError:
-                return True  # a stop word: nothing to correct
-            found = connection.execute(
-                select(literal(1)).where(visible, self._match(queries)).limit(1)
-            ).first()
-            return found is not None
+            return containing(word, 1) > 0
+
+        def frequency(word: str) -> int:
+            return containing(word, 1000)  # enough to rank candidates
 
         def candidates(word: str) -> list[str]:
             folded = syntax.fold(word)
@@ -578,7 +599,7 @@ class PostgresBackend:
                 distance = syntax.damerau_levenshtein(folded, candidate)
                 if 0 < distance <= 2:
                     near.append((distance, candidate))
-            return [candidate for _, candidate in sorted(near)[:5]]
+            return [candidate for _, candidate in sorted(near)[:8]]
 
         def finds_any(text_: str) -> bool:
             corrected = SearchQuery(text=text_, filters=query.filters,
@@ -589,8 +610,8 @@ class PostgresBackend:
             except QuerySyntaxError:
                 return False
 
-        return common.suggest_correction(tree, query.text, known=known,
-                                         candidates=candidates, finds_any=finds_any)
+        return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
+                                         frequency=frequency, finds_any=finds_any)
 
 
 __all__ = ["PostgresBackend", "SCHEMA_DDL", "documents", "install", "words"]

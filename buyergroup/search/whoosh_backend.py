@@ -161,6 +161,44 @@ class _CachedOverlapFacet(sorting.FieldFacet):
         return _CachedOverlapCategorizer(global_searcher, self.fieldname, self._cache)
 
 
+# --- Collecting --------------------------------------------------------------------------------
+
+
+class _VisibleOnly(collectors.FilterCollector):
+    """Whoosh's filter collector, with an optional time limit.
+
+    Not ``TimeLimitCollector(FilterCollector(...))``: that one's loop feeds matches straight
+    to the inner collector's ``collect()``, past the filter, whose check lives in its own
+    loop; every hidden document would be counted and shown. (Nor the other way round: then
+    the time limit is never checked.) Nor SIGALRM, which is process-wide and would fire in
+    whatever runs next: the clock is read every 64 matches instead, so a query can overrun
+    the limit by the time between two matches.
+    """
+
+    def __init__(self, child, allow, time_limit: float | None):
+        super().__init__(child, allow=allow)
+        self.time_limit = time_limit
+        self._deadline = float("inf")
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        if self.time_limit is not None:
+            self._deadline = time.monotonic() + self.time_limit
+
+    def collect_matches(self):
+        child, allow, offset, deadline = self.child, self._allow, self.offset, self._deadline
+        timed = deadline != float("inf")
+        seen = 0
+        for sub_docnum in child.matches():
+            seen += 1
+            if timed and not seen % 64 and time.monotonic() > deadline:
+                raise collectors.TimeLimit
+            if allow is not None and offset + sub_docnum not in allow:
+                self.filtered_count += 1
+                continue
+            child.collect(sub_docnum)
+
+
 # --- Scoring ---------------------------------------------------------------------------------
 
 
@@ -357,7 +395,7 @@ class WhooshBackend:
         """Index ``documents`` into a new generation, then make it the live one.
 
         ``procs`` > 1 indexes in that many processes (forked: call it from a command, not
-        from a threaded server); 2.5 times faster on two cores.
+        from a threaded server); 2 processes are 2.2 times faster on two cores.
         """
         procs = self.reindex_procs if procs is None else max(int(procs), 1)
         with self.writer_lock(self.writer_timeout):
@@ -611,22 +649,16 @@ class WhooshBackend:
                      else collectors.SortingCollector(sortedby, limit=page * per_page))
         if groupedby:
             collector = collectors.FacetCollector(collector, groupedby, maptype=sorting.Count)
-        collector = collectors.FilterCollector(collector, allow=allowed)  # restricts it all
+        # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents): bounded.
+        time_limit = self.phrase_time_limit if _has_phrase(compiled) else None
+        collector = _VisibleOnly(collector, allowed, time_limit)  # outermost: restricts all
         partial = False
-        if _has_phrase(compiled):
-            # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents).
-            # No SIGALRM: it is process-wide and would fire in whatever runs next; the
-            # timer is checked between matches instead.
-            timed = collectors.TimeLimitCollector(collector, self.phrase_time_limit,
-                                                  use_alarm=False)
-            try:
-                searcher.search_with_collector(compiled, timed)
-            except collectors.TimeLimit:
-                partial = True
-            results = timed.results()
-        else:
+        try:
             searcher.search_with_collector(compiled, collector)
-            results = collector.results()
+        except collectors.TimeLimit:
+            partial = True
+            collector.finish()
+        results = collector.results()
 
         if partial:
             # Counting everything would run the slow query to its end after all.
@@ -656,7 +688,9 @@ class WhooshBackend:
                 snippet=self._snippet(stored, terms),
             ))
         suggestion = None
-        if suggest and total == 0 and tree is not None:
+        if suggest and tree is not None:
+            # Also when something was found: stemming can find "electronique" for the typo
+            # "electronis", yet the reader meant "electronics".
             suggestion = self._suggest(searcher, query, tree, allowed)
         return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
                              facets=facets, suggestion=suggestion, partial=partial)
@@ -736,7 +770,14 @@ class WhooshBackend:
 
         def candidates(word: str) -> list[str]:
             token = spelled(word)
-            return list(corrector.suggest(token, limit=5, maxdist=2, prefix=1)) if token else []
+            return list(corrector.suggest(token, limit=8, maxdist=2, prefix=1)) if token else []
+
+        def frequency(word: str) -> int:
+            token = spelled(word)
+            if token is None:
+                return 0
+            return sum(1 for d in searcher.docs_for_query(wq.Term("spell", token))
+                       if d in allowed)
 
         def finds_any(text: str) -> bool:
             corrected = SearchQuery(text=text, filters=query.filters, audiences=query.audiences,
@@ -746,8 +787,9 @@ class WhooshBackend:
             except QuerySyntaxError:
                 return False
 
-        return common.suggest_correction(tree, query.text, known=known,
-                                         candidates=candidates, finds_any=finds_any)
+        return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
+                                         frequency=frequency, finds_any=finds_any)
+
 
 
 _MISSING = object()

@@ -67,6 +67,16 @@ DO $$ BEGIN
 END $$
 """,
     """
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+                 WHERE n.nspname = 'search' AND c.cfgname = 'bg_simple') THEN
+    CREATE TEXT SEARCH CONFIGURATION search.bg_simple (COPY = pg_catalog.simple);
+    ALTER TEXT SEARCH CONFIGURATION search.bg_simple
+      ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+  END IF;
+END $$
+""",
+    """
 CREATE TABLE IF NOT EXISTS search.search_documents (
   ref text PRIMARY KEY,
   item_id integer NOT NULL,
@@ -89,10 +99,12 @@ CREATE TABLE IF NOT EXISTS search.search_documents (
   body text NOT NULL DEFAULT '',
   attachments_text text NOT NULL DEFAULT '',
   snippet text NOT NULL DEFAULT '',
-  tsv tsvector NOT NULL DEFAULT ''::tsvector
+  tsv tsvector NOT NULL DEFAULT ''::tsvector,
+  spell tsvector NOT NULL DEFAULT ''::tsvector
 )
 """,
     'CREATE INDEX IF NOT EXISTS ix_search_documents_tsv ON search.search_documents USING gin (tsv)',
+    'CREATE INDEX IF NOT EXISTS ix_search_documents_spell ON search.search_documents USING gin (spell)',
     'CREATE INDEX IF NOT EXISTS ix_search_documents_audiences ON search.search_documents USING gin (audiences)',
     'CREATE INDEX IF NOT EXISTS ix_search_documents_facet_kind ON search.search_documents USING gin (facet_kind)',
     'CREATE INDEX IF NOT EXISTS ix_search_documents_facet_phase ON search.search_documents USING gin (facet_phase)',

@@ -77,6 +77,8 @@ def test_main_menu_works_with_keyboard_alone(page, live_server, member):
     page.keyboard.press("Tab")
     expect(menu.get_by_role("link", name="Library")).to_be_focused()
     page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name="Events")).to_be_focused()
+    page.keyboard.press("Tab")
     groups_link = menu.get_by_role("link", name="Working groups")
     expect(groups_link).to_be_focused()
     # Focus is visible: the focused link has an outline.

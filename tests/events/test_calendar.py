@@ -141,7 +141,9 @@ class TestPersonalFeed:
         assert "meet.example.org" not in events["Waiting list: Full"].to_ical().decode()
         assert events["Left"]["status"] == "CANCELLED"
         assert events["Left"]["sequence"] == left.sequence + sequence_before + 1
-        assert cal["refresh-interval"] is not None
+        # Subscribers look again every hour (Outlook reads the X- property).
+        assert cal["refresh-interval"].to_ical() == b"PT1H"
+        assert cal["x-published-ttl"].to_ical() == b"PT1H"
 
     def test_the_link_is_stored_hashed_and_can_be_revoked(self, client, auth, make_event,
                                                           member):

@@ -1,0 +1,119 @@
+"""Events in a real browser: an organiser plans a series; a member joins the waiting list, is
+promoted when a seat frees up, and finds the event in their personal calendar feed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from icalendar import Calendar
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from buyergroup.events.models import Event
+from buyergroup.extensions import db
+from buyergroup.network.service import add_member
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server, user):
+    page.goto(live_server + "/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+
+
+@pytest.fixture
+def people(make_group, make_user, organiser, member):
+    group = make_group("Fair phones task force", organiser=organiser)
+    first = make_user("first@example.org", name="Fiona First")
+    for user in (member, first):
+        add_member(group, user)
+    db.session.commit()
+    return group, first
+
+
+def test_series_waiting_list_promotion_and_personal_feed(page, live_server, people, organiser,
+                                                         member):
+    group, first = people
+    page.on("dialog", lambda dialog: dialog.accept())  # the "are you sure?" confirmations
+
+    # An organiser plans a weekly series of three sessions, across the clock change.
+    sign_in(page, live_server, organiser)
+    page.get_by_role("link", name="Events", exact=True).click()
+    page.get_by_role("link", name="Plan events").click()
+    page.get_by_role("link", name="Plan a series").click()
+    page.get_by_label("Working group").select_option(label="Fair phones task force")
+    page.get_by_label("Title of the sessions").fill("Workshop {n}: fair phones")
+    page.get_by_label("Kind of event").select_option("workshop")
+    page.get_by_label("Time zone").select_option("Europe/Brussels")
+    page.get_by_label("First session starts").fill("2030-10-21T10:00")
+    page.get_by_label("First session ends").fill("2030-10-21T12:00")
+    page.get_by_label("Online or at a venue").select_option("online")
+    page.get_by_label("Video call link").fill("https://meet.example.org/phones")
+    page.get_by_label("Capacity").fill("1")
+    page.get_by_label("Number of sessions").fill("3")
+    page.get_by_label("Every how many weeks").fill("1")
+    page.get_by_role("button", name="Create series").click()
+
+    expect(page.get_by_role("status")).to_contain_text("created with 3 sessions")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Workshop: fair phones")
+    rows = page.get_by_role("row")
+    expect(rows).to_have_count(4)
+    # 10:00 in Brussels every week, also after the clocks go back on 27 October.
+    for row in range(1, 4):
+        expect(rows.nth(row)).to_contain_text("10:00 AM – 12:00 PM Europe/Brussels time")
+    sign_out(page)
+
+    # The first member takes the only seat of session 1; the demo member lands on the list.
+    session = db.session.scalar(select(Event).where(Event.series_number == 1))
+    sign_in(page, live_server, first)
+    page.goto(f"{live_server}/events/{session.id}")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status")).to_contain_text("You are registered.")
+    sign_out(page)
+
+    sign_in(page, live_server, member)
+    page.goto(f"{live_server}/events/{session.id}")
+    expect(page.get_by_text("1 of 1 seat taken")).to_be_visible()
+    page.get_by_role("button", name="Join the waiting list").click()
+    expect(page.get_by_role("status")).to_contain_text("you are number 1 on the waiting list")
+    expect(page.get_by_text("You are number 1 on the waiting list.", exact=True)).to_be_visible()
+    sign_out(page)
+
+    # The first member cancels: the seat goes to the demo member.
+    sign_in(page, live_server, first)
+    page.goto(f"{live_server}/events/{session.id}")
+    page.get_by_role("button", name="Cancel my registration").click()
+    expect(page.get_by_role("status")).to_contain_text("Your registration has been cancelled.")
+    sign_out(page)
+
+    sign_in(page, live_server, member)
+    page.goto(f"{live_server}/events/{session.id}")
+    expect(page.get_by_text("You are registered.", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Join the video call")).to_have_attribute(
+        "href", "https://meet.example.org/phones")
+
+    # Their personal calendar feed lists the registration.
+    page.get_by_role("link", name="Events", exact=True).click()
+    page.get_by_role("link", name="My events and calendar link").click()
+    expect(page.get_by_role("link", name="Workshop 1: fair phones")).to_be_visible()
+    page.get_by_role("button", name="Create my calendar link").click()
+    link = page.locator("#feed-link").inner_text()
+    assert re.fullmatch(r"http://buyergroup\.test/events/feed/cal_[\w-]+\.ics", link)
+    response = page.request.get(link.replace("http://buyergroup.test", live_server))
+    assert response.ok
+    assert response.headers["content-type"].startswith("text/calendar")
+    [vevent] = Calendar.from_ical(response.body()).walk("VEVENT")
+    assert vevent["summary"] == "Workshop 1: fair phones"
+    assert vevent["status"] == "CONFIRMED"
+    assert vevent["dtstart"].params["TZID"] == "Europe/Brussels"
+    assert "https://meet.example.org/phones" in vevent["location"]
