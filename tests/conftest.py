@@ -7,6 +7,7 @@ Every test that uses ``app`` runs on SQLite, and also on PostgreSQL when
 from __future__ import annotations
 
 import email
+import email.policy
 import os
 import socket
 import subprocess
@@ -55,7 +56,8 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self._lock:
-            message = email.message_from_bytes(envelope.content)
+            # The default policy decodes headers ("=?utf-8?q?...?=" subjects) as a reader sees them.
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             message.envelope_recipients = list(envelope.rcpt_tos)  # type: ignore[attr-defined]
             self.messages.append(message)
         return "250 Message accepted for delivery"

@@ -15,9 +15,8 @@ from datetime import UTC, date, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar
+from icalendar import Calendar, vDuration
 from icalendar import Event as VEvent
-from icalendar import vDuration
 
 from buyergroup.accounts.service import external_url
 from buyergroup.events.models import Event, EventMode, Registration, RegistrationState

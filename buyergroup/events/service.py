@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -511,9 +511,14 @@ def update_event(
         registered, _waiting = counts(target)
         if target_data.capacity is not None and target_data.capacity < registered:
             raise ValidationFailed(
-                _("%(count)d people are already registered for %(title)s: the capacity cannot "
-                  "be lower. Remove participants first, or choose at least %(count)d.",
-                  count=registered, title=target.title),
+                ngettext(
+                    "%(num)d person is already registered for %(title)s: the capacity cannot "
+                    "be lower. Remove participants first, or choose at least %(num)d.",
+                    "%(num)d people are already registered for %(title)s: the capacity cannot "
+                    "be lower. Remove participants first, or choose at least %(num)d.",
+                    registered,
+                    title=target.title,
+                ),
                 field="capacity",
             )
     changed = []

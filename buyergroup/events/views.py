@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -304,7 +305,8 @@ def edit(event_id: int):
         else:
             db.session.commit()
             if scope == "future" and len(changed) > 1:
-                flash(_("%(n)d sessions have been changed.", n=len(changed)), "success")
+                flash(ngettext("%(num)d session has been changed.",
+                               "%(num)d sessions have been changed.", len(changed)), "success")
             else:
                 flash(_("The event has been saved."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
@@ -353,7 +355,8 @@ def new_series():
             _form_error(form, error)
         else:
             db.session.commit()
-            flash(_("The series has been created with %(n)d sessions.", n=len(sessions)),
+            flash(ngettext("The series has been created with %(num)d session.",
+                           "The series has been created with %(num)d sessions.", len(sessions)),
                   "success")
             return redirect(url_for("events.series", series_id=series.id))
     return render_template("events/series_form.html", form=form, series=None)
@@ -390,7 +393,8 @@ def add_sessions(series_id: int):
             _form_error(form, error)
         else:
             db.session.commit()
-            flash(_("%(n)d sessions have been added.", n=len(sessions)), "success")
+            flash(ngettext("%(num)d session has been added.",
+                           "%(num)d sessions have been added.", len(sessions)), "success")
             return redirect(url_for("events.series", series_id=series.id))
     return render_template("events/series_form.html", form=form, series=series)
 

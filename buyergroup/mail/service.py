@@ -76,8 +76,6 @@ def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
     message["Subject"] = item.subject
     message["Message-ID"] = make_msgid(domain="buyergroup.example.org")
     message.set_content(item.body_text)
-    # After set_content, which replaces every Content-* header.
-    message["Content-Language"] = item.locale
     for attachment in json.loads(item.attachments_json or "[]"):
         maintype, _, subtype = attachment["content_type"].partition("/")
         message.add_attachment(
@@ -86,6 +84,8 @@ def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
             subtype=subtype or "octet-stream",
             filename=attachment["filename"],
         )
+    # Last: set_content and add_attachment move or replace Content-* headers.
+    message["Content-Language"] = item.locale
     return message
 
 

@@ -126,8 +126,9 @@ class TestRegistration:
         for user in users:
             service.register(user, event)
             db.session.commit()
-        service.update_event(organiser, event, service.EventData.of(event).__class__(
-            **{**service.EventData.of(event).__dict__, "capacity": 2}))
+        data = service.EventData.of(event)
+        data.capacity = 2
+        service.update_event(organiser, event, data)
         db.session.commit()
         assert service.counts(event) == (2, 1)
         assert [m.recipient for m in outbox("A seat is yours")] == [users[1].email]
@@ -323,8 +324,7 @@ class TestSeries:
             "14 Oct 10:00", "21 Oct 14:00", "28 Oct 14:00", "04 Nov 14:00"]
         assert [s.starts_at.hour for s in sessions] == [8, 12, 13, 13]
         assert [(s.ends_at - s.starts_at).seconds // 3600 for s in sessions] == [2, 3, 3, 3]
-        assert [s.venue_name for s in sessions] == ["", "Herman Teirlinck"] * 1 + [
-            "Herman Teirlinck"] * 2
+        assert [s.venue_name for s in sessions] == ["", *["Herman Teirlinck"] * 3]
         assert [s.title for s in sessions] == [f"Workshop {n}: fair ICT" for n in (1, 2, 3, 4)]
         assert [s.sequence for s in sessions] == [0, 1, 1, 1]
 
