@@ -56,7 +56,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
-        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Buyergroup <no-reply@buyergroup.example.org>"),
+        "MAIL_DEFAULT_SENDER": env.get(
+            "MAIL_DEFAULT_SENDER", "Buyergroup <no-reply@buyergroup.example.org>"
+        ),
         "MAIL_FOLDER": env.get("MAIL_FOLDER") or str(instance / "mail"),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(instance / "index"),

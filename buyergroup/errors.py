@@ -84,7 +84,8 @@ def register_error_handlers(app: Flask) -> None:
         if error.code and error.code >= 500:
             db.session.rollback()
         if wants_json():
-            return json_error(error.code or 500, error.name.replace(" ", ""), error.description or "")
+            code = error.name.replace(" ", "")
+            return json_error(error.code or 500, code, error.description or "")
         template = {
             403: "errors/403.html",
             404: "errors/404.html",

@@ -8,13 +8,13 @@ from buyergroup.accounts.models import (  # noqa: F401
     UserExpertise,
     UserLanguage,
 )
-from buyergroup.mail.models import OutboxMessage  # noqa: F401
-from buyergroup.network.models import (  # noqa: F401
-    Affiliation,
-    GroupMembership,
-    JoinRequest,
-    Organisation,
-    WorkingGroup,
+from buyergroup.events.models import (  # noqa: F401, E402
+    AgendaItem,
+    CalendarFeed,
+    Event,
+    EventMaterial,
+    EventSeries,
+    Registration,
 )
 from buyergroup.glossary.models import Concept, Term  # noqa: F401, E402
 from buyergroup.library.models import (  # noqa: F401, E402
@@ -26,12 +26,12 @@ from buyergroup.library.models import (  # noqa: F401, E402
     ItemVersion,
     LibraryItem,
 )
-from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402
-from buyergroup.events.models import (  # noqa: F401, E402
-    AgendaItem,
-    CalendarFeed,
-    Event,
-    EventMaterial,
-    EventSeries,
-    Registration,
+from buyergroup.mail.models import OutboxMessage  # noqa: F401
+from buyergroup.network.models import (  # noqa: F401
+    Affiliation,
+    GroupMembership,
+    JoinRequest,
+    Organisation,
+    WorkingGroup,
 )
+from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402

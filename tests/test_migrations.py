@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from buyergroup.extensions import db
 
+
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 

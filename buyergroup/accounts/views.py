@@ -35,8 +35,8 @@ from buyergroup.errors import DomainError, NotFound, TokenInvalid
 from buyergroup.extensions import db, limiter
 from buyergroup.form_fields import optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
-from buyergroup.security import safe_next_url
 from buyergroup.network.models import Organisation
+from buyergroup.security import safe_next_url
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
 bp = Blueprint("accounts", __name__)

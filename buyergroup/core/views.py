@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from buyergroup.accounts.models import User
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
-from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.network.service import visible_groups, visible_organisations
 from buyergroup.security import safe_next_url
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from buyergroup.accounts import service
 from tests.conftest import TEST_PASSWORD
 
