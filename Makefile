@@ -33,7 +33,7 @@ db: install
 
 seed: db
 	$(FLASK) seed load
-	$(FLASK) search reindex
+	$(FLASK) search reindex --procs 2
 
 demo: translations seed
 	@echo ""

@@ -92,6 +92,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Internationalisation
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Europe/Brussels"),
+        # Search: "whoosh" (embedded, default) or "postgresql" (full-text in the database).
+        "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "whoosh"),
+        "SEARCH_APPLY_ON_COMMIT": _bool(env.get("SEARCH_APPLY_ON_COMMIT"), True),
+        "SEARCH_REINDEX_PROCS": _int(env.get("SEARCH_REINDEX_PROCS"), 1),
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits key on the client address, links use the forwarded scheme and host).
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),
