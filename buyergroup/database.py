@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -53,3 +54,12 @@ def slugify(text: str, max_length: int = 80) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
     return slug[:max_length].strip("-") or "item"
+
+
+def string_enum(enum_class: type[enum.Enum], name: str, length: int = 30) -> Enum:
+    """An enum column stored as a string, not a native enum type.
+
+    Adding a value is then a plain code change on every backend (PostgreSQL's native enums
+    need ALTER TYPE, SQLite has none).
+    """
+    return Enum(enum_class, name=name, native_enum=False, length=length)

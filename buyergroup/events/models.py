@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
 
 if TYPE_CHECKING:
@@ -36,10 +35,6 @@ if TYPE_CHECKING:
     from buyergroup.library.models import LibraryItem
     from buyergroup.network.models import WorkingGroup
 
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    # Strings, not native enums: adding a value is a plain migration on every backend.
-    return Enum(enum_class, name=name, native_enum=False, length=30)
 
 
 class EventKind(enum.Enum):
@@ -123,8 +118,8 @@ class Event(TimestampMixin, db.Model):
     )
     series_number: Mapped[int | None] = mapped_column()
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"), nullable=False)
-    mode: Mapped[EventMode] = mapped_column(_enum(EventMode, "event_mode"), nullable=False)
+    kind: Mapped[EventKind] = mapped_column(string_enum(EventKind, "event_kind"), nullable=False)
+    mode: Mapped[EventMode] = mapped_column(string_enum(EventMode, "event_mode"), nullable=False)
     # Shown to registered participants (and organisers) only.
     video_url: Mapped[str] = mapped_column(String(500), default="", nullable=False)
     venue_name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
@@ -142,7 +137,7 @@ class Event(TimestampMixin, db.Model):
     # Public events take registrations from every member; others from the group's members.
     is_public: Mapped[bool] = mapped_column(default=False, nullable=False)
     status: Mapped[EventStatus] = mapped_column(
-        _enum(EventStatus, "event_status"), default=EventStatus.scheduled, nullable=False
+        string_enum(EventStatus, "event_status"), default=EventStatus.scheduled, nullable=False
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancellation_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
@@ -267,7 +262,7 @@ class Registration(TimestampMixin, db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     state: Mapped[RegistrationState] = mapped_column(
-        _enum(RegistrationState, "registration_state"), nullable=False
+        string_enum(RegistrationState, "registration_state"), nullable=False
     )
     # When the member (last) asked for a seat: the waiting list is served in this order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -308,7 +303,7 @@ class EventMaterial(db.Model):
     note: Mapped[str] = mapped_column(Text, default="", nullable=False)
     is_minutes: Mapped[bool] = mapped_column(default=False, nullable=False)
     visibility: Mapped[MaterialVisibility] = mapped_column(
-        _enum(MaterialVisibility, "material_visibility"), nullable=False
+        string_enum(MaterialVisibility, "material_visibility"), nullable=False
     )
     stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
     original_name: Mapped[str | None] = mapped_column(String(255))

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
+
+# Library enums were given 40 characters of room when the table was created.
+_enum = partial(string_enum, length=40)
 
 if TYPE_CHECKING:
     from buyergroup.accounts.models import User
     from buyergroup.network.models import Organisation, WorkingGroup
 
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    return Enum(enum_class, name=name, native_enum=False, length=40)
 
 
 class ItemKind(enum.Enum):

@@ -6,19 +6,15 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
 
 if TYPE_CHECKING:
     from buyergroup.accounts.models import User
 
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    # Stored as strings (not native enums) so adding a value is a plain migration everywhere.
-    return Enum(enum_class, name=name, native_enum=False, length=30)
 
 
 class OrganisationKind(enum.Enum):
@@ -40,7 +36,7 @@ class Organisation(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     short_name: Mapped[str] = mapped_column(String(40), default="", nullable=False)
     kind: Mapped[OrganisationKind] = mapped_column(
-        _enum(OrganisationKind, "organisation_kind"), nullable=False
+        string_enum(OrganisationKind, "organisation_kind"), nullable=False
     )
     country: Mapped[str | None] = mapped_column(String(2))
     website: Mapped[str] = mapped_column(String(300), default="", nullable=False)
@@ -102,7 +98,7 @@ class WorkingGroup(TimestampMixin, db.Model):
     # Working languages as space-separated codes ("en fr"): a short, display-only list.
     language_codes: Mapped[str] = mapped_column(String(60), default="en", nullable=False)
     join_policy: Mapped[JoinPolicy] = mapped_column(
-        _enum(JoinPolicy, "join_policy"), default=JoinPolicy.approval, nullable=False
+        string_enum(JoinPolicy, "join_policy"), default=JoinPolicy.approval, nullable=False
     )
     is_public: Mapped[bool] = mapped_column(default=True, nullable=False)
     founded_on: Mapped[date | None] = mapped_column(Date)
@@ -158,10 +154,12 @@ class GroupMembership(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     role: Mapped[GroupRole] = mapped_column(
-        _enum(GroupRole, "group_role"), default=GroupRole.member, nullable=False
+        string_enum(GroupRole, "group_role"), default=GroupRole.member, nullable=False
     )
     state: Mapped[MembershipState] = mapped_column(
-        _enum(MembershipState, "membership_state"), default=MembershipState.active, nullable=False
+        string_enum(MembershipState, "membership_state"),
+        default=MembershipState.active,
+        nullable=False,
     )
     message: Mapped[str] = mapped_column(Text, default="", nullable=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -209,7 +207,7 @@ class JoinRequest(TimestampMixin, db.Model):
     message: Mapped[str] = mapped_column(Text, default="", nullable=False)
     locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
     state: Mapped[RequestState] = mapped_column(
-        _enum(RequestState, "request_state"), default=RequestState.pending, nullable=False
+        string_enum(RequestState, "request_state"), default=RequestState.pending, nullable=False
     )
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
