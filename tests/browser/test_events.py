@@ -13,22 +13,11 @@ from sqlalchemy import select
 from buyergroup.events.models import Event
 from buyergroup.extensions import db
 from buyergroup.network.service import add_member
-from tests.conftest import TEST_PASSWORD
+from tests.browser.helpers import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, live_server, user):
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
 
 
 @pytest.fixture

@@ -9,22 +9,12 @@ from playwright.sync_api import expect
 
 from buyergroup.extensions import db
 from buyergroup.library import service
-from tests.conftest import TEST_PASSWORD
+from tests.browser.helpers import sign_in, sign_out
 from tests.library.conftest import fresh_search_index, make_item  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, live_server, user):
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
 
 
 def test_a_case_study_from_draft_to_search_result(page, live_server, member, organiser,

@@ -1,17 +1,10 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import TEST_PASSWORD
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
-
-def sign_in(page, live_server, user):
-    page.goto(live_server + "/login")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name=user.name)).to_be_visible()
 
 
 def test_visitor_changes_language_and_it_is_remembered(page, live_server):
