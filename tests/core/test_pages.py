@@ -291,7 +291,7 @@ def test_healthz_is_ok_with_a_database(client):
     "database_url",
     [
         "sqlite:////nonexistent-buyergroup-dir/missing/db.sqlite",
-        "postgresql+psycopg2://postgres@127.0.0.1:1/postgres?connect_timeout=3",
+        "postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=3",
     ],
     ids=["sqlite-missing-directory", "postgresql-closed-port"],
 )
