@@ -55,6 +55,7 @@ from buyergroup.events.models import (
     RegistrationState,
 )
 from buyergroup.events.times import (
+    exists_in_zone,
     format_moment,
     known_zone,
     to_utc,
@@ -355,6 +356,13 @@ def _clean(data: EventData) -> EventData:
                                field="starts_local")
     if data.ends_local is None:
         raise ValidationFailed(_("Enter the date and time the event ends."), field="ends_local")
+    for time_field in ("starts_local", "ends_local"):
+        if not exists_in_zone(getattr(data, time_field), zone):
+            raise ValidationFailed(
+                _("This time does not exist in %(zone)s: the clocks go forward an hour that "
+                  "night. Choose another time.", zone=zone),
+                field=time_field,
+            )
     if to_utc(data.ends_local, zone) <= to_utc(data.starts_local, zone):
         raise ValidationFailed(_("The event must end after it starts."), field="ends_local")
     video_url = (data.video_url or "").strip()

@@ -27,6 +27,14 @@ def to_utc(local: datetime, zone: str) -> datetime:
     return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
+def exists_in_zone(local: datetime, zone: str) -> bool:
+    """False for a wall-clock time the clocks skip (02:30 on the night they go forward).
+
+    zoneinfo silently shifts such a time by an hour; a round trip through UTC shows it.
+    """
+    return wall_clock(to_utc(local, zone), zone) == local.replace(tzinfo=None)
+
+
 def to_local(moment: datetime, zone: str) -> datetime:
     """``moment`` (aware, or naive meaning UTC) as an aware datetime in ``zone``."""
     if moment.tzinfo is None:

@@ -227,6 +227,15 @@ class TestPlanning:
         assert refused.value.field == field
         assert message in str(refused.value.message)
 
+    def test_a_time_the_clocks_skip_is_refused(self, group, organiser):
+        # 29 March 2026, 02:30 does not exist in Brussels: the clocks jump from 02:00 to 03:00.
+        with pytest.raises(ValidationFailed) as refused:
+            service.create_event(organiser, group, event_data(
+                timezone="Europe/Brussels", starts_local=datetime(2026, 3, 29, 2, 30),
+                ends_local=datetime(2026, 3, 29, 4, 0)))
+        assert refused.value.field == "starts_local"
+        assert "does not exist in Europe/Brussels" in str(refused.value.message)
+
     def test_only_the_groups_organisers_plan_its_events(self, group, member, make_user):
         with pytest.raises(NotAllowed):
             service.create_event(member, group, event_data())
