@@ -259,18 +259,28 @@ def _new_event_defaults(form: EventForm) -> None:
     form.reminder_minutes.data = [1440, 60]
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@login_required
-def new_event():
+def _planning_form(form_class):
+    """The groups the organiser plans for, and a new event or series form for them.
+
+    On first display the form starts in the group named by ``?group=`` (else the first one),
+    in that group's first working language.
+    """
     groups = service.managed_groups(current_user)
     if not groups:
         raise NotAllowed(_("Only organisers of a working group can plan events."))
-    form = EventForm(groups=groups)
+    form = form_class(groups=groups)
     if request.method == "GET":
         _new_event_defaults(form)
         chosen = next((g for g in groups if g.slug == request.args.get("group")), groups[0])
         form.group_id.data = str(chosen.id)
         form.language.data = chosen.languages[0] if chosen.languages else "en"
+    return groups, form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_event():
+    groups, form = _planning_form(EventForm)
     if form.validate_on_submit():
         group = next(g for g in groups if str(g.id) == form.group_id.data)
         try:
@@ -331,15 +341,7 @@ def cancel(event_id: int):
 @bp.route("/series/new", methods=["GET", "POST"])
 @login_required
 def new_series():
-    groups = service.managed_groups(current_user)
-    if not groups:
-        raise NotAllowed(_("Only organisers of a working group can plan events."))
-    form = SeriesForm(groups=groups)
-    if request.method == "GET":
-        _new_event_defaults(form)
-        chosen = next((g for g in groups if g.slug == request.args.get("group")), groups[0])
-        form.group_id.data = str(chosen.id)
-        form.language.data = chosen.languages[0] if chosen.languages else "en"
+    groups, form = _planning_form(SeriesForm)
     if form.validate_on_submit():
         group = next(g for g in groups if str(g.id) == form.group_id.data)
         try:
