@@ -1,10 +1,15 @@
-"""Form fields shared by several domains."""
+"""Form fields and form helpers shared by several domains."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+if TYPE_CHECKING:
+    from buyergroup.errors import DomainError
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,3 +32,10 @@ class MultiCheckboxField(SelectMultipleField):
 
 def optional_choices(choices, empty_label) -> list[tuple[str, str]]:
     return [("", str(empty_label)), *choices]
+
+def attach_field_error(form, error: DomainError) -> bool:
+    """Show a service's validation error next to its field; True if it had one."""
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, str(error.message)]
+        return True
+    return False

@@ -33,7 +33,7 @@ from buyergroup.accounts.forms import (
 from buyergroup.accounts.models import ApiToken, User
 from buyergroup.errors import DomainError, NotFound, TokenInvalid
 from buyergroup.extensions import db, limiter
-from buyergroup.form_fields import optional_choices
+from buyergroup.form_fields import attach_field_error, optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation
 from buyergroup.security import safe_next_url
@@ -66,12 +66,6 @@ def invalid_link(error: TokenInvalid):
     ), 400
 
 
-def attach_field_error(form, error: DomainError) -> bool:
-    """Show a service's validation error next to its field; True if it had one."""
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, str(error.message)]
-        return True
-    return False
 
 
 @bp.route("/login", methods=["GET", "POST"])

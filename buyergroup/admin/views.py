@@ -12,10 +12,9 @@ from sqlalchemy import func, or_, select
 from buyergroup.accounts import service as accounts
 from buyergroup.accounts.forms import InviteForm, RoleForm
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
-from buyergroup.accounts.views import attach_field_error
 from buyergroup.errors import DomainError, NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.form_fields import optional_choices
+from buyergroup.form_fields import attach_field_error, optional_choices
 from buyergroup.network import service as network
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (

@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from buyergroup.accounts.service import get_user_by_email
-from buyergroup.accounts.views import attach_field_error
 from buyergroup.database import utcnow
 from buyergroup.errors import DomainError, NotAllowed, NotFound
 from buyergroup.events import calendar, service, storage
@@ -58,6 +57,7 @@ from buyergroup.events.times import (
     zone_label,
 )
 from buyergroup.extensions import db
+from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_timezone
 from buyergroup.network.forms import DecisionForm
 from buyergroup.network.models import WorkingGroup

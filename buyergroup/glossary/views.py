@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from buyergroup.accounts.views import attach_field_error
 from buyergroup.errors import DomainError, NotAllowed, NotFound
 from buyergroup.extensions import db
+from buyergroup.form_fields import attach_field_error
 from buyergroup.glossary import service
 from buyergroup.glossary.forms import ConceptForm, DeleteForm
 from buyergroup.glossary.models import Concept, Term

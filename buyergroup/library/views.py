@@ -23,9 +23,9 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from buyergroup.accounts.views import attach_field_error
 from buyergroup.errors import DomainError, NotAllowed, NotFound
 from buyergroup.extensions import db
+from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_locale
 from buyergroup.library import browse as browsing
 from buyergroup.library import extraction, service, uploads

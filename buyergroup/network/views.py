@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from buyergroup.accounts.models import User
-from buyergroup.accounts.views import attach_field_error
 from buyergroup.errors import DomainError, NotAllowed, NotFound
 from buyergroup.extensions import db, limiter
+from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_locale
 from buyergroup.network import service
 from buyergroup.network.forms import (
