@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask
 
 from buyergroup.config import check_production_ready, from_environment
 from buyergroup.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -80,7 +80,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_security(app)
     register_template_helpers(app)
     register_cli(app)
-    _deliver_mail_after_request(app)
+    from buyergroup import boundary
+
+    boundary.install(app)  # last: it wraps every view registered above
     return app
 
 
@@ -99,26 +101,3 @@ def _init_login(app: Flask) -> None:
 
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.is_active else None
-
-
-def _deliver_mail_after_request(app: Flask) -> None:
-    """Try to send the mail a request queued once its transaction has committed.
-
-    Anything that fails stays in the outbox for the scheduler to retry.
-    """
-
-    @app.teardown_request
-    def deliver_queued_mail(error):
-        ids = g.pop("queued_mail_ids", None)
-        if not ids or error is not None or not app.config["BUYERGROUP_SEND_MAIL_ON_COMMIT"]:
-            return
-        from buyergroup.mail.service import deliver_due
-
-        try:
-            db.session.rollback()  # start clean; the view has committed what it meant to
-            deliver_due(ids=ids)
-        except Exception:  # noqa: BLE001 - the page is already answered; retry later
-            app.logger.exception("Immediate mail delivery failed; left in the outbox")
-            db.session.rollback()
-
-

@@ -46,6 +46,15 @@ class Conflict(DomainError):
     default_message = _l("That conflicts with something that already exists.")
 
 
+class InvariantError(Conflict):
+    """A rule that keeps the data whole ("a group keeps one organiser") refused the change.
+
+    Not ``NotAllowed``: nobody may do it, whoever asks. Each such rule subclasses this.
+    """
+
+    default_message = _l("That change would break a rule the site keeps.")
+
+
 class AlreadyExists(Conflict):
     default_message = _l("That already exists.")
 
