@@ -63,3 +63,25 @@ def string_enum(enum_class: type[enum.Enum], name: str, length: int = 30) -> Enu
     need ALTER TYPE, SQLite has none).
     """
     return Enum(enum_class, name=name, native_enum=False, length=length)
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members carry their translated label, kept beside the enum itself.
+
+    A subclass defines ``_labels`` (a classmethod returning ``{member: lazy_gettext(...)}``);
+    templates show ``member.label`` or ``member|label``. Each domain's labels then live in
+    that domain's models, not in one table of every domain's values.
+    """
+
+    @classmethod
+    def _labels(cls) -> dict:
+        raise NotImplementedError(f"{cls.__name__} defines no labels")
+
+    @property
+    def label(self) -> str:
+        return str(self._labels().get(self, self.value))
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs for a form's select, in definition order."""
+        return [(member.value, member.label) for member in cls]

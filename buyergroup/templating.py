@@ -11,10 +11,12 @@ from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from buyergroup.database import LabelledEnum
 from buyergroup.i18n import LANGUAGES
 from buyergroup.vocabulary import country_name, expertise_label, language_name
 
-# Translated labels for every enum value shown in the interface, in one place.
+# Labels of codes not yet carried by their enum (``LabelledEnum``): each domain moves its
+# own out of here and beside its enum.
 ENUM_LABELS: dict[str, object] = {
     # site roles
     "member": _l("Member"),
@@ -92,6 +94,8 @@ ENUM_LABELS: dict[str, object] = {
 
 def label(value) -> str:
     """The translated label of an enum member or code."""
+    if isinstance(value, LabelledEnum):
+        return value.label
     code = getattr(value, "value", value)
     if isinstance(value, enum.Enum):
         qualified = ENUM_LABELS.get(f"{type(value).__name__}.{code}")
