@@ -28,39 +28,13 @@ from buyergroup.network.models import (
     RequestState,
     WorkingGroup,
 )
-
-# --- Permissions ----------------------------------------------------------------------------
-
-
-def is_group_organiser(user: User | None, group: WorkingGroup) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    membership = group.membership_of(user)
-    return bool(membership and membership.is_active and membership.role is GroupRole.organiser)
-
-
-def can_manage_group(user: User | None, group: WorkingGroup) -> bool:
-    return is_group_organiser(user, group)
-
-
-def can_see_group(user: User | None, group: WorkingGroup) -> bool:
-    if group.is_public:
-        return True
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def can_see_organisation(user: User | None, organisation: Organisation) -> bool:
-    if organisation.is_public:
-        return True
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def require_organiser(user: User) -> None:
-    if not user.is_organiser:
-        raise NotAllowed(_("Only organisers and administrators can do this."))
-
+from buyergroup.network.permissions import (  # noqa: F401 - callers still import them here
+    can_manage_group,
+    can_see_group,
+    can_see_organisation,
+    is_group_organiser,
+    require_organiser,
+)
 
 # --- Organisations --------------------------------------------------------------------------
 
