@@ -29,6 +29,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -99,6 +100,19 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise BackupError(f"{command[0]} failed ({what}): {result.stderr.strip()}")
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection: making or restoring a backup never writes to its source."""
+    return sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?mode=ro", uri=True)
+
+
+def _copy_if_present(source: str, target: str) -> None:
+    # A file deleted by the site while the tree is copied is simply not in the backup.
+    try:
+        shutil.copy2(source, target)
+    except FileNotFoundError:
+        pass
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -166,8 +180,10 @@ def create_backup(directory: Path) -> dict:
               f"--dbname={address}"], env, "dump the database")
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
     if uploads.is_dir():
-        # Half-written uploads (".name.part") are not files of the site yet.
-        shutil.copytree(uploads, directory / UPLOADS,
+        # After the database: every file its copy names was written before it (uploads are
+        # stored before their row is committed). Half-written ".name.part" files are not
+        # files of the site yet.
+        shutil.copytree(uploads, directory / UPLOADS, copy_function=_copy_if_present,
                         ignore=shutil.ignore_patterns(".*.part"))
     else:
         (directory / UPLOADS).mkdir()
@@ -192,7 +208,7 @@ def _backup_sqlite(source: Path, target: Path) -> str | None:
         raise BackupError(f"The database file {source} does not exist.")
     # Read-only: the backup API copies page by page and restarts when the site writes
     # meanwhile, so the copy is one consistent state of the database.
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    reader = _read_only(source)
     writer = sqlite3.connect(target)
     try:
         reader.backup(writer)
@@ -309,7 +325,7 @@ def _restore_sqlite(copy: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     incoming = target.with_name(target.name + ".restoring")
     incoming.unlink(missing_ok=True)
-    reader = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    reader = _read_only(copy)
     writer = sqlite3.connect(incoming)
     try:
         reader.backup(writer)
@@ -332,9 +348,21 @@ def _restore_uploads(source: Path, target: Path) -> int:
     shutil.rmtree(incoming, ignore_errors=True)
     shutil.rmtree(previous, ignore_errors=True)
     shutil.copytree(source, incoming)
-    if target.exists():
-        target.rename(previous)
-    incoming.rename(target)
+    try:
+        if target.exists():
+            target.rename(previous)
+        incoming.rename(target)
+    except OSError:
+        # The folder is a mount point (a share of several servers): it cannot be renamed,
+        # so empty it and copy the backup's files into it instead.
+        target.mkdir(parents=True, exist_ok=True)
+        for child in target.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        shutil.copytree(incoming, target, dirs_exist_ok=True)
+        shutil.rmtree(incoming, ignore_errors=True)
     shutil.rmtree(previous, ignore_errors=True)
     return len(_files_under(target))
 
