@@ -50,7 +50,7 @@ def download():
     if errors:
         raise ValidationFailed(next(iter(errors.values())))
     entries = db.session.scalars(service.entries_query(filters).limit(CSV_MAX_ROWS)).all()
-    body = service.entries_csv(entries, former_member=_("former member"), system=_("system"))
+    body = service.entries_csv(entries, former_member=_("Former member"), system=_("System"))
     # Reading the log out of the site is itself a decision worth recording.
     service.record(AuditAction.audit_downloaded, actor=current_user,
                    details={"filters": filters.as_args(), "rows": len(entries)})

@@ -96,7 +96,7 @@ class TestPage:
         db.session.commit()
         auth.login(admin)
         page = client.get("/manage/audit/?action=data_exported").get_data(as_text=True)
-        assert "former member" in page
+        assert "Former member" in page
         assert "Mia Member" not in page and "member@example.org" not in page
 
 
