@@ -13,6 +13,8 @@ OPENAPI_PATHS = {
         "get": {
             "summary": "The audit log, newest first (administrators only)",
             "operationId": "listAuditEntries",
+            # Read by tests/api: a member's token is refused (403); an admin's is needed.
+            "x-required-role": "admin",
             "security": [{"bearerAuth": []}],
             "parameters": [
                 {"name": "page", "in": "query",
