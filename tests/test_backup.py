@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -217,3 +220,50 @@ def test_create_refuses_a_directory_in_use(app, tmp_path):
     result = run(app, "backup", "create", str(tmp_path / "old"))
     assert result.exit_code != 0 and "not empty" in result.output
     assert (tmp_path / "old" / "notes.txt").read_text() == "mine"
+
+
+def test_a_sqlite_backup_is_consistent_while_the_site_writes(app, tmp_path):
+    """Another connection keeps committing while the backup runs: it is never refused, and
+    the copy is one intact state of the database holding what was committed before it."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's pg_dump takes a snapshot of its own")
+    path = db.engine.url.database
+    stop, errors, written = threading.Event(), [], [0]
+
+    def writer():
+        connection = sqlite3.connect(path, timeout=10)
+        try:
+            while not stop.is_set():
+                with connection:  # one transaction per entry, as requests commit
+                    connection.execute(
+                        "INSERT INTO audit_entries (created_at, action, actor_name, actor_email,"
+                        " target_type, target_label, details) VALUES"
+                        " (CURRENT_TIMESTAMP, 'token_created', '', '', '', ?, '{}')",
+                        ("x" * 150,),
+                    )
+                written[0] += 1
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while written[0] < 200 and thread.is_alive():
+            time.sleep(0.01)
+        before = written[0]
+        result = run(app, "backup", "create", str(tmp_path / "backup"))
+        time.sleep(0.1)  # and the writer goes on after it
+    finally:
+        stop.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    assert not errors
+    copy = sqlite3.connect(tmp_path / "backup" / "database.sqlite")
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copied = copy.execute("SELECT count(*) FROM audit_entries").fetchone()[0]
+    finally:
+        copy.close()
+    assert before <= copied < written[0]

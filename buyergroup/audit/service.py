@@ -9,6 +9,21 @@ Nothing here updates or deletes a row, except two sanctioned bulk statements, ea
 by an explicit execution option that the guards in ``models`` look for:
 ``forget_member`` (GDPR erasure: blanks the member's name and email copies) and
 ``purge_expired`` (the scheduler's retention purge).
+
+Where each action is recorded (in the service that makes the change)::
+
+    role_changed             accounts: change_role      target=user, details={"from", "to"}
+    group_role_changed       network: a member's role   target=user, details={"group", "from", "to"}
+    account_(de)activated    accounts: set_active       target=user
+    invitation_sent/revoked  accounts: invite/revoke    target=Target("invitation", id, email)
+    account_erased           accounts: erasure          record first, then forget_member()
+    data_exported            accounts: data export      target=user
+    item_published/returned/hidden   library: review decisions   target=item
+    comment_hidden           library: hide a comment    target=Target("comment", id, title)
+    participants_downloaded  events: participants CSV   target=event, details={"rows"}
+    token_created/revoked    accounts: API tokens       target=token, details={"scope"}
+    sign_in_failures         accounts: the throttle     actor=None, target=user or
+                                                        Target("account", None, email)
 """
 
 from __future__ import annotations
