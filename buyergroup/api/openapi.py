@@ -476,6 +476,14 @@ from buyergroup.events.api import OPENAPI_SCHEMAS as _EVENT_SCHEMAS  # noqa: E40
 PATHS.update(_EVENT_PATHS)
 SCHEMAS.update(_EVENT_SCHEMAS)
 
+# --- Audit log --------------------------------------------------------------------------------
+
+from buyergroup.audit.openapi import OPENAPI_PATHS as _AUDIT_PATHS  # noqa: E402
+from buyergroup.audit.openapi import OPENAPI_SCHEMAS as _AUDIT_SCHEMAS  # noqa: E402
+
+PATHS.update(_AUDIT_PATHS)
+SCHEMAS.update(_AUDIT_SCHEMAS)
+
 
 def build_openapi() -> dict:
     return {
