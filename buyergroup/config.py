@@ -60,6 +60,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
             "MAIL_DEFAULT_SENDER", "Buyergroup <no-reply@buyergroup.example.org>"
         ),
         "MAIL_FOLDER": env.get("MAIL_FOLDER") or str(instance / "mail"),
+        # Seconds a sender's claim on an outbox message lasts; a killed sender's message
+        # is taken over by another sender after this (it must outlast one SMTP delivery).
+        "MAIL_CLAIM_SECONDS": _int(env.get("MAIL_CLAIM_SECONDS"), 300),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(instance / "index"),
         "MAX_UPLOAD_MB": _int(env.get("MAX_UPLOAD_MB"), 20),
