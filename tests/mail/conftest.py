@@ -44,7 +44,8 @@ class TestSMTPServer:
     of one message (claimed, not delivered), the moment the tests kill it. Aiming by the
     clock instead would land some kills after the server's "250" and before the sender's
     next statement on this busy machine, the window no outbox can close.
-    ``refuse`` (e.g. ``"451 4.3.0 Try again later"``) is answered to every RCPT TO.
+    ``refuse`` (e.g. ``"451 4.3.0 Try again later"``) is answered to RCPT TO, for every
+    recipient or only for those in ``refuse_only``.
     """
 
     __test__ = False  # not a test class, despite its name
@@ -52,6 +53,7 @@ class TestSMTPServer:
     def __init__(self) -> None:
         self.delay = 0.0
         self.refuse: str | None = None
+        self.refuse_only: set[str] | None = None
         self.received: list[str] = []  # one recipient per accepted message, in order
         self.stalled = threading.Event()
         self._stall_after: int | None = None
@@ -75,7 +77,7 @@ class TestSMTPServer:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.refuse:
+        if self.refuse and (self.refuse_only is None or address in self.refuse_only):
             return self.refuse
         envelope.rcpt_tos.append(address)
         return "250 OK"
