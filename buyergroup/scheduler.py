@@ -4,12 +4,13 @@ Web workers never run jobs (FIELD-NOTES: a BackgroundScheduler inside ``create_a
 three gunicorn workers ran every job three times). One ``BlockingScheduler`` with
 ``coalesce=True`` and ``max_instances=1`` runs each job at most once at a time in this
 process; the work itself is idempotent, so a second scheduler started by mistake, or a
-cron job running ``flask scheduler tick`` beside it, sends nothing twice (the outbox locks
-rows with SKIP LOCKED; each reminder has a unique key).
+cron job running ``flask scheduler tick`` beside it, sends nothing twice (each outbox
+message is claimed by one sender; each reminder has a unique key).
 
-Each job is thin: it opens an app context and calls one service function. Optional jobs
-(search index updates, library text extraction) run only when their domain provides the
-function.
+Each job is thin: it opens an app context and calls one service function. Every job's
+function is imported when the scheduler starts, and a job that cannot be (a missing or
+broken module, a renamed function) stops the start with a clear error and a non-zero exit:
+a scheduler that ran without its reminders would fail silently for days.
 """
 
 from __future__ import annotations
@@ -52,21 +53,38 @@ JOBS: tuple[Job, ...] = (
 )
 
 
-def resolve(target: str) -> Callable | None:
-    """The job's function, or None when its domain does not (yet) provide it."""
+class JobUnavailable(RuntimeError):
+    """A job's function cannot be imported: the scheduler refuses to start without it."""
+
+
+def resolve(target: str) -> Callable:
+    """The job's function, imported now; ``JobUnavailable`` says why it cannot be."""
     module_name, _, name = target.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, name, None)
+    except Exception as error:  # noqa: BLE001 - a broken module is as fatal as a missing one
+        raise JobUnavailable(f"{target}: {type(error).__name__}: {error}") from error
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise JobUnavailable(f"{target}: {module_name} has no function {name!r}")
+    return function
 
 
-def run_job(app: Flask, job: Job):
+def load_jobs(jobs: tuple[Job, ...] | None = None) -> list[tuple[Job, Callable]]:
+    """Every job with its function, or ``JobUnavailable`` naming each job that failed."""
+    loaded, problems = [], []
+    for job in JOBS if jobs is None else jobs:
+        try:
+            loaded.append((job, resolve(job.target)))
+        except JobUnavailable as error:
+            problems.append(f"job {job.id!r} ({job.description}): {error}")
+    if problems:
+        raise JobUnavailable("cannot load " + "; ".join(problems))
+    return loaded
+
+
+def run_job(app: Flask, job: Job, function: Callable):
     """Run one job in a fresh app context (and database session); errors are logged."""
-    function = resolve(job.target)
-    if function is None:
-        return None
     with app.app_context():
         try:
             return function()
@@ -79,30 +97,22 @@ def run_job(app: Flask, job: Job):
 
 
 def tick(app: Flask) -> dict[str, object]:
-    """Run every available job once, in order; for tests, cron users and ``scheduler tick``."""
-    results = {}
-    for job in JOBS:
-        if resolve(job.target) is None:
-            results[job.id] = "not available"
-            continue
-        results[job.id] = run_job(app, job)
-    return results
+    """Run every job once, in order; for tests, cron users and ``scheduler tick``."""
+    return {job.id: run_job(app, job, function) for job, function in load_jobs()}
 
 
 def build_scheduler(app: Flask):
+    """A BlockingScheduler with every job; ``JobUnavailable`` if any cannot be imported."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
-    for job in JOBS:
-        if resolve(job.target) is None:
-            log.info("Job %s skipped: %s is not available", job.id, job.target)
-            continue
+    for job, function in load_jobs():
         # coalesce: after a pause, run once, not once per missed interval; max_instances=1:
         # a slow run is never overlapped by the next one.
-        scheduler.add_job(run_job, "interval", args=[app, job], seconds=job.seconds,
+        scheduler.add_job(run_job, "interval", args=[app, job, function], seconds=job.seconds,
                           id=job.id, name=job.description, replace_existing=True,
                           coalesce=True, max_instances=1, misfire_grace_time=300)
     return scheduler
@@ -141,7 +151,10 @@ def register_cli(app: Flask) -> None:
     def run_command() -> None:
         """Run the jobs on their intervals until stopped (Ctrl+C or SIGTERM)."""
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        scheduler = build_scheduler(app)
+        try:
+            scheduler = build_scheduler(app)
+        except JobUnavailable as error:
+            raise click.ClickException(f"The scheduler does not start: {error}") from error
         for job in scheduler.get_jobs():
             click.echo(f"  {job.id:<20} every {job.trigger.interval}  {job.name}")
         click.echo("Scheduler running; stop with Ctrl+C.")
@@ -155,7 +168,11 @@ def register_cli(app: Flask) -> None:
     @group.command("tick")
     def tick_command() -> None:
         """Run every job once now (for cron, or to catch up by hand)."""
-        for job_id, result in tick(app).items():
+        try:
+            results = tick(app)
+        except JobUnavailable as error:
+            raise click.ClickException(f"No job ran: {error}") from error
+        for job_id, result in results.items():
             click.echo(f"{job_id:<20} {result}")
 
     app.cli.add_command(group)
