@@ -1,7 +1,9 @@
-"""The scheduler process itself: it refuses to start without all its jobs."""
+"""The scheduler process itself: only it runs jobs (never a web worker), and it refuses to
+start without all its jobs."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -17,6 +19,48 @@ import a_dependency_nobody_installed  # noqa: F401
 def run():
     return "never"
 """
+
+
+WEB_WORKER = """
+import gc, json, sys, threading
+from buyergroup import create_app
+from buyergroup.extensions import db
+
+app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+with app.app_context():
+    db.create_all()
+client = app.test_client()
+statuses = [client.get(path).status_code for path in ("/", "/events", "/library", "/login")]
+statuses.append(client.post("/password/forgot", data={"email": "x@example.org"}).status_code)
+schedulers = []
+if "apscheduler.schedulers.base" in sys.modules:
+    base = sys.modules["apscheduler.schedulers.base"].BaseScheduler
+    schedulers = [type(o).__name__ for o in gc.get_objects() if isinstance(o, base)]
+print(json.dumps({
+    "statuses": statuses,
+    "threads": sorted(t.name for t in threading.enumerate()),
+    "apscheduler_modules": sorted(m for m in sys.modules if m.startswith("apscheduler")),
+    "schedulers": schedulers,
+}))
+"""
+
+
+def test_the_web_app_starts_no_scheduler(tmp_path):
+    """A fresh process, as a gunicorn worker is: create the app, serve requests, and look.
+
+    Checked in its own process because this test process imports APScheduler for the
+    scheduler's own tests (the old version of this test looked at a module nothing imports).
+    """
+    env = {"INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+           "RATELIMIT_ENABLED": "0"}
+    done = subprocess.run([sys.executable, "-c", WEB_WORKER], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert all(status < 400 for status in seen["statuses"]), seen["statuses"]
+    assert [name for name in seen["threads"] if "APScheduler" in name] == []
+    assert seen["apscheduler_modules"] == []
+    assert seen["schedulers"] == []
 
 
 @pytest.fixture

@@ -29,13 +29,6 @@ def test_jobs_coalesce_and_never_overlap(app):
         assert job.max_instances == 1
 
 
-def test_the_web_app_starts_no_scheduler(app):
-    import threading
-
-    assert not [t for t in threading.enumerate() if "APScheduler" in t.name]
-    assert "apscheduler.schedulers.background" not in __import__("sys").modules
-
-
 def test_one_tick_sends_the_due_reminder_by_email(app, mailbox, make_event, member):
     in_12_hours = wall_clock(utcnow() + timedelta(hours=12), ZONE).replace(second=0,
                                                                             microsecond=0)
