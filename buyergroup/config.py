@@ -103,6 +103,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # (rate limits key on the client address, links use the forwarded scheme and host).
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),
         "BUYERGROUP_SEND_MAIL_ON_COMMIT": _bool(env.get("SEND_MAIL_ON_COMMIT"), True),
+        # Seconds between a waiting scheduler's tries to take the scheduler lock over (and
+        # between the working one's checks that it still holds it).
+        "SCHEDULER_LOCK_RETRY_SECONDS": _int(env.get("SCHEDULER_LOCK_RETRY_SECONDS"), 10),
     }
 
 

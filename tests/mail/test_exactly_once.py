@@ -18,7 +18,7 @@ from pathlib import Path
 
 from buyergroup.database import utcnow
 from buyergroup.mail.models import OutboxState
-from tests.mail.conftest import (
+from tests.mail.support import (
     TEST_CLAIM_SECONDS,
     finish,
     flask_mail_deliver,

@@ -13,7 +13,7 @@ from buyergroup.database import utcnow
 from buyergroup.extensions import db
 from buyergroup.mail.models import OutboxMessage, OutboxState
 from buyergroup.mail.service import BASE_BACKOFF_SECONDS, MAX_ATTEMPTS, deliver_due
-from tests.mail.conftest import free_port, outbox_rows, queue_messages
+from tests.mail.support import free_port, outbox_rows, queue_messages
 
 
 def make_due() -> None:
