@@ -34,7 +34,6 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
-    body_html: Mapped[str | None] = mapped_column(Text)
     # JSON list of {"filename", "content_type", "data" (base64)}.
     attachments_json: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
