@@ -9,6 +9,7 @@ with SIGKILL at a chosen moment, as an operator's ``kill -9`` or the OOM killer 
 from __future__ import annotations
 
 import asyncio
+import email.parser
 import os
 import signal
 import socket
@@ -57,6 +58,7 @@ class TestSMTPServer:
         self.refuse: str | None = None
         self.refuse_only: set[str] | None = None
         self.received: list[str] = []  # one recipient per accepted message, in order
+        self.message_ids: list[str] = []
         self.stalled = threading.Event()
         self._stall_after: int | None = None
         self._lock = threading.Lock()
@@ -85,8 +87,10 @@ class TestSMTPServer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        headers = email.parser.BytesHeaderParser().parsebytes(envelope.content)
         with self._lock:
             self.received.extend(envelope.rcpt_tos)
+            self.message_ids.append(headers["Message-ID"])
         return "250 Message accepted for delivery"
 
     def count(self) -> int:

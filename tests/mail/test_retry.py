@@ -97,3 +97,21 @@ def test_one_refused_recipient_does_not_hold_up_the_others(app, smtp):
     states = {row.recipient: row.state for row in outbox_rows()}
     assert states == {"ana@example.org": OutboxState.sent, "gone@example.org": OutboxState.pending,
                       "bo@example.org": OutboxState.sent}
+
+
+def test_a_copy_sent_again_carries_the_same_message_id(app, smtp):
+    """The window no outbox can close: the server accepted, the sender died before marking
+    the message sent. The second copy is recognisably the same message."""
+    queue_messages(["ana@example.org"])
+    smtp.refuse = "451 4.3.0 Try again later"
+    deliver_due()  # a failed attempt first: the id does not change between attempts
+    smtp.refuse = None
+    make_due()
+    assert deliver_due() == 1
+    # As if the sender had been killed just before its "sent" was recorded:
+    db.session.execute(update(OutboxMessage).values(state=OutboxState.pending, sent_at=None))
+    db.session.commit()
+    make_due()
+    assert deliver_due() == 1
+    first, again = smtp.message_ids
+    assert first == again and first.startswith(f"<outbox.{the_row().id}.")
