@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.service import external_url
 from buyergroup.api.auth import api_user, token_required
-from buyergroup.errors import DomainError, json_error
+from buyergroup.errors import json_error
 from buyergroup.extensions import db
 from buyergroup.library import browse as browsing
 from buyergroup.library import service
@@ -208,28 +208,26 @@ def create_item():
         )
     original = None
     if body.get("translation_of") is not None:
-        try:
-            original = service.get_item(int(body["translation_of"]), user)
-        except (TypeError, ValueError, DomainError):
+        raw = str(body["translation_of"])
+        # Digits only, and short enough for an integer column on every backend.
+        if raw.isdigit() and len(raw) < 10:
+            original = db.session.get(LibraryItem, int(raw))
+        # An item the client may not see is "no such item", as on the item's own URL.
+        if original is None or not service.can_see(user, original):
             return _field_errors({"translation_of": ["No such item."]})
-    try:
-        fields = form.service_fields(user)
-        if original is not None:
-            item = service.add_translation(
-                user, original, translation_kind=form.translation_kind.data or None, **fields
-            )
-            if status == "submitted":
-                service.submit(user, item)
-            elif status == "published":
-                service.publish(user, item)
-        else:
-            item = service.create_item(user, status=ItemStatus(status), **fields)
-    except DomainError as error:
-        db.session.rollback()
-        if error.field:
-            return _field_errors({error.field: [str(error.message)]}, str(error.message))
-        raise
-    db.session.commit()
+    # Domain errors raise on to errors.py (a field error keeps its field there); the
+    # request boundary commits once the 201 is answered.
+    fields = form.service_fields(user)
+    if original is not None:
+        item = service.add_translation(
+            user, original, translation_kind=form.translation_kind.data or None, **fields
+        )
+        if status == "submitted":
+            service.submit(user, item)
+        elif status == "published":
+            service.publish(user, item)
+    else:
+        item = service.create_item(user, status=ItemStatus(status), **fields)
     response = jsonify(item_json(item, user))
     response.status_code = 201
     response.headers["Location"] = external_url("api.library_item", item_id=item.id)

@@ -21,6 +21,7 @@ from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
+from buyergroup.library import uploads
 from buyergroup.library.models import (
     FACET_COUNTRY,
     FACET_PRODUCT_GROUP,
@@ -487,7 +488,7 @@ def update_item(
     """Change an item's fields and files and record one version for it all.
 
     ``files`` are ``uploads.StoredFile``s already on disk; ``remove_attachments`` are
-    attachment ids. Returns the stored names of removed files, for the caller to delete
+    attachment ids. Returns the stored names of removed files, which are deleted from disk
     once the change is committed.
     """
     if actor is not None and not can_edit(actor, item):
@@ -503,6 +504,8 @@ def update_item(
         _attach(actor, item, stored)
     db.session.flush()
     record_version(item, actor, note, previous=before)
+    # The files go once the removal is committed; a rollback keeps them with their rows.
+    uploads.delete_after_commit(removed)
     return removed
 
 

@@ -23,9 +23,9 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_locale
 from buyergroup.library import browse as browsing
 from buyergroup.library import extraction, service, uploads
@@ -64,6 +64,8 @@ def _register_with_search(state) -> None:
 
     # create_app has installed the search hooks; tell them how to index library items.
     register(state.app)
+    # Stored files follow the transaction (deleted after a commit or a rollback).
+    uploads.install()
 
 
 @bp.url_value_preprocessor
@@ -116,7 +118,7 @@ def _library_helpers():
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
-    db.session.rollback()
+    # Raised while the request body is read, before any view ran: nothing to roll back.
     return render_template(
         "library/too_large.html",
         max_mb=current_app.config["MAX_UPLOAD_MB"],
@@ -314,12 +316,13 @@ def _saved_message(item: LibraryItem) -> str:
     return _("Your changes have been saved.")
 
 
-def _save(form: ItemForm, save) -> tuple[LibraryItem, list[str]] | None:
+def _save(form: ItemForm, save) -> tuple[LibraryItem, list[int]] | None:
     """For a valid form, store the files and run ``save(fields, stored_files)``.
 
-    ``save`` returns (item, stored names of removed files). A refusal from the service is
-    shown by its field, and the files just stored are deleted again: a refused form leaves
-    nothing behind. Returns (item, ids of the new attachments), or None to show the form.
+    ``save`` returns the item. A refusal from the service is shown by its field (or as the
+    page's notice), the request rolls back, and the rollback deletes the files just stored:
+    a refused form leaves nothing behind. Returns (item, ids of the new attachments), or
+    None to show the form again with what the user typed.
     """
     if not form.validate_on_submit():
         return None
@@ -327,21 +330,13 @@ def _save(form: ItemForm, save) -> tuple[LibraryItem, list[str]] | None:
     if files is None:
         return None
     stored = [uploads.store_bytes(data, name, content_type) for data, name, content_type in files]
-    try:
-        item, removed = save(form.service_fields(_me()), stored)
-        _after_save(item, _action())
-    except DomainError as error:
-        db.session.rollback()
-        for file in stored:
-            uploads.delete_stored(file.stored_name)
-        if not attach_field_error(form, error):
-            # Not about one field (form.form_errors would break the error summary macro).
-            form.general_errors = [str(error.message)]
-        return None
-    db.session.commit()
-    for name in removed:
-        uploads.delete_stored(name)
     names = {file.stored_name for file in stored}
+    uploads.delete_on_rollback(names)
+    with service_errors(form) as outcome:
+        item = save(form.service_fields(_me()), stored)
+        _after_save(item, _action())
+    if not outcome.ok:
+        return None
     return item, [a.id for a in item.attachments if a.stored_name in names]
 
 
@@ -388,8 +383,7 @@ def new_item():
         form.visibility.data = "members"
 
     def save(fields, files):
-        item = service.create_item(_me(), note=form.note.data or "", files=files, **fields)
-        return item, []
+        return service.create_item(_me(), note=form.note.data or "", files=files, **fields)
 
     result = _save(form, save)
     if result is not None:
@@ -406,11 +400,11 @@ def edit_item(item_id: int):
         _prefill(form, item)
 
     def save(fields, files):
-        removed = service.update_item(
+        service.update_item(
             _me(), item, note=form.note.data or "", files=files,
             remove_attachments=[int(i) for i in form.remove_attachments.data or []], **fields,
         )
-        return item, removed
+        return item
 
     result = _save(form, save)
     if result is not None:
@@ -440,12 +434,11 @@ def translate_item(item_id: int):
         form.translation_kind.data = TranslationKind.member.value
 
     def save(fields, files):
-        item = service.add_translation(
+        return service.add_translation(
             _me(), original,
             translation_kind=form.translation_kind.data or TranslationKind.member.value,
             files=files, **fields,
         )
-        return item, []
 
     result = _save(form, save)
     if result is not None:
@@ -458,9 +451,10 @@ def translate_item(item_id: int):
 def submit_item(item_id: int):
     item = service.get_item(item_id, current_user, edit=True)
     if ActionForm().validate_on_submit():
-        service.submit(_me(), item)
-        db.session.commit()
-        flash(_saved_message(item), "success")
+        with service_errors() as outcome:
+            service.submit(_me(), item)
+        if outcome.ok:
+            flash(_saved_message(item), "success")
     return redirect(url_for("library.item", item_id=item.id))
 
 
@@ -482,9 +476,10 @@ def review():
 def publish_item(item_id: int):
     item = service.get_item(item_id, current_user, review=True)
     if ActionForm().validate_on_submit():
-        service.publish(_me(), item)
-        db.session.commit()
-        flash(_("“%(title)s” has been published.", title=item.title), "success")
+        with service_errors() as outcome:
+            service.publish(_me(), item)
+        if outcome.ok:
+            flash(_("“%(title)s” has been published.", title=item.title), "success")
     return _back(item)
 
 
@@ -494,9 +489,11 @@ def return_item(item_id: int):
     item = service.get_item(item_id, current_user, review=True)
     form = ReturnForm()
     if form.validate_on_submit():
-        service.return_to_author(_me(), item, form.reason.data)
-        db.session.commit()
-        flash(_("“%(title)s” has been sent back to its author.", title=item.title), "success")
+        with service_errors() as outcome:
+            service.return_to_author(_me(), item, form.reason.data)
+        if outcome.ok:
+            flash(_("“%(title)s” has been sent back to its author.", title=item.title),
+                  "success")
     else:
         _flash_errors(form)
     return _back(item)
@@ -521,10 +518,11 @@ def set_translation_kind(item_id: int):
     item = service.get_item(item_id, current_user, review=True)
     form = TranslationKindForm()
     if form.validate_on_submit():
-        service.set_translation_kind(_me(), item, form.translation_kind.data)
-        db.session.commit()
-        flash(_("The translation has been marked as: %(kind)s.",
-                kind=label(item.translation_kind)), "success")
+        with service_errors() as outcome:
+            service.set_translation_kind(_me(), item, form.translation_kind.data)
+        if outcome.ok:
+            flash(_("The translation has been marked as: %(kind)s.",
+                    kind=label(item.translation_kind)), "success")
     return redirect(url_for("library.item", item_id=item.id) + "#translations")
 
 
@@ -539,13 +537,9 @@ def link_translation(item_id: int):
             flash(_("Give the address or number of another library item."), "error")
         else:
             original = service.get_item(original_id, current_user)
-            try:
+            with service_errors() as outcome:
                 service.link_translation(_me(), item, original, form.translation_kind.data)
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "error")
-            else:
-                db.session.commit()
+            if outcome.ok:
                 flash(_("This item is now linked as a translation of “%(title)s”.",
                         title=original.title), "success")
     else:
@@ -572,11 +566,13 @@ def add_comment(item_id: int):
     item = service.get_item(item_id, current_user)
     form = CommentForm()
     if form.validate_on_submit():
-        comment = service.add_comment(_me(), item, form.body.data)
-        db.session.commit()
-        flash(_("Your comment has been added."), "success")
-        return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
-    _flash_errors(form)
+        with service_errors() as outcome:
+            comment = service.add_comment(_me(), item, form.body.data)
+        if outcome.ok:
+            flash(_("Your comment has been added."), "success")
+            return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
+    else:
+        _flash_errors(form)
     return redirect(url_for("library.item", item_id=item.id) + "#comments")
 
 
@@ -587,9 +583,10 @@ def hide_comment(item_id: int, comment_id: int):
     comment = service.get_comment(item, comment_id)
     form = HideCommentForm()
     if form.validate_on_submit():
-        service.hide_comment(_me(), comment, form.reason.data)
-        db.session.commit()
-        flash(_("The comment is now hidden."), "success")
+        with service_errors() as outcome:
+            service.hide_comment(_me(), comment, form.reason.data)
+        if outcome.ok:
+            flash(_("The comment is now hidden."), "success")
     else:
         _flash_errors(form)
     return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
@@ -601,9 +598,10 @@ def restore_comment(item_id: int, comment_id: int):
     item = service.get_item(item_id, current_user, review=True)
     comment = service.get_comment(item, comment_id)
     if ActionForm().validate_on_submit():
-        service.restore_comment(_me(), comment)
-        db.session.commit()
-        flash(_("The comment is visible again."), "success")
+        with service_errors() as outcome:
+            service.restore_comment(_me(), comment)
+        if outcome.ok:
+            flash(_("The comment is visible again."), "success")
     return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
 
 
