@@ -16,7 +16,7 @@ from buyergroup.api.auth import api_user, token_required
 from buyergroup.errors import json_error
 from buyergroup.extensions import db
 from buyergroup.library import browse as browsing
-from buyergroup.library import service
+from buyergroup.library import permissions, service
 from buyergroup.library.forms import SERVICE_FIELDS, ItemForm
 from buyergroup.library.models import ItemStatus, LibraryItem
 from buyergroup.network.models import Organisation, WorkingGroup
@@ -37,7 +37,7 @@ def _ref(obj) -> dict | None:
 
 def _organisation(item: LibraryItem, user) -> dict | None:
     organisation = item.organisation
-    if organisation is None or not (organisation.is_public or user is not None):
+    if not permissions.can_name_organisation(user, organisation):
         return None  # a hidden organisation is not named to visitors
     return _ref(organisation)
 
@@ -213,7 +213,7 @@ def create_item():
         if raw.isdigit() and len(raw) < 10:
             original = db.session.get(LibraryItem, int(raw))
         # An item the client may not see is "no such item", as on the item's own URL.
-        if original is None or not service.can_see(user, original):
+        if original is None or not permissions.can_see(user, original):
             return _field_errors({"translation_of": ["No such item."]})
     # Domain errors raise on to errors.py (a field error keeps its field there); the
     # request boundary commits once the 201 is answered.
