@@ -16,8 +16,10 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
@@ -41,9 +43,24 @@ from buyergroup.library.models import (
     TranslationKind,
     Visibility,
 )
+from buyergroup.library.permissions import (
+    active_group_ids,
+    can_comment,
+    can_edit,
+    can_link_translations,
+    can_mark_official,
+    can_moderate_comments,
+    can_publish,
+    can_review,
+    can_see,
+    can_share_with_group,
+    can_submit,
+    can_translate,
+    is_moderator,
+    version_visible,
+)
 from buyergroup.mail.service import queue_email
-from buyergroup.network.models import GroupMembership, MembershipState, Organisation, WorkingGroup
-from buyergroup.search.types import AUDIENCE_MEMBERS, AUDIENCE_PUBLIC, group_audience
+from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.vocabulary import COUNTRIES, PRODUCT_GROUPS, SPOKEN_LANGUAGES, THEMES, VERIFICATION
 
 # Languages an item may be written in. The search index has stemmers for en, nl, fr and de;
@@ -97,89 +114,7 @@ SNAPSHOT_FIELDS = (
 )  # fmt: skip
 
 
-# --- Who may see and do what ----------------------------------------------------------------
-
-
-def _signed_in(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def is_moderator(user: User | None) -> bool:
-    """Site organisers and administrators review, publish and moderate the library."""
-    return _signed_in(user) and user.is_organiser
-
-
-def active_group_ids(user: User | None) -> set[int]:
-    if not _signed_in(user):
-        return set()
-    return set(
-        db.session.scalars(
-            select(GroupMembership.group_id).where(
-                GroupMembership.user_id == user.id,
-                GroupMembership.state == MembershipState.active,
-            )
-        )
-    )
-
-
-def audiences_for(user: User | None) -> list[str]:
-    """The search audiences a user belongs to: what the index may show them."""
-    if not _signed_in(user):
-        return [AUDIENCE_PUBLIC]
-    return [
-        AUDIENCE_PUBLIC,
-        AUDIENCE_MEMBERS,
-        *(group_audience(gid) for gid in sorted(active_group_ids(user))),
-    ]
-
-
-def is_author(user: User | None, item: LibraryItem) -> bool:
-    if not _signed_in(user):
-        return False
-    return item.created_by_id == user.id or any(a.user_id == user.id for a in item.authors)
-
-
-def audience_allows(user: User | None, item: LibraryItem) -> bool:
-    """Whether the item's visibility setting admits ``user`` (status aside)."""
-    if item.visibility is Visibility.public:
-        return True
-    if not _signed_in(user):
-        return False
-    if item.visibility is Visibility.members:
-        return True
-    return item.group_id is not None and item.group_id in active_group_ids(user)
-
-
-def can_see(user: User | None, item: LibraryItem) -> bool:
-    """Published items by their visibility; unpublished ones by their authors and reviewers.
-
-    Organisers see every item: they review drafts and moderate comments everywhere.
-    """
-    if is_moderator(user):
-        return True
-    if item.status is ItemStatus.published:
-        return audience_allows(user, item)
-    return is_author(user, item)
-
-
-def can_edit(user: User | None, item: LibraryItem) -> bool:
-    if is_moderator(user):
-        return True
-    return is_author(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
-
-
-def can_submit(user: User | None, item: LibraryItem) -> bool:
-    return can_edit(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
-
-
-def can_comment(user: User | None, item: LibraryItem) -> bool:
-    """Members comment on what they can see; on an unpublished item that is its authors and
-    the organisers, so comments there are the review conversation."""
-    return _signed_in(user) and can_see(user, item)
-
-
-def can_translate(user: User | None, item: LibraryItem) -> bool:
-    return _signed_in(user) and item.is_published and can_see(user, item)
+# --- Loading -----------------------------------------------------------------------------------
 
 
 def get_item(
@@ -195,7 +130,7 @@ def get_item(
         raise NotFound()
     if edit and not can_edit(user, item):
         raise NotAllowed(_("You cannot change this item."))
-    if review and not is_moderator(user):
+    if review and not can_review(user):
         raise NotAllowed(_("Only organisers can review library items."))
     return item
 
@@ -206,7 +141,7 @@ def visible_items_query(user: User | None):
     if is_moderator(user):
         return query
     allowed = [LibraryItem.visibility == Visibility.public]
-    if _signed_in(user):
+    if is_signed_in(user):
         allowed.append(LibraryItem.visibility == Visibility.members)
         groups = active_group_ids(user)
         if groups:
@@ -271,6 +206,50 @@ def record_version(
 
 def version_data(version: ItemVersion) -> dict:
     return json.loads(version.data_json)
+
+
+def visible_versions(item: LibraryItem, user: User | None) -> list[ItemVersion]:
+    """The item's versions, newest first, that ``user`` may read (see
+    ``permissions.version_visible``: each version keeps the audience it was saved for)."""
+    versions = db.session.scalars(
+        select(ItemVersion)
+        .options(selectinload(ItemVersion.editor))
+        .where(ItemVersion.item_id == item.id)
+        .order_by(ItemVersion.number.desc())
+    ).all()
+    group_ids = active_group_ids(user)
+    return [
+        v for v in versions
+        if version_visible(user, item, version_data(v), group_ids=group_ids)
+    ]
+
+
+def get_version(item: LibraryItem, number: int, user: User | None) -> ItemVersion:
+    """One version of an item ``user`` can see; 404 when it was saved for others."""
+    version = db.session.scalar(
+        select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.number == number)
+    )
+    if version is None or not version_visible(user, item, version_data(version)):
+        raise NotFound()
+    return version
+
+
+# Snapshot values that are enum codes, with their enums (a snapshot holds plain JSON).
+SNAPSHOT_ENUMS = {
+    "kind": ItemKind, "status": ItemStatus, "visibility": Visibility, "phase": Phase,
+    "ambition": Ambition, "label_scope": LabelScope, "translation_kind": TranslationKind,
+}  # fmt: skip
+
+
+def snapshot_label(name: str, code: str | None) -> str:
+    """The translated label of a snapshot's enum code ("kind", "clause" -> "Contract clause")."""
+    enum_class = SNAPSHOT_ENUMS.get(name)
+    if enum_class is None or code is None:
+        return code or ""
+    try:
+        return enum_class(code).label
+    except ValueError:
+        return code  # a value no longer offered: shown as stored
 
 
 @dataclass(frozen=True)
@@ -399,8 +378,7 @@ def _apply_visibility(actor: User | None, item: LibraryItem, fields: dict) -> No
         group is not None
         and group is not item.group
         and actor is not None
-        and not is_moderator(actor)
-        and group.id not in active_group_ids(actor)
+        and not can_share_with_group(actor, group.id)
     ):
         raise ValidationFailed(
             _("You can only share items with a working group you belong to."), field="group"
@@ -450,7 +428,7 @@ def create_item(
     status = ItemStatus(getattr(status, "value", status))
     if status not in (ItemStatus.draft, ItemStatus.submitted, ItemStatus.published):
         raise ValueError(f"a new item cannot start as {status.value}")
-    if status is ItemStatus.published and actor is not None and not is_moderator(actor):
+    if status is ItemStatus.published and actor is not None and not can_publish(actor):
         raise NotAllowed(_("Only organisers can publish library items."))
     item = LibraryItem(
         status=ItemStatus.draft,
@@ -527,7 +505,7 @@ def submit(actor: User | None, item: LibraryItem) -> None:
 
 def publish(actor: User | None, item: LibraryItem) -> None:
     """An organiser publishes an item; its author is told (in their language)."""
-    if actor is not None and not is_moderator(actor):
+    if actor is not None and not can_publish(actor):
         raise NotAllowed(_("Only organisers can publish library items."))
     if item.status is ItemStatus.published:
         return
@@ -543,7 +521,7 @@ def publish(actor: User | None, item: LibraryItem) -> None:
 
 def return_to_author(actor: User, item: LibraryItem, reason: str) -> None:
     """Send an item back to its author with the reason; they can change it and resubmit."""
-    if not is_moderator(actor):
+    if not can_review(actor):
         raise NotAllowed(_("Only organisers can review library items."))
     reason = (reason or "").strip()
     if not reason:
@@ -619,7 +597,7 @@ def _join_translations(
     kind = TranslationKind(getattr(kind, "value", kind)) if kind else TranslationKind.member
     if kind is TranslationKind.original:
         kind = TranslationKind.member
-    if kind is TranslationKind.official and actor is not None and not is_moderator(actor):
+    if kind is TranslationKind.official and actor is not None and not can_mark_official(actor):
         raise NotAllowed(_("Only organisers can mark a translation as official."))
     clash = select(LibraryItem.id).where(
         LibraryItem.translation_key == original.translation_key,
@@ -667,7 +645,7 @@ def link_translation(
 ) -> None:
     """Organisers link an existing item as a translation of another (for example an
     official translation that was uploaded separately)."""
-    if actor is not None and not is_moderator(actor):
+    if actor is not None and not can_link_translations(actor):
         raise NotAllowed(_("Only organisers can link translations."))
     if item.translation_key == original.translation_key:
         if kind:
@@ -681,7 +659,7 @@ def link_translation(
 
 def set_translation_kind(actor: User | None, item: LibraryItem, kind: str) -> None:
     """Mark a translation as official or as a member translation (organisers only)."""
-    if actor is not None and not is_moderator(actor):
+    if actor is not None and not can_mark_official(actor):
         raise NotAllowed(_("Only organisers can mark a translation as official."))
     kind = TranslationKind(getattr(kind, "value", kind))
     if item.translation_kind is TranslationKind.original or kind is TranslationKind.original:
@@ -782,7 +760,7 @@ def get_comment(item: LibraryItem, comment_id: int) -> Comment:
 
 def hide_comment(actor: User, comment: Comment, reason: str) -> None:
     """Organisers hide a comment with a reason; others then see "hidden by a moderator"."""
-    if not is_moderator(actor):
+    if not can_moderate_comments(actor):
         raise NotAllowed(_("Only organisers can moderate comments."))
     reason = (reason or "").strip()
     if not reason:
@@ -794,7 +772,7 @@ def hide_comment(actor: User, comment: Comment, reason: str) -> None:
 
 
 def restore_comment(actor: User, comment: Comment) -> None:
-    if not is_moderator(actor):
+    if not can_moderate_comments(actor):
         raise NotAllowed(_("Only organisers can moderate comments."))
     comment.hidden_at = None
     comment.hidden_by_id = None

@@ -28,7 +28,7 @@ from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
 from buyergroup.i18n import select_locale
 from buyergroup.library import browse as browsing
-from buyergroup.library import extraction, service, uploads
+from buyergroup.library import extraction, permissions, service, uploads
 from buyergroup.library.forms import (
     BODY_HINTS,
     FIELD_LABELS,
@@ -99,6 +99,11 @@ def _template_helpers(state) -> None:
         product_group_label=lambda code: str(PRODUCT_GROUPS.get(code, code)),
         theme_label=lambda code: str(THEMES.get(code, code)),
         verification_label=verification_label,
+        snapshot_label=service.snapshot_label,
+        # Templates ask the rule, they do not restate it.
+        can_name_organisation=lambda organisation: permissions.can_name_organisation(
+            current_user, organisation
+        ),
     )
 
 
@@ -132,8 +137,9 @@ def _too_large(error):
 @bp.get("")
 def index():
     result = browsing.browse(request.args, current_user)
-    review_count = 0
-    if service.is_moderator(current_user):
+    review_count = None
+    can_review = permissions.can_review(current_user)
+    if can_review:
         review_count = db.session.scalar(
             select(func.count()).select_from(service.review_queue().subquery())
         )
@@ -142,6 +148,8 @@ def index():
         result=result,
         sort_choices=browsing.sort_choices(),
         review_count=review_count,
+        can_review=can_review,
+        can_share=permissions.can_create_item(current_user),
     )
 
 
@@ -151,11 +159,7 @@ def index():
 @bp.get("/<int:item_id>")
 def item(item_id: int):
     item = service.get_item(item_id, current_user)
-    versions = db.session.scalars(
-        select(ItemVersion)
-        .where(ItemVersion.item_id == item.id)
-        .order_by(ItemVersion.number.desc())
-    ).all()
+    versions = service.visible_versions(item, current_user)
     return render_template(
         "library/item.html",
         item=item,
@@ -163,11 +167,13 @@ def item(item_id: int):
         translations=service.translations_of(item, current_user),
         related=service.related_items(item, current_user),
         versions=versions,
-        can_edit=service.can_edit(current_user, item),
-        can_submit=service.can_submit(current_user, item),
-        can_comment=service.can_comment(current_user, item),
-        can_translate=service.can_translate(current_user, item),
-        is_moderator=service.is_moderator(current_user),
+        can_edit=permissions.can_edit(current_user, item),
+        can_submit=permissions.can_submit(current_user, item),
+        can_comment=permissions.can_comment(current_user, item),
+        can_translate=permissions.can_translate(current_user, item),
+        can_review=permissions.can_review(current_user),
+        can_link_translations=permissions.can_link_translations(current_user),
+        can_moderate_comments=permissions.can_moderate_comments(current_user),
         comment_form=CommentForm(),
         hide_form=HideCommentForm(),
         return_form=ReturnForm(),
@@ -181,11 +187,8 @@ def item(item_id: int):
 @bp.get("/<int:item_id>/versions/<int:number>")
 def version(item_id: int, number: int):
     item = service.get_item(item_id, current_user)
-    version = db.session.scalar(
-        select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.number == number)
-    )
-    if version is None:
-        raise NotFound()
+    # A version saved for a narrower audience than the reader's is no version to them.
+    version = service.get_version(item, number, current_user)
     data = service.version_data(version)
     organisation = (
         db.session.get(Organisation, data["organisation_id"])
@@ -227,10 +230,10 @@ def _item_form(item: LibraryItem | None = None, **kwargs) -> ItemForm:
     organisations = db.session.scalars(
         select(Organisation).order_by(func.lower(Organisation.name))
     ).all()
-    if service.is_moderator(current_user):
+    if permissions.can_share_with_any_group(current_user):
         groups = db.session.scalars(select(WorkingGroup).order_by(func.lower(WorkingGroup.name)))
     else:
-        ids = service.active_group_ids(current_user)
+        ids = permissions.active_group_ids(current_user)
         if item is not None and item.group_id:
             ids.add(item.group_id)
         groups = db.session.scalars(
@@ -366,7 +369,7 @@ def _form_page(form: ItemForm, item=None, original=None):
         max_mb=current_app.config["MAX_UPLOAD_MB"],
         max_files=current_app.config["LIBRARY_MAX_FILES"],
         accept=uploads.ACCEPT_ATTRIBUTE,
-        is_moderator=service.is_moderator(current_user),
+        can_publish=permissions.can_publish(current_user),
     )
 
 
@@ -416,7 +419,7 @@ def edit_item(item_id: int):
 @login_required
 def translate_item(item_id: int):
     original = service.get_item(item_id, current_user)
-    if not service.can_translate(current_user, original):
+    if not permissions.can_translate(current_user, original):
         raise NotFound()
     # Languages it already has (in any state: a second draft in the same language would
     # clash), so the form offers only the others.
@@ -425,7 +428,7 @@ def translate_item(item_id: int):
     ))
     form = _item_form()
     form.language.choices = [c for c in form.language.choices if c[0] not in taken]
-    if not service.is_moderator(current_user):
+    if not permissions.can_mark_official(current_user):
         form.translation_kind.choices = form.translation_kind.choices[:1]
     if request.method == "GET":
         _prefill(form, original)
@@ -464,7 +467,7 @@ def submit_item(item_id: int):
 @bp.get("/review")
 @login_required
 def review():
-    if not service.is_moderator(current_user):
+    if not permissions.can_review(current_user):
         raise NotAllowed(_("Only organisers can review library items."))
     items = db.session.scalars(service.review_queue()).all()
     return render_template("library/review.html", items=items, action_form=ActionForm(),
