@@ -12,7 +12,6 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -23,13 +22,9 @@ from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
+from buyergroup.library import fields as library_fields
 from buyergroup.library import uploads
 from buyergroup.library.models import (
-    FACET_COUNTRY,
-    FACET_PRODUCT_GROUP,
-    FACET_THEME,
-    FACET_VERIFICATION,
-    Ambition,
     Attachment,
     Comment,
     ItemAuthor,
@@ -37,9 +32,7 @@ from buyergroup.library.models import (
     ItemRelation,
     ItemStatus,
     ItemVersion,
-    LabelScope,
     LibraryItem,
-    Phase,
     TranslationKind,
     Visibility,
 )
@@ -61,57 +54,32 @@ from buyergroup.library.permissions import (
 )
 from buyergroup.mail.service import queue_email
 from buyergroup.network.models import Organisation, WorkingGroup
-from buyergroup.vocabulary import COUNTRIES, PRODUCT_GROUPS, SPOKEN_LANGUAGES, THEMES, VERIFICATION
+from buyergroup.vocabulary import SPOKEN_LANGUAGES
 
 # Languages an item may be written in. The search index has stemmers for en, nl, fr and de;
 # other languages are indexed without stemming.
 ITEM_LANGUAGES: tuple[str, ...] = SPOKEN_LANGUAGES
 
-# Fields that belong to some kinds only; a save clears the ones the chosen kind does not use,
-# so a kind changed from "clause" to "case study" leaves no hidden clause text to be indexed.
-CLAUSE_KINDS = (ItemKind.criterion, ItemKind.clause)
-KIND_FIELDS: dict[str, tuple[ItemKind, ...]] = {
-    "phase": CLAUSE_KINDS,
-    "ambition": CLAUSE_KINDS,
-    "verification": CLAUSE_KINDS,
-    "verification_notes": CLAUSE_KINDS,
-    "rationale": CLAUSE_KINDS,
-    "approach": (ItemKind.case_study,),
-    "results": (ItemKind.case_study,),
-    "lessons": (ItemKind.case_study,),
-    "challenges": (ItemKind.case_study,),
-    "next_steps": (ItemKind.case_study,),
-    "label_scope": (ItemKind.label,),
-    "reference": (ItemKind.policy,),
-}
+# The described content fields (``library.fields``) and those with their own rules.
+OWN_RULE_FIELDS = ("kind", "language", "visibility", "group", "organisation", "authors")
 
-TEXT_FIELDS = {
-    "title": 300, "summary": 2000, "body": 100_000, "source_url": 500, "licence": 80,
-    "legal_system": 120, "verification_notes": 10_000, "rationale": 10_000,
-    "approach": 20_000, "results": 20_000, "lessons": 20_000, "challenges": 20_000,
-    "next_steps": 20_000, "reference": 300,
-}  # fmt: skip
-CODE_FIELDS = {
-    "product_groups": (FACET_PRODUCT_GROUP, PRODUCT_GROUPS),
-    "themes": (FACET_THEME, THEMES),
-    "countries": (FACET_COUNTRY, COUNTRIES),
-    "verification": (FACET_VERIFICATION, VERIFICATION),
-}
-ITEM_FIELDS = (
-    "kind", "title", "summary", "body", "language", "visibility", "group", "organisation",
-    "source_url", "licence", "year", "legal_system", "phase", "ambition", "verification_notes",
-    "rationale", "approach", "results", "lessons", "challenges", "next_steps", "label_scope",
-    "reference", "product_groups", "themes", "countries", "verification", "authors",
-)  # fmt: skip
 
-# What a version snapshot records, in display order.
-SNAPSHOT_FIELDS = (
-    "title", "kind", "language", "status", "visibility", "group_id", "summary", "body",
-    "phase", "ambition", "verification", "verification_notes", "rationale", "approach",
-    "results", "lessons", "challenges", "next_steps", "label_scope", "reference",
-    "product_groups", "themes", "countries", "organisation_id", "year", "legal_system",
-    "authors", "source_url", "licence", "translation_kind", "attachments",
-)  # fmt: skip
+def item_field_names() -> tuple[str, ...]:
+    """What ``create_item`` and ``update_item`` accept as fields."""
+    return (*OWN_RULE_FIELDS, *library_fields.names())
+
+
+def snapshot_field_names() -> tuple[str, ...]:
+    """What a version snapshot records, in the order the history names changes.
+
+    The status, visibility and group are always recorded: they are the audience a version
+    was saved for (``permissions.version_visible``).
+    """
+    described = [name for name in library_fields.names() if name != "title"]
+    return (
+        "title", "kind", "language", "status", "visibility", "group_id", *described,
+        "organisation_id", "authors", "translation_kind", "attachments",
+    )  # fmt: skip
 
 
 # --- Loading -----------------------------------------------------------------------------------
@@ -156,14 +124,15 @@ def visible_items_query(user: User | None):
 
 def snapshot(item: LibraryItem) -> dict:
     """The item's fields as plain JSON values, for versions and for comparing."""
+    described = library_fields.by_name()
     data: dict = {}
-    for name in SNAPSHOT_FIELDS:
-        if name == "authors":
+    for name in snapshot_field_names():
+        if name in described:
+            value = described[name].plain(item)
+        elif name == "authors":
             value = [a.name for a in item.authors]
         elif name == "attachments":
             value = [a.original_name for a in item.attachments]
-        elif name in CODE_FIELDS:
-            value = sorted(item.codes(CODE_FIELDS[name][0]))  # a set: order is no change
         else:
             value = getattr(item, name)
         if hasattr(value, "value"):
@@ -234,15 +203,18 @@ def get_version(item: LibraryItem, number: int, user: User | None) -> ItemVersio
     return version
 
 
-# Snapshot values that are enum codes, with their enums (a snapshot holds plain JSON).
+# Snapshot values of the fields with their own rules that are enum codes.
 SNAPSHOT_ENUMS = {
-    "kind": ItemKind, "status": ItemStatus, "visibility": Visibility, "phase": Phase,
-    "ambition": Ambition, "label_scope": LabelScope, "translation_kind": TranslationKind,
+    "kind": ItemKind, "status": ItemStatus, "visibility": Visibility,
+    "translation_kind": TranslationKind,
 }  # fmt: skip
 
 
 def snapshot_label(name: str, code: str | None) -> str:
     """The translated label of a snapshot's enum code ("kind", "clause" -> "Contract clause")."""
+    described = library_fields.by_name().get(name)
+    if described is not None:
+        return described.display(code)
     enum_class = SNAPSHOT_ENUMS.get(name)
     if enum_class is None or code is None:
         return code or ""
@@ -260,17 +232,56 @@ class AuthorName:
     user: User | None = None
 
 
-def _clean_text(fields: dict, name: str) -> str:
-    value = fields.get(name)
-    value = "" if value is None else str(value)
+def _clean_text(f: library_fields.Field, raw) -> str:
+    value = "" if raw is None else str(raw)
     # Text from forms arrives with \r\n; a NUL cannot be stored in PostgreSQL text.
     value = value.replace("\r\n", "\n").replace("\x00", "").strip()
-    limit = TEXT_FIELDS[name]
-    if len(value) > limit:
+    if f.max_length and len(value) > f.max_length:
         raise ValidationFailed(
-            _("This text is too long: at most %(n)d characters.", n=limit), field=name
+            _("This text is too long: at most %(n)d characters.", n=f.max_length), field=f.name
         )
+    if f.type == library_fields.URL and value and not value.startswith(("http://", "https://")):
+        raise ValidationFailed(_("Enter a web address starting with https://"), field=f.name)
     return value
+
+
+def _clean_year(f: library_fields.Field, raw) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        year = int(raw)
+    except (TypeError, ValueError):
+        year = -1
+    last = library_fields.last_year()
+    if not library_fields.FIRST_YEAR <= year <= last:
+        raise ValidationFailed(_("Enter a year between 1990 and %(last)d.", last=last),
+                               field=f.name)
+    return year
+
+
+def _set_field(item: LibraryItem, f: library_fields.Field, raw) -> None:
+    """Clean one described field's value and store it on the item."""
+    if f.type in library_fields.TEXT_TYPES:
+        setattr(item, f.name, _clean_text(f, raw))
+    elif f.type == library_fields.YEAR:
+        setattr(item, f.name, _clean_year(f, raw))
+    elif f.type == library_fields.CHOICE:
+        setattr(item, f.name, _enum_value(f.enum, raw, f.name))
+    elif f.type == library_fields.CODES:
+        codes = [str(c) for c in raw or []]
+        allowed = f.codes()
+        if any(c not in allowed for c in codes):
+            raise ValidationFailed(_("Please choose from the list."), field=f.name)
+        item.set_codes(f.facet, codes)
+    else:  # a new type must say how it is cleaned
+        raise TypeError(f"no cleaning for field type {f.type!r}")
+
+
+def _clear_field(item: LibraryItem, f: library_fields.Field) -> None:
+    if f.type == library_fields.CODES:
+        item.set_codes(f.facet, [])
+    else:
+        setattr(item, f.name, f.empty())
 
 
 def _enum_value(enum_class, raw, field: str):
@@ -285,7 +296,7 @@ def _enum_value(enum_class, raw, field: str):
 
 
 def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
-    unknown = set(fields) - set(ITEM_FIELDS)
+    unknown = set(fields) - set(item_field_names())
     if unknown:
         raise TypeError(f"not library item fields: {sorted(unknown)}")
     if "kind" in fields:
@@ -295,49 +306,22 @@ def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
         item.kind = kind
     if item.kind is None:
         raise ValidationFailed(_("Please choose what kind of item this is."), field="kind")
-    for name in TEXT_FIELDS:
-        if name in fields:
-            setattr(item, name, _clean_text(fields, name))
-    if not (item.title or "").strip():
-        raise ValidationFailed(_("Please give the item a title."), field="title")
-    if item.source_url and not item.source_url.startswith(("http://", "https://")):
-        raise ValidationFailed(
-            _("Enter a web address starting with https://"), field="source_url"
-        )
+    for f in library_fields.FIELDS:
+        if f.name in fields:
+            _set_field(item, f, fields[f.name])
+    for f in library_fields.FIELDS:
+        if f.required and not library_fields.filled(f.plain(item)):
+            raise ValidationFailed(
+                _("Please give the item a title.") if f.name == "title"
+                else _("Please fill in this field."),
+                field=f.name,
+            )
     if "language" in fields:
         if fields["language"] not in ITEM_LANGUAGES:
             raise ValidationFailed(_("Please choose the language of the text."), field="language")
         item.language = fields["language"]
     if not item.language:
         raise ValidationFailed(_("Please choose the language of the text."), field="language")
-    if "year" in fields:
-        year = fields["year"]
-        if year in (None, ""):
-            item.year = None
-        else:
-            try:
-                year = int(year)
-            except (TypeError, ValueError):
-                year = -1
-            if not 1990 <= year <= date.today().year + 1:
-                raise ValidationFailed(
-                    _("Enter a year between 1990 and %(last)d.", last=date.today().year + 1),
-                    field="year",
-                )
-            item.year = year
-    if "phase" in fields:
-        item.phase = _enum_value(Phase, fields["phase"], "phase")
-    if "ambition" in fields:
-        item.ambition = _enum_value(Ambition, fields["ambition"], "ambition")
-    if "label_scope" in fields:
-        item.label_scope = _enum_value(LabelScope, fields["label_scope"], "label_scope")
-    for name, (facet, vocabulary) in CODE_FIELDS.items():
-        if name in fields:
-            codes = [str(c) for c in fields[name] or []]
-            unknown_codes = [c for c in codes if c not in vocabulary]
-            if unknown_codes:
-                raise ValidationFailed(_("Please choose from the list."), field=name)
-            item.set_codes(facet, codes)
     if "organisation" in fields:
         organisation = fields["organisation"]
         if organisation is not None and not isinstance(organisation, Organisation):
@@ -347,15 +331,11 @@ def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
         _set_authors(item, fields["authors"] or [])
     if "visibility" in fields or "group" in fields:
         _apply_visibility(actor, item, fields)
-    # Clear what the chosen kind does not use (see KIND_FIELDS).
-    for name, kinds in KIND_FIELDS.items():
-        if item.kind not in kinds:
-            if name in CODE_FIELDS:
-                item.set_codes(CODE_FIELDS[name][0], [])
-            elif name in TEXT_FIELDS:
-                setattr(item, name, "")
-            else:
-                setattr(item, name, None)
+    # Clear what the chosen kind does not have, so a kind changed from "clause" to "case
+    # study" leaves no hidden clause text to be indexed.
+    for f in library_fields.FIELDS:
+        if not f.applies_to(item.kind):
+            _clear_field(item, f)
 
 
 def _apply_visibility(actor: User | None, item: LibraryItem, fields: dict) -> None:
@@ -613,11 +593,10 @@ def _join_translations(
     item.translation_kind = kind
 
 
-TRANSLATION_DEFAULTS = (
-    "kind", "visibility", "group", "organisation", "year", "legal_system", "phase", "ambition",
-    "verification", "label_scope", "product_groups", "themes", "countries", "source_url",
-    "licence",
-)  # fmt: skip
+def translation_defaults() -> tuple[str, ...]:
+    """What a translation takes from the original unless the translator says otherwise."""
+    copied = [f.name for f in library_fields.FIELDS if f.copied_to_translations]
+    return ("kind", "visibility", "group", "organisation", *copied)
 
 
 def add_translation(
@@ -627,7 +606,7 @@ def add_translation(
     if not can_translate(actor, original):
         raise NotFound()
     # What is not about the wording is the original's unless the translator says otherwise.
-    for name in TRANSLATION_DEFAULTS:
+    for name in translation_defaults():
         if name not in fields:
             value = getattr(original, name)
             fields[name] = list(value) if isinstance(value, list) else value

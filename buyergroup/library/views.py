@@ -29,9 +29,9 @@ from buyergroup.extensions import db
 from buyergroup.i18n import select_locale
 from buyergroup.library import browse as browsing
 from buyergroup.library import extraction, permissions, service, uploads
+from buyergroup.library import fields as library_fields
 from buyergroup.library.forms import (
     BODY_HINTS,
-    FIELD_LABELS,
     ActionForm,
     CommentForm,
     HideCommentForm,
@@ -39,6 +39,8 @@ from buyergroup.library.forms import (
     LinkTranslationForm,
     ReturnForm,
     TranslationKindForm,
+    history_name,
+    item_form,
 )
 from buyergroup.library.models import (
     ItemKind,
@@ -49,7 +51,6 @@ from buyergroup.library.models import (
 )
 from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.templating import label, render_markdown
-from buyergroup.vocabulary import PRODUCT_GROUPS, THEMES, verification_label
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -96,10 +97,11 @@ def _template_helpers(state) -> None:
         library_items_of_group=lambda group, limit=5: service.latest_for_group(
             group, current_user, limit
         ),
-        product_group_label=lambda code: str(PRODUCT_GROUPS.get(code, code)),
-        theme_label=lambda code: str(THEMES.get(code, code)),
-        verification_label=verification_label,
         snapshot_label=service.snapshot_label,
+        # The item page's sections and facts and the form's fieldsets, from library.fields.
+        library_text_sections=library_fields.text_sections,
+        library_facts=library_fields.facts,
+        library_form_sections=library_fields.SECTIONS,
         # Templates ask the rule, they do not restate it.
         can_name_organisation=lambda organisation: permissions.can_name_organisation(
             current_user, organisation
@@ -116,7 +118,7 @@ def _library_helpers():
         return url_for("library.index", **args)
 
     def field_names(changed: str) -> str:
-        return ", ".join(str(FIELD_LABELS.get(name, name)) for name in changed.split())
+        return ", ".join(history_name(name) for name in changed.split())
 
     return {"without_filter": without_filter, "field_names": field_names}
 
@@ -241,33 +243,12 @@ def _item_form(item: LibraryItem | None = None, **kwargs) -> ItemForm:
             .where(WorkingGroup.id.in_(ids))
             .order_by(func.lower(WorkingGroup.name))
         )
-    return ItemForm(
+    return item_form(
         organisations=organisations,
         groups=list(groups),
         attachments=item.attachments if item is not None else (),
         **kwargs,
     )
-
-
-def _prefill(form: ItemForm, item: LibraryItem) -> None:
-    """Fill the form from an item (WTForms' obj= gives enums, which match no choice)."""
-    for name in ("title", "summary", "body", "verification_notes", "rationale", "approach",
-                 "results", "lessons", "challenges", "next_steps", "reference", "year",
-                 "legal_system", "source_url", "licence"):  # fmt: skip
-        form[name].data = getattr(item, name)
-    form.kind.data = item.kind.value
-    form.language.data = item.language
-    form.phase.data = item.phase.value if item.phase else ""
-    form.ambition.data = item.ambition.value if item.ambition else ""
-    form.label_scope.data = item.label_scope.value if item.label_scope else ""
-    form.verification.data = item.verification
-    form.product_groups.data = item.product_groups
-    form.themes.data = item.themes
-    form.countries.data = item.countries
-    form.organisation_id.data = str(item.organisation_id or "")
-    form.visibility.data = item.visibility.value
-    form.group_id.data = str(item.group_id or "")
-    form.authors.data = "\n".join(a.name for a in item.authors)
 
 
 def _checked_files(form: ItemForm) -> list[tuple[bytes, str, str]] | None:
@@ -400,7 +381,7 @@ def edit_item(item_id: int):
     item = service.get_item(item_id, current_user, edit=True)
     form = _item_form(item)
     if request.method == "GET":
-        _prefill(form, item)
+        form.prefill(item)
 
     def save(fields, files):
         service.update_item(
@@ -431,7 +412,7 @@ def translate_item(item_id: int):
     if not permissions.can_mark_official(current_user):
         form.translation_kind.choices = form.translation_kind.choices[:1]
     if request.method == "GET":
-        _prefill(form, original)
+        form.prefill(original)
         form.language.data = ""
         form.authors.data = current_user.name
         form.translation_kind.data = TranslationKind.member.value
