@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.models import User
@@ -184,16 +185,23 @@ def _entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
     ids = [hit.item_id for hit in hits]
     if not ids:
         return []
+    # One query for the page's items with what each row shows (tags and authors load
+    # with them, see the model), and the reader's groups asked once, not once per row.
     items = {
         item.id: item
-        for item in db.session.scalars(select(LibraryItem).where(LibraryItem.id.in_(ids)))
+        for item in db.session.scalars(
+            select(LibraryItem)
+            .options(selectinload(LibraryItem.organisation))
+            .where(LibraryItem.id.in_(ids))
+        )
     }
+    group_ids = permissions.active_group_ids(user)
     visible = [
         (hit, items[hit.item_id])
         for hit in hits
         if hit.item_id in items
         and items[hit.item_id].is_published
-        and permissions.can_see(user, items[hit.item_id])
+        and permissions.can_see(user, items[hit.item_id], group_ids=group_ids)
     ]
     keys = {item.translation_key for _, item in visible}
     siblings: dict[str, list[LibraryItem]] = {}

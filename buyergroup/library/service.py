@@ -565,7 +565,8 @@ def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
         .where(LibraryItem.translation_key == item.translation_key, LibraryItem.id != item.id)
         .order_by(LibraryItem.language, LibraryItem.id)
     ).all()
-    return [other for other in others if can_see(user, other)]
+    group_ids = active_group_ids(user)
+    return [other for other in others if can_see(user, other, group_ids=group_ids)]
 
 
 def _join_translations(
@@ -667,14 +668,16 @@ def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
 def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     items = db.session.scalars(
         select(LibraryItem)
+        .options(selectinload(LibraryItem.organisation))  # each row names its organisation
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
         .where(ItemRelation.item_id == item.id)
         .order_by(LibraryItem.title)
     ).all()
+    group_ids = active_group_ids(user)
     # Translations of this item are listed separately, not as related items.
     return [
         other for other in items
-        if can_see(user, other) and other.is_published
+        if can_see(user, other, group_ids=group_ids) and other.is_published
         and other.translation_key != item.translation_key
     ]
 
@@ -728,6 +731,19 @@ def add_comment(user: User, item: LibraryItem, body: str) -> Comment:
     item.comments.append(comment)
     db.session.flush()
     return comment
+
+
+def comments_of(item: LibraryItem) -> list[Comment]:
+    """The item's comments, oldest first, with their authors and the authors' organisations
+    (the page names both for every comment) in a constant number of queries."""
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .options(selectinload(Comment.author).selectinload(User.organisation))
+            .where(Comment.item_id == item.id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
 
 
 def get_comment(item: LibraryItem, comment_id: int) -> Comment:
