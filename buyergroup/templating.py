@@ -57,7 +57,6 @@ ENUM_LABELS: dict[str, object] = {
     "registered": _l("Registered"),
     "waiting": _l("On the waiting list"),
     "participants": _l("Registered participants only"),
-    # Codes that mean different things in different enums: "EnumName.code" wins.
 }
 
 

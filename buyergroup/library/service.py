@@ -1,8 +1,9 @@
-"""Library rules: who may see, write, review and comment on items; versions; translations.
+"""Library operations: saving items and their versions, review, translations, comments.
 
 Functions flush but never commit: the request (or CLI command) owns the transaction. Every
-write checks its actor here, so a view or API endpoint that forgets a check still cannot
-let a member publish or change someone else's item. ``actor=None`` is reserved for trusted
+write checks its actor against ``library.permissions``, so a view or API endpoint that
+forgets a check still cannot let a member publish or change someone else's item. The
+content fields come from ``library.fields``. ``actor=None`` is reserved for trusted
 callers (the seed loader).
 """
 
