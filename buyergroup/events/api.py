@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from buyergroup.accounts.service import external_url
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.errors import NotFound
-from buyergroup.events import service
+from buyergroup.events import permissions, service
 from buyergroup.events.models import Event, EventKind, EventMode, RegistrationState
 from buyergroup.events.times import iso_local
 from buyergroup.extensions import db
@@ -39,7 +39,7 @@ def registration_json(registration) -> dict | None:
 def event_json(event: Event, user, counts: tuple[int, int] | None = None,
                *, full: bool = False) -> dict:
     registered, waiting = counts if counts is not None else service.counts(event)
-    show_link = service.may_see_private_details(user, event)
+    show_link = permissions.may_see_private_details(user, event)
     data = {
         "id": event.id,
         "uid": event.uid,
@@ -130,7 +130,6 @@ def register(event_id: int):
     user = api_user()
     event = service.get_event(event_id, user)
     registration = service.register(user, event)
-    db.session.commit()
     return jsonify(registration_json(registration)), 201
 
 
@@ -142,7 +141,6 @@ def unregister(event_id: int):
     if registration is None or registration.state is RegistrationState.cancelled:
         raise NotFound(_("You have no registration for this event."))
     registration = service.cancel_registration(user, event)
-    db.session.commit()
     return jsonify(registration_json(registration))
 
 
