@@ -36,10 +36,17 @@ def registration_json(registration) -> dict | None:
     }
 
 
+_LOOK_UP = object()
+
+
 def event_json(event: Event, user, counts: tuple[int, int] | None = None,
-               *, full: bool = False) -> dict:
+               *, full: bool = False, registration=_LOOK_UP) -> dict:
+    """``counts`` and ``registration`` (``user``'s, or None): given by a list that built
+    them once for all its events."""
     registered, waiting = counts if counts is not None else service.counts(event)
-    show_link = permissions.may_see_private_details(user, event)
+    if registration is _LOOK_UP:
+        registration = event.registration_of(user)
+    show_link = permissions.may_see_private_details(user, event, registration)
     data = {
         "id": event.id,
         "uid": event.uid,
@@ -73,7 +80,7 @@ def event_json(event: Event, user, counts: tuple[int, int] | None = None,
         "registration_opens_at": _iso(event.registration_opens_at),
         "registration_closes_at": _iso(event.registration_closes_at),
         "registration_open": service.registration_window_open(event),
-        "my_registration": registration_json(event.registration_of(user)),
+        "my_registration": registration_json(registration),
     }
     if full:
         data["description"] = event.description
@@ -111,8 +118,10 @@ def list_events():
     result = db.paginate(service.visible_events_query(user, filters), page=page,
                          per_page=per_page, error_out=False)
     counts = service.counts_for(list(result.items))
+    mine = service.registrations_of(user, result.items)
     return jsonify({
-        "items": [event_json(e, user, counts[e.id]) for e in result.items],
+        "items": [event_json(e, user, counts[e.id], registration=mine.get(e.id))
+                  for e in result.items],
         "page": result.page,
         "per_page": result.per_page,
         "total": result.total,

@@ -50,11 +50,19 @@ def may_register(user: User | None, event: Event) -> bool:
     return event.is_public or is_group_member(user, event.group) or can_manage_event(user, event)
 
 
-def may_see_private_details(user: User | None, event: Event) -> bool:
-    """The video link: registered participants and the organisers."""
+_UNKNOWN = object()
+
+
+def may_see_private_details(user: User | None, event: Event, registration=_UNKNOWN) -> bool:
+    """The video link: registered participants and the organisers.
+
+    ``registration``: ``user``'s registration for ``event`` (or None), when the caller has
+    it already (a list built with ``registrations_of``), so no query is made per event.
+    """
     if can_manage_event(user, event):
         return True
-    registration = event.registration_of(user)
+    if registration is _UNKNOWN:
+        registration = event.registration_of(user)
     return bool(registration and registration.is_registered)
 
 

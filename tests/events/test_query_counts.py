@@ -123,3 +123,21 @@ def test_my_calendar_costs_the_same_for_2_and_20_registrations(
     many = statements_for(client, "/events/mine")
     assert "Session 19" in client.get("/events/mine").get_data(as_text=True)
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_the_api_list_costs_the_same_for_2_and_20_events(
+    client, make_event, group, other_group, member, make_member
+):
+    from tests.events.test_api import bearer
+
+    headers = bearer(member)
+    make_events(2, make_event, group, other_group, member, make_member)
+    client.get("/api/v1/events", headers=headers)
+    with counting_statements() as few:
+        assert client.get("/api/v1/events", headers=headers).status_code == 200
+    make_events(18, make_event, group, other_group, member, make_member, start=2)
+    with counting_statements() as many:
+        listed = client.get("/api/v1/events", headers=headers).get_json()
+    assert listed["total"] == 20
+    assert all(item["my_registration"]["state"] == "registered" for item in listed["items"])
+    assert len(many) == len(few), "\n".join(many)

@@ -83,7 +83,7 @@ def visible_events_query(user: User | None, filters: EventFilters = EventFilters
     query = (
         select(Event)
         .join(WorkingGroup, Event.group_id == WorkingGroup.id)
-        .options(selectinload(Event.group))
+        .options(selectinload(Event.group), selectinload(Event.series))
     )
     if not is_signed_in(user):
         query = query.where(WorkingGroup.is_public.is_(True))
