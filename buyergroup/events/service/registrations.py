@@ -1,5 +1,16 @@
-"""Registrations and the waiting list: seats first come, first served; attendance and the
-participant list."""
+"""Registrations and the waiting list: seats first come, first served; attendance, the
+participant list, and what an ended group membership takes back.
+
+Seats: ``Event.seats_taken`` counts the registrations that hold a seat, and a seat is taken
+only by a conditional ``UPDATE events SET seats_taken = seats_taken + 1 WHERE id = ? AND
+seats_taken < capacity``, whose row count says whether this registration got it. That holds on
+SQLite (which ignores ``SELECT ... FOR UPDATE``) as on PostgreSQL, however many members, threads
+or processes register at the same instant. Each seat change also locks the event first
+(``lock_event``), so the waiting list is served in order and a double cancel cannot free one
+seat twice. A freed seat goes at once to the longest-waiting member, in the same transaction:
+while anyone waits, no seat is free, and a newcomer cannot jump the queue. The unique key
+(event, member) refuses a second row for one member.
+"""
 
 from __future__ import annotations
 
