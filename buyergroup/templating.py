@@ -45,18 +45,6 @@ ENUM_LABELS: dict[str, object] = {
     "members": _l("Members of Buyergroup"),
     # shared by several domains' states (attachment text, outbox)
     "failed": _l("Text could not be read"),
-    # events: kinds, where, states, who sees materials
-    "workshop": _l("Workshop"),
-    "webinar": _l("Webinar"),
-    "meeting": _l("Meeting"),
-    "conference": _l("Conference"),
-    "online": _l("Online"),
-    "venue": _l("At a venue"),
-    "scheduled": _l("Scheduled"),
-    "cancelled": _l("Cancelled"),
-    "registered": _l("Registered"),
-    "waiting": _l("On the waiting list"),
-    "participants": _l("Registered participants only"),
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from buyergroup.accounts.service import external_url
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.errors import NotFound
-from buyergroup.events import service
+from buyergroup.events import permissions, service
 from buyergroup.events.models import Event, EventKind, EventMode, RegistrationState
 from buyergroup.events.times import iso_local
 from buyergroup.extensions import db
@@ -36,10 +36,17 @@ def registration_json(registration) -> dict | None:
     }
 
 
+_LOOK_UP = object()
+
+
 def event_json(event: Event, user, counts: tuple[int, int] | None = None,
-               *, full: bool = False) -> dict:
+               *, full: bool = False, registration=_LOOK_UP) -> dict:
+    """``counts`` and ``registration`` (``user``'s, or None): given by a list that built
+    them once for all its events."""
     registered, waiting = counts if counts is not None else service.counts(event)
-    show_link = service.may_see_private_details(user, event)
+    if registration is _LOOK_UP:
+        registration = event.registration_of(user)
+    show_link = permissions.may_see_private_details(user, event, registration)
     data = {
         "id": event.id,
         "uid": event.uid,
@@ -73,7 +80,7 @@ def event_json(event: Event, user, counts: tuple[int, int] | None = None,
         "registration_opens_at": _iso(event.registration_opens_at),
         "registration_closes_at": _iso(event.registration_closes_at),
         "registration_open": service.registration_window_open(event),
-        "my_registration": registration_json(event.registration_of(user)),
+        "my_registration": registration_json(registration),
     }
     if full:
         data["description"] = event.description
@@ -111,8 +118,10 @@ def list_events():
     result = db.paginate(service.visible_events_query(user, filters), page=page,
                          per_page=per_page, error_out=False)
     counts = service.counts_for(list(result.items))
+    mine = service.registrations_of(user, result.items)
     return jsonify({
-        "items": [event_json(e, user, counts[e.id]) for e in result.items],
+        "items": [event_json(e, user, counts[e.id], registration=mine.get(e.id))
+                  for e in result.items],
         "page": result.page,
         "per_page": result.per_page,
         "total": result.total,
@@ -130,7 +139,6 @@ def register(event_id: int):
     user = api_user()
     event = service.get_event(event_id, user)
     registration = service.register(user, event)
-    db.session.commit()
     return jsonify(registration_json(registration)), 201
 
 
@@ -142,7 +150,6 @@ def unregister(event_id: int):
     if registration is None or registration.state is RegistrationState.cancelled:
         raise NotFound(_("You have no registration for this event."))
     registration = service.cancel_registration(user, event)
-    db.session.commit()
     return jsonify(registration_json(registration))
 
 

@@ -21,7 +21,6 @@ from icalendar import Event as VEvent
 from buyergroup.accounts.service import external_url
 from buyergroup.events.models import Event, EventMode, Registration, RegistrationState
 from buyergroup.events.times import to_local
-from buyergroup.templating import label
 
 PRODID = "-//Buyergroup//Events//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -96,7 +95,7 @@ def vevent(entry: Entry) -> VEvent:
     component.add("location", _location(event, entry.show_link))
     component.add("description", _description(event, entry))
     component.add("url", external_url("events.detail", event_id=event.id))
-    component.add("categories", [str(label(event.kind))])
+    component.add("categories", [event.kind.label])
     if event.language:
         component.add("x-buyergroup-language", event.language)
     if event.is_cancelled or status == "CANCELLED":

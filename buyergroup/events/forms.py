@@ -22,7 +22,6 @@ from buyergroup.events.service import REMINDER_CHOICES, EventData
 from buyergroup.events.storage import ACCEPT_ATTRIBUTE
 from buyergroup.form_fields import MultiCheckboxField, optional_choices
 from buyergroup.i18n import timezone_choices
-from buyergroup.templating import label
 from buyergroup.vocabulary import language_choices
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -91,8 +90,8 @@ class EventForm(FlaskForm):
     def __init__(self, *args, groups=(), series=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.group_id.choices = [(str(g.id), g.name) for g in groups]
-        self.kind.choices = [(k.value, label(k)) for k in EventKind]
-        self.mode.choices = [(m.value, label(m)) for m in EventMode]
+        self.kind.choices = EventKind.choices()
+        self.mode.choices = EventMode.choices()
         self.timezone.choices = timezone_choices()
         self.language.choices = language_choices()
         self.reminder_minutes.choices = [(m, REMINDER_LABELS[m]) for m in REMINDER_CHOICES]
@@ -201,7 +200,7 @@ class MaterialForm(FlaskForm):
         self.agenda_item_id.choices = optional_choices(
             [(str(i.id), i.title) for i in items], _l("The whole event")
         )
-        self.visibility.choices = [(v.value, label(v)) for v in MaterialVisibility]
+        self.visibility.choices = MaterialVisibility.choices()
 
 
 class CancelEventForm(FlaskForm):

@@ -8,13 +8,13 @@ recomputed from local times.
 
 from __future__ import annotations
 
-import enum
 import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
+from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
 
 if TYPE_CHECKING:
@@ -36,34 +36,68 @@ if TYPE_CHECKING:
     from buyergroup.network.models import WorkingGroup
 
 
-
-class EventKind(enum.Enum):
+class EventKind(LabelledEnum):
     workshop = "workshop"
     webinar = "webinar"
     meeting = "meeting"
     conference = "conference"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.workshop: _l("Workshop"),
+            cls.webinar: _l("Webinar"),
+            cls.meeting: _l("Meeting"),
+            cls.conference: _l("Conference"),
+        }
 
-class EventMode(enum.Enum):
+
+class EventMode(LabelledEnum):
+    """Where the event takes place."""
+
     online = "online"
     venue = "venue"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.online: _l("Online"), cls.venue: _l("At a venue")}
 
-class EventStatus(enum.Enum):
+
+class EventStatus(LabelledEnum):
     scheduled = "scheduled"
     cancelled = "cancelled"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.scheduled: _l("Scheduled"), cls.cancelled: _l("Cancelled")}
 
-class RegistrationState(enum.Enum):
+
+class RegistrationState(LabelledEnum):
     registered = "registered"  # has a seat
     waiting = "waiting"  # on the waiting list, first come first served
     cancelled = "cancelled"  # cancelled by the member or removed by an organiser
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.registered: _l("Registered"),
+            cls.waiting: _l("On the waiting list"),
+            cls.cancelled: _l("Cancelled"),
+        }
 
-class MaterialVisibility(enum.Enum):
+
+class MaterialVisibility(LabelledEnum):
     public = "public"  # everyone who can see the event
     members = "members"  # signed-in members
     participants = "participants"  # registered participants (and the organisers)
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.public: _l("Everyone, including visitors"),
+            cls.members: _l("Members of Buyergroup"),
+            cls.participants: _l("Registered participants only"),
+        }
 
 
 DEFAULT_REMINDER_MINUTES = (1440, 60)
@@ -130,6 +164,11 @@ class Event(TimestampMixin, db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     capacity: Mapped[int | None] = mapped_column()  # None: no limit
+    # How many registrations hold a seat. Seats are taken only by a conditional
+    # ``UPDATE ... SET seats_taken = seats_taken + 1 WHERE seats_taken < capacity`` (the
+    # registrations service), so that the database itself refuses a seat past the
+    # capacity, on SQLite as on PostgreSQL.
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Minutes before the start at which registered participants are reminded ("1440 60").

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import event
 
+from buyergroup.extensions import db
 from buyergroup.library.uploads import (  # noqa: F401 - re-exported for the forms
     ACCEPT_ATTRIBUTE,
     StoredFile,
@@ -57,3 +59,43 @@ def delete_stored(stored_name: str | None) -> None:
         (folder() / stored_name).unlink()
     except FileNotFoundError:
         pass
+
+
+def delete_after_commit(stored_names: list[str | None]) -> None:
+    """Delete these files once the transaction commits (never if it rolls back).
+
+    Services flush and the request commits at its end (``boundary``): a file deleted
+    before that commit would be gone although its row stays when the request fails.
+    """
+    names = [name for name in stored_names if name]
+    if names:
+        _on_outcome(committed=lambda: [delete_stored(name) for name in names])
+
+
+def discard_unless_committed(stored_name: str) -> None:
+    """Delete a freshly stored file if its transaction rolls back (no row will name it)."""
+    _on_outcome(rolled_back=lambda: delete_stored(stored_name))
+
+
+def _on_outcome(*, committed=None, rolled_back=None) -> None:
+    """Run ``committed`` after the session's next commit, or ``rolled_back`` after its next
+    rollback, whichever comes first; the other is forgotten."""
+    session = db.session()
+    decided = []  # the first of commit and rollback decides; the other does nothing
+
+    def on_commit(_session) -> None:
+        if not decided:
+            decided.append(True)
+            if committed is not None:
+                committed()
+
+    def on_rollback(_session) -> None:
+        if not decided:
+            decided.append(True)
+            if rolled_back is not None:
+                rolled_back()
+
+    # ``once``: SQLAlchemy removes each listener after it ran (removing it ourselves while
+    # the session dispatches the event is not allowed).
+    event.listen(session, "after_commit", on_commit, once=True)
+    event.listen(session, "after_rollback", on_rollback, once=True)

@@ -20,13 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from buyergroup.accounts.service import get_user_by_email
+from buyergroup.boundary import mark_rollback_only, service_errors
 from buyergroup.database import utcnow
-from buyergroup.errors import DomainError, NotAllowed, NotFound
-from buyergroup.events import calendar, service, storage
+from buyergroup.errors import NotAllowed, NotFound
+from buyergroup.events import calendar, permissions, service, storage
 from buyergroup.events.forms import (
     AddParticipantForm,
     AgendaItemForm,
@@ -57,11 +58,11 @@ from buyergroup.events.times import (
     zone_label,
 )
 from buyergroup.extensions import db
-from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_timezone
 from buyergroup.network.forms import DecisionForm
 from buyergroup.network.models import WorkingGroup
-from buyergroup.network.service import can_see_group, visible_groups
+from buyergroup.network.permissions import can_manage_group, can_see_group
+from buyergroup.network.service import visible_groups
 from buyergroup.vocabulary import SPOKEN_LANGUAGES
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -88,7 +89,7 @@ def _template_helpers(state) -> None:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
-    db.session.rollback()
+    mark_rollback_only()
     flash(_("The file is larger than %(mb)d MB, the largest file we accept.",
             mb=current_app.config["MAX_UPLOAD_MB"]), "error")
     return redirect(request.path)
@@ -109,13 +110,6 @@ def _ics(data: bytes, filename: str, *, private: bool = False) -> Response:
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def _form_error(form, error: DomainError) -> None:
-    """Show a service's refusal by its field, or above the form; nothing typed is lost."""
-    db.session.rollback()
-    if not attach_field_error(form, error):
-        flash(str(error.message), "error")
 
 
 # --- The calendar ---------------------------------------------------------------------------
@@ -143,6 +137,7 @@ def index():
         "events/index.html", page=page, filters=filters, groups=groups, group=group,
         languages=used_languages, kinds=list(EventKind),
         counts=service.counts_for(list(page.items)),
+        mine=service.registrations_of(current_user, page.items),
         can_plan=bool(service.managed_groups(current_user)),
     )
 
@@ -172,7 +167,7 @@ def detail(event_id: int):
     event = _event(event_id)
     registration = event.registration_of(current_user)
     registered, waiting = service.counts(event)
-    can_manage = service.can_manage_event(current_user, event)
+    can_manage = permissions.can_manage_event(current_user, event)
     library_items = {}
     if event.agenda_items:
         from buyergroup.library.service import can_see
@@ -190,9 +185,9 @@ def detail(event_id: int):
         registered=registered,
         waiting=waiting,
         can_manage=can_manage,
-        may_register=service.may_register(current_user, event),
+        may_register=permissions.may_register(current_user, event),
         window_open=service.registration_window_open(event),
-        show_link=service.may_see_private_details(current_user, event),
+        show_link=permissions.may_see_private_details(current_user, event),
         library_items=library_items,
         event_materials=[m for m in materials if m.agenda_item_id is None],
         item_materials=[m for m in materials if m.agenda_item_id is not None],
@@ -209,7 +204,7 @@ def event_ics(event_id: int):
     registration = event.registration_of(current_user)
     data = calendar.event_calendar(
         event, registration=registration,
-        show_link=service.may_see_private_details(current_user, event),
+        show_link=permissions.may_see_private_details(current_user, event),
     )
     return _ics(data, calendar.filename_for(event.title),
                 private=current_user.is_authenticated)
@@ -220,17 +215,13 @@ def event_ics(event_id: int):
 def register(event_id: int):
     event = _event(event_id)
     if DecisionForm().validate_on_submit():
-        try:
+        # A double click racing with itself ends at the unique key: errors.py answers it.
+        with service_errors() as outcome:
             registration = service.register(current_user, event)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()  # a double click: the first one did it
-            flash(_("You are already registered for this event."), "info")
-            return redirect(url_for("events.detail", event_id=event_id))
-        if registration.is_registered:
+        if outcome.ok and registration.is_registered:
             flash(_("You are registered. We have emailed you a confirmation with a calendar "
                     "file."), "success")
-        else:
+        elif outcome.ok:
             flash(_("The event is full: you are number %(n)d on the waiting list. We will "
                     "email you if a seat frees up.",
                     n=service.waiting_position(registration)), "info")
@@ -244,10 +235,11 @@ def unregister(event_id: int):
     if DecisionForm().validate_on_submit():
         was_waiting = bool(event.registration_of(current_user)
                            and event.registration_of(current_user).is_waiting)
-        service.cancel_registration(current_user, event)
-        db.session.commit()
-        flash(_("You have left the waiting list.") if was_waiting
-              else _("Your registration has been cancelled."), "info")
+        with service_errors() as outcome:
+            service.cancel_registration(current_user, event)
+        if outcome.ok:
+            flash(_("You have left the waiting list.") if was_waiting
+                  else _("Your registration has been cancelled."), "info")
     return redirect(url_for("events.detail", event_id=event_id))
 
 
@@ -283,12 +275,9 @@ def new_event():
     groups, form = _planning_form(EventForm)
     if form.validate_on_submit():
         group = next(g for g in groups if str(g.id) == form.group_id.data)
-        try:
+        with service_errors(form) as outcome:
             event = service.create_event(current_user, group, form.data_for_service())
-        except DomainError as error:
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The event has been created. Add its agenda when you are ready."),
                   "success")
             return redirect(url_for("events.detail", event_id=event.id))
@@ -307,13 +296,10 @@ def edit(event_id: int):
         form.fill(service.EventData.of(event))
     if form.validate_on_submit():
         scope = form.scope.data if "scope" in form else "this"
-        try:
+        with service_errors(form) as outcome:
             changed = service.update_event(current_user, event, form.data_for_service(),
                                            scope=scope)
-        except DomainError as error:
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             if scope == "future" and len(changed) > 1:
                 flash(ngettext("%(num)d session has been changed.",
                                "%(num)d sessions have been changed.", len(changed)), "success")
@@ -330,7 +316,6 @@ def cancel(event_id: int):
     form = CancelEventForm()
     if form.validate_on_submit():
         service.cancel_event(current_user, event, form.reason.data or "")
-        db.session.commit()
         flash(_("The event has been cancelled. Participants have been told."), "info")
     return redirect(url_for("events.detail", event_id=event_id))
 
@@ -344,7 +329,7 @@ def new_series():
     groups, form = _planning_form(SeriesForm)
     if form.validate_on_submit():
         group = next(g for g in groups if str(g.id) == form.group_id.data)
-        try:
+        with service_errors(form) as outcome:
             series = service.create_series(
                 current_user, group, title_pattern=form.title_pattern.data,
                 description=form.series_description.data or "",
@@ -353,10 +338,7 @@ def new_series():
                 current_user, series, form.data_for_service(), count=form.count.data,
                 every_weeks=form.every_weeks.data,
             )
-        except DomainError as error:
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(ngettext("The series has been created with %(num)d session.",
                            "The series has been created with %(num)d sessions.", len(sessions)),
                   "success")
@@ -369,8 +351,9 @@ def series(series_id: int):
     series = service.get_series(series_id, current_user)
     return render_template(
         "events/series.html", series=series,
-        can_manage=service.can_manage_group(current_user, series.group),
+        can_manage=can_manage_group(current_user, series.group),
         counts=service.counts_for(series.events),
+        mine=service.registrations_of(current_user, series.events),
     )
 
 
@@ -386,15 +369,12 @@ def add_sessions(series_id: int):
         else:
             _new_event_defaults(form)
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             sessions = service.add_sessions(
                 current_user, series, form.data_for_service(), count=form.count.data,
                 every_weeks=form.every_weeks.data,
             )
-        except DomainError as error:
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(ngettext("%(num)d session has been added.",
                            "%(num)d sessions have been added.", len(sessions)), "success")
             return redirect(url_for("events.series", series_id=series.id))
@@ -449,12 +429,9 @@ def add_participant(event_id: int):
         if user is None:
             form.email.errors = [_("No member has this email address.")]
         else:
-            try:
+            with service_errors(form) as outcome:
                 registration = service.register(user, event, actor=current_user)
-            except DomainError as error:
-                _form_error(form, error)
-            else:
-                db.session.commit()
+            if outcome.ok:
                 if registration.is_registered:
                     flash(_("%(name)s is registered.", name=user.name), "success")
                 else:
@@ -486,9 +463,10 @@ def remove_participant(event_id: int, registration_id: int):
     registration = _registration(event, registration_id)
     if DecisionForm().validate_on_submit():
         name = registration.user.name
-        service.cancel_registration(registration.user, event, actor=current_user)
-        db.session.commit()
-        flash(_("%(name)s has been removed.", name=name), "info")
+        with service_errors() as outcome:
+            service.cancel_registration(registration.user, event, actor=current_user)
+        if outcome.ok:
+            flash(_("%(name)s has been removed.", name=name), "info")
     return redirect(url_for("events.participants", event_id=event_id))
 
 
@@ -500,7 +478,6 @@ def attendance(event_id: int):
     form = AttendanceForm(registrations=registered)
     if form.validate_on_submit():
         present = service.set_attendance(current_user, event, set(form.present.data or []))
-        db.session.commit()
         flash(_("Attendance saved: %(present)d of %(total)d were there.",
                 present=present, total=len(registered)), "success")
     else:
@@ -534,16 +511,15 @@ def _agenda_item(event: Event, item_id: int) -> AgendaItem:
 
 
 def _save_agenda_item(event: Event, form: AgendaItemForm, item: AgendaItem | None):
-    try:
-        return service.save_agenda_item(
+    """The saved item, or None when the service refused (the form then shows why)."""
+    with service_errors(form) as outcome:
+        saved = service.save_agenda_item(
             current_user, event, item,
             starts_local=form.starts_local.data, title=form.title.data,
             speakers=form.speakers.data or "", notes=form.notes.data or "",
             library_item_ids=service.parse_library_refs(form.library_items.data or ""),
         )
-    except DomainError as error:
-        _form_error(form, error)
-        return None
+    return saved if outcome.ok else None
 
 
 @bp.route("/<int:event_id>/agenda", methods=["GET", "POST"])
@@ -556,7 +532,6 @@ def agenda(event_id: int):
         start = last.starts_at if last else event.starts_at
         form.starts_local.data = _wall(start, event)
     if form.validate_on_submit() and _save_agenda_item(event, form, None) is not None:
-        db.session.commit()
         flash(_("The agenda item has been added."), "success")
         return redirect(url_for("events.agenda", event_id=event.id))
     return render_template("events/agenda.html", event=event, form=form, item=None,
@@ -573,7 +548,6 @@ def edit_agenda_item(event_id: int, item_id: int):
         form.starts_local.data = _wall(item.starts_at, event)
         form.library_items.data = ", ".join(str(li.id) for li in item.library_items)
     if form.validate_on_submit() and _save_agenda_item(event, form, item) is not None:
-        db.session.commit()
         flash(_("The agenda item has been saved."), "success")
         return redirect(url_for("events.agenda", event_id=event.id))
     return render_template("events/agenda.html", event=event, form=form, item=item,
@@ -586,10 +560,7 @@ def delete_agenda_item(event_id: int, item_id: int):
     event = _event(event_id, manage=True)
     item = _agenda_item(event, item_id)
     if DecisionForm().validate_on_submit():
-        files = service.delete_agenda_item(current_user, item)
-        db.session.commit()
-        for name in files:
-            storage.delete_stored(name)
+        storage.delete_after_commit(service.delete_agenda_item(current_user, item))
         flash(_("The agenda item has been removed."), "info")
     return redirect(url_for("events.agenda", event_id=event_id))
 
@@ -611,10 +582,16 @@ def new_material(event_id: int):
         form.title.data = _("Minutes")
     if form.validate_on_submit():
         upload = form.file.data
-        stored = None
-        try:
+        with service_errors(form) as outcome:
+            stored = None
             if upload and upload.filename:
-                stored = storage.store_upload(upload.stream, upload.filename)
+                try:
+                    stored = storage.store_upload(upload.stream, upload.filename)
+                except storage.UploadRefused as refused:
+                    refused.field = "file"
+                    raise
+                # The file is written now; the row only when the request commits.
+                storage.discard_unless_committed(stored.stored_name)
             item = (db.session.get(AgendaItem, int(form.agenda_item_id.data))
                     if form.agenda_item_id.data else None)
             material = service.add_material(
@@ -622,14 +599,7 @@ def new_material(event_id: int):
                 visibility=form.visibility.data, is_minutes=form.is_minutes.data,
                 agenda_item=item, stored=stored,
             )
-        except DomainError as error:
-            if stored is not None:
-                storage.delete_stored(stored.stored_name)
-            if isinstance(error, storage.UploadRefused):
-                error.field = "file"
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             if material.is_minutes:
                 flash(_("The minutes have been posted. Registered participants are being "
                         "told by email."), "success")
@@ -659,9 +629,7 @@ def delete_material(event_id: int, material_id: int):
     event = _event(event_id, manage=True)
     material = service.get_material(event, material_id, current_user)
     if DecisionForm().validate_on_submit():
-        stored_name = service.delete_material(current_user, material)
-        db.session.commit()
-        storage.delete_stored(stored_name)
+        storage.delete_after_commit([service.delete_material(current_user, material)])
         flash(_("The material has been removed."), "info")
     return redirect(url_for("events.detail", event_id=event_id) + "#materials")
 
@@ -673,6 +641,7 @@ def _my_calendar(new_link: str | None = None):
     registrations = db.session.scalars(
         select(Registration)
         .join(Event, Registration.event_id == Event.id)
+        .options(contains_eager(Registration.event))
         .where(Registration.user_id == current_user.id,
                Registration.state != RegistrationState.cancelled,
                Event.ends_at >= utcnow())
@@ -699,7 +668,6 @@ def create_feed():
     if not DecisionForm().validate_on_submit():
         return redirect(url_for("events.my_calendar"))
     _feed, secret = service.create_feed(current_user)
-    db.session.commit()
     from buyergroup.accounts.service import external_url
 
     # Shown once, on this page (not flashed: the session cookie is signed, not secret).
@@ -713,7 +681,6 @@ def revoke_feed():
         if service.revoke_feed(current_user):
             flash(_("Your calendar link no longer works. Create a new one to subscribe again."),
                   "info")
-        db.session.commit()
     return redirect(url_for("events.my_calendar"))
 
 
@@ -722,7 +689,6 @@ def personal_feed(token: str):
     user = service.user_for_feed(token)
     if user is None:
         raise NotFound(_("This calendar link is not valid, or it has been replaced."))
-    db.session.commit()  # remember when it was last used
     data = calendar.build(
         service.personal_entries(user),
         name=_("My Buyergroup events"),

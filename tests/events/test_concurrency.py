@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from buyergroup.events import service
 from buyergroup.events.models import Event, Registration, RegistrationState
+from buyergroup.events.service import notifications
 from buyergroup.extensions import db
 from buyergroup.mail.service import deliver_due
 from tests.events.conftest import local_days_ahead
@@ -98,7 +99,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, mailbox, make_event
     if skip_precheck:
         # Without the cheap "already queued?" check both schedulers try every insert:
         # only the outbox's unique dedupe key can keep the second copy out.
-        monkeypatch.setattr(service, "_already_queued", lambda key: False)
+        monkeypatch.setattr(notifications, "_already_queued", lambda key: False)
     event = make_event(starts_local=local_days_ahead(2))
     members = [make_member() for _ in range(6)]
     for user in members:
