@@ -16,6 +16,7 @@ from buyergroup.database import slugify, utcnow
 from buyergroup.errors import AlreadyExists, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.mail.service import queue_email
+from buyergroup.network.errors import LastOrganiser
 from buyergroup.network.models import (
     Affiliation,
     GroupMembership,
@@ -234,16 +235,21 @@ def join_group(group: WorkingGroup, user: User, message: str = "") -> GroupMembe
     return membership
 
 
+def _is_last_organiser(membership: GroupMembership) -> bool:
+    """Whether ``membership`` is the group's only active organiser (see ``LastOrganiser``)."""
+    return (
+        membership.is_active
+        and membership.role is GroupRole.organiser
+        and len(membership.group.organisers) == 1
+    )
+
+
 def leave_group(group: WorkingGroup, user: User) -> None:
     membership = group.membership_of(user)
     if membership is None:
         raise NotFound(_("You are not a member of this group."))
-    if (
-        membership.is_active
-        and membership.role is GroupRole.organiser
-        and len(group.organisers) == 1
-    ):
-        raise NotAllowed(
+    if _is_last_organiser(membership):
+        raise LastOrganiser(
             _("You are this group's only organiser. Make another member organiser first.")
         )
     group.memberships.remove(membership)
@@ -277,9 +283,8 @@ def set_member_role(actor: User, membership: GroupMembership, role: GroupRole) -
     group = membership.group
     if not can_manage_group(actor, group):
         raise NotAllowed(_("Only this group's organisers can change roles."))
-    if membership.role is GroupRole.organiser and role is not GroupRole.organiser:
-        if len(group.organisers) == 1:
-            raise NotAllowed(_("A group needs at least one organiser."))
+    if role is not GroupRole.organiser and _is_last_organiser(membership):
+        raise LastOrganiser()
     membership.role = role
     db.session.flush()
 
@@ -288,8 +293,8 @@ def remove_member(actor: User, membership: GroupMembership) -> None:
     group = membership.group
     if not can_manage_group(actor, group):
         raise NotAllowed(_("Only this group's organisers can remove members."))
-    if membership.role is GroupRole.organiser and len(group.organisers) == 1:
-        raise NotAllowed(_("A group needs at least one organiser."))
+    if _is_last_organiser(membership):
+        raise LastOrganiser()
     group.memberships.remove(membership)
     db.session.flush()
 

@@ -14,6 +14,7 @@ from buyergroup.extensions import db, limiter
 from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_locale
 from buyergroup.network import service
+from buyergroup.network.errors import LastOrganiser
 from buyergroup.network.forms import (
     AffiliationForm,
     DecisionForm,
@@ -325,7 +326,7 @@ def leave_group(slug: str):
         was_pending = membership is not None and not membership.is_active
         try:
             service.leave_group(group, current_user)
-        except NotAllowed as error:
+        except LastOrganiser as error:
             return _refused_by_group_rule(error, slug)
         db.session.commit()
         if was_pending:
@@ -335,7 +336,7 @@ def leave_group(slug: str):
     return redirect(url_for("network.group", slug=slug))
 
 
-def _refused_by_group_rule(error: NotAllowed, slug: str, anchor: str = ""):
+def _refused_by_group_rule(error: LastOrganiser, slug: str, anchor: str = ""):
     """A group rule said no (its last organiser must stay): the user has the right to act,
     so explain on the group page instead of showing "You are not allowed to see this page"."""
     db.session.rollback()
@@ -378,7 +379,7 @@ def set_member_role(slug: str, membership_id: int):
         try:
             # Rights were checked by get_group(manage=True): a refusal here is the rule.
             service.set_member_role(current_user, membership, GroupRole(role))
-        except NotAllowed as error:
+        except LastOrganiser as error:
             return _refused_by_group_rule(error, slug, "#members")
         db.session.commit()
         flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
@@ -394,7 +395,7 @@ def remove_member(slug: str, membership_id: int):
         name = membership.user.name
         try:
             service.remove_member(current_user, membership)
-        except NotAllowed as error:
+        except LastOrganiser as error:
             return _refused_by_group_rule(error, slug, "#members")
         db.session.commit()
         flash(_("%(name)s has been removed from the group.", name=name), "info")
