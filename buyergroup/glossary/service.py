@@ -119,15 +119,3 @@ def delete_concept(actor: User | None, concept: Concept) -> None:
 def term_count() -> int:
     return db.session.scalar(select(func.count(Term.id))) or 0
 
-
-def search_cache_changed() -> None:
-    """Tell search that the glossary changed (call after committing a change).
-
-    The search package's session hooks already do this for changes made through the
-    session; calling it again is cheap and keeps this module's promise explicit.
-    """
-    try:
-        from buyergroup.search.expansion import invalidate_glossary_cache
-    except ImportError:  # search not installed in this build
-        return
-    invalidate_glossary_cache()
