@@ -13,6 +13,7 @@ from buyergroup.extensions import db
 from buyergroup.glossary import service
 from buyergroup.glossary.forms import ConceptForm, DeleteForm
 from buyergroup.glossary.models import Concept, Term
+from buyergroup.glossary.permissions import can_edit_glossary
 
 bp = Blueprint("glossary", __name__, url_prefix="/library/glossary")
 
@@ -21,13 +22,13 @@ def get_concept(concept_id: int, *, edit: bool = False) -> Concept:
     concept = db.session.get(Concept, concept_id)
     if concept is None:
         raise NotFound()
-    if edit and not service.can_edit_glossary(current_user):
+    if edit and not can_edit_glossary(current_user):
         raise NotAllowed(_("Only organisers can change the glossary."))
     return concept
 
 
 def _require_editor() -> None:
-    if not service.can_edit_glossary(current_user):
+    if not can_edit_glossary(current_user):
         raise NotAllowed(_("Only organisers can change the glossary."))
 
 
@@ -50,7 +51,7 @@ def index():
         concepts=concepts,
         q=text,
         languages=service.GLOSSARY_LANGUAGES,
-        can_edit=service.can_edit_glossary(current_user),
+        can_edit=can_edit_glossary(current_user),
         delete_form=DeleteForm(),
     )
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
 
@@ -132,7 +133,7 @@ class WorkingGroup(TimestampMixin, db.Model):
         return [m.user for m in self.active_memberships if m.role is GroupRole.organiser]
 
     def membership_of(self, user: User | None) -> GroupMembership | None:
-        if user is None or not getattr(user, "is_authenticated", False):
+        if not is_signed_in(user):
             return None
         return next((m for m in self.memberships if m.user_id == user.id), None)
 

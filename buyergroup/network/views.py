@@ -10,11 +10,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from buyergroup.accounts.models import User
+from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
 from buyergroup.boundary import Outcome, service_errors
 from buyergroup.errors import NotAllowed, NotFound, wants_json
 from buyergroup.extensions import db, limiter
 from buyergroup.i18n import select_locale
-from buyergroup.network import service
+from buyergroup.network import permissions, service
 from buyergroup.network.forms import (
     AffiliationForm,
     DecisionForm,
@@ -41,18 +42,18 @@ bp = Blueprint("network", __name__)
 
 def get_organisation(slug: str, *, manage: bool = False) -> Organisation:
     organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if organisation is None or not service.can_see_organisation(current_user, organisation):
+    if organisation is None or not permissions.can_see_organisation(current_user, organisation):
         raise NotFound()
-    if manage and not (current_user.is_authenticated and current_user.is_organiser):
+    if manage and not permissions.can_edit_organisation(current_user, organisation):
         raise NotAllowed()
     return organisation
 
 
 def get_group(slug: str, *, manage: bool = False) -> WorkingGroup:
     group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
-    if group is None or not service.can_see_group(current_user, group):
+    if group is None or not permissions.can_see_group(current_user, group):
         raise NotFound()
-    if manage and not service.can_manage_group(current_user, group):
+    if manage and not permissions.can_manage_group(current_user, group):
         raise NotAllowed()
     return group
 
@@ -83,6 +84,7 @@ def organisations():
     return render_template(
         "network/organisations.html", page=page, kind=kind, country=country,
         kinds=list(OrganisationKind), countries=countries,
+        can_add_organisation=permissions.can_edit_organisation(current_user),
     )
 
 
@@ -90,7 +92,8 @@ def organisations():
 def organisation(slug: str):
     organisation = get_organisation(slug)
     members = []
-    if current_user.is_authenticated:
+    can_see_members = permissions.can_see_organisation_members(current_user, organisation)
+    if can_see_members:
         members = db.session.scalars(
             select(User)
             .where(User.organisation_id == organisation.id, User.is_active_account.is_(True))
@@ -112,6 +115,10 @@ def organisation(slug: str):
     ).all()
     return render_template(
         "network/organisation.html", organisation=organisation, members=members, groups=groups,
+        can_see_members=can_see_members,
+        can_edit=permissions.can_edit_organisation(current_user, organisation),
+        # The invitation form itself is the accounts domain's; it asks for a site organiser.
+        can_invite=is_site_organiser(current_user),
         affiliation_form=AffiliationForm(), decision_form=DecisionForm(),
     )
 
@@ -127,7 +134,8 @@ def _organisation_fields(form: OrganisationForm) -> dict:
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @login_required
 def new_organisation():
-    service.require_organiser(current_user)
+    if not permissions.can_edit_organisation(current_user):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     form = OrganisationForm()
     if form.validate_on_submit():
         with service_errors(form) as outcome:
@@ -195,7 +203,10 @@ def remove_affiliation(slug: str, affiliation_id: int):
 @bp.get("/groups")
 def groups():
     all_groups = db.session.scalars(service.visible_groups(current_user)).all()
-    return render_template("network/groups.html", groups=all_groups)
+    return render_template(
+        "network/groups.html", groups=all_groups,
+        can_start_group=permissions.can_create_group(current_user),
+    )
 
 
 @bp.get("/groups/<slug>")
@@ -206,7 +217,11 @@ def group(slug: str):
         "network/group.html",
         group=group,
         membership=membership,
-        can_manage=service.can_manage_group(current_user, group),
+        can_manage=permissions.can_manage_group(current_user, group),
+        can_see_members=permissions.can_see_group_members(current_user, group),
+        # A hidden host organisation is not named to visitors (its page is a 404 for them).
+        show_host=group.host_organisation is not None
+        and permissions.can_see_organisation(current_user, group.host_organisation),
         join_form=GroupJoinForm(),
         decision_form=DecisionForm(),
         GroupRole=GroupRole,
@@ -229,7 +244,8 @@ def _group_fields(form: GroupForm) -> dict:
 @bp.route("/groups/new", methods=["GET", "POST"])
 @login_required
 def new_group():
-    service.require_organiser(current_user)
+    if not permissions.can_create_group(current_user):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     form = GroupForm(organisations=_all_organisations())
     if request.method == "GET":
         form.languages.data = [select_locale()]
@@ -366,7 +382,7 @@ def remove_member(slug: str, membership_id: int):
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
 def join_request():
-    if current_user.is_authenticated:
+    if is_signed_in(current_user):  # already a member of the network
         return redirect(url_for("network.groups"))
     form = JoinRequestForm()
     if form.validate_on_submit():
