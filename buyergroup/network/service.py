@@ -10,6 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import Role, User
 from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
@@ -314,6 +315,39 @@ def visible_groups(user: User | None):
     if not is_signed_in(user):  # the query form of can_see_group
         query = query.where(WorkingGroup.is_public.is_(True))
     return query
+
+
+def active_member_counts(group_ids: list[int]) -> dict[int, int]:
+    """Active members per group id, for a list of groups in one query (missing: none)."""
+    if not group_ids:
+        return {}
+    rows = db.session.execute(
+        select(GroupMembership.group_id, func.count())
+        .where(
+            GroupMembership.group_id.in_(group_ids),
+            GroupMembership.state == MembershipState.active,
+        )
+        .group_by(GroupMembership.group_id)
+    )
+    return {group_id: count for group_id, count in rows}
+
+
+def memberships_by_group(user: User | None) -> dict[int, GroupMembership]:
+    """``user``'s memberships (active or asked for) by group id, in one query."""
+    if not is_signed_in(user):
+        return {}
+    rows = db.session.scalars(select(GroupMembership).where(GroupMembership.user_id == user.id))
+    return {membership.group_id: membership for membership in rows}
+
+
+#: Loader options for a group's page: its members, their accounts and organisations at once
+#: (one query each, not one per member), and the host organisation.
+GROUP_PAGE_LOADING = (
+    selectinload(WorkingGroup.memberships)
+    .selectinload(GroupMembership.user)
+    .selectinload(User.organisation),
+    selectinload(WorkingGroup.host_organisation),
+)
 
 
 def visible_organisations(user: User | None):

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
@@ -49,8 +50,10 @@ def get_organisation(slug: str, *, manage: bool = False) -> Organisation:
     return organisation
 
 
-def get_group(slug: str, *, manage: bool = False) -> WorkingGroup:
-    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
+def get_group(slug: str, *, manage: bool = False, options=()) -> WorkingGroup:
+    group = db.session.scalar(
+        select(WorkingGroup).where(WorkingGroup.slug == slug).options(*options)
+    )
     if group is None or not permissions.can_see_group(current_user, group):
         raise NotFound()
     if manage and not permissions.can_manage_group(current_user, group):
@@ -74,7 +77,9 @@ def organisations():
         query = query.where(Organisation.kind == OrganisationKind(kind))
     if country:
         query = query.where(Organisation.country == country.upper())
-    page = db.paginate(query, per_page=30, error_out=False)
+    page = db.paginate(
+        query.options(selectinload(Organisation.affiliations)), per_page=30, error_out=False
+    )
     # Only the countries of organisations this user may see: a country listed for a hidden
     # organisation would reveal that it exists.
     visible = service.visible_organisations(current_user).subquery()
@@ -203,15 +208,18 @@ def remove_affiliation(slug: str, affiliation_id: int):
 @bp.get("/groups")
 def groups():
     all_groups = db.session.scalars(service.visible_groups(current_user)).all()
+    # Built once for the whole list: a group's members are not loaded to be counted.
     return render_template(
         "network/groups.html", groups=all_groups,
+        member_counts=service.active_member_counts([g.id for g in all_groups]),
+        my_memberships=service.memberships_by_group(current_user),
         can_start_group=permissions.can_create_group(current_user),
     )
 
 
 @bp.get("/groups/<slug>")
 def group(slug: str):
-    group = get_group(slug)
+    group = get_group(slug, options=service.GROUP_PAGE_LOADING)
     membership = group.membership_of(current_user)
     return render_template(
         "network/group.html",
