@@ -115,3 +115,15 @@ def require_organiser(user: User | None) -> None:
     """Refuse (403) anyone who is not a site organiser or administrator."""
     if not is_site_organiser(user):
         raise NotAllowed(_("Only organisers and administrators can do this."))
+
+
+def require_can_invite_to_group(
+    actor: User | None, group: WorkingGroup | None, role: GroupRole = GroupRole.member
+) -> None:
+    """Refuse (403, by the form's group field) an invitation ``actor`` may not send."""
+    if not can_invite_to_group(actor, group, role):
+        raise NotAllowed(
+            _("Only an organiser of %(group)s can invite people straight into it.",
+              group=group.name),
+            field="group_id",
+        )

@@ -38,6 +38,7 @@ from buyergroup.network.models import (
 from buyergroup.network.permissions import (
     can_create_group,
     can_edit_organisation,
+    can_invite_to_group,
     can_manage_group,
     can_see_group,
     can_see_organisation,  # noqa: F401 - re-export for other domains, to remove
@@ -307,6 +308,50 @@ def remove_member(actor: User, membership: GroupMembership) -> None:
         raise LastOrganiser()
     group.memberships.remove(membership)
     db.session.flush()
+
+
+# --- Invitations into a group ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupGrant:
+    """What an invitation gives in a working group once accepted.
+
+    ``direct``: the invitee becomes a member with ``role`` at once. Otherwise the inviter
+    may not let them skip the group's approval (see ``can_invite_to_group``), and accepting
+    sends the group's organisers a request to join instead.
+    """
+
+    group: WorkingGroup
+    role: GroupRole
+    direct: bool
+
+
+def invited_group_grant(
+    inviter: User | None, group_id: int | None, role: GroupRole = GroupRole.member
+) -> GroupGrant | None:
+    """The grant of an invitation by ``inviter`` into group ``group_id`` (None: no group)."""
+    group = db.session.get(WorkingGroup, group_id) if group_id is not None else None
+    if group is None:
+        return None
+    return GroupGrant(group, role, direct=can_invite_to_group(inviter, group, role))
+
+
+def join_invited_group(
+    inviter: User | None, group_id: int | None, user: User, role: GroupRole = GroupRole.member
+) -> GroupMembership | None:
+    """Attach the invitee of an accepted invitation to its group, as far as the inviter may.
+
+    The inviter's right is checked again now (when they invited, and at acceptance): an
+    invitation from someone who may not let the invitee skip the group's approval becomes
+    a request to join that the group's organisers decide, as any member's would.
+    """
+    grant = invited_group_grant(inviter, group_id, role)
+    if grant is None:
+        return None
+    if grant.direct:
+        return add_member(grant.group, user, role=grant.role)
+    return join_group(grant.group, user)
 
 
 def visible_groups(user: User | None):
