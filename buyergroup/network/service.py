@@ -45,6 +45,7 @@ from buyergroup.network.permissions import (
     is_group_organiser,  # noqa: F401 - re-export for other domains, to remove
     require_organiser,  # noqa: F401 - re-export for other domains, to remove
 )
+from buyergroup.signals import membership_ended
 
 # --- Organisations --------------------------------------------------------------------------
 
@@ -263,8 +264,20 @@ def leave_group(group: WorkingGroup, user: User) -> None:
         raise LastOrganiser(
             _("You are this group's only organiser. Make another member organiser first.")
         )
+    _end_membership(membership, actor=user)
+
+
+def _end_membership(membership: GroupMembership, *, actor: User | None) -> None:
+    """Remove a membership (or a request to join) and, once that is flushed, announce an
+    ended membership so that domains above the network (events) take back what it gave.
+
+    A withdrawn or declined request gave nothing: nothing is announced for it.
+    """
+    group, user, was_active = membership.group, membership.user, membership.is_active
     group.memberships.remove(membership)
     db.session.flush()
+    if was_active:
+        membership_ended.send(group, user=user, actor=actor)
 
 
 def decide_membership(actor: User, membership: GroupMembership, approve: bool) -> None:
@@ -306,8 +319,7 @@ def remove_member(actor: User, membership: GroupMembership) -> None:
         raise NotAllowed(_("Only this group's organisers can remove members."))
     if _is_last_organiser(membership):
         raise LastOrganiser()
-    group.memberships.remove(membership)
-    db.session.flush()
+    _end_membership(membership, actor=actor)
 
 
 # --- Invitations into a group ---------------------------------------------------------------
