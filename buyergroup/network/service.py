@@ -346,7 +346,11 @@ def invited_group_grant(
     group = db.session.get(WorkingGroup, group_id) if group_id is not None else None
     if group is None:
         return None
-    return GroupGrant(group, role, direct=can_invite_to_group(inviter, group, role))
+    # An open group takes any member at once, whoever invited (even a since deleted account).
+    anyone_may_join = role is GroupRole.member and group.join_policy is JoinPolicy.open
+    return GroupGrant(
+        group, role, direct=anyone_may_join or can_invite_to_group(inviter, group, role)
+    )
 
 
 def join_invited_group(

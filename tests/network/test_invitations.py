@@ -142,3 +142,11 @@ def test_the_invite_form_refuses_a_group_the_inviter_does_not_organise(
     assert db.session.scalars(select(Invitation)).all() == []
     deliver_due()
     assert mailbox.to("invitee@example.org") == []
+
+
+def test_what_an_invitation_grants_when_the_inviter_is_gone(groups, make_group):
+    x, _z, _x_organiser, _z_organiser = groups
+    open_group = make_group("Open Y", join_policy="open")
+    assert service.invited_group_grant(None, None) is None
+    assert service.invited_group_grant(None, open_group.id).direct  # anyone may join it
+    assert not service.invited_group_grant(None, x.id).direct  # its organisers decide
