@@ -401,14 +401,19 @@ def memberships_by_group(user: User | None) -> dict[int, GroupMembership]:
     return {membership.group_id: membership for membership in rows}
 
 
-#: Loader options for a group's page: its members, their accounts and organisations at once
-#: (one query each, not one per member), and the host organisation.
-GROUP_PAGE_LOADING = (
-    selectinload(WorkingGroup.memberships)
-    .selectinload(GroupMembership.user)
-    .selectinload(User.organisation),
-    selectinload(WorkingGroup.host_organisation),
-)
+def group_page_loading() -> tuple:
+    """Loader options for a group's page: its members, their accounts and organisations at
+    once (one query each, not one per member), and the host organisation.
+
+    A function, not a constant: building options configures the mappers, which must wait
+    until every domain's models are imported.
+    """
+    return (
+        selectinload(WorkingGroup.memberships)
+        .selectinload(GroupMembership.user)
+        .selectinload(User.organisation),
+        selectinload(WorkingGroup.host_organisation),
+    )
 
 
 def visible_organisations(user: User | None):

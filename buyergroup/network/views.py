@@ -219,7 +219,7 @@ def groups():
 
 @bp.get("/groups/<slug>")
 def group(slug: str):
-    group = get_group(slug, options=service.GROUP_PAGE_LOADING)
+    group = get_group(slug, options=service.group_page_loading())
     membership = group.membership_of(current_user)
     return render_template(
         "network/group.html",
