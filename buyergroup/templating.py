@@ -22,18 +22,8 @@ ENUM_LABELS: dict[str, object] = {
     "member": _l("Member"),
     "organiser": _l("Organiser"),
     "admin": _l("Administrator"),
-    # organisation kinds
-    "federal_authority": _l("Federal authority"),
-    "regional_authority": _l("Regional authority"),
-    "local_authority": _l("Local authority"),
-    "central_purchasing_body": _l("Central purchasing body"),
-    "university": _l("University"),
-    "ngo": _l("NGO"),
-    "monitoring_organisation": _l("Monitoring organisation"),
+    # codes shared by several domains' enums (the network's own labels are on its enums)
     "other": _l("Other"),
-    # group join policies and states
-    "open": _l("Open to all members"),
-    "approval": _l("Joining needs approval"),
     "pending": _l("Pending"),
     "active": _l("Active"),
     "approved": _l("Approved"),

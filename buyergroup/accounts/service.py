@@ -27,6 +27,7 @@ from buyergroup.errors import AlreadyExists, NotAllowed, TokenInvalid, Validatio
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, is_valid_timezone
 from buyergroup.mail.service import queue_email
+from buyergroup.network.permissions import require_can_invite_to_group
 from buyergroup.tokens import hash_secret, new_secret
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -186,6 +187,7 @@ def invite(
         raise NotAllowed(_("Only organisers and administrators can send invitations."))
     if role.rank > inviter.role.rank:
         raise NotAllowed(_("You cannot invite someone with a higher role than your own."))
+    require_can_invite_to_group(inviter, group)
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
         raise AlreadyExists(_("This person already has an account."), field="email")
@@ -247,12 +249,9 @@ def accept_invitation(secret: str, *, name: str, password: str, **profile) -> Us
     invitation.accepted_at = utcnow()
     invitation.user = user
     if invitation.group_id is not None:
-        from buyergroup.network.models import WorkingGroup
-        from buyergroup.network.service import add_member
+        from buyergroup.network.service import join_invited_group
 
-        group = db.session.get(WorkingGroup, invitation.group_id)
-        if group is not None:
-            add_member(group, user)
+        join_invited_group(invitation.invited_by, invitation.group_id, user)
     db.session.flush()
     return user
 

@@ -36,6 +36,7 @@ from buyergroup.extensions import db, limiter
 from buyergroup.form_fields import attach_field_error, optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation
+from buyergroup.network.service import invited_group_grant
 from buyergroup.security import safe_next_url
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
@@ -177,7 +178,10 @@ def accept_invitation(token: str):
             flash(_("Welcome to Buyergroup! Complete your profile so peers can find you."),
                   "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/accept_invitation.html", form=form, invitation=invitation)
+    return render_template(
+        "accounts/accept_invitation.html", form=form, invitation=invitation,
+        group_grant=invited_group_grant(invitation.invited_by, invitation.group_id),
+    )
 
 
 def _organisations():

@@ -18,6 +18,7 @@ from buyergroup.accounts.models import User
 from buyergroup.errors import AlreadyExists, NotAllowed, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.glossary.models import Concept, Term
+from buyergroup.glossary.permissions import can_edit_glossary
 
 # The languages the glossary links (the interface and search languages).
 GLOSSARY_LANGUAGES: tuple[str, ...] = ("en", "nl", "fr", "de")
@@ -30,11 +31,6 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.split())
-
-
-def can_edit_glossary(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and user.is_organiser)
 
 
 def _require_editor(actor: User | None) -> None:
@@ -119,15 +115,3 @@ def delete_concept(actor: User | None, concept: Concept) -> None:
 def term_count() -> int:
     return db.session.scalar(select(func.count(Term.id))) or 0
 
-
-def search_cache_changed() -> None:
-    """Tell search that the glossary changed (call after committing a change).
-
-    The search package's session hooks already do this for changes made through the
-    session; calling it again is cheap and keeps this module's promise explicit.
-    """
-    try:
-        from buyergroup.search.expansion import invalidate_glossary_cache
-    except ImportError:  # search not installed in this build
-        return
-    invalidate_glossary_cache()

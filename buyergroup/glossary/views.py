@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.form_fields import attach_field_error
 from buyergroup.glossary import service
 from buyergroup.glossary.forms import ConceptForm, DeleteForm
 from buyergroup.glossary.models import Concept, Term
+from buyergroup.glossary.permissions import can_edit_glossary
 
 bp = Blueprint("glossary", __name__, url_prefix="/library/glossary")
 
@@ -21,13 +22,13 @@ def get_concept(concept_id: int, *, edit: bool = False) -> Concept:
     concept = db.session.get(Concept, concept_id)
     if concept is None:
         raise NotFound()
-    if edit and not service.can_edit_glossary(current_user):
+    if edit and not can_edit_glossary(current_user):
         raise NotAllowed(_("Only organisers can change the glossary."))
     return concept
 
 
 def _require_editor() -> None:
-    if not service.can_edit_glossary(current_user):
+    if not can_edit_glossary(current_user):
         raise NotAllowed(_("Only organisers can change the glossary."))
 
 
@@ -50,27 +51,24 @@ def index():
         concepts=concepts,
         q=text,
         languages=service.GLOSSARY_LANGUAGES,
-        can_edit=service.can_edit_glossary(current_user),
+        can_edit=can_edit_glossary(current_user),
         delete_form=DeleteForm(),
     )
 
 
-def _save(form: ConceptForm, concept: Concept | None):
+def _save(form: ConceptForm, concept: Concept | None) -> Concept | None:
+    """The saved concept, or None when the form is new, invalid or refused (shown on it).
+
+    Search forgets its cached glossary once the request commits (``search.hooks``).
+    """
     if not form.validate_on_submit():
         return None
-    try:
+    with service_errors(form) as outcome:
         saved = service.save_concept(
             current_user._get_current_object(), concept,
             key=form.key.data, terms=form.terms(), note=form.note.data or "",
         )
-    except DomainError as error:
-        db.session.rollback()
-        if not attach_field_error(form, error):
-            raise
-        return None
-    db.session.commit()
-    service.search_cache_changed()
-    return saved
+    return saved if outcome.ok else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -107,7 +105,5 @@ def delete_concept(concept_id: int):
     if DeleteForm().validate_on_submit():
         key = concept.key
         service.delete_concept(current_user._get_current_object(), concept)
-        db.session.commit()
-        service.search_cache_changed()
         flash(_("The concept “%(key)s” has been deleted.", key=key), "success")
     return redirect(url_for("glossary.index"))

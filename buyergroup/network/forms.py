@@ -17,7 +17,6 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
 from buyergroup.form_fields import MultiCheckboxField, optional_choices
 from buyergroup.network.models import JoinPolicy, OrganisationKind
-from buyergroup.templating import label
 from buyergroup.vocabulary import country_choices, language_choices
 
 
@@ -64,7 +63,7 @@ class OrganisationForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [(k.value, label(k)) for k in OrganisationKind]
+        self.kind.choices = OrganisationKind.choices()
         self.country.choices = optional_choices(country_choices(), _l("Choose a country"))
 
 
@@ -98,7 +97,7 @@ class GroupForm(FlaskForm):
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.languages.choices = language_choices()
-        self.join_policy.choices = [(p.value, label(p)) for p in JoinPolicy]
+        self.join_policy.choices = JoinPolicy.choices()
         self.host_organisation_id.choices = optional_choices(
             [(str(o.id), o.name) for o in organisations], _l("No host organisation")
         )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
+from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.database import (
+    LabelledEnum,
+    TimestampMixin,
+    UTCDateTime,
+    string_enum,
+    utcnow,
+)
 from buyergroup.extensions import db
 
 if TYPE_CHECKING:
@@ -17,7 +24,7 @@ if TYPE_CHECKING:
 
 
 
-class OrganisationKind(enum.Enum):
+class OrganisationKind(LabelledEnum):
     federal_authority = "federal_authority"
     regional_authority = "regional_authority"
     local_authority = "local_authority"
@@ -26,6 +33,19 @@ class OrganisationKind(enum.Enum):
     ngo = "ngo"
     monitoring_organisation = "monitoring_organisation"
     other = "other"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.federal_authority: _l("Federal authority"),
+            cls.regional_authority: _l("Regional authority"),
+            cls.local_authority: _l("Local authority"),
+            cls.central_purchasing_body: _l("Central purchasing body"),
+            cls.university: _l("University"),
+            cls.ngo: _l("NGO"),
+            cls.monitoring_organisation: _l("Monitoring organisation"),
+            cls.other: _l("Other"),
+        }
 
 
 class Organisation(TimestampMixin, db.Model):
@@ -72,19 +92,31 @@ class Affiliation(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="affiliations")
 
 
-class JoinPolicy(enum.Enum):
+class JoinPolicy(LabelledEnum):
     open = "open"
     approval = "approval"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.open: _l("Open to all members"), cls.approval: _l("Joining needs approval")}
 
-class GroupRole(enum.Enum):
+
+class GroupRole(LabelledEnum):
     organiser = "organiser"
     member = "member"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.organiser: _l("Organiser"), cls.member: _l("Member")}
 
-class MembershipState(enum.Enum):
-    pending = "pending"
+
+class MembershipState(LabelledEnum):
+    pending = "pending"  # asked to join a group whose joining needs approval
     active = "active"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.pending: _l("Pending"), cls.active: _l("Active")}
 
 
 class WorkingGroup(TimestampMixin, db.Model):
@@ -132,7 +164,7 @@ class WorkingGroup(TimestampMixin, db.Model):
         return [m.user for m in self.active_memberships if m.role is GroupRole.organiser]
 
     def membership_of(self, user: User | None) -> GroupMembership | None:
-        if user is None or not getattr(user, "is_authenticated", False):
+        if not is_signed_in(user):
             return None
         return next((m for m in self.memberships if m.user_id == user.id), None)
 
@@ -174,10 +206,18 @@ class GroupMembership(db.Model):
         return self.state is MembershipState.active
 
 
-class RequestState(enum.Enum):
+class RequestState(LabelledEnum):
     pending = "pending"
     approved = "approved"
     declined = "declined"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.pending: _l("Pending"),
+            cls.approved: _l("Approved"),
+            cls.declined: _l("Declined"),
+        }
 
 
 class JoinRequest(TimestampMixin, db.Model):

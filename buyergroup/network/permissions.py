@@ -1,7 +1,7 @@
 """Who may see and manage organisations and working groups: every network rule's one home.
 
 Services call these before they change anything; views call them to decide what to show and
-pass the answers to templates as flags.
+pass the answers to templates as flags (templates never re-derive a rule).
 """
 
 from __future__ import annotations
@@ -9,36 +9,121 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from buyergroup.accounts.models import User
-from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.accounts.permissions import is_admin, is_signed_in, is_site_organiser
 from buyergroup.errors import NotAllowed
-from buyergroup.network.models import GroupRole, Organisation, WorkingGroup
+from buyergroup.network.models import (
+    GroupRole,
+    JoinPolicy,
+    MembershipState,
+    Organisation,
+    WorkingGroup,
+)
 
-
-def is_group_organiser(user: User | None, group: WorkingGroup) -> bool:
-    if not is_signed_in(user):
-        return False
-    if user.is_admin:
-        return True
-    membership = group.membership_of(user)
-    return bool(membership and membership.is_active and membership.role is GroupRole.organiser)
-
-
-def can_manage_group(user: User | None, group: WorkingGroup) -> bool:
-    return is_group_organiser(user, group)
-
-
-def can_see_group(user: User | None, group: WorkingGroup) -> bool:
-    if group.is_public:
-        return True
-    return is_signed_in(user)
+# --- Organisations --------------------------------------------------------------------------
 
 
 def can_see_organisation(user: User | None, organisation: Organisation) -> bool:
+    """Public organisations for everyone; hidden ones for signed-in members only."""
     if organisation.is_public:
         return True
     return is_signed_in(user)
 
 
-def require_organiser(user: User) -> None:
-    if not user.is_organiser:
+def can_see_organisation_members(user: User | None, organisation: Organisation) -> bool:
+    """Who works where is for members of the network, not for visitors."""
+    return is_signed_in(user) and can_see_organisation(user, organisation)
+
+
+def can_edit_organisation(user: User | None, organisation: Organisation | None = None) -> bool:
+    """Site organisers and administrators keep the organisations: add one (``organisation``
+    None), edit it, record its affiliations. A member cannot edit even their own."""
+    return is_site_organiser(user)
+
+
+# --- Working groups -------------------------------------------------------------------------
+
+
+def can_see_group(user: User | None, group: WorkingGroup) -> bool:
+    """The group's page: public groups for everyone, the others for signed-in members.
+
+    Seeing the page is not membership: what a group keeps for its members (group-only
+    library items, members-only events) asks ``is_group_member``.
+    """
+    if group.is_public:
+        return True
+    return is_signed_in(user)
+
+
+def can_see_group_members(user: User | None, group: WorkingGroup) -> bool:
+    """The names in a group's member list are for signed-in members; visitors see a count."""
+    return is_signed_in(user) and can_see_group(user, group)
+
+
+def is_group_member(user: User | None, group: WorkingGroup) -> bool:
+    """An active member (any role); a pending request to join is not membership."""
+    if not is_signed_in(user):
+        return False
+    membership = group.membership_of(user)
+    return bool(membership and membership.state is MembershipState.active)
+
+
+def is_group_organiser(user: User | None, group: WorkingGroup) -> bool:
+    """An active organiser of this group, or an administrator (who may act in any group).
+
+    A site organiser who is not this group's organiser has no say in it.
+    """
+    if not is_signed_in(user):
+        return False
+    if is_admin(user):
+        return True
+    membership = group.membership_of(user)
+    return bool(
+        membership
+        and membership.state is MembershipState.active
+        and membership.role is GroupRole.organiser
+    )
+
+
+def can_manage_group(user: User | None, group: WorkingGroup) -> bool:
+    """Edit the group, decide requests to join, change roles, remove members."""
+    return is_group_organiser(user, group)
+
+
+def can_create_group(user: User | None) -> bool:
+    """Site organisers and administrators start groups (and become their first organiser)."""
+    return is_site_organiser(user)
+
+
+def can_invite_to_group(
+    actor: User | None, group: WorkingGroup | None, role: GroupRole = GroupRole.member
+) -> bool:
+    """Whether ``actor``'s invitation may make its invitee a member of ``group`` with ``role``.
+
+    An invitation skips the group's own approval, so a group whose joining needs approval
+    (and any invitation as organiser) needs that group's organiser or an administrator: an
+    organiser of another group may not invite people into it. Into an open group, which any
+    member may join with a click, any site organiser may invite a member.
+    """
+    if group is None:
+        return True
+    if group.join_policy is JoinPolicy.approval or role is GroupRole.organiser:
+        return is_group_organiser(actor, group)
+    return is_site_organiser(actor)
+
+
+def require_organiser(user: User | None) -> None:
+    """Refuse (403) anyone who is not a site organiser or administrator."""
+    if not is_site_organiser(user):
         raise NotAllowed(_("Only organisers and administrators can do this."))
+
+
+def require_can_invite_to_group(
+    actor: User | None, group: WorkingGroup | None, role: GroupRole = GroupRole.member
+) -> None:
+    """Refuse (403, by the form's group field) an invitation ``actor`` may not send."""
+    if not can_invite_to_group(actor, group, role):
+        raise NotAllowed(
+            _("Only an organiser of %(group)s can invite people straight into it.",
+              group=group.name),
+            field="group_id",
+        )

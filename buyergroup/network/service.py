@@ -10,12 +10,15 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import Role, User
+from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
 from buyergroup.database import slugify, utcnow
 from buyergroup.errors import AlreadyExists, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.mail.service import queue_email
+from buyergroup.network.errors import LastOrganiser
 from buyergroup.network.models import (
     Affiliation,
     GroupMembership,
@@ -28,13 +31,21 @@ from buyergroup.network.models import (
     RequestState,
     WorkingGroup,
 )
-from buyergroup.network.permissions import (  # noqa: F401 - callers still import them here
+
+# can_manage_group, can_see_group and the three marked F401 are also re-exported here for
+# callers in other domains (events, library, admin), to remove: they import them from
+# ``buyergroup.network.permissions``.
+from buyergroup.network.permissions import (
+    can_create_group,
+    can_edit_organisation,
+    can_invite_to_group,
     can_manage_group,
     can_see_group,
-    can_see_organisation,
-    is_group_organiser,
-    require_organiser,
+    can_see_organisation,  # noqa: F401 - re-export for other domains, to remove
+    is_group_organiser,  # noqa: F401 - re-export for other domains, to remove
+    require_organiser,  # noqa: F401 - re-export for other domains, to remove
 )
+from buyergroup.signals import membership_ended
 
 # --- Organisations --------------------------------------------------------------------------
 
@@ -67,8 +78,8 @@ def save_organisation(actor: User | None, organisation: Organisation | None = No
 
     ``actor`` None is reserved for trusted callers such as the seed loader.
     """
-    if actor is not None:
-        require_organiser(actor)
+    if actor is not None and not can_edit_organisation(actor, organisation):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     unknown = set(fields) - set(ORGANISATION_FIELDS)
     if unknown:
         raise TypeError(f"not organisation fields: {sorted(unknown)}")
@@ -111,8 +122,8 @@ def add_affiliation(
     until: date | None = None,
     note: str = "",
 ) -> Affiliation:
-    if actor is not None:
-        require_organiser(actor)
+    if actor is not None and not can_edit_organisation(actor, organisation):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     if not name.strip():
         raise ValidationFailed(_("Please enter a name."), field="name")
     if since and until and until < since:
@@ -127,8 +138,10 @@ def add_affiliation(
 
 
 def remove_affiliation(actor: User, affiliation: Affiliation) -> None:
-    require_organiser(actor)
+    if not can_edit_organisation(actor, affiliation.organisation):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     db.session.delete(affiliation)
+    db.session.flush()
 
 
 # --- Working groups -------------------------------------------------------------------------
@@ -151,9 +164,9 @@ def save_group(actor: User | None, group: WorkingGroup | None = None, **fields) 
     The creator becomes the group's first organiser.
     """
     if actor is not None:
-        if group is None:
-            require_organiser(actor)
-        elif not can_manage_group(actor, group):
+        if group is None and not can_create_group(actor):
+            raise NotAllowed(_("Only organisers and administrators can do this."))
+        if group is not None and not can_manage_group(actor, group):
             raise NotAllowed(_("Only this group's organisers can change it."))
     unknown = set(fields) - set(GROUP_FIELDS)
     if unknown:
@@ -234,20 +247,37 @@ def join_group(group: WorkingGroup, user: User, message: str = "") -> GroupMembe
     return membership
 
 
+def _is_last_organiser(membership: GroupMembership) -> bool:
+    """Whether ``membership`` is the group's only active organiser (see ``LastOrganiser``)."""
+    return (
+        membership.is_active
+        and membership.role is GroupRole.organiser
+        and len(membership.group.organisers) == 1
+    )
+
+
 def leave_group(group: WorkingGroup, user: User) -> None:
     membership = group.membership_of(user)
     if membership is None:
         raise NotFound(_("You are not a member of this group."))
-    if (
-        membership.is_active
-        and membership.role is GroupRole.organiser
-        and len(group.organisers) == 1
-    ):
-        raise NotAllowed(
+    if _is_last_organiser(membership):
+        raise LastOrganiser(
             _("You are this group's only organiser. Make another member organiser first.")
         )
+    _end_membership(membership, actor=user)
+
+
+def _end_membership(membership: GroupMembership, *, actor: User | None) -> None:
+    """Remove a membership (or a request to join) and, once that is flushed, announce an
+    ended membership so that domains above the network (events) take back what it gave.
+
+    A withdrawn or declined request gave nothing: nothing is announced for it.
+    """
+    group, user, was_active = membership.group, membership.user, membership.is_active
     group.memberships.remove(membership)
     db.session.flush()
+    if was_active:
+        membership_ended.send(group, user=user, actor=actor)
 
 
 def decide_membership(actor: User, membership: GroupMembership, approve: bool) -> None:
@@ -277,9 +307,8 @@ def set_member_role(actor: User, membership: GroupMembership, role: GroupRole) -
     group = membership.group
     if not can_manage_group(actor, group):
         raise NotAllowed(_("Only this group's organisers can change roles."))
-    if membership.role is GroupRole.organiser and role is not GroupRole.organiser:
-        if len(group.organisers) == 1:
-            raise NotAllowed(_("A group needs at least one organiser."))
+    if role is not GroupRole.organiser and _is_last_organiser(membership):
+        raise LastOrganiser()
     membership.role = role
     db.session.flush()
 
@@ -288,23 +317,108 @@ def remove_member(actor: User, membership: GroupMembership) -> None:
     group = membership.group
     if not can_manage_group(actor, group):
         raise NotAllowed(_("Only this group's organisers can remove members."))
-    if membership.role is GroupRole.organiser and len(group.organisers) == 1:
-        raise NotAllowed(_("A group needs at least one organiser."))
-    group.memberships.remove(membership)
-    db.session.flush()
+    if _is_last_organiser(membership):
+        raise LastOrganiser()
+    _end_membership(membership, actor=actor)
+
+
+# --- Invitations into a group ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupGrant:
+    """What an invitation gives in a working group once accepted.
+
+    ``direct``: the invitee becomes a member with ``role`` at once. Otherwise the inviter
+    may not let them skip the group's approval (see ``can_invite_to_group``), and accepting
+    sends the group's organisers a request to join instead.
+    """
+
+    group: WorkingGroup
+    role: GroupRole
+    direct: bool
+
+
+def invited_group_grant(
+    inviter: User | None, group_id: int | None, role: GroupRole = GroupRole.member
+) -> GroupGrant | None:
+    """The grant of an invitation by ``inviter`` into group ``group_id`` (None: no group)."""
+    group = db.session.get(WorkingGroup, group_id) if group_id is not None else None
+    if group is None:
+        return None
+    # An open group takes any member at once, whoever invited (even a since deleted account).
+    anyone_may_join = role is GroupRole.member and group.join_policy is JoinPolicy.open
+    return GroupGrant(
+        group, role, direct=anyone_may_join or can_invite_to_group(inviter, group, role)
+    )
+
+
+def join_invited_group(
+    inviter: User | None, group_id: int | None, user: User, role: GroupRole = GroupRole.member
+) -> GroupMembership | None:
+    """Attach the invitee of an accepted invitation to its group, as far as the inviter may.
+
+    The inviter's right is checked again now (when they invited, and at acceptance): an
+    invitation from someone who may not let the invitee skip the group's approval becomes
+    a request to join that the group's organisers decide, as any member's would.
+    """
+    grant = invited_group_grant(inviter, group_id, role)
+    if grant is None:
+        return None
+    if grant.direct:
+        return add_member(grant.group, user, role=grant.role)
+    return join_group(grant.group, user)
 
 
 def visible_groups(user: User | None):
     # lower(): SQLite (and PostgreSQL with the C collation) put "eGovernment" after "Zebra".
     query = select(WorkingGroup).order_by(func.lower(WorkingGroup.name))
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):  # the query form of can_see_group
         query = query.where(WorkingGroup.is_public.is_(True))
     return query
 
 
+def active_member_counts(group_ids: list[int]) -> dict[int, int]:
+    """Active members per group id, for a list of groups in one query (missing: none)."""
+    if not group_ids:
+        return {}
+    rows = db.session.execute(
+        select(GroupMembership.group_id, func.count())
+        .where(
+            GroupMembership.group_id.in_(group_ids),
+            GroupMembership.state == MembershipState.active,
+        )
+        .group_by(GroupMembership.group_id)
+    )
+    return {group_id: count for group_id, count in rows}
+
+
+def memberships_by_group(user: User | None) -> dict[int, GroupMembership]:
+    """``user``'s memberships (active or asked for) by group id, in one query."""
+    if not is_signed_in(user):
+        return {}
+    rows = db.session.scalars(select(GroupMembership).where(GroupMembership.user_id == user.id))
+    return {membership.group_id: membership for membership in rows}
+
+
+def group_page_loading() -> tuple:
+    """Loader options for a group's page: its members, their accounts and organisations at
+    once (one query each, not one per member), and the host organisation.
+
+    A function, not a constant: building options configures the mappers, which must wait
+    until every domain's models are imported.
+    """
+    return (
+        selectinload(WorkingGroup.memberships)
+        .selectinload(GroupMembership.user)
+        .selectinload(User.organisation),
+        selectinload(WorkingGroup.host_organisation),
+    )
+
+
 def visible_organisations(user: User | None):
     query = select(Organisation).order_by(func.lower(Organisation.name))
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):  # the query form of can_see_organisation
         query = query.where(Organisation.is_public.is_(True))
     return query
 
@@ -378,7 +492,8 @@ def approve_join_request(
     """
     from buyergroup.accounts.service import invite
 
-    require_organiser(actor)
+    if not is_site_organiser(actor):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     if request.state is not RequestState.pending:
         raise AlreadyExists(_("This request has already been decided."))
     organisation = organisation or request.organisation
@@ -402,7 +517,8 @@ def approve_join_request(
 
 
 def decline_join_request(actor: User, request: JoinRequest, note: str = "") -> None:
-    require_organiser(actor)
+    if not is_site_organiser(actor):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     if request.state is not RequestState.pending:
         raise AlreadyExists(_("This request has already been decided."))
     request.state = RequestState.declined

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
-from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
+from buyergroup.boundary import Outcome, service_errors
+from buyergroup.errors import NotAllowed, NotFound, wants_json
 from buyergroup.extensions import db, limiter
-from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_locale
-from buyergroup.network import service
+from buyergroup.network import permissions, service
 from buyergroup.network.forms import (
     AffiliationForm,
     DecisionForm,
@@ -40,18 +43,20 @@ bp = Blueprint("network", __name__)
 
 def get_organisation(slug: str, *, manage: bool = False) -> Organisation:
     organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-    if organisation is None or not service.can_see_organisation(current_user, organisation):
+    if organisation is None or not permissions.can_see_organisation(current_user, organisation):
         raise NotFound()
-    if manage and not (current_user.is_authenticated and current_user.is_organiser):
+    if manage and not permissions.can_edit_organisation(current_user, organisation):
         raise NotAllowed()
     return organisation
 
 
-def get_group(slug: str, *, manage: bool = False) -> WorkingGroup:
-    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
-    if group is None or not service.can_see_group(current_user, group):
+def get_group(slug: str, *, manage: bool = False, options=()) -> WorkingGroup:
+    group = db.session.scalar(
+        select(WorkingGroup).where(WorkingGroup.slug == slug).options(*options)
+    )
+    if group is None or not permissions.can_see_group(current_user, group):
         raise NotFound()
-    if manage and not service.can_manage_group(current_user, group):
+    if manage and not permissions.can_manage_group(current_user, group):
         raise NotAllowed()
     return group
 
@@ -72,7 +77,9 @@ def organisations():
         query = query.where(Organisation.kind == OrganisationKind(kind))
     if country:
         query = query.where(Organisation.country == country.upper())
-    page = db.paginate(query, per_page=30, error_out=False)
+    page = db.paginate(
+        query.options(selectinload(Organisation.affiliations)), per_page=30, error_out=False
+    )
     # Only the countries of organisations this user may see: a country listed for a hidden
     # organisation would reveal that it exists.
     visible = service.visible_organisations(current_user).subquery()
@@ -82,6 +89,7 @@ def organisations():
     return render_template(
         "network/organisations.html", page=page, kind=kind, country=country,
         kinds=list(OrganisationKind), countries=countries,
+        can_add_organisation=permissions.can_edit_organisation(current_user),
     )
 
 
@@ -89,7 +97,8 @@ def organisations():
 def organisation(slug: str):
     organisation = get_organisation(slug)
     members = []
-    if current_user.is_authenticated:
+    can_see_members = permissions.can_see_organisation_members(current_user, organisation)
+    if can_see_members:
         members = db.session.scalars(
             select(User)
             .where(User.organisation_id == organisation.id, User.is_active_account.is_(True))
@@ -111,6 +120,10 @@ def organisation(slug: str):
     ).all()
     return render_template(
         "network/organisation.html", organisation=organisation, members=members, groups=groups,
+        can_see_members=can_see_members,
+        can_edit=permissions.can_edit_organisation(current_user, organisation),
+        # The invitation form itself is the accounts domain's; it asks for a site organiser.
+        can_invite=is_site_organiser(current_user),
         affiliation_form=AffiliationForm(), decision_form=DecisionForm(),
     )
 
@@ -126,17 +139,13 @@ def _organisation_fields(form: OrganisationForm) -> dict:
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @login_required
 def new_organisation():
-    service.require_organiser(current_user)
+    if not permissions.can_edit_organisation(current_user):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             organisation = service.save_organisation(current_user, **_organisation_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The organisation has been created."), "success")
             return redirect(url_for("network.organisation", slug=organisation.slug))
     return render_template("network/organisation_form.html", form=form, organisation=None)
@@ -152,14 +161,9 @@ def edit_organisation(slug: str):
         # the form showed the first kind, and saving it unchanged changed the kind.
         form.kind.data = organisation.kind.value
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             service.save_organisation(current_user, organisation, **_organisation_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The organisation has been saved."), "success")
             return redirect(url_for("network.organisation", slug=organisation.slug))
     return render_template("network/organisation_form.html", form=form, organisation=organisation)
@@ -171,16 +175,14 @@ def add_affiliation(slug: str):
     organisation = get_organisation(slug, manage=True)
     form = AffiliationForm()
     if form.validate_on_submit():
-        try:
+        # Not shown in place (the form is folded away on the organisation page): a refusal
+        # is the page's notice, whichever field it names.
+        with service_errors() as outcome:
             service.add_affiliation(
                 current_user, organisation, name=form.name.data, since=form.since.data,
                 until=form.until.data, note=form.note.data or "",
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The affiliation has been added."), "success")
     else:
         flash(_("The affiliation was not added: please give its name and valid dates."), "error")
@@ -196,7 +198,6 @@ def remove_affiliation(slug: str, affiliation_id: int):
         raise NotFound()
     if DecisionForm().validate_on_submit():
         service.remove_affiliation(current_user, affiliation)
-        db.session.commit()
         flash(_("The affiliation has been removed."), "success")
     return redirect(url_for("network.organisation", slug=slug) + "#affiliations")
 
@@ -207,18 +208,28 @@ def remove_affiliation(slug: str, affiliation_id: int):
 @bp.get("/groups")
 def groups():
     all_groups = db.session.scalars(service.visible_groups(current_user)).all()
-    return render_template("network/groups.html", groups=all_groups)
+    # Built once for the whole list: a group's members are not loaded to be counted.
+    return render_template(
+        "network/groups.html", groups=all_groups,
+        member_counts=service.active_member_counts([g.id for g in all_groups]),
+        my_memberships=service.memberships_by_group(current_user),
+        can_start_group=permissions.can_create_group(current_user),
+    )
 
 
 @bp.get("/groups/<slug>")
 def group(slug: str):
-    group = get_group(slug)
+    group = get_group(slug, options=service.group_page_loading())
     membership = group.membership_of(current_user)
     return render_template(
         "network/group.html",
         group=group,
         membership=membership,
-        can_manage=service.can_manage_group(current_user, group),
+        can_manage=permissions.can_manage_group(current_user, group),
+        can_see_members=permissions.can_see_group_members(current_user, group),
+        # A hidden host organisation is not named to visitors (its page is a 404 for them).
+        show_host=group.host_organisation is not None
+        and permissions.can_see_organisation(current_user, group.host_organisation),
         join_form=GroupJoinForm(),
         decision_form=DecisionForm(),
         GroupRole=GroupRole,
@@ -241,19 +252,15 @@ def _group_fields(form: GroupForm) -> dict:
 @bp.route("/groups/new", methods=["GET", "POST"])
 @login_required
 def new_group():
-    service.require_organiser(current_user)
+    if not permissions.can_create_group(current_user):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
     form = GroupForm(organisations=_all_organisations())
     if request.method == "GET":
         form.languages.data = [select_locale()]
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             group = service.save_group(current_user, **_group_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The working group has been created. You are its organiser."), "success")
             return redirect(url_for("network.group", slug=group.slug))
     return render_template("network/group_form.html", form=form, group=None)
@@ -272,14 +279,9 @@ def edit_group(slug: str):
         form.join_policy.data = group.join_policy.value
         form.host_organisation_id.data = str(group.host_organisation_id or "")
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             service.save_group(current_user, group, **_group_fields(form))
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("The working group has been saved."), "success")
             return redirect(url_for("network.group", slug=group.slug))
     return render_template("network/group_form.html", form=form, group=group)
@@ -291,22 +293,13 @@ def join_group(slug: str):
     group = get_group(slug)
     form = GroupJoinForm()
     if form.validate_on_submit():
-        try:
+        # A double click that races past the service's check meets the unique key; the
+        # IntegrityError goes to errors.py, which says so and sends the member back here.
+        with _group_rules() as outcome:
             membership = service.join_group(group, current_user, form.message.data or "")
-            db.session.commit()
-        except IntegrityError:
-            # A double click: the other request's row landed between our check and our
-            # insert, and the unique key refused the duplicate. Not an error page.
-            db.session.rollback()
-            existing = group.membership_of(current_user)
-            if existing is not None and not existing.is_active:
-                flash(_("Your request to join is waiting for an organiser."), "info")
-            else:
-                flash(_("You are already a member of this group."), "info")
-            return redirect(url_for("network.group", slug=slug))
-        if membership.is_active:
+        if outcome.ok and membership.is_active:
             flash(_("You have joined %(group)s.", group=group.name), "success")
-        else:
+        elif outcome.ok:
             flash(_("Your request has been sent to the organisers of %(group)s.",
                     group=group.name), "info")
     else:
@@ -323,24 +316,20 @@ def leave_group(slug: str):
     if DecisionForm().validate_on_submit():
         membership = group.membership_of(current_user)
         was_pending = membership is not None and not membership.is_active
-        try:
+        with _group_rules() as outcome:
             service.leave_group(group, current_user)
-        except NotAllowed as error:
-            return _refused_by_group_rule(error, slug)
-        db.session.commit()
-        if was_pending:
+        if outcome.ok and was_pending:
             flash(_("Your request to join %(group)s has been withdrawn.", group=group.name), "info")
-        else:
+        elif outcome.ok:
             flash(_("You have left %(group)s.", group=group.name), "info")
     return redirect(url_for("network.group", slug=slug))
 
 
-def _refused_by_group_rule(error: NotAllowed, slug: str, anchor: str = ""):
-    """A group rule said no (its last organiser must stay): the user has the right to act,
-    so explain on the group page instead of showing "You are not allowed to see this page"."""
-    db.session.rollback()
-    flash(str(error.message), "error")
-    return redirect(url_for("network.group", slug=slug) + anchor)
+def _group_rules():
+    """A group's rule said no (its last organiser stays, one is already a member): the
+    page explains it as its notice and the request rolls back. A JSON caller gets the error
+    itself (409 from errors.py), as from the API."""
+    return nullcontext(Outcome()) if wants_json() else service_errors()
 
 
 def _membership(group: WorkingGroup, membership_id: int) -> GroupMembership:
@@ -358,7 +347,6 @@ def decide_membership(slug: str, membership_id: int, decision: str):
     if DecisionForm().validate_on_submit():
         name = membership.user.name
         service.decide_membership(current_user, membership, approve=decision == "approve")
-        db.session.commit()
         if decision == "approve":
             flash(_("%(name)s is now a member.", name=name), "success")
         else:
@@ -375,13 +363,10 @@ def set_member_role(slug: str, membership_id: int):
         role = request.form.get("role", "")
         if role not in {r.value for r in GroupRole}:
             raise NotFound()
-        try:
-            # Rights were checked by get_group(manage=True): a refusal here is the rule.
+        with _group_rules() as outcome:
             service.set_member_role(current_user, membership, GroupRole(role))
-        except NotAllowed as error:
-            return _refused_by_group_rule(error, slug, "#members")
-        db.session.commit()
-        flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
+        if outcome.ok:
+            flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
     return redirect(url_for("network.group", slug=slug) + "#members")
 
 
@@ -392,12 +377,10 @@ def remove_member(slug: str, membership_id: int):
     membership = _membership(group, membership_id)
     if DecisionForm().validate_on_submit():
         name = membership.user.name
-        try:
+        with _group_rules() as outcome:
             service.remove_member(current_user, membership)
-        except NotAllowed as error:
-            return _refused_by_group_rule(error, slug, "#members")
-        db.session.commit()
-        flash(_("%(name)s has been removed from the group.", name=name), "info")
+        if outcome.ok:
+            flash(_("%(name)s has been removed from the group.", name=name), "info")
     return redirect(url_for("network.group", slug=slug) + "#members")
 
 
@@ -407,7 +390,7 @@ def remove_member(slug: str, membership_id: int):
 @bp.route("/join", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
 def join_request():
-    if current_user.is_authenticated:
+    if is_signed_in(current_user):  # already a member of the network
         return redirect(url_for("network.groups"))
     form = JoinRequestForm()
     if form.validate_on_submit():
@@ -416,13 +399,8 @@ def join_request():
             organisation_name=form.organisation_name.data, job_title=form.job_title.data or "",
             country=form.country.data, message=form.message.data or "", locale=select_locale(),
         )
-        try:
+        with service_errors(form) as outcome:
             service.submit_join_request(data)
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             return render_template("network/join_sent.html", email=data.email)
     return render_template("network/join.html", form=form)

@@ -248,11 +248,14 @@ class TestGroupPages:
             return original_join(*args, **kwargs)
 
         monkeypatch.setattr(service, "join_group", join_group)
-        response = client.post(f"/groups/{group.slug}/join")
+        # The browser sends the group page as the Referer; errors.py sends the member back.
+        response = client.post(f"/groups/{group.slug}/join",
+                               headers={"Referer": f"http://localhost/groups/{group.slug}"})
         assert response.status_code == 302
         assert response.headers["Location"] == f"/groups/{group.slug}"
         monkeypatch.undo()
         text = main_text(client.get(f"/groups/{group.slug}"))
+        assert "This was already saved (perhaps the form was sent twice)." in text
         assert "You are a member of this group" in text
         db.session.rollback()
         count = db.session.scalar(
@@ -355,6 +358,25 @@ class TestGroupPages:
         assert response.headers["Location"] == f"/groups/{group.slug}#members"
         text = main_text(client.get(f"/groups/{group.slug}"))
         assert "A group needs at least one organiser." in text
+        assert membership_state(group, organiser) == (MembershipState.active, GroupRole.organiser)
+
+    @pytest.mark.parametrize("action", ["leave", "role", "remove"])
+    def test_a_json_caller_gets_409_when_the_last_organiser_would_go(
+        self, client, auth, organiser, make_group, action
+    ):
+        group = make_group("Fair laptops", organiser=organiser)
+        own = group.membership_of(organiser)
+        auth.login(organiser)
+        url = {
+            "leave": f"/groups/{group.slug}/leave",
+            "role": f"/groups/{group.slug}/members/{own.id}/role",
+            "remove": f"/groups/{group.slug}/members/{own.id}/remove",
+        }[action]
+        response = client.post(url, data={"role": "member"},
+                               headers={"Accept": "application/json"})
+        assert response.status_code == 409
+        assert response.json["error"]["code"] == "LastOrganiser"
+        assert "organiser" in response.json["error"]["message"]
         assert membership_state(group, organiser) == (MembershipState.active, GroupRole.organiser)
 
     def test_an_invalid_join_message_is_explained(self, client, auth, member, organiser,

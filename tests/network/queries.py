@@ -1,0 +1,39 @@
+"""Counting the SQL statements a request sends (SQLAlchemy's ``before_cursor_execute``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from buyergroup.extensions import db
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block, in order."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def count_for(client, url: str) -> int:
+    """Statements for one GET of ``url`` once warm (the first request fills caches)."""
+    assert client.get(url).status_code == 200
+    with statements() as sent:
+        assert client.get(url).status_code == 200
+    return len(sent)
+
+
+def writes_in(sent: list[str]) -> list[str]:
+    return [s for s in sent if s.lstrip().upper().startswith(WRITES)]
