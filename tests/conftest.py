@@ -2,6 +2,14 @@
 
 Every test that uses ``app`` runs on SQLite, and also on PostgreSQL when
 ``TEST_DATABASE_URL`` is set (a fresh database is created for the run and dropped after).
+
+Each test runs inside one database transaction that is rolled back at its end (SQLAlchemy's
+"joining a session into an external transaction"): every ``db.session``, the test's and
+each request's, is bound to that one connection and works in savepoints, so what a request
+commits is seen by the next request and by the test, and is gone after the test. A test
+whose commits must be seen by another connection (threads, processes, the scheduler, the
+search index's own readers) is marked ``@pytest.mark.committing``: it commits for real and
+the tables are emptied after it.
 """
 
 from __future__ import annotations
@@ -14,11 +22,15 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
 import pytest
+from flask import appcontext_pushed
+from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -28,6 +40,15 @@ from buyergroup.extensions import db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSWORD = "correct horse battery"
+
+#: Argon2 at its cheapest sensible cost: the production cost (about 50 ms a hash here) in
+#: every ``make_user`` and sign-in made up most of the suite's time. One test,
+#: ``tests/accounts/test_security.py::test_production_config_hashes_at_the_library_cost``,
+#: checks the production cost. Set in the environment too, for apps built outside
+#: ``app_factory`` and for the CLI run in subprocesses.
+CHEAP_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 64, "ARGON2_PARALLELISM": 1}
+for _key, _value in CHEAP_PASSWORD_HASHING.items():
+    os.environ.setdefault(_key, str(_value))
 
 
 def pytest_configure(config):
@@ -169,6 +190,7 @@ def app_factory(tmp_path_factory, smtp_server):
             "BASE_URL": "http://buyergroup.test",
             "SERVER_NAME": None,
             "RATELIMIT_STORAGE_URI": "memory://",
+            **CHEAP_PASSWORD_HASHING,
         }
         config.update(overrides)
         return create_app(config)
@@ -202,15 +224,90 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(_session_app):
-    """The app with empty tables, inside an app context."""
-    limiter.reset()
-    with _session_app.app_context():
-        yield _session_app
+#: The scope key (app context id) of the test's own session while a test runs in a
+#: rolled-back transaction (see ``_rolled_back``).
+_rolled_back_test_scope: int | None = None
+
+
+@contextmanager
+def _rolled_back(app) -> Iterator[None]:
+    """Run the test in one transaction on one connection, rolled back at the end.
+
+    Every ``db.session`` (the test's, and each request's in its own app context) is bound to
+    that connection with ``join_transaction_mode="create_savepoint"``: the sessions'
+    commits (the request boundary's, the factories') release savepoints instead.
+    """
+    connection = db.engine.connect()
+    outer = connection.begin()
+    if connection.dialect.name == "sqlite":
+        # pysqlite opens a transaction only before a write, so a SAVEPOINT would start (and
+        # its RELEASE end) a real one: begin the outer transaction on the database now.
+        connection.exec_driver_sql("BEGIN")
+    factory = db.session.session_factory
+    session_class = factory.class_
+    saved_mode = factory.kw.get("join_transaction_mode")
+    db.session.remove()
+    # Flask-SQLAlchemy's Session.get_bind picks the engine and ignores ``bind=``: bind here.
+    session_class.get_bind = lambda self, *args, **kwargs: connection
+    factory.configure(join_transaction_mode="create_savepoint")
+    global _rolled_back_test_scope
+    _rolled_back_test_scope = id(app_ctx._get_current_object())
+    try:
+        yield
+    finally:
+        _rolled_back_test_scope = None
         db.session.rollback()
         db.session.remove()
-        _empty_all_tables()
+        del session_class.get_bind
+        if saved_mode is None:
+            factory.kw.pop("join_transaction_mode", None)
+        else:
+            factory.configure(join_transaction_mode=saved_mode)
+        outer.rollback()
+        connection.close()
+
+
+@appcontext_pushed.connect
+def _hand_over_to_next_session(sender, **extra) -> None:
+    """When a request (or command) gets an app context, so a session, of its own: end the
+    test's savepoint first.
+
+    Sessions sharing one connection nest their savepoints. Were the test's session still in
+    a savepoint opened before the request, its next ``rollback()`` (as in ``reload``) would
+    roll back what the request committed. So its savepoint is released first, keeping its
+    objects loaded, as a test expects that committed before making the request.
+    """
+    if _rolled_back_test_scope is None or threading.current_thread() is not threading.main_thread():
+        return
+    session = db.session.registry.registry.get(_rolled_back_test_scope)
+    transaction = session.get_transaction() if session is not None else None
+    # Not while it commits (its after_commit hooks open app contexts of their own).
+    if transaction is None or not transaction.is_active:
+        return
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+@pytest.fixture
+def app(_session_app, request):
+    """The app inside an app context: empty tables, in a transaction rolled back after the
+    test; with ``@pytest.mark.committing``, real commits and tables emptied after it."""
+    limiter.reset()
+    with _session_app.app_context():
+        if request.node.get_closest_marker("committing"):
+            try:
+                yield _session_app
+            finally:
+                db.session.rollback()
+                db.session.remove()
+                _empty_all_tables()
+        else:
+            with _rolled_back(_session_app):
+                yield _session_app
 
 
 @pytest.fixture

@@ -19,6 +19,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in item.keywords:
+            # The app serves Chromium from another thread: the test's data must be committed.
+            item.add_marker(pytest.mark.committing)
     if CHROMIUM:
         return
     for item in items:
