@@ -23,16 +23,17 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from email.message import Message
+from functools import partial
 from pathlib import Path
 
 import pytest
 from flask import appcontext_pushed
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from buyergroup import create_app
@@ -148,21 +149,30 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this run, dropped at the end."""
+@contextmanager
+def _new_postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database on TEST_DATABASE_URL's server, dropped after."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set")
     url = make_url(base)
-    name = f"buyergroup_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this run, dropped at the end."""
+    with _new_postgres_database("buyergroup_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -308,6 +318,61 @@ def app(_session_app, request):
         else:
             with _rolled_back(_session_app):
                 yield _session_app
+
+
+# --- The demo seed, loaded once per run and backend -----------------------------------------
+
+SEED_DIR = ROOT / "seed"
+SEED_PASSWORD = "buyergroup-demo"  # load_seed's default, as in the demo
+
+
+@pytest.fixture(scope="session")
+def _seeded_session_app(backend, app_factory, tmp_path_factory):
+    """An app on a database of its own holding the demo seed: loading it takes tens of
+    seconds (attachments are read in a subprocess), so it is loaded once per backend."""
+    from buyergroup.seeding import load_seed
+
+    with ExitStack() as cleanup:
+        if backend == "postgresql":
+            url = cleanup.enter_context(_new_postgres_database("buyergroup_seeded"))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'seeded.sqlite'}"
+        app = app_factory(url)
+        app.test_client_class = RequestIsolatedClient
+        with app.app_context():
+            db.create_all()
+            commits = []
+            # The loader flushes and leaves the commit to its caller (the CLI command).
+            counting = partial(_count_commit, commits)
+            event.listen(db.session, "before_commit", counting)
+            try:
+                app.seed_report = load_seed(SEED_DIR, password=SEED_PASSWORD)
+            finally:
+                event.remove(db.session, "before_commit", counting)
+            app.seed_commits = len(commits)
+            db.session.commit()
+            db.session.remove()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _count_commit(commits: list, session) -> None:
+    commits.append(session)
+
+
+@pytest.fixture
+def seeded_app(_seeded_session_app):
+    """The app on a database holding the demo seed, inside an app context.
+
+    ``seeded_app.seed_report`` is what loading it reported, ``seeded_app.seed_commits`` how
+    many commits the loader made itself. The test runs in a transaction rolled back at its
+    end, so every test sees the seed as loaded. (Files the test writes, uploads or the search
+    index, are not rolled back: the seed's tests only read them.)
+    """
+    limiter.reset()
+    with _seeded_session_app.app_context(), _rolled_back(_seeded_session_app):
+        yield _seeded_session_app
 
 
 @pytest.fixture
