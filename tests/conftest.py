@@ -55,6 +55,8 @@ for _key, _value in CHEAP_PASSWORD_HASHING.items():
 def pytest_configure(config):
     if os.environ.get("REQUIRE_POSTGRES") == "1" and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the main process compiled the catalogues already
     # The interface is tested in every language: compile the catalogues once per run.
     translations = ROOT / "buyergroup" / "translations"
     if any(translations.glob("*/LC_MESSAGES/messages.po")):
@@ -64,6 +66,22 @@ def pytest_configure(config):
             check=True,
             capture_output=True,
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): tests that
+    share an expensive fixture run in one worker, so it is built once, not once per worker."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "seeded_app" in names:
+            group = "seed"  # the demo seed, loaded once per backend
+        elif "seeded" in names:
+            group = f"seeded:{item.module.__name__}"  # a module's own seeded databases
+        elif "page" in names:
+            group = "browser"  # one Chromium
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # --- A real SMTP server ---------------------------------------------------------------------
