@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import argon2
+
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per 5 minutes"),
+        # Password hashing (Argon2id): the library's recommended cost unless told otherwise.
+        # Only the test suite lowers it, to keep thousands of sign-ins fast.
+        "ARGON2_TIME_COST": _int(env.get("ARGON2_TIME_COST"), argon2.DEFAULT_TIME_COST),
+        "ARGON2_MEMORY_COST": _int(env.get("ARGON2_MEMORY_COST"), argon2.DEFAULT_MEMORY_COST),
+        "ARGON2_PARALLELISM": _int(env.get("ARGON2_PARALLELISM"), argon2.DEFAULT_PARALLELISM),
         # Tokens
         "PASSWORD_RESET_HOURS": _int(env.get("PASSWORD_RESET_HOURS"), 2),
         "INVITATION_DAYS": _int(env.get("INVITATION_DAYS"), 14),

@@ -2,6 +2,14 @@
 
 Every test that uses ``app`` runs on SQLite, and also on PostgreSQL when
 ``TEST_DATABASE_URL`` is set (a fresh database is created for the run and dropped after).
+
+Each test runs inside one database transaction that is rolled back at its end (SQLAlchemy's
+"joining a session into an external transaction"): every ``db.session``, the test's and
+each request's, is bound to that one connection and works in savepoints, so what a request
+commits is seen by the next request and by the test, and is gone after the test. A test
+whose commits must be seen by another connection (threads, processes, the scheduler, the
+search index's own readers) is marked ``@pytest.mark.committing``: it commits for real and
+the tables are emptied after it.
 """
 
 from __future__ import annotations
@@ -14,13 +22,18 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from email.message import Message
+from functools import partial
 from pathlib import Path
 
 import pytest
+from flask import appcontext_pushed
+from flask.globals import app_ctx
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from buyergroup import create_app
@@ -29,10 +42,21 @@ from buyergroup.extensions import db, limiter
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSWORD = "correct horse battery"
 
+#: Argon2 at its cheapest sensible cost: the production cost (about 50 ms a hash here) in
+#: every ``make_user`` and sign-in made up most of the suite's time. One test,
+#: ``tests/accounts/test_security.py::test_production_config_hashes_at_the_library_cost``,
+#: checks the production cost. Set in the environment too, for apps built outside
+#: ``app_factory`` and for the CLI run in subprocesses.
+CHEAP_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 64, "ARGON2_PARALLELISM": 1}
+for _key, _value in CHEAP_PASSWORD_HASHING.items():
+    os.environ.setdefault(_key, str(_value))
+
 
 def pytest_configure(config):
     if os.environ.get("REQUIRE_POSTGRES") == "1" and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the main process compiled the catalogues already
     # The interface is tested in every language: compile the catalogues once per run.
     translations = ROOT / "buyergroup" / "translations"
     if any(translations.glob("*/LC_MESSAGES/messages.po")):
@@ -42,6 +66,22 @@ def pytest_configure(config):
             check=True,
             capture_output=True,
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): tests that
+    share an expensive fixture run in one worker, so it is built once, not once per worker."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "seeded_app" in names:
+            group = "seed"  # the demo seed, loaded once per backend
+        elif "seeded" in names:
+            group = f"seeded:{item.module.__name__}"  # a module's own seeded databases
+        elif "page" in names:
+            group = "browser"  # one Chromium
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # --- A real SMTP server ---------------------------------------------------------------------
@@ -127,21 +167,30 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this run, dropped at the end."""
+@contextmanager
+def _new_postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database on TEST_DATABASE_URL's server, dropped after."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set")
     url = make_url(base)
-    name = f"buyergroup_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this run, dropped at the end."""
+    with _new_postgres_database("buyergroup_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -169,6 +218,7 @@ def app_factory(tmp_path_factory, smtp_server):
             "BASE_URL": "http://buyergroup.test",
             "SERVER_NAME": None,
             "RATELIMIT_STORAGE_URI": "memory://",
+            **CHEAP_PASSWORD_HASHING,
         }
         config.update(overrides)
         return create_app(config)
@@ -202,15 +252,145 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(_session_app):
-    """The app with empty tables, inside an app context."""
-    limiter.reset()
-    with _session_app.app_context():
-        yield _session_app
+#: The scope key (app context id) of the test's own session while a test runs in a
+#: rolled-back transaction (see ``_rolled_back``).
+_rolled_back_test_scope: int | None = None
+
+
+@contextmanager
+def _rolled_back(app) -> Iterator[None]:
+    """Run the test in one transaction on one connection, rolled back at the end.
+
+    Every ``db.session`` (the test's, and each request's in its own app context) is bound to
+    that connection with ``join_transaction_mode="create_savepoint"``: the sessions'
+    commits (the request boundary's, the factories') release savepoints instead.
+    """
+    connection = db.engine.connect()
+    outer = connection.begin()
+    if connection.dialect.name == "sqlite":
+        # pysqlite opens a transaction only before a write, so a SAVEPOINT would start (and
+        # its RELEASE end) a real one: begin the outer transaction on the database now.
+        connection.exec_driver_sql("BEGIN")
+    factory = db.session.session_factory
+    session_class = factory.class_
+    saved_mode = factory.kw.get("join_transaction_mode")
+    db.session.remove()
+    # Flask-SQLAlchemy's Session.get_bind picks the engine and ignores ``bind=``: bind here.
+    session_class.get_bind = lambda self, *args, **kwargs: connection
+    factory.configure(join_transaction_mode="create_savepoint")
+    global _rolled_back_test_scope
+    _rolled_back_test_scope = id(app_ctx._get_current_object())
+    try:
+        yield
+    finally:
+        _rolled_back_test_scope = None
         db.session.rollback()
         db.session.remove()
-        _empty_all_tables()
+        del session_class.get_bind
+        if saved_mode is None:
+            factory.kw.pop("join_transaction_mode", None)
+        else:
+            factory.configure(join_transaction_mode=saved_mode)
+        outer.rollback()
+        connection.close()
+
+
+@appcontext_pushed.connect
+def _hand_over_to_next_session(sender, **extra) -> None:
+    """When a request (or command) gets an app context, so a session, of its own: end the
+    test's savepoint first.
+
+    Sessions sharing one connection nest their savepoints. Were the test's session still in
+    a savepoint opened before the request, its next ``rollback()`` (as in ``reload``) would
+    roll back what the request committed. So its savepoint is released first, keeping its
+    objects loaded, as a test expects that committed before making the request.
+    """
+    if _rolled_back_test_scope is None or threading.current_thread() is not threading.main_thread():
+        return
+    session = db.session.registry.registry.get(_rolled_back_test_scope)
+    transaction = session.get_transaction() if session is not None else None
+    # Not while it commits (its after_commit hooks open app contexts of their own).
+    if transaction is None or not transaction.is_active:
+        return
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+@pytest.fixture
+def app(_session_app, request):
+    """The app inside an app context: empty tables, in a transaction rolled back after the
+    test; with ``@pytest.mark.committing``, real commits and tables emptied after it."""
+    limiter.reset()
+    with _session_app.app_context():
+        if request.node.get_closest_marker("committing"):
+            try:
+                yield _session_app
+            finally:
+                db.session.rollback()
+                db.session.remove()
+                _empty_all_tables()
+        else:
+            with _rolled_back(_session_app):
+                yield _session_app
+
+
+# --- The demo seed, loaded once per run and backend -----------------------------------------
+
+SEED_DIR = ROOT / "seed"
+SEED_PASSWORD = "buyergroup-demo"  # load_seed's default, as in the demo
+
+
+@pytest.fixture(scope="session")
+def _seeded_session_app(backend, app_factory, tmp_path_factory):
+    """An app on a database of its own holding the demo seed: loading it takes tens of
+    seconds (attachments are read in a subprocess), so it is loaded once per backend."""
+    from buyergroup.seeding import load_seed
+
+    with ExitStack() as cleanup:
+        if backend == "postgresql":
+            url = cleanup.enter_context(_new_postgres_database("buyergroup_seeded"))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'seeded.sqlite'}"
+        app = app_factory(url)
+        app.test_client_class = RequestIsolatedClient
+        with app.app_context():
+            db.create_all()
+            commits = []
+            # The loader flushes and leaves the commit to its caller (the CLI command).
+            counting = partial(_count_commit, commits)
+            event.listen(db.session, "before_commit", counting)
+            try:
+                app.seed_report = load_seed(SEED_DIR, password=SEED_PASSWORD)
+            finally:
+                event.remove(db.session, "before_commit", counting)
+            app.seed_commits = len(commits)
+            db.session.commit()
+            db.session.remove()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _count_commit(commits: list, session) -> None:
+    commits.append(session)
+
+
+@pytest.fixture
+def seeded_app(_seeded_session_app):
+    """The app on a database holding the demo seed, inside an app context.
+
+    ``seeded_app.seed_report`` is what loading it reported, ``seeded_app.seed_commits`` how
+    many commits the loader made itself. The test runs in a transaction rolled back at its
+    end, so every test sees the seed as loaded. (Files the test writes, uploads or the search
+    index, are not rolled back: the seed's tests only read them.)
+    """
+    limiter.reset()
+    with _seeded_session_app.app_context(), _rolled_back(_seeded_session_app):
+        yield _seeded_session_app
 
 
 @pytest.fixture

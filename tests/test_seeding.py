@@ -97,9 +97,12 @@ groups:
 """
 
 
-def test_real_seed_creates_working_demo_accounts(app: Flask) -> None:
-    report = load_seed(SEED_DIR)
-    db.session.commit()
+# The real seed takes tens of seconds to load: the tests about it share the database that
+# tests/conftest.py loads once per run and backend (``seeded_app``, rolled back per test).
+
+
+def test_real_seed_creates_working_demo_accounts(seeded_app: Flask) -> None:
+    report = seeded_app.seed_report
 
     assert report.demo_accounts == [
         ("admin@example.org", "admin"),
@@ -117,8 +120,8 @@ def test_real_seed_creates_working_demo_accounts(app: Flask) -> None:
     assert "admin@example.org (admin)" in report.summary()
 
 
-def test_real_seed_content(app: Flask) -> None:
-    report = load_seed(SEED_DIR)
+def test_real_seed_content(seeded_app: Flask) -> None:
+    report = seeded_app.seed_report
 
     belgian = _group("Belgian ICT Buyer Group")
     organiser_emails = {user.email for user in belgian.organisers}
@@ -147,9 +150,8 @@ def test_real_seed_content(app: Flask) -> None:
     assert report.organisations.created == len(db.session.scalars(select(Organisation)).all())
 
 
-def test_loading_twice_creates_no_duplicates(app: Flask) -> None:
-    first = load_seed(SEED_DIR)
-    db.session.commit()
+def test_loading_twice_creates_no_duplicates(seeded_app: Flask) -> None:
+    first = seeded_app.seed_report
     counts = _counts()
 
     second = load_seed(SEED_DIR)
@@ -165,11 +167,18 @@ def test_loading_twice_creates_no_duplicates(app: Flask) -> None:
     assert authenticate("admin@example.org", PASSWORD) is not None
 
 
-def test_load_flushes_but_does_not_commit(app: Flask) -> None:
-    load_seed(SEED_DIR)
+def test_load_flushes_but_does_not_commit(seeded_app: Flask) -> None:
+    # Loading the whole seed counted the commits it made itself (none: the CLI commits).
+    assert seeded_app.seed_commits == 0
     assert get_user_by_email("admin@example.org") is not None
+
+
+def test_load_of_a_small_seed_is_undone_by_a_rollback(app: Flask, tmp_path: Path) -> None:
+    seed = _write_seed(tmp_path / "seed", MINIMAL_ORGANISATIONS, MINIMAL_MEMBERS, MINIMAL_GROUPS)
+    load_seed(seed)
+    assert get_user_by_email("alice@example.org") is not None
     db.session.rollback()
-    assert get_user_by_email("admin@example.org") is None
+    assert get_user_by_email("alice@example.org") is None
 
 
 def test_other_password(app: Flask, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,10 +31,28 @@ from buyergroup.mail.service import queue_email
 from buyergroup.network.permissions import require_can_invite_to_group
 from buyergroup.tokens import hash_secret, new_secret
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 10
-# Verifying against this keeps sign-in time the same for unknown emails (no user probing).
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+@cache
+def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+@cache
+def _dummy_hash_for(hasher: PasswordHasher) -> str:
+    # Verifying against this keeps sign-in time the same for unknown emails (no user
+    # probing): it is made with the same cost as real hashes.
+    return hasher.hash("not-a-real-password-just-for-timing")
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the configured cost: the library's recommended parameters by default
+    (``ARGON2_*`` in config.py); the test suite configures a cheap one."""
+    config = current_app.config
+    return _hasher_with(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -42,7 +61,7 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     check_password_strength(password)
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_strength(password: str) -> None:
@@ -81,15 +100,16 @@ def create_user(
 def authenticate(email: str, password: str) -> User | None:
     """The user if the password matches an active account; None otherwise (same cost)."""
     user = get_user_by_email(email)
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher = _hasher()
+    stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        _hasher.verify(stored, password)
+        hasher.verify(stored or _dummy_hash_for(hasher), password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_active or not user.password_hash:
+    if user is None or not user.is_active or not stored:
         return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(stored):
+        user.password_hash = hasher.hash(password)
     user.last_login_at = utcnow()
     return user
 
@@ -107,7 +127,8 @@ def set_password(user: User, password: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     try:
-        _hasher.verify(user.password_hash or _DUMMY_HASH, current_password)
+        hasher = _hasher()
+        hasher.verify(user.password_hash or _dummy_hash_for(hasher), current_password)
     except (VerificationError, InvalidHashError):
         raise ValidationFailed(
             _("Your current password is not correct."), field="current_password"

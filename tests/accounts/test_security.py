@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import argon2
 import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from buyergroup.accounts.models import ApiToken, Invitation
 from buyergroup.config import DEV_SECRET_KEY, ConfigError, check_production_ready, from_environment
 from buyergroup.extensions import db
 from buyergroup.mail.models import OutboxMessage
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import CHEAP_PASSWORD_HASHING, TEST_PASSWORD, RequestIsolatedClient
 
 CSRF_PAGE = "The form has expired"
 
@@ -231,15 +232,52 @@ def test_same_password_gives_different_hashes(app):
 
 def test_weak_old_hash_is_upgraded_at_sign_in(app, make_user):
     user = make_user("old@example.org", password=None)
-    user.password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(
-        TEST_PASSWORD
-    )
+    # Weaker than the configured cost (the suite's cheap one is 64 KiB of memory).
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    assert app.config["ARGON2_MEMORY_COST"] > 8
+    user.password_hash = weak.hash(TEST_PASSWORD)
     db.session.commit()
     assert service.authenticate(user.email, TEST_PASSWORD) is user
     upgraded = extract_parameters(user.password_hash)
     current = extract_parameters(service.hash_password(TEST_PASSWORD))
     assert (upgraded.time_cost, upgraded.memory_cost) == (current.time_cost, current.memory_cost)
+    assert upgraded.memory_cost > 8
     assert service.authenticate(user.email, TEST_PASSWORD) is user
+
+
+def test_production_config_hashes_at_the_library_cost(app_factory, tmp_path):
+    """The suite hashes cheaply (tests/conftest.py); a site configured from an environment
+    that says nothing about Argon2 hashes at the library's recommended cost, and signs in."""
+    production = from_environment({})
+    cost = {key: production[key] for key in CHEAP_PASSWORD_HASHING}
+    assert cost == {
+        "ARGON2_TIME_COST": argon2.DEFAULT_TIME_COST,
+        "ARGON2_MEMORY_COST": argon2.DEFAULT_MEMORY_COST,
+        "ARGON2_PARALLELISM": argon2.DEFAULT_PARALLELISM,
+    }
+    site = app_factory(f"sqlite:///{tmp_path / 'production-cost.sqlite'}", **cost)
+    site.test_client_class = RequestIsolatedClient
+    with site.app_context():
+        db.create_all()
+        user = service.create_user(email="prod@example.org", name="Pia Prod",
+                                   password=TEST_PASSWORD)
+        db.session.commit()
+        first_hash = user.password_hash
+        stored = extract_parameters(first_hash)
+        # The m=, t= and p= of the stored "$argon2id$v=19$m=...,t=...,p=..." prefix.
+        assert (stored.memory_cost, stored.time_cost, stored.parallelism) == (
+            argon2.DEFAULT_MEMORY_COST, argon2.DEFAULT_TIME_COST, argon2.DEFAULT_PARALLELISM,
+        )
+        browser = site.test_client()
+        response = browser.post("/login", data={"email": "prod@example.org",
+                                                "password": TEST_PASSWORD})
+        assert response.status_code == 302
+        assert browser.get("/profile").status_code == 200
+        # Signing in left the production-cost hash alone (no "upgrade" to a cheaper one).
+        db.session.expire_all()
+        assert db.session.get(type(user), user.id).password_hash == first_hash
+        db.session.remove()
+        db.engine.dispose()
 
 
 # --- Production configuration ---------------------------------------------------------------

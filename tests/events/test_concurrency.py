@@ -16,7 +16,8 @@ from buyergroup.extensions import db
 from buyergroup.mail.service import deliver_due
 from tests.events.conftest import local_days_ahead
 
-pytestmark = pytest.mark.postgres
+# Threads with connections of their own: the test data must be committed for them.
+pytestmark = [pytest.mark.postgres, pytest.mark.committing]
 
 
 @pytest.fixture(autouse=True)

@@ -19,10 +19,9 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
 
 @pytest.fixture
-def seeded(app):
-    report = load_seed(SEED_DIR, password="buyergroup-demo")
-    db.session.commit()
-    return report
+def seeded(seeded_app):
+    """The demo seed, loaded once per run (tests/conftest.py), rolled back after each test."""
+    return seeded_app.seed_report
 
 
 def events_of(group_name: str) -> list[Event]:

@@ -91,6 +91,7 @@ class TestPages:
         assert db.session.scalar(select(Concept)) is None
 
 
+@pytest.mark.committing  # search reads the glossary on a connection of its own
 def test_a_glossary_change_reaches_search_at_once(client, auth, organiser, make_item):
     make_item(title="Verbod op kinderarbeid", language="nl", body="Geen kinderarbeid.")
     before = client.get("/library?q=child+labour")

@@ -180,6 +180,7 @@ class TestBrowseAndVisibility:
         raw = page.get_data(as_text=True)
         assert "<script>alert(1)</script>" not in raw
 
+    @pytest.mark.committing  # search reads the glossary on a connection of its own
     def test_glossary_expansions_are_shown_and_cross_languages(self, client, make_item):
         make_item(title="Geen kinderarbeid in de keten", language="nl",
                   body="De opdrachtnemer zorgt dat er geen kinderarbeid is.")

@@ -223,6 +223,7 @@ class TestGroupPages:
         assert mailbox.messages == []
 
     @pytest.mark.parametrize("policy", ["open", "approval"])
+    @pytest.mark.committing  # the first click is played on a connection of its own
     def test_a_double_click_on_join_is_not_an_error_page(
         self, client, auth, member, organiser, make_group, monkeypatch, policy
     ):

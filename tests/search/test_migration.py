@@ -51,11 +51,37 @@ def test_the_migration_holds_the_backends_ddl():
     assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in SCHEMA_DDL]
 
 
+def _sqlite_schema() -> tuple[str, dict]:
+    """The revision stamped in the database, and every table's columns and indexes."""
+    inspector = inspect(db.engine)
+    tables = {
+        table: (
+            sorted((c["name"], str(c["type"])) for c in inspector.get_columns(table)),
+            sorted(str(sorted(i.items())) for i in inspector.get_indexes(table)),
+        )
+        for table in inspector.get_table_names()
+    }
+    with db.engine.connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return revision, tables
+
+
 def test_the_migration_is_a_no_op_on_sqlite(app_factory, tmp_path):
     app = app_factory(f"sqlite:///{tmp_path / 'm.sqlite'}")
     with app.app_context():
+        flask_migrate.upgrade(revision=BEFORE)
+        revision, before = _sqlite_schema()
+        assert revision == BEFORE
+        assert "search_pending_updates" in before  # the schema the migration starts from
+
         flask_migrate.upgrade(revision=MIGRATION)
+        revision, after = _sqlite_schema()
+        assert revision == MIGRATION  # it ran...
+        assert after == before  # ...and changed nothing in the database
+
         flask_migrate.downgrade(revision=BEFORE)
+        revision, downgraded = _sqlite_schema()
+        assert (revision, downgraded) == (BEFORE, before)
         db.engine.dispose()
 
 
