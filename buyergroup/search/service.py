@@ -104,10 +104,6 @@ def registered_sources() -> dict[str, Source]:
     return dict(_sources)
 
 
-def make_ref(prefix: str, item_id: int) -> str:
-    return f"{prefix}:{item_id}"
-
-
 def _load(ref: str) -> SearchDocument | None:
     prefix, _, raw_id = ref.partition(":")
     source = _sources.get(prefix)
