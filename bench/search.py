@@ -35,7 +35,7 @@ from bench import corpus
 from buyergroup.search import syntax
 from buyergroup.search.postgres_backend import PostgresBackend, install
 from buyergroup.search.types import SearchBackend, SearchQuery
-from buyergroup.search.whoosh_backend import WhooshBackend
+from buyergroup.search.whoosh import WhooshBackend
 
 QUERY_KINDS = ("term", "phrase", "faceted", "cross-language", "browse")
 WARM_UP = 10

@@ -134,7 +134,7 @@ def get_backend() -> SearchBackend:
     backend = backends.get(key)
     if backend is None:
         if name == "whoosh":
-            from buyergroup.search.whoosh_backend import WhooshBackend
+            from buyergroup.search.whoosh import WhooshBackend
 
             backend = WhooshBackend(
                 app.config["INDEX_FOLDER"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from buyergroup.search.types import SearchDocument, SearchQuery
-from buyergroup.search.whoosh_backend import WhooshBackend
+from buyergroup.search.whoosh import WhooshBackend
 
 
 def documents(count: int, text: str = "child labour policy"):
