@@ -18,6 +18,7 @@ from buyergroup.accounts.models import User
 from buyergroup.errors import AlreadyExists, NotAllowed, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.glossary.models import Concept, Term
+from buyergroup.search.expansion import invalidate_expansions
 
 # The languages the glossary links (the interface and search languages).
 GLOSSARY_LANGUAGES: tuple[str, ...] = ("en", "nl", "fr", "de")
@@ -124,10 +125,7 @@ def search_cache_changed() -> None:
     """Tell search that the glossary changed (call after committing a change).
 
     The search package's session hooks already do this for changes made through the
-    session; calling it again is cheap and keeps this module's promise explicit.
+    session (``search_expansions.register`` asks them to); calling it again is cheap and
+    keeps this module's promise explicit.
     """
-    try:
-        from buyergroup.search.expansion import invalidate_glossary_cache
-    except ImportError:  # search not installed in this build
-        return
-    invalidate_glossary_cache()
+    invalidate_expansions()

@@ -10,11 +10,17 @@ from sqlalchemy import or_, select
 from buyergroup.errors import DomainError, NotAllowed, NotFound
 from buyergroup.extensions import db
 from buyergroup.form_fields import attach_field_error
-from buyergroup.glossary import service
+from buyergroup.glossary import search_expansions, service
 from buyergroup.glossary.forms import ConceptForm, DeleteForm
 from buyergroup.glossary.models import Concept, Term
 
 bp = Blueprint("glossary", __name__, url_prefix="/library/glossary")
+
+
+@bp.record_once
+def _register_with_search(state) -> None:
+    # create_app has installed the search hooks; tell search to expand with the glossary.
+    search_expansions.register(state.app)
 
 
 def get_concept(concept_id: int, *, edit: bool = False) -> Concept:
