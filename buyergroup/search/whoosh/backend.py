@@ -40,7 +40,6 @@ from buyergroup.search.types import (
 )
 from buyergroup.search.whoosh import facets as facet_counts
 from buyergroup.search.whoosh import suggestions
-from buyergroup.search.whoosh.facets import FACET_COUNTING, CachedOverlapFacet
 from buyergroup.search.whoosh.query import (
     LengthCachingBM25F,
     QueryCompiler,
@@ -70,12 +69,8 @@ class WhooshBackend:
     name = "whoosh"
 
     def __init__(self, folder: str | os.PathLike[str], *, writer_timeout: float = 30.0,
-                 phrase_time_limit: float = 0.5, reindex_procs: int = 1,
-                 facet_counting: str = "postings"):
-        if facet_counting not in FACET_COUNTING:
-            raise ValueError(f"facet_counting must be one of {FACET_COUNTING}")
+                 phrase_time_limit: float = 0.5, reindex_procs: int = 1):
         self.folder = Path(folder)
-        self.facet_counting = facet_counting
         self.writer_timeout = writer_timeout
         self.phrase_time_limit = phrase_time_limit
         self.reindex_procs = max(int(reindex_procs), 1)
@@ -266,6 +261,16 @@ class WhooshBackend:
         for key in [key for key in list(tables) if key[0] not in live]:
             tables.pop(key, None)
 
+    def _facet_collector(self, collector):
+        """The collector that also counts facets while collecting; here none does: they are
+        counted afterwards from posting sets (``facets.py``). ``bench/whoosh_facets.py``
+        overrides this with Whoosh's own grouping, for comparison."""
+        return collector
+
+    def _facets(self, searcher, results, matched) -> dict[str, list[tuple[str, int]]]:
+        """Facet counts over the ``matched`` documents."""
+        return facet_counts.count_facets(self.schema, searcher, matched, self._facet_tables())
+
     def refs(self) -> set[str]:
         searcher = self._searcher()
         if searcher is None:
@@ -324,14 +329,6 @@ class WhooshBackend:
             # Whoosh treats an empty filter as no filter at all (``if allow:``): with no
             # document visible, answer here, or everything would be shown.
             return empty
-        groupedby = None
-        if self.facet_counting == "groupedby-cached":
-            tables = self._facet_tables()
-            groupedby = {facet: CachedOverlapFacet(facet_field(facet), tables)
-                         for facet in FACETS}
-        elif self.facet_counting == "groupedby":
-            groupedby = {facet: sorting.FieldFacet(facet_field(facet), allow_overlap=True)
-                         for facet in FACETS}
         sortedby = {
             "relevance": None,
             "newest": sorting.FieldFacet("published", reverse=True),
@@ -342,8 +339,7 @@ class WhooshBackend:
         # while scoring but has to run the query again, unscored, to count.
         collector = (collectors.UnlimitedCollector() if sortedby is None
                      else collectors.SortingCollector(sortedby, limit=page * per_page))
-        if groupedby:
-            collector = collectors.FacetCollector(collector, groupedby, maptype=sorting.Count)
+        collector = self._facet_collector(collector)
         # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents): bounded.
         time_limit = self.phrase_time_limit if has_phrase(compiled) else None
         collector = VisibleOnly(collector, allowed, time_limit)  # outermost: restricts all
@@ -362,15 +358,7 @@ class WhooshBackend:
         else:
             matched = results.docs()  # the filtered set, as collected
             total = len(matched)
-        if groupedby:
-            facets = {
-                facet: sorted(((str(k), int(v)) for k, v in results.groups(facet).items() if k),
-                              key=lambda kv: (-kv[1], kv[0]))
-                for facet in FACETS
-            }
-        else:
-            facets = facet_counts.count_facets(self.schema, searcher, matched,
-                                                 self._facet_tables())
+        facets = self._facets(searcher, results, matched)
 
         terms = highlight_terms(compiled) if tree is not None else {}
         hits = []
