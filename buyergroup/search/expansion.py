@@ -104,12 +104,15 @@ def _expansions(source: ExpansionSource) -> _Expansions:
         cached, generation = _cache.get(url), _generation
     if cached and cached.generation == generation and now - cached.checked_at < CHECK_SECONDS:
         return cached
-    with db.engine.connect() as connection:  # not db.session: never autoflush the caller's work
-        fingerprint = source.fingerprint(connection)
-        if cached and cached.generation == generation and cached.fingerprint == fingerprint:
-            cached.checked_at = now
-            return cached
-        phrases = _phrases(source.term_groups(connection))
+    # The session's own connection, not one more from the pool: a search request then holds
+    # one connection, not two (issue 8: 50 signed-in searches on a pool of 15 each held one
+    # and waited 30 s for a second). Core statements on it never autoflush the caller's work.
+    connection = db.session.connection()
+    fingerprint = source.fingerprint(connection)
+    if cached and cached.generation == generation and cached.fingerprint == fingerprint:
+        cached.checked_at = now
+        return cached
+    phrases = _phrases(source.term_groups(connection))
     expansions = _Expansions(
         phrases=phrases,
         longest=max((len(key.split()) for key in phrases), default=0),

@@ -154,6 +154,8 @@ def get_backend() -> SearchBackend:
                 db.engine,
                 writer_timeout=float(_setting("SEARCH_LOCK_TIMEOUT")),
                 statement_timeout_ms=int(_setting("SEARCH_STATEMENT_TIMEOUT_MS")),
+                # The request's own connection: one pooled connection per search request.
+                reading_connection=lambda: db.session.connection(),
             )
         backends[key] = backend
     return backend
