@@ -53,3 +53,20 @@ def test_a_search_leaves_the_request_transaction_as_it_was(search_app):
     db.session.commit()
     assert before == 1
     assert search(SearchQuery(text="servers", audiences=[AUDIENCE_PUBLIC])).total == 1
+
+
+def test_the_pool_is_sized_from_the_settings(tmp_path):
+    from buyergroup import create_app
+
+    def pool_of(**config):
+        app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, **config})
+        with app.app_context():
+            return db.engine.pool
+
+    pool = pool_of(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.sqlite'}")
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (10, 20, 30)
+    pool = pool_of(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'b.sqlite'}",
+                   DATABASE_POOL_SIZE=4, DATABASE_MAX_OVERFLOW=2, DATABASE_POOL_TIMEOUT=5)
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (4, 2, 5)
+    # One shared connection for an in-memory database: nothing to size, and no error.
+    assert type(pool_of(SQLALCHEMY_DATABASE_URI="sqlite://")).__name__ == "StaticPool"
