@@ -320,8 +320,10 @@ class WhooshBackend:
 
     def _prune_tables(self, searcher) -> None:
         """Forget the tables of segments that merges have replaced."""
-        live = {reader.segment().segment_id() for reader, _ in searcher.reader().leaf_readers()
-                if hasattr(reader, "segment")}  # an empty index has no segment
+        segments = (getattr(reader, "segment", lambda: None)()
+                    for reader, _ in searcher.reader().leaf_readers())
+        live = {segment.segment_id() for segment in segments
+                if segment is not None}  # an empty index has no segment
         tables = self._facet_tables()
         for key in [key for key in list(tables) if key[0] not in live]:
             tables.pop(key, None)
