@@ -32,10 +32,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import corpus
+from bench.whoosh_facets import FACET_COUNTING, GroupedFacetsBackend
 from buyergroup.search import syntax
 from buyergroup.search.postgres_backend import PostgresBackend, install
 from buyergroup.search.types import SearchBackend, SearchQuery
-from buyergroup.search.whoosh_backend import WhooshBackend
+from buyergroup.search.whoosh import WhooshBackend
 
 QUERY_KINDS = ("term", "phrase", "faceted", "cross-language", "browse")
 WARM_UP = 10
@@ -173,8 +174,8 @@ def bench_whoosh(items: int, queries: list[Query], workdir: Path, procs: int) ->
     # Whoosh's own grouping for the facet counts, for comparison (term and faceted queries;
     # skipped on big corpora, where the stock grouping takes seconds per query).
     subset = [q for q in queries if q.kind in ("term", "faceted")]
-    for counting in ("groupedby-cached", "groupedby") if items <= 20_000 else ():
-        variant = WhooshBackend(folder, facet_counting=counting)
+    for counting in FACET_COUNTING if items <= 20_000 else ():
+        variant = GroupedFacetsBackend(folder, facet_counting=counting)
         result[f"queries_{counting}"] = time_queries(search_with(variant), subset)
     return result
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from buyergroup.config import check_production_ready, from_environment
+from buyergroup.config import check_production_ready, from_environment, size_database_pool
 from buyergroup.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_environment())
     if config:
         app.config.update(config)
+    size_database_pool(app.config)
     check_production_ready(app.config)
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -51,6 +51,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "BASE_URL": base_url,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Database connections per process (see ``size_database_pool``).
+        "DATABASE_POOL_SIZE": _int(env.get("DATABASE_POOL_SIZE"), 10),
+        "DATABASE_MAX_OVERFLOW": _int(env.get("DATABASE_MAX_OVERFLOW"), 20),
+        "DATABASE_POOL_TIMEOUT": _int(env.get("DATABASE_POOL_TIMEOUT"), 30),
         # Mail: with no MAIL_SERVER, messages are written as .eml files under MAIL_FOLDER.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
@@ -114,6 +118,32 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # between the working one's checks that it still holds it).
         "SCHEDULER_LOCK_RETRY_SECONDS": _int(env.get("SCHEDULER_LOCK_RETRY_SECONDS"), 10),
     }
+
+
+def size_database_pool(config: dict) -> None:
+    """Size the connection pool in ``SQLALCHEMY_ENGINE_OPTIONS`` (once the URL is final).
+
+    A request holds one connection from its first query to its end (searching included:
+    the search reads on the request's own connection). Applying index updates after a
+    commit holds up to three more for a moment (with the PostgreSQL backend: the advisory
+    writer lock, the queue drain, the write), one writer at a time. So a process needs
+    ``threads serving requests + 3`` connections: ``DATABASE_POOL_SIZE`` (kept open, 10)
+    plus ``DATABASE_MAX_OVERFLOW`` (opened when busy, 20) = 30 covers 27 threads, e.g.
+    gunicorn ``--threads`` up to 27 per worker. A request that finds every connection busy
+    waits up to ``DATABASE_POOL_TIMEOUT`` seconds (30), then fails. On PostgreSQL keep
+    ``processes x 30`` (and the scheduler's few) below ``max_connections`` (100 by default).
+    In-memory SQLite shares one connection (StaticPool): nothing to size.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    in_memory = uri.startswith("sqlite") and (
+        uri.rstrip("/") in ("sqlite:", "sqlite+pysqlite:") or ":memory:" in uri)
+    if in_memory or "poolclass" in options:
+        return
+    options.setdefault("pool_size", int(config.get("DATABASE_POOL_SIZE", 10)))
+    options.setdefault("max_overflow", int(config.get("DATABASE_MAX_OVERFLOW", 20)))
+    options.setdefault("pool_timeout", int(config.get("DATABASE_POOL_TIMEOUT", 30)))
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def check_production_ready(config: dict) -> None:

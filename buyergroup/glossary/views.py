@@ -10,12 +10,18 @@ from sqlalchemy import or_, select
 from buyergroup.boundary import service_errors
 from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.glossary import service
+from buyergroup.glossary import search_expansions, service
 from buyergroup.glossary.forms import ConceptForm, DeleteForm
 from buyergroup.glossary.models import Concept, Term
 from buyergroup.glossary.permissions import can_edit_glossary
 
 bp = Blueprint("glossary", __name__, url_prefix="/library/glossary")
+
+
+@bp.record_once
+def _register_with_search(state) -> None:
+    # create_app has installed the search hooks; tell search to expand with the glossary.
+    search_expansions.register(state.app)
 
 
 def get_concept(concept_id: int, *, edit: bool = False) -> Concept:

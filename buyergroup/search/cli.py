@@ -6,6 +6,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from buyergroup.search.service import apply_pending, index_status, reindex
+from buyergroup.search.types import IndexBusy
+
 
 def register_search_cli(app: Flask) -> None:
     """Add the ``search`` command group (call from ``buyergroup.cli.register_cli``)."""
@@ -17,9 +20,6 @@ def register_search_cli(app: Flask) -> None:
                        "about twice as fast on two cores).")
     def search_reindex(procs: int | None) -> None:
         """Rebuild the whole index from the database; searches keep working meanwhile."""
-        from buyergroup.search.service import reindex
-        from buyergroup.search.types import IndexBusy
-
         try:
             count = reindex(procs=procs)
         except IndexBusy as busy:
@@ -30,8 +30,6 @@ def register_search_cli(app: Flask) -> None:
     @click.option("--limit", default=500, show_default=True, help="Updates per batch.")
     def search_apply(limit: int) -> None:
         """Apply every queued index update now (what the scheduler does each tick)."""
-        from buyergroup.search.service import apply_pending
-
         total = 0
         while True:
             applied = apply_pending(limit=limit)
@@ -43,8 +41,6 @@ def register_search_cli(app: Flask) -> None:
     @search.command("status")
     def search_status() -> None:
         """Documents in the index and updates waiting in the queue."""
-        from buyergroup.search.service import index_status
-
         status = index_status()
         click.echo(f"Backend: {status['backend']}")
         click.echo(f"Documents in the index: {status['documents']}")

@@ -1,34 +1,48 @@
 """Cross-language expansion: "kinderarbeid" also searches "child labour", "travail des
-enfants" and "Kinderarbeit", from the glossary.
+enfants" and "Kinderarbeit".
 
-The glossary is small (hundreds of terms) and read on every search, so it is cached in
-the process. The cache is dropped:
+The search package knows no glossary: a domain registers where equivalent terms come from
+(``register_expansions``), as the library registers its documents. The glossary does so from
+``buyergroup.glossary.search_expansions``.
 
-* at once in this process when a glossary change is committed (``hooks.py`` notices
-  ``Concept``/``Term`` changes and calls ``invalidate_glossary_cache``);
-* in other processes within ``CHECK_SECONDS``: a cheap fingerprint of the tables (counts,
-  highest term id, latest concept change) is compared at most that often.
+The terms are few (hundreds) and read on every search, so they are cached in the process.
+The cache is dropped:
+
+* at once in this process when a change to one of the registered ``models`` is committed
+  (the session hooks call ``invalidate_expansions``);
+* in other processes within ``CHECK_SECONDS``: the source's cheap ``fingerprint`` (counts,
+  highest id, latest change) is compared at most that often.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 
 from buyergroup.extensions import db
-from buyergroup.glossary.models import Concept, Term
-from buyergroup.search import syntax
+from buyergroup.search import hooks, syntax
 
 CHECK_SECONDS = 2.0
 
+# Groups of equivalent terms, each term with its language: [[("en", "child labour"),
+# ("nl", "kinderarbeid")], ...]. Read with the connection given.
+TermGroups = Callable[[Connection], Iterable[list[tuple[str, str]]]]
+Fingerprint = Callable[[Connection], tuple]
+
+
+@dataclass(frozen=True)
+class ExpansionSource:
+    term_groups: TermGroups
+    fingerprint: Fingerprint
+
 
 @dataclass
-class _Glossary:
-    phrases: dict[str, list[str]]  # folded phrase -> the concept's terms in other languages
+class _Expansions:
+    phrases: dict[str, list[str]]  # folded phrase -> the equivalent terms in other languages
     longest: int  # words in the longest phrase
     fingerprint: tuple
     checked_at: float
@@ -36,34 +50,40 @@ class _Glossary:
 
 
 _lock = threading.Lock()
-_cache: dict[str, _Glossary] = {}  # per database URL (tests use several databases)
+_source: ExpansionSource | None = None
+_cache: dict[str, _Expansions] = {}  # per database URL (tests use several databases)
 _generation = 0
 
 
-def invalidate_glossary_cache() -> None:
-    """Forget the cached glossary; the next search reloads it. Call after committing a
-    glossary change (the session hooks do this for you)."""
+def register_expansions(term_groups: TermGroups, fingerprint: Fingerprint, *,
+                        models: Iterable[type] = ()) -> None:
+    """Expand queries with ``term_groups``; a committed change to an instance of ``models``
+    drops the cache at once. Registering again replaces the source."""
+    global _source
+    with _lock:
+        _source = ExpansionSource(term_groups, fingerprint)
+    hooks.on_commit_of(tuple(models), invalidate_expansions)
+    invalidate_expansions()
+
+
+def unregister_expansions() -> None:
+    global _source
+    with _lock:
+        _source = None
+    invalidate_expansions()
+
+
+def invalidate_expansions() -> None:
+    """Forget the cached terms; the next search reloads them. Call after committing a change
+    to them (the session hooks do this for changes to the registered models)."""
     global _generation
     with _lock:
         _generation += 1
 
 
-def _fingerprint(connection) -> tuple:
-    terms = connection.execute(select(func.count(Term.id), func.max(Term.id))).one()
-    concepts = connection.execute(
-        select(func.count(Concept.id), func.max(Concept.updated_at))
-    ).one()
-    return (*terms, *concepts)
-
-
-def _load(connection) -> dict[str, list[str]]:
-    by_concept: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for concept_id, language, term in connection.execute(
-        select(Term.concept_id, Term.language, Term.term).order_by(Term.language, Term.term)
-    ):
-        by_concept[concept_id].append((language, term))
+def _phrases(groups: Iterable[list[tuple[str, str]]]) -> dict[str, list[str]]:
     phrases: dict[str, list[str]] = {}
-    for terms in by_concept.values():
+    for terms in groups:
         for language, term in terms:
             key = " ".join(syntax.query_words(term))
             if not key:
@@ -77,20 +97,23 @@ def _load(connection) -> dict[str, list[str]]:
     return {key: values for key, values in phrases.items() if values}
 
 
-def _glossary() -> _Glossary:
+def _expansions(source: ExpansionSource) -> _Expansions:
     url = db.engine.url.render_as_string(hide_password=True)
     now = time.monotonic()
     with _lock:
         cached, generation = _cache.get(url), _generation
     if cached and cached.generation == generation and now - cached.checked_at < CHECK_SECONDS:
         return cached
-    with db.engine.connect() as connection:  # not db.session: never autoflush the caller's work
-        fingerprint = _fingerprint(connection)
-        if cached and cached.generation == generation and cached.fingerprint == fingerprint:
-            cached.checked_at = now
-            return cached
-        phrases = _load(connection)
-    glossary = _Glossary(
+    # The session's own connection, not one more from the pool: a search request then holds
+    # one connection, not two (issue 8: 50 signed-in searches on a pool of 15 each held one
+    # and waited 30 s for a second). Core statements on it never autoflush the caller's work.
+    connection = db.session.connection()
+    fingerprint = source.fingerprint(connection)
+    if cached and cached.generation == generation and cached.fingerprint == fingerprint:
+        cached.checked_at = now
+        return cached
+    phrases = _phrases(source.term_groups(connection))
+    expansions = _Expansions(
         phrases=phrases,
         longest=max((len(key.split()) for key in phrases), default=0),
         fingerprint=fingerprint,
@@ -98,26 +121,27 @@ def _glossary() -> _Glossary:
         generation=generation,
     )
     with _lock:
-        _cache[url] = glossary
-    return glossary
+        _cache[url] = expansions
+    return expansions
 
 
 def find_expansions(text: str) -> dict[str, list[str]]:
-    """Glossary phrases in ``text`` (folded), longest match first, each with the terms of
-    the same concept in the other languages."""
+    """Registered phrases in ``text`` (folded), longest match first, each with the
+    equivalent terms in the other languages."""
+    source = _source
     words = syntax.query_words(text)
-    if not words:
+    if source is None or not words:
         return {}
-    glossary = _glossary()
-    if not glossary.phrases:
+    expansions = _expansions(source)
+    if not expansions.phrases:
         return {}
     found: dict[str, list[str]] = {}
     i = 0
     while i < len(words):
-        for size in range(min(glossary.longest, len(words) - i), 0, -1):
+        for size in range(min(expansions.longest, len(words) - i), 0, -1):
             key = " ".join(words[i : i + size])
-            if key in glossary.phrases:
-                found[key] = list(glossary.phrases[key])
+            if key in expansions.phrases:
+                found[key] = list(expansions.phrases[key])
                 i += size
                 break
         else:

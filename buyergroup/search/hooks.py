@@ -18,7 +18,10 @@ Then, for every transaction of the application's session:
   logged and the rows wait for the scheduler);
 * a rollback forgets everything: its queue rows are gone with it, so no ghost hits.
 
-Changes to the glossary (``Concept``, ``Term``) drop the cached glossary after commit.
+Caches built from other models register with ``on_commit_of(models, callback)``: after a
+commit that changed one of them, ``callback()`` runs (the cross-language expansions do this).
+What happens to the queued refs after commit is the callback given to ``install``; the
+search service gives ``apply_pending``, so this module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -33,13 +36,15 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from buyergroup.extensions import db
-from buyergroup.glossary.models import Concept, Term
 from buyergroup.search.models import PendingIndexUpdate
 
 log = logging.getLogger(__name__)
 
 RefFunction = Callable[[Any], Iterable[str]]
+AfterCommit = Callable[[set[str]], None]
 _models: dict[type, RefFunction] = {}
+_invalidations: dict[Callable[[], None], tuple[type, ...]] = {}
+_after_commit_callback: AfterCommit | None = None
 _installed = False
 STATE = "buyergroup.search.transaction"
 APPLYING = "buyergroup.search.applying"  # session.info flag: this session drains the queue
@@ -59,6 +64,15 @@ def registered_models() -> dict[type, RefFunction]:
     return dict(_models)
 
 
+def on_commit_of(model_classes: tuple[type, ...], callback: Callable[[], None]) -> None:
+    """Call ``callback()`` after each commit that added, changed or deleted an instance of
+    one of ``model_classes`` (registering the same callback again replaces its models)."""
+    if model_classes:
+        _invalidations[callback] = tuple(model_classes)
+    else:
+        _invalidations.pop(callback, None)
+
+
 def _ref_fn(instance: object) -> RefFunction | None:
     for klass in type(instance).__mro__:
         ref_fn = _models.get(klass)
@@ -72,7 +86,7 @@ class _TransactionState:
     refs: set[str] = field(default_factory=set)  # noted, not queued yet
     new_objects: list[object] = field(default_factory=list)  # refs known after the flush
     queued: set[str] = field(default_factory=set)  # rows already added this transaction
-    glossary_changed: bool = False
+    callbacks: set[Callable[[], None]] = field(default_factory=set)  # after the commit
 
 
 def _state(session: Session) -> _TransactionState:
@@ -94,8 +108,9 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     state = _state(session)
     new, dirty, deleted = session.new, session.dirty, session.deleted  # each call builds a set
     for instance in [*new, *dirty, *deleted]:
-        if isinstance(instance, (Concept, Term)):
-            state.glossary_changed = True
+        for callback, classes in _invalidations.items():
+            if isinstance(instance, classes):
+                state.callbacks.add(callback)
         ref_fn = _ref_fn(instance)
         if ref_fn is None:
             continue
@@ -127,19 +142,16 @@ def _after_commit(session: Session) -> None:
     state = session.info.pop(STATE, None)
     if state is None:
         return
-    if state.glossary_changed:
-        from buyergroup.search.expansion import invalidate_glossary_cache
-
-        invalidate_glossary_cache()
+    for callback in state.callbacks:
+        callback()
     if not state.queued or session.info.get(APPLYING) or not has_app_context():
+        return
+    if _after_commit_callback is None:
         return
     if not current_app.config.get("SEARCH_APPLY_ON_COMMIT", True):
         return
-    from buyergroup.search.service import _setting, apply_pending
-
     try:
-        apply_pending(refs=state.queued,
-                      lock_timeout=float(_setting("SEARCH_COMMIT_LOCK_TIMEOUT")))
+        _after_commit_callback(set(state.queued))
     except Exception:  # noqa: BLE001 - the commit succeeded; the scheduler retries the rows
         log.exception("applying search index updates after commit failed; rows stay queued")
 
@@ -162,9 +174,11 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         session.info.pop(STATE, None)
 
 
-def install() -> None:
-    """Listen on the application's session class (once per process)."""
-    global _installed
+def install(after_commit: AfterCommit) -> None:
+    """Listen on the application's session class (once per process); ``after_commit(refs)``
+    is called after a commit that queued ``refs``, when ``SEARCH_APPLY_ON_COMMIT`` is on."""
+    global _installed, _after_commit_callback
+    _after_commit_callback = after_commit
     if _installed:
         return
     target = db.session  # a scoped_session: listeners go on its Session class

@@ -26,7 +26,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -237,10 +238,15 @@ class PostgresBackend:
     name = "postgresql"
 
     def __init__(self, engine: Engine, *, writer_timeout: float = 30.0,
-                 statement_timeout_ms: int = 5000):
+                 statement_timeout_ms: int = 5000,
+                 reading_connection: Callable[[], Connection] | None = None):
+        """``reading_connection``: where searches read, e.g. the request's own session
+        connection (the app passes it, so that a search request holds one pooled
+        connection, not two); by default a connection of their own from ``engine``."""
         if engine.dialect.name != "postgresql":
             raise ValueError("SEARCH_BACKEND=postgresql needs a PostgreSQL database")
         self.engine = engine
+        self._reading_connection = reading_connection
         self.writer_timeout = writer_timeout
         self.statement_timeout_ms = int(statement_timeout_ms)
 
@@ -450,7 +456,7 @@ class PostgresBackend:
             return SearchResults(hits=[], total=0, page=page, per_page=per_page,
                                  expansions=applied)
         try:
-            with self.engine.connect() as connection, connection.begin():
+            with self._reading() as connection:
                 # A bound on every statement: a pathological query must not hold a
                 # connection (and a worker) for long.
                 connection.exec_driver_sql(
@@ -471,6 +477,22 @@ class PostgresBackend:
                                        "specific words.")
         results.expansions = applied
         return results
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection in a transaction (or savepoint) that ends with the search."""
+        if self._reading_connection is None:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        connection = self._reading_connection()
+        savepoint = connection.begin_nested()
+        try:
+            yield connection
+        finally:
+            # Only reads happened: rolling back to the savepoint undoes the SET LOCALs
+            # (and, after a timeout, the error), leaving the caller's transaction as it was.
+            savepoint.rollback()
 
     def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
                 *, suggest: bool) -> SearchResults:

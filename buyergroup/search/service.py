@@ -26,8 +26,10 @@ from sqlalchemy import delete, func, select
 
 from buyergroup.extensions import db
 from buyergroup.search import common, hooks
+from buyergroup.search.expansion import find_expansions
 from buyergroup.search.hooks import APPLYING
 from buyergroup.search.models import PendingIndexUpdate
+from buyergroup.search.postgres_backend import PostgresBackend
 from buyergroup.search.types import (
     IndexBusy,
     QuerySyntaxError,
@@ -36,6 +38,7 @@ from buyergroup.search.types import (
     SearchQuery,
     SearchResults,
 )
+from buyergroup.search.whoosh import WhooshBackend
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,13 @@ def init_app(app: Flask) -> None:
     """Set the search defaults and install the session hooks (call from ``create_app``)."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    hooks.install()
+    hooks.install(after_commit=_apply_after_commit)
+
+
+def _apply_after_commit(refs: set[str]) -> None:
+    """What the session hooks do with the refs a commit queued: apply them at once, waiting
+    only briefly for the writer (what is not applied stays queued for the scheduler)."""
+    apply_pending(refs=refs, lock_timeout=float(_setting("SEARCH_COMMIT_LOCK_TIMEOUT")))
 
 
 def _setting(key: str) -> Any:
@@ -104,10 +113,6 @@ def registered_sources() -> dict[str, Source]:
     return dict(_sources)
 
 
-def make_ref(prefix: str, item_id: int) -> str:
-    return f"{prefix}:{item_id}"
-
-
 def _load(ref: str) -> SearchDocument | None:
     prefix, _, raw_id = ref.partition(":")
     source = _sources.get(prefix)
@@ -138,8 +143,6 @@ def get_backend() -> SearchBackend:
     backend = backends.get(key)
     if backend is None:
         if name == "whoosh":
-            from buyergroup.search.whoosh_backend import WhooshBackend
-
             backend = WhooshBackend(
                 app.config["INDEX_FOLDER"],
                 writer_timeout=float(_setting("SEARCH_LOCK_TIMEOUT")),
@@ -147,12 +150,12 @@ def get_backend() -> SearchBackend:
                 reindex_procs=int(_setting("SEARCH_REINDEX_PROCS")),
             )
         else:
-            from buyergroup.search.postgres_backend import PostgresBackend
-
             backend = PostgresBackend(
                 db.engine,
                 writer_timeout=float(_setting("SEARCH_LOCK_TIMEOUT")),
                 statement_timeout_ms=int(_setting("SEARCH_STATEMENT_TIMEOUT_MS")),
+                # The request's own connection: one pooled connection per search request.
+                reading_connection=lambda: db.session.connection(),
             )
         backends[key] = backend
     return backend
@@ -163,8 +166,6 @@ def get_backend() -> SearchBackend:
 
 def search(query: SearchQuery) -> SearchResults:
     """Run ``query``; a query the parser cannot read comes back with ``error`` set."""
-    from buyergroup.search.expansion import find_expansions
-
     expansions = find_expansions(query.text) if query.expand_languages and query.text else {}
     try:
         return get_backend().search(query, expansions)

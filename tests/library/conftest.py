@@ -16,7 +16,7 @@ import pytest
 from buyergroup.extensions import db
 from buyergroup.library import service
 from buyergroup.library.models import ItemStatus, Visibility
-from buyergroup.search.expansion import invalidate_glossary_cache
+from buyergroup.search.expansion import invalidate_expansions
 from buyergroup.search.service import init_app as init_search
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -36,11 +36,11 @@ def fresh_search_index(request, tmp_path):
     app.config["INDEX_FOLDER"] = str(tmp_path / "index")
     app.config["SEARCH_APPLY_ON_COMMIT"] = True
     app.extensions.pop("buyergroup.search", None)
-    invalidate_glossary_cache()
+    invalidate_expansions()
     yield
     app.extensions.pop("buyergroup.search", None)
     app.config["INDEX_FOLDER"] = previous
-    invalidate_glossary_cache()
+    invalidate_expansions()
 
 
 @pytest.fixture

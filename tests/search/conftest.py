@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from buyergroup.extensions import db
 from buyergroup.search import postgres_backend
-from buyergroup.search.expansion import invalidate_glossary_cache
+from buyergroup.search.expansion import invalidate_expansions
 from buyergroup.search.service import init_app
 from tests.search.helpers import register_library_source, registrations_restored
 
@@ -106,7 +106,7 @@ def _fresh(tmp_path):
             _empty_everything()
             # Emptying tables with bulk SQL bypasses the session hooks: drop the glossary
             # cache as a glossary service would after a change.
-            invalidate_glossary_cache()
+            invalidate_expansions()
             with registrations_restored():
                 yield app
             db.session.rollback()

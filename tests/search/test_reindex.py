@@ -20,17 +20,28 @@ def make_documents(count: int) -> dict[int, SearchDocument]:
 
 def test_searches_keep_working_during_a_reindex(search_app):
     documents = make_documents(300)
+    rebuilding = threading.Event()
+    totals: list[int] = []
+    errors: list[BaseException] = []
+    during: list[int] = []  # what searches answered while the rebuild was under way
 
     def slow_loader(item_id: int) -> SearchDocument | None:
         time.sleep(0.001)  # a real loader reads the database: make the rebuild take a while
+        if rebuilding.is_set():
+            if item_id == 1:
+                during.append(len(totals))  # where the rebuild began
+            elif item_id == 175:
+                # Halfway through the rebuild: let searches be answered meanwhile (this
+                # test proves nothing if none ran before the new index went live).
+                deadline = time.monotonic() + 30
+                while len(totals) - during[0] < 5 and not errors and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                during[:] = totals[during[0]:]
         return documents.get(item_id)
 
     service.register_source("bulk", slow_loader, lambda: list(documents))
     assert reindex() == 300
     documents.update(make_documents(350))  # 50 more by the time of the next rebuild
-
-    totals: list[int] = []
-    errors: list[BaseException] = []
     done = threading.Event()
 
     def keep_searching() -> None:
@@ -40,6 +51,7 @@ def test_searches_keep_working_during_a_reindex(search_app):
                     totals.append(search(SearchQuery(text="procurement", per_page=5)).total)
                 except BaseException as error:  # noqa: BLE001 - collected for the assertion
                     errors.append(error)
+                    return
 
     def rebuild(result: list[int]) -> None:
         with search_app.app_context():
@@ -48,16 +60,19 @@ def test_searches_keep_working_during_a_reindex(search_app):
     searcher = threading.Thread(target=keep_searching)
     searcher.start()
     rebuilt: list[int] = []
+    rebuilding.set()
     rebuilder = threading.Thread(target=rebuild, args=(rebuilt,))
     rebuilder.start()
-    rebuilder.join()
+    rebuilder.join(timeout=120)
     time.sleep(0.05)
     done.set()
-    searcher.join()
+    searcher.join(timeout=60)
 
     assert errors == []
     assert rebuilt == [350]
-    assert len(totals) > 10
+    # Searches ran, and answered from the complete old index, while the rebuild went on.
+    assert len(during) >= 5
+    assert set(during) == {300}
     assert set(totals) <= {300, 350}  # always a complete index: the old one, then the new
     assert totals[-1] == 350
     assert search(SearchQuery(text="procurement")).total == 350

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from whoosh.index import open_dir
 
+from bench.whoosh_facets import GroupedFacetsBackend
 from buyergroup.search.types import SearchDocument, SearchQuery
-from buyergroup.search.whoosh_backend import WhooshBackend
+from buyergroup.search.whoosh import WhooshBackend
 
 
 def documents(count: int, text: str = "child labour policy"):
@@ -22,11 +24,37 @@ def test_segments_are_not_compound_and_searchers_are_reused(backend):
     backend.upsert(documents(3))
     generation = backend.folder / backend.live_generation()
     assert not list(generation.glob("*.seg"))  # compound segments open 150 times slower
-    first = backend._searcher()
-    assert backend._searcher() is first  # refreshed, not reopened, while nothing changes
+    with backend._leased_searcher() as first:
+        pass
+    with backend._leased_searcher() as again:
+        assert again is first  # refreshed, not reopened, while nothing changes
     backend.upsert(documents(1, "new"))
-    assert backend._searcher() is not first
+    with backend._leased_searcher() as fresh:
+        assert fresh is not first
     assert backend.search(SearchQuery(text="new"), {}).total == 1
+
+
+def test_a_searcher_in_use_is_neither_refreshed_nor_closed_under_it(backend):
+    # A search asks more of its searcher after collecting (stored fields, suggestions that
+    # run more searches); when writers changed the index meanwhile, refreshing or closing
+    # the searcher, or deleting the merged segments' files, broke that search (issue 8:
+    # TypeError inside Whoosh).
+    backend.upsert(documents(3))
+    with backend._leased_searcher() as outer:
+        first_segments = {r.segment().segment_id() for r, _ in outer.reader().leaf_readers()}
+        for n in range(10):  # commits that merge the first segment away
+            backend.upsert(documents(3, f"merged{n}"))
+        with backend._leased_searcher() as inner:
+            assert inner is outer
+        live = open_dir(str(backend.folder / backend.live_generation()))
+        assert first_segments.isdisjoint(s.segment_id() for s in live._segments())
+        assert {f["ref"] for f in outer.all_stored_fields()} == {"w:1", "w:2", "w:3"}
+        assert [f["item_id"] for f in outer.all_stored_fields()] == [1, 2, 3]
+        backend.rebuild(documents(5, "rebuilt"))  # and a new generation
+        assert outer.doc_count() == 3
+    with backend._leased_searcher() as fresh:
+        assert fresh is not outer and fresh.doc_count() == 5
+    assert backend.search(SearchQuery(text="rebuilt"), {}).total == 5
 
 
 def test_a_rebuild_swaps_generations_and_keeps_the_previous_one(backend):
@@ -63,5 +91,28 @@ def test_every_way_of_counting_facets_agrees(tmp_path, counting):
     query = SearchQuery(text="policy", filters={"product_group": ["servers"]})
     expected = WhooshBackend(tmp_path / "index").search(query, {}).facets
     assert expected["kind"] == [("clause", 3)]
-    assert WhooshBackend(tmp_path / "index", facet_counting=counting).search(
+    assert GroupedFacetsBackend(tmp_path / "index", facet_counting=counting).search(
         query, {}).facets == expected
+
+
+def test_files_merged_away_are_deleted_once_no_search_can_still_read_them(backend,
+                                                                         monkeypatch):
+    from buyergroup.search.whoosh import backend as whoosh_backend
+
+    def segment_files() -> set[str]:
+        folder = backend.folder / backend.live_generation()
+        return {p.name for p in folder.iterdir()
+                if p.name.startswith("MAIN_") and p.name != "MAIN_WRITELOCK"}
+
+    for n in range(6):
+        backend.upsert(documents(3, f"batch{n}"))
+    kept = segment_files()
+    live = {s.segment_id() for s in
+            open_dir(str(backend.folder / backend.live_generation()))._segments()}
+    assert any(name.split(".")[0] not in live for name in kept)  # kept for the grace period
+    monkeypatch.setattr(whoosh_backend, "DELETE_GRACE_SECONDS", 0.0)
+    backend.upsert(documents(3, "last"))  # the next commit after the grace period
+    live = {s.segment_id() for s in
+            open_dir(str(backend.folder / backend.live_generation()))._segments()}
+    assert {name.split(".")[0] for name in segment_files()} <= live
+    assert backend.search(SearchQuery(text="last"), {}).total == 3

@@ -1,0 +1,453 @@
+"""``WhooshBackend``: the ``SearchBackend`` contract on a Whoosh 2.7.4 index.
+
+Layout of ``INDEX_FOLDER``::
+
+    CURRENT            names the live generation ("gen-<ns>-<hex>"); replaced atomically
+    writer.lock        the cross-process writer lock (flock)
+    gen-.../           one complete Whoosh index per generation
+
+A rebuild writes a new generation next to the live one and then replaces ``CURRENT``, so
+searches keep being answered from the old generation until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from whoosh import collectors, sorting
+from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
+from whoosh.idsets import BitSet
+from whoosh.index import LockError, create_in, open_dir
+
+from buyergroup.search import common, syntax
+from buyergroup.search.locking import file_writer_lock
+from buyergroup.search.types import (
+    FACETS,
+    IndexBusy,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+)
+from buyergroup.search.whoosh import facets as facet_counts
+from buyergroup.search.whoosh import suggestions
+from buyergroup.search.whoosh.query import (
+    LengthCachingBM25F,
+    QueryCompiler,
+    VisibleOnly,
+    has_phrase,
+)
+from buyergroup.search.whoosh.schema import build_schema, document_fields, facet_field
+from buyergroup.search.whoosh.snippets import Snippets, highlight_terms
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+LOCK_FILE = "writer.lock"
+GENERATION_PREFIX = "gen-"
+# How long files that a commit made obsolete are kept for the searches still reading them.
+DELETE_GRACE_SECONDS = 60.0
+
+
+class _DeferredDeletes(FileStorage):
+    """A Whoosh storage whose obsolete files outlive the searches still reading them.
+
+    Whoosh opens a segment's column files (stored fields, field lengths) only when a search
+    first reads them, while a writer's commit deletes the files of the segments it merged
+    away at once: a search that opened its searcher before that commit then finds the
+    stored-fields column gone and fails (issue 8: ``TypeError: 'NoneType' object is not
+    subscriptable`` in ``stored_fields``, 4 searches in 240 with 12 readers and 4 writers).
+    Here a commit deletes a file only once commits in this process have found it obsolete
+    for ``DELETE_GRACE_SECONDS``, far longer than a search; a thread's next search opens a
+    new searcher on the current segments. (Every process's clock starts no earlier than
+    the file really became obsolete, so no process deletes one too soon.)
+    """
+
+    _obsolete_since: dict[str, float] = {}
+    _guard = threading.Lock()
+
+    def delete_file(self, name):
+        path = self._fpath(name)
+        now = time.monotonic()
+        with self._guard:
+            since = self._obsolete_since.setdefault(path, now)
+            if now - since < DELETE_GRACE_SECONDS:
+                return
+            del self._obsolete_since[path]
+            if len(self._obsolete_since) > 10_000:  # files another process deleted
+                for known in [p for p in self._obsolete_since if not os.path.exists(p)]:
+                    del self._obsolete_since[known]
+        super().delete_file(name)
+
+
+class _ThreadState(threading.local):
+    """One thread's searcher. Never shared: Whoosh reads its files by seeking and reading on
+    one file object per segment file, so two threads reading one searcher would read each
+    other's bytes."""
+
+    pid: int = 0
+    generation: str | None = None
+    searcher: Any = None
+    filters: dict | None = None
+    leases: int = 0  # searches of this thread using ``searcher`` right now
+
+
+class WhooshBackend:
+    """The ``SearchBackend`` contract on a Whoosh index in ``folder``."""
+
+    name = "whoosh"
+
+    def __init__(self, folder: str | os.PathLike[str], *, writer_timeout: float = 30.0,
+                 phrase_time_limit: float = 0.5, reindex_procs: int = 1):
+        self.folder = Path(folder)
+        self.writer_timeout = writer_timeout
+        self.phrase_time_limit = phrase_time_limit
+        self.reindex_procs = max(int(reindex_procs), 1)
+        self.schema = build_schema()
+        analyzers = {lang: self.schema[f"body_{lang}"].analyzer for lang in common.LANGUAGES}
+        self._compiler = QueryCompiler(analyzers)
+        self._snippets = Snippets(analyzers)
+        self._spell_analyzer = self.schema["spell"].analyzer
+        self._local = _ThreadState()
+        self._pointer_cache: tuple[tuple[int, int, int], str] | None = None
+        # Facet tables per segment, shared by this process's threads; dropped when the
+        # generation changes (a rebuild makes every old segment unreachable).
+        self._facet_cache: dict = {}
+        self._facet_cache_generation: str | None = None
+        self._facet_cache_lock = threading.Lock()
+        self._weighting = LengthCachingBM25F(self._facet_tables)
+
+    # --- Generations --------------------------------------------------------------------
+
+    @property
+    def _pointer(self) -> Path:
+        return self.folder / POINTER
+
+    def live_generation(self) -> str | None:
+        """The directory name ``CURRENT`` points at, or None before the first write."""
+        try:
+            stat = os.stat(self._pointer)
+        except FileNotFoundError:
+            return None
+        # os.replace gives the pointer a new inode: a stat is enough to notice a swap.
+        signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._pointer_cache
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        name = self._pointer.read_text(encoding="utf-8").strip()
+        self._pointer_cache = (signature, name)
+        return name
+
+    def _set_pointer(self, generation: str) -> None:
+        temporary = self.folder / f".{POINTER}.{secrets.token_hex(4)}"
+        temporary.write_text(generation + "\n", encoding="utf-8")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, self._pointer)  # atomic: readers see old or new, never half
+
+    def _new_generation(self) -> tuple[str, Path]:
+        name = f"{GENERATION_PREFIX}{time.time_ns()}-{secrets.token_hex(3)}"
+        path = self.folder / name
+        path.mkdir(parents=True)
+        create_in(str(path), self.schema)
+        return name, path
+
+    def _writable_index(self):
+        """The live index for writing, created on first use (caller holds the lock)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        generation = self.live_generation()
+        if generation is None or not (self.folder / generation).is_dir():
+            generation, _ = self._new_generation()
+            self._set_pointer(generation)
+        return _DeferredDeletes(str(self.folder / generation)).open_index()
+
+    def _remove_old_generations(self, keep: set[str]) -> None:
+        # Keep the previous generation too: another process may have read the old pointer a
+        # moment ago and be opening it now. Open files survive removal on POSIX.
+        for path in self.folder.glob(f"{GENERATION_PREFIX}*"):
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # --- Locks and writes ---------------------------------------------------------------
+
+    def writer_lock(self, timeout: float):
+        return file_writer_lock(self.folder / LOCK_FILE).hold(timeout)
+
+    @contextmanager
+    def _writer(self, ix) -> Iterator[Any]:
+        try:
+            # compound=False: opening a searcher on compound segments copies them into
+            # memory (50 ms at 72 MB); separate files open in 0.3 ms.
+            writer = ix.writer(timeout=self.writer_timeout, delay=0.05, compound=False)
+        except LockError as error:
+            raise IndexBusy(f"the Whoosh index is locked ({error})") from error
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def upsert(self, documents: list[SearchDocument]) -> None:
+        """Add or replace ``documents`` (matched on ``ref``) in one commit."""
+        if not documents:
+            return
+        with self.writer_lock(self.writer_timeout):
+            ix = self._writable_index()
+            with self._writer(ix) as writer:
+                for document in documents:
+                    writer.update_document(**document_fields(document))
+
+    def delete(self, refs: list[str]) -> None:
+        if not refs:
+            return
+        with self.writer_lock(self.writer_timeout):
+            ix = self._writable_index()
+            with self._writer(ix) as writer:
+                for ref in refs:
+                    writer.delete_by_term("ref", ref)
+
+    def rebuild(self, documents: Iterable[SearchDocument], *, procs: int | None = None) -> int:
+        """Index ``documents`` into a new generation, then make it the live one.
+
+        ``procs`` > 1 indexes in that many processes (forked: call it from a command, not
+        from a threaded server); 2 processes are 2.2 times faster on two cores.
+        """
+        procs = self.reindex_procs if procs is None else max(int(procs), 1)
+        with self.writer_lock(self.writer_timeout):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            previous = self.live_generation()
+            generation, path = self._new_generation()
+            try:
+                ix = open_dir(str(path))
+                options: dict[str, Any] = {"compound": False, "limitmb": 128}
+                if procs > 1:
+                    options.update(procs=procs, multisegment=True)
+                writer = ix.writer(**options)
+                count = 0
+                try:
+                    for document in documents:
+                        writer.add_document(**document_fields(document))
+                        count += 1
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            self._set_pointer(generation)
+            self._remove_old_generations({generation, previous} - {None})
+            return count
+
+    # --- Reading ------------------------------------------------------------------------
+    @contextmanager
+    def _leased_searcher(self) -> Iterator[Any]:
+        """This thread's searcher for the length of one search; None if no index yet.
+
+        The searcher is brought up to date only when no search of this thread holds it: a
+        search asks more of it after collecting (the "did you mean" suggestions run further
+        searches), and refreshing it then would close the segment readers it is still
+        reading (issue 8: ``TypeError: 'NoneType' object is not subscriptable`` inside
+        Whoosh, 4 searches in 240 with 12 readers and 4 writers). So a searcher is closed
+        or replaced only when its last lease has ended.
+        """
+        state = self._local
+        if state.pid != os.getpid():  # a forked child: the parent's files are not ours
+            state.pid, state.generation, state.searcher, state.filters, state.leases = (
+                os.getpid(), None, None, {}, 0)
+        searcher = self._up_to_date_searcher() if state.leases == 0 else state.searcher
+        state.leases += 1
+        try:
+            yield searcher
+        finally:
+            state.leases -= 1
+
+    def _up_to_date_searcher(self):
+        """This thread's searcher on the live generation, reopened if the index changed;
+        None if no index yet. Only with no lease held (``_leased_searcher``).
+
+        Not ``searcher.refresh()``: Whoosh 2.7.4 matches the readers to reuse by segment id
+        against a table keyed by generation, so it reuses none, closes one of the old
+        readers only, and a failed refresh leaves the searcher with closed readers
+        ("Reader already closed" on the next one). A new searcher opens in 0.3 ms on
+        non-compound segments, and the per-segment tables (facets, lengths) carry over.
+        """
+        generation = self.live_generation()
+        if generation is None:
+            return None
+        state = self._local
+        if state.searcher is not None and state.generation == generation:
+            try:
+                if state.searcher.up_to_date():
+                    return state.searcher
+            except OSError:  # files went away under us: open the live generation afresh
+                log.debug("checking the searcher failed; reopening", exc_info=True)
+        self._close_searcher()
+        searcher = open_dir(str(self.folder / generation)).searcher(weighting=self._weighting)
+        state.pid, state.generation, state.searcher, state.filters = (
+            os.getpid(), generation, searcher, {})
+        self._prune_tables(searcher)
+        return searcher
+
+    def _close_searcher(self) -> None:
+        state = self._local
+        assert state.leases == 0, "a searcher is closed only when no search holds it"
+        if state.searcher is not None and state.pid == os.getpid():
+            try:
+                state.searcher.close()
+            except Exception:  # noqa: BLE001 - already closed, or its files are gone
+                log.debug("closing a stale searcher failed", exc_info=True)
+        state.searcher, state.filters = None, {}
+
+    def _facet_tables(self) -> dict:
+        generation = self._local.generation
+        with self._facet_cache_lock:
+            if self._facet_cache_generation != generation:
+                self._facet_cache = {}
+                self._facet_cache_generation = generation
+            return self._facet_cache
+
+    def _prune_tables(self, searcher) -> None:
+        """Forget the tables of segments that merges have replaced."""
+        segments = (getattr(reader, "segment", lambda: None)()
+                    for reader, _ in searcher.reader().leaf_readers())
+        live = {segment.segment_id() for segment in segments
+                if segment is not None}  # an empty index has no segment
+        tables = self._facet_tables()
+        for key in [key for key in list(tables) if key[0] not in live]:
+            tables.pop(key, None)
+
+    def _facet_collector(self, collector):
+        """The collector that also counts facets while collecting; here none does: they are
+        counted afterwards from posting sets (``facets.py``). ``bench/whoosh_facets.py``
+        overrides this with Whoosh's own grouping, for comparison."""
+        return collector
+
+    def _facets(self, searcher, results, matched) -> dict[str, list[tuple[str, int]]]:
+        """Facet counts over the ``matched`` documents."""
+        return facet_counts.count_facets(self.schema, searcher, matched, self._facet_tables())
+
+    def refs(self) -> set[str]:
+        with self._leased_searcher() as searcher:
+            if searcher is None:
+                return set()
+            return {fields["ref"] for fields in searcher.all_stored_fields()}
+
+    def count(self) -> int:
+        with self._leased_searcher() as searcher:
+            return 0 if searcher is None else searcher.doc_count()
+
+    def _filter(self, searcher, query: SearchQuery):
+        """Allowed documents as a bit set, cached on this thread's searcher."""
+        audiences = tuple(sorted(common.clean_codes(query.audiences)))
+        filters = common.checked_filters(query)
+        key = (audiences, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
+        cache = self._local.filters
+        if cache is None:
+            cache = self._local.filters = {}
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        parts = [wq.Or([wq.Term("audience", a) for a in audiences])]
+        for facet, values in filters.items():
+            parts.append(wq.Or([wq.Term(facet_field(facet), v) for v in values]))
+        allowed = BitSet(searcher.docs_for_query(wq.And(parts)), size=searcher.doc_count_all())
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = allowed
+        return allowed
+
+    def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
+        tree = syntax.parse(query.text)
+        tree, applied = syntax.expand(tree, expansions)
+        try:
+            results = self._search(query, tree)
+        except OSError:
+            # A writer in another process merged segments away while this searcher was
+            # about to open one of their files: start again on a fresh searcher.
+            log.info("search index changed during a search; retrying", exc_info=True)
+            self._close_searcher()
+            results = self._search(query, tree)
+        results.expansions = applied
+        return results
+
+    def _search(self, query: SearchQuery, tree: syntax.Node | None) -> SearchResults:
+        with self._leased_searcher() as searcher:
+            return self._search_on(searcher, query, tree, suggest=True)
+
+    def _search_on(self, searcher, query: SearchQuery, tree: syntax.Node | None, *,
+                   suggest: bool) -> SearchResults:
+        page, per_page = common.page_bounds(query)
+        empty = SearchResults(hits=[], total=0, page=page, per_page=per_page,
+                              facets={facet: [] for facet in FACETS})
+        compiled = self._compiler.compile(tree) if tree is not None else wq.Every()
+        if searcher is None or not common.clean_codes(query.audiences):
+            return empty
+        allowed = self._filter(searcher, query)
+        if not allowed:
+            # Whoosh treats an empty filter as no filter at all (``if allow:``): with no
+            # document visible, answer here, or everything would be shown.
+            return empty
+        sortedby = {
+            "relevance": None,
+            "newest": sorting.FieldFacet("published", reverse=True),
+            "title": sorting.FieldFacet("sort_title"),
+        }[common.effective_sort(query, tree is not None)]
+        # Collect every match, not only the top N: the filtered set (for the total and the
+        # facet counts) then comes out of the same pass. A top-N collector skips blocks
+        # while scoring but has to run the query again, unscored, to count.
+        collector = (collectors.UnlimitedCollector() if sortedby is None
+                     else collectors.SortingCollector(sortedby, limit=page * per_page))
+        collector = self._facet_collector(collector)
+        # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents): bounded.
+        time_limit = self.phrase_time_limit if has_phrase(compiled) else None
+        collector = VisibleOnly(collector, allowed, time_limit)  # outermost: restricts all
+        partial = False
+        try:
+            searcher.search_with_collector(compiled, collector)
+        except collectors.TimeLimit:
+            partial = True
+            collector.finish()
+        results = collector.results()
+
+        if partial:
+            # Counting everything would run the slow query to its end after all.
+            matched = {docnum for _, docnum in results.top_n}
+            total = len(matched)
+        else:
+            matched = results.docs()  # the filtered set, as collected
+            total = len(matched)
+        facets = self._facets(searcher, results, matched)
+
+        terms = highlight_terms(compiled) if tree is not None else {}
+        hits = []
+        for hit in results[(page - 1) * per_page : page * per_page]:
+            stored = hit.fields()
+            hits.append(SearchHit(
+                item_id=int(stored["item_id"]),
+                ref=stored["ref"],
+                language=stored.get("language", ""),
+                score=float(hit.score or 0.0) if sortedby is None else 0.0,
+                snippet=self._snippets.snippet(stored, terms),
+            ))
+        suggestion = None
+        if suggest and tree is not None:
+            # Also when something was found: stemming can find "electronique" for the typo
+            # "electronis", yet the reader meant "electronics".
+            suggestion = suggestions.suggest(
+                searcher, query, tree, allowed, spell_analyzer=self._spell_analyzer,
+                # On the same searcher: the corrections are counted in what was searched.
+                total_for=lambda q, t: self._search_on(searcher, q, t, suggest=False).total)
+        return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
+                             facets=facets, suggestion=suggestion, partial=partial)
