@@ -1,7 +1,7 @@
 """events: seats_taken, the counter that a conditional update takes seats from
 
 Revision ID: 5e4a7c2d9b13
-Revises: d88aa0601524
+Revises: a4871ae347ce
 Create Date: 2026-12-01 09:30:00
 
 Registering takes a seat with ``UPDATE events SET seats_taken = seats_taken + 1 WHERE id = ?
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e4a7c2d9b13'
-down_revision = 'd88aa0601524'
+down_revision = 'a4871ae347ce'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ so the scheduler, the request hand-over and ``flask mail deliver`` never send it
 ``body_html`` was never written or read; an HTML part will come with its own design.
 
 Revision ID: a4871ae347ce
-Revises: d88aa0601524
+Revises: 7a3c91d2e5b4
 Create Date: 2026-12-01 09:20:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a4871ae347ce'
-down_revision = 'd88aa0601524'
+down_revision = '7a3c91d2e5b4'
 branch_labels = None
 depends_on = None
 
