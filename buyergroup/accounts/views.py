@@ -31,9 +31,10 @@ from buyergroup.accounts.forms import (
     ResetPasswordForm,
 )
 from buyergroup.accounts.models import ApiToken, User
-from buyergroup.errors import DomainError, NotFound, TokenInvalid
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotFound, TokenInvalid
 from buyergroup.extensions import db, limiter
-from buyergroup.form_fields import attach_field_error, optional_choices
+from buyergroup.form_fields import optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation
 from buyergroup.security import safe_next_url
@@ -58,14 +59,11 @@ def invalid_link(error: TokenInvalid):
     # The app-wide DomainError handler flashes and redirects (302) to the referrer or the
     # home page, so whoever opened a used or expired link from an email lost the reason and
     # any way forward. Answer 400 with a page that says what happened and what to do.
-    db.session.rollback()
     return render_template(
         "accounts/invalid_link.html",
         message=error.message,
         is_reset=request.endpoint == "accounts.reset_password",
     ), 400
-
-
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -97,7 +95,6 @@ def login():
             # The member's own setting wins from now on. Without one, keep the language
             # chosen before signing in rather than jumping back to the browser's.
             session.pop(SESSION_LANGUAGE_KEY, None)
-        db.session.commit()
         flash(_("Welcome back, %(name)s.", name=user.name), "success")
         return redirect(safe_next_url(form.next.data))
     return render_template("accounts/login.html", form=form)
@@ -116,7 +113,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
-        db.session.commit()
         # The same answer whether or not the account exists.
         flash(
             ngettext(
@@ -138,13 +134,9 @@ def reset_password(token: str):
     user = service.check_reset_token(token)  # TokenInvalid -> a clear message
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             service.reset_password(token, form.password.data)
-        except DomainError as error:
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Your password has been changed. You can sign in with it now."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form, user=user)
@@ -159,7 +151,7 @@ def accept_invitation(token: str):
         timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
     )
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             user = service.accept_invitation(
                 token,
                 name=form.name.data,
@@ -168,11 +160,7 @@ def accept_invitation(token: str):
                 locale=form.locale.data,
                 timezone=form.timezone.data,
             )
-        except DomainError as error:
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             login_user(user)
             flash(_("Welcome to Buyergroup! Complete your profile so peers can find you."),
                   "success")
@@ -203,7 +191,7 @@ def profile():
             db.session.get(Organisation, int(form.organisation_id.data))
             if form.organisation_id.data else None
         )
-        try:
+        with service_errors(form) as outcome:
             service.update_profile(
                 user,
                 name=form.name.data,
@@ -216,12 +204,7 @@ def profile():
                 locale=form.locale.data,
                 timezone=form.timezone.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             # The locale of this request was settled before the change; without this the
             # confirmation of a new interface language came in the old one.
             refresh_locale()
@@ -237,13 +220,9 @@ def profile():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             service.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form)
@@ -255,9 +234,10 @@ def api_tokens():
     form = ApiTokenForm()
     new_secret = None
     if form.validate_on_submit():
-        token, new_secret = service.create_api_token(current_user, form.name.data)
-        db.session.commit()
-        form = ApiTokenForm(formdata=None)
+        with service_errors(form) as outcome:
+            token, new_secret = service.create_api_token(current_user, form.name.data)
+        if outcome.ok:
+            form = ApiTokenForm(formdata=None)
     tokens = db.session.scalars(
         select(ApiToken)
         .where(ApiToken.user_id == current_user.id)
@@ -275,7 +255,6 @@ def revoke_api_token(token_id: int):
     if token is None or token.user_id != current_user.id:
         abort(404)
     service.revoke_api_token(current_user, token)
-    db.session.commit()
     flash(_("The token “%(name)s” has been revoked.", name=token.name), "success")
     return redirect(url_for("accounts.api_tokens"))
 

@@ -12,9 +12,10 @@ from sqlalchemy import func, or_, select
 from buyergroup.accounts import service as accounts
 from buyergroup.accounts.forms import InviteForm, RoleForm
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
-from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.form_fields import attach_field_error, optional_choices
+from buyergroup.form_fields import optional_choices
 from buyergroup.network import service as network
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (
@@ -96,7 +97,6 @@ def approve_request(request_id: int):
     join_request = _join_request(request_id)
     if DecisionForm().validate_on_submit():
         network.approve_join_request(current_user, join_request)
-        db.session.commit()
         flash(_("%(name)s has been invited; they will receive a link to set a password.",
                 name=join_request.name), "success")
     return redirect(url_for("admin.dashboard"))
@@ -109,7 +109,6 @@ def decline_request(request_id: int):
     form = DeclineForm()
     if form.validate_on_submit():
         network.decline_join_request(current_user, join_request, form.note.data or "")
-        db.session.commit()
         flash(_("The request from %(name)s has been declined.", name=join_request.name), "info")
     return redirect(url_for("admin.dashboard"))
 
@@ -140,18 +139,13 @@ def invite():
         group = (
             db.session.get(WorkingGroup, int(form.group_id.data)) if form.group_id.data else None
         )
-        try:
+        with service_errors(form) as outcome:
             accounts.invite(
                 inviter=current_user, email=form.email.data, name=form.name.data or "",
                 organisation=organisation, role=Role(form.role.data), group=group,
                 locale=form.locale.data, message=form.message.data or "",
             )
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("admin.dashboard"))
     return render_template("admin/invite.html", form=form)
@@ -165,7 +159,6 @@ def revoke_invitation(invitation_id: int):
         raise NotFound()
     if DecisionForm().validate_on_submit():
         accounts.revoke_invitation(current_user, invitation)
-        db.session.commit()
         flash(_("The invitation to %(email)s has been revoked.", email=invitation.email), "info")
     return redirect(url_for("admin.dashboard"))
 
@@ -194,7 +187,6 @@ def change_role(user_id: int):
     form.role.choices = [(r.value, label(r)) for r in Role]
     if form.validate_on_submit():
         accounts.change_role(current_user, user, Role(form.role.data))
-        db.session.commit()
         flash(_("%(name)s is now: %(role)s.", name=user.name, role=label(user.role)), "success")
     return redirect(url_for("admin.users", q=request.args.get("q", "")))
 
@@ -207,7 +199,6 @@ def set_active(user_id: int, action: str):
         raise NotFound()
     if DecisionForm().validate_on_submit():
         accounts.set_active(current_user, user, action == "activate")
-        db.session.commit()
         if action == "activate":
             flash(_("The account of %(name)s is active again.", name=user.name), "success")
         else:

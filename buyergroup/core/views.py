@@ -58,7 +58,6 @@ def set_language():
         session[SESSION_LANGUAGE_KEY] = language
         if current_user.is_authenticated:
             current_user.locale = language
-            db.session.commit()
     return redirect(safe_next_url(request.form.get("next")))
 
 
@@ -67,6 +66,6 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any failure means the database is not answering
-        db.session.rollback()
+        # The 503 makes the boundary roll the failed transaction back.
         return jsonify(status="error", database="unavailable", detail=type(error).__name__), 503
     return jsonify(status="ok", database="ok")
