@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from buyergroup.accounts import permissions
 from buyergroup.accounts.models import (
     ApiToken,
     Invitation,
@@ -23,7 +24,13 @@ from buyergroup.accounts.models import (
     User,
 )
 from buyergroup.database import utcnow
-from buyergroup.errors import AlreadyExists, NotAllowed, TokenInvalid, ValidationFailed
+from buyergroup.errors import (
+    AlreadyExists,
+    OwnAccountKeptActive,
+    OwnAdministratorRoleKept,
+    TokenInvalid,
+    ValidationFailed,
+)
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, is_valid_timezone
 from buyergroup.mail.service import queue_email
@@ -182,10 +189,7 @@ def invite(
     message: str = "",
 ) -> Invitation:
     """Invite someone to create an account in ``organisation``; emails them a link."""
-    if not inviter.is_organiser:
-        raise NotAllowed(_("Only organisers and administrators can send invitations."))
-    if role.rank > inviter.role.rank:
-        raise NotAllowed(_("You cannot invite someone with a higher role than your own."))
+    permissions.require_can_invite(inviter, role)
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
         raise AlreadyExists(_("This person already has an account."), field="email")
@@ -258,8 +262,7 @@ def accept_invitation(secret: str, *, name: str, password: str, **profile) -> Us
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
-    if not actor.is_organiser:
-        raise NotAllowed()
+    permissions.require_can_revoke_invitation(actor)
     if invitation.state is InvitationState.pending:
         invitation.state = InvitationState.revoked
 
@@ -313,18 +316,16 @@ def update_profile(user: User, **changes) -> User:
 
 
 def change_role(actor: User, user: User, role: Role) -> None:
-    if not actor.is_admin:
-        raise NotAllowed(_("Only administrators can change roles."))
+    permissions.require_can_change_roles(actor)
     if user.id == actor.id and role is not Role.admin:
-        raise ValidationFailed(_("You cannot remove your own administrator role."))
+        raise OwnAdministratorRoleKept()
     user.role = role
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
-    if not actor.is_admin:
-        raise NotAllowed(_("Only administrators can deactivate accounts."))
+    permissions.require_can_set_active(actor)
     if user.id == actor.id:
-        raise ValidationFailed(_("You cannot deactivate your own account."))
+        raise OwnAccountKeptActive()
     user.is_active_account = active
 
 
@@ -405,8 +406,7 @@ def user_for_api_token(secret: str) -> User | None:
 
 
 def revoke_api_token(actor: User, token: ApiToken) -> None:
-    if token.user_id != actor.id and not actor.is_admin:
-        raise NotAllowed()
+    permissions.require_can_revoke_api_token(actor, token)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
 

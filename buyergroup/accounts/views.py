@@ -20,7 +20,7 @@ from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from buyergroup.accounts import service
+from buyergroup.accounts import permissions, service
 from buyergroup.accounts.forms import (
     AcceptInvitationForm,
     ApiTokenForm,
@@ -54,6 +54,15 @@ def _failed_sign_in(response) -> bool:
     return response.status_code != 302
 
 
+@bp.app_context_processor
+def account_flags() -> dict:
+    """What the navigation may offer, answered by the permissions module, for every page."""
+    return {
+        "can_use_organisers_desk": permissions.can_use_organisers_desk(current_user),
+        "can_manage_accounts": permissions.can_manage_accounts(current_user),
+    }
+
+
 @bp.errorhandler(TokenInvalid)
 def invalid_link(error: TokenInvalid):
     # The app-wide DomainError handler flashes and redirects (302) to the referrer or the
@@ -81,7 +90,7 @@ def invalid_link(error: TokenInvalid):
     error_message=TOO_MANY_ATTEMPTS,
 )
 def login():
-    if current_user.is_authenticated:
+    if permissions.is_signed_in(current_user):
         return redirect(url_for("core.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -287,4 +296,7 @@ def member(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         raise NotFound()
-    return render_template("accounts/member.html", member=user)
+    return render_template(
+        "accounts/member.html", member=user,
+        is_own_profile=permissions.is_own_account(current_user, user),
+    )

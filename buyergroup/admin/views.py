@@ -8,7 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
+from buyergroup.accounts import permissions
 from buyergroup.accounts import service as accounts
 from buyergroup.accounts.forms import InviteForm, RoleForm
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
@@ -20,38 +22,36 @@ from buyergroup.network import service as network
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (
     GroupMembership,
-    GroupRole,
     JoinRequest,
     MembershipState,
     Organisation,
     RequestState,
     WorkingGroup,
 )
+from buyergroup.network.permissions import can_manage_group
 from buyergroup.templating import label
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
 
 
-def organiser_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_organiser:
-            raise NotAllowed()
-        return view(*args, **kwargs)
+def _requires(rule):
+    """A view decorator: sign in first, then ``rule(current_user)`` must allow it."""
 
-    return wrapped
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not rule(current_user):
+                raise NotAllowed()
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            raise NotAllowed()
-        return view(*args, **kwargs)
-
-    return wrapped
+organiser_required = _requires(permissions.can_use_organisers_desk)
+admin_required = _requires(permissions.can_manage_accounts)
 
 
 @bp.get("/")
@@ -61,19 +61,17 @@ def dashboard():
         select(JoinRequest).where(JoinRequest.state == RequestState.pending)
         .order_by(JoinRequest.created_at)
     ).all()
-    managed_group_ids = select(GroupMembership.group_id).where(
-        GroupMembership.user_id == current_user.id,
-        GroupMembership.role == GroupRole.organiser,
-        GroupMembership.state == MembershipState.active,
-    )
-    pending_query = (
-        select(GroupMembership)
-        .where(GroupMembership.state == MembershipState.pending)
-        .order_by(GroupMembership.requested_at)
-    )
-    if not current_user.is_admin:
-        pending_query = pending_query.where(GroupMembership.group_id.in_(managed_group_ids))
-    pending_memberships = db.session.scalars(pending_query).all()
+    # Requests to join groups: those this organiser may decide, by the network's one rule.
+    pending_memberships = [
+        membership
+        for membership in db.session.scalars(
+            select(GroupMembership)
+            .where(GroupMembership.state == MembershipState.pending)
+            .options(selectinload(GroupMembership.group))
+            .order_by(GroupMembership.requested_at)
+        )
+        if can_manage_group(current_user, membership.group)
+    ]
     invitations = db.session.scalars(
         select(Invitation).where(Invitation.state == InvitationState.pending)
         .order_by(Invitation.created_at.desc()).limit(20)
@@ -114,7 +112,7 @@ def decline_request(request_id: int):
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(r.value, label(r)) for r in Role if r.rank <= current_user.role.rank]
+    return [(r.value, label(r)) for r in permissions.invitable_roles(current_user)]
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -173,7 +171,8 @@ def users():
                                 func.lower(User.email).contains(text.lower(), autoescape=True)))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template(
-        "admin/users.html", page=page, q=text, roles=list(Role), decision_form=DecisionForm()
+        "admin/users.html", page=page, q=text, roles=list(Role), decision_form=DecisionForm(),
+        can_set_active=lambda user: permissions.can_set_active(current_user, user),
     )
 
 

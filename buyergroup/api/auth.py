@@ -7,6 +7,7 @@ from functools import wraps
 from flask import g, request
 from flask_login import current_user
 
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.accounts.service import user_for_api_token
 from buyergroup.errors import json_error
 from buyergroup.extensions import db
@@ -24,7 +25,7 @@ def api_user():
         if user is not None:
             db.session.commit()  # remember last use
         g.api_token_given = True
-    elif request.method == "GET" and current_user.is_authenticated:
+    elif request.method == "GET" and is_signed_in(current_user):
         user = current_user._get_current_object()
     g.api_user = user
     return user

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from buyergroup.accounts import service
 from buyergroup.accounts.models import ApiToken, Invitation, InvitationState, PasswordReset, Role
 from buyergroup.database import utcnow
-from buyergroup.errors import AlreadyExists, NotAllowed, TokenInvalid, ValidationFailed
+from buyergroup.errors import (
+    AlreadyExists,
+    NotAllowed,
+    OwnAdministratorRoleKept,
+    TokenInvalid,
+    ValidationFailed,
+)
 from buyergroup.extensions import db
 from buyergroup.mail.models import OutboxMessage
 from buyergroup.tokens import hash_secret
@@ -417,7 +423,7 @@ def test_admin_changes_someone_elses_role(app, make_user):
 @pytest.mark.parametrize("role", [Role.organiser, Role.member])
 def test_admin_cannot_demote_themselves(app, make_user, role):
     admin = make_user(role="admin", password=None)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(OwnAdministratorRoleKept):
         service.change_role(admin, admin, role)
     assert admin.role is Role.admin
 
