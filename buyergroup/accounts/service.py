@@ -1,5 +1,8 @@
 """Account rules: creating members, signing in, resets, invitations, profiles, API tokens.
 
+Accepting an invitation (which may add a working group) is onboarding's: see
+``buyergroup.onboarding.service``.
+
 Functions here flush but never commit: the request (or CLI command) owns the transaction.
 """
 
@@ -22,6 +25,8 @@ from buyergroup.accounts.models import (
     PasswordReset,
     Role,
     User,
+    UserExpertise,
+    UserLanguage,
 )
 from buyergroup.database import utcnow
 from buyergroup.errors import (
@@ -34,6 +39,7 @@ from buyergroup.errors import (
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, is_valid_timezone
 from buyergroup.mail.service import queue_email
+from buyergroup.network.models import Organisation
 from buyergroup.tokens import hash_secret, new_secret
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -235,32 +241,6 @@ def get_usable_invitation(secret: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(secret: str, *, name: str, password: str, **profile) -> User:
-    """Create the invitee's account, in the inviting organisation (and group, if any)."""
-    invitation = get_usable_invitation(secret)
-    user = create_user(
-        email=invitation.email,
-        name=name,
-        password=password,
-        role=invitation.role,
-        organisation=invitation.organisation,
-        locale=profile.pop("locale", None) or invitation.locale,
-        **profile,
-    )
-    invitation.state = InvitationState.accepted
-    invitation.accepted_at = utcnow()
-    invitation.user = user
-    if invitation.group_id is not None:
-        from buyergroup.network.models import WorkingGroup
-        from buyergroup.network.service import add_member
-
-        group = db.session.get(WorkingGroup, invitation.group_id)
-        if group is not None:
-            add_member(group, user)
-    db.session.flush()
-    return user
-
-
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     permissions.require_can_revoke_invitation(actor)
     if invitation.state is InvitationState.pending:
@@ -343,9 +323,6 @@ class DirectoryFilters:
 
 def directory_query(filters: DirectoryFilters):
     """A select of active members matching the filters, ordered by name."""
-    from buyergroup.accounts.models import UserExpertise, UserLanguage
-    from buyergroup.network.models import Organisation
-
     query = (
         select(User)
         .where(User.is_active_account.is_(True))

@@ -37,6 +37,7 @@ from buyergroup.extensions import db, limiter
 from buyergroup.form_fields import optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation
+from buyergroup.onboarding import service as onboarding
 from buyergroup.security import safe_next_url
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
@@ -161,7 +162,7 @@ def accept_invitation(token: str):
     )
     if form.validate_on_submit():
         with service_errors(form) as outcome:
-            user = service.accept_invitation(
+            user = onboarding.accept_invitation(
                 token,
                 name=form.name.data,
                 password=form.password.data,

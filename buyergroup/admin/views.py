@@ -18,7 +18,6 @@ from buyergroup.boundary import service_errors
 from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
 from buyergroup.form_fields import optional_choices
-from buyergroup.network import service as network
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (
     GroupMembership,
@@ -29,6 +28,7 @@ from buyergroup.network.models import (
     WorkingGroup,
 )
 from buyergroup.network.permissions import can_manage_group
+from buyergroup.onboarding import service as onboarding
 from buyergroup.templating import label
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
@@ -94,7 +94,7 @@ def _join_request(request_id: int) -> JoinRequest:
 def approve_request(request_id: int):
     join_request = _join_request(request_id)
     if DecisionForm().validate_on_submit():
-        network.approve_join_request(current_user, join_request)
+        onboarding.approve_join_request(current_user, join_request)
         flash(_("%(name)s has been invited; they will receive a link to set a password.",
                 name=join_request.name), "success")
     return redirect(url_for("admin.dashboard"))
@@ -106,7 +106,7 @@ def decline_request(request_id: int):
     join_request = _join_request(request_id)
     form = DeclineForm()
     if form.validate_on_submit():
-        network.decline_join_request(current_user, join_request, form.note.data or "")
+        onboarding.decline_join_request(current_user, join_request, form.note.data or "")
         flash(_("The request from %(name)s has been declined.", name=join_request.name), "info")
     return redirect(url_for("admin.dashboard"))
 

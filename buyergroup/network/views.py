@@ -31,6 +31,7 @@ from buyergroup.network.models import (
     OrganisationKind,
     WorkingGroup,
 )
+from buyergroup.onboarding import service as onboarding
 
 bp = Blueprint("network", __name__)
 
@@ -411,13 +412,13 @@ def join_request():
         return redirect(url_for("network.groups"))
     form = JoinRequestForm()
     if form.validate_on_submit():
-        data = service.JoinRequestData(
+        data = onboarding.JoinRequestData(
             name=form.name.data, email=form.email.data,
             organisation_name=form.organisation_name.data, job_title=form.job_title.data or "",
             country=form.country.data, message=form.message.data or "", locale=select_locale(),
         )
         try:
-            service.submit_join_request(data)
+            onboarding.submit_join_request(data)
         except DomainError as error:
             db.session.rollback()
             if not attach_field_error(form, error):

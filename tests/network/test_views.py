@@ -21,6 +21,7 @@ from buyergroup.network.models import (
     RequestState,
     WorkingGroup,
 )
+from buyergroup.onboarding import service as onboarding
 from tests.conftest import Auth, body_of
 from tests.network.pages import error_by, form_actions, html, input_value, main_text
 
@@ -687,7 +688,7 @@ class TestJoinRequest:
         assert mailbox.last_to("organiser@example.org")["Content-Language"] == "en"
 
     def test_organiser_declines_with_a_note(self, client, auth, organiser, mailbox):
-        request = service.submit_join_request(service.JoinRequestData(
+        request = onboarding.submit_join_request(onboarding.JoinRequestData(
             name="Sam Seller", email="sam@vendor.example.com", organisation_name="Vendor Ltd",
         ))
         db.session.commit()
@@ -703,7 +704,7 @@ class TestJoinRequest:
         assert db.session.scalar(select(func.count(Invitation.id))) == 0
 
     def test_a_member_cannot_see_or_decide_requests(self, client, auth, member, mailbox):
-        request = service.submit_join_request(service.JoinRequestData(
+        request = onboarding.submit_join_request(onboarding.JoinRequestData(
             name="Sam Seller", email="sam@vendor.example.com", organisation_name="Vendor Ltd",
         ))
         db.session.commit()
