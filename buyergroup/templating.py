@@ -18,10 +18,9 @@ from buyergroup.vocabulary import country_name, expertise_label, language_name
 # Labels of codes not yet carried by their enum (``LabelledEnum``): each domain moves its
 # own out of here and beside its enum.
 ENUM_LABELS: dict[str, object] = {
-    # site roles
+    # group roles (site roles label themselves: accounts.models.Role)
     "member": _l("Member"),
     "organiser": _l("Organiser"),
-    "admin": _l("Administrator"),
     # organisation kinds
     "federal_authority": _l("Federal authority"),
     "regional_authority": _l("Regional authority"),
@@ -38,8 +37,6 @@ ENUM_LABELS: dict[str, object] = {
     "active": _l("Active"),
     "approved": _l("Approved"),
     "declined": _l("Declined"),
-    "accepted": _l("Accepted"),
-    "revoked": _l("Revoked"),
     # library item kinds
     "criterion": _l("Criterion"),
     "clause": _l("Contract clause"),

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, utcnow
 from buyergroup.extensions import db
 
 if TYPE_CHECKING:
     from buyergroup.network.models import GroupMembership, Organisation
 
 
-class Role(enum.Enum):
+class Role(LabelledEnum):
     """Site-wide roles. Each includes the permissions of the ones below it."""
 
     member = "member"
     organiser = "organiser"
     admin = "admin"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.member: _l("Member"),
+            cls.organiser: _l("Organiser"),
+            cls.admin: _l("Administrator"),
+        }
 
     @property
     def rank(self) -> int:
@@ -149,10 +157,18 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
-class InvitationState(enum.Enum):
+class InvitationState(LabelledEnum):
     pending = "pending"
     accepted = "accepted"
     revoked = "revoked"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.pending: _l("Pending"),
+            cls.accepted: _l("Accepted"),
+            cls.revoked: _l("Revoked"),
+        }
 
 
 class Invitation(db.Model):

@@ -29,7 +29,6 @@ from buyergroup.network.models import (
 )
 from buyergroup.network.permissions import can_manage_group
 from buyergroup.onboarding import service as onboarding
-from buyergroup.templating import label
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
 
@@ -112,7 +111,7 @@ def decline_request(request_id: int):
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(r.value, label(r)) for r in permissions.invitable_roles(current_user)]
+    return [(r.value, r.label) for r in permissions.invitable_roles(current_user)]
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -183,10 +182,10 @@ def change_role(user_id: int):
     if user is None:
         raise NotFound()
     form = RoleForm()
-    form.role.choices = [(r.value, label(r)) for r in Role]
+    form.role.choices = Role.choices()
     if form.validate_on_submit():
         accounts.change_role(current_user, user, Role(form.role.data))
-        flash(_("%(name)s is now: %(role)s.", name=user.name, role=label(user.role)), "success")
+        flash(_("%(name)s is now: %(role)s.", name=user.name, role=user.role.label), "success")
     return redirect(url_for("admin.users", q=request.args.get("q", "")))
 
 
