@@ -374,12 +374,28 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
+#: How stale a token's "last used" date may get before a request records a new one.
+LAST_USE_PRECISION = timedelta(hours=1)
+
+
 def user_for_api_token(secret: str) -> User | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
     if token is None or not token.is_active or not token.user.is_active:
         return None
-    token.last_used_at = utcnow()
+    record_token_use(token)
     return token.user
+
+
+def record_token_use(token: ApiToken) -> None:
+    """Note when a token was last used, to the hour.
+
+    The one write an API GET makes, on purpose: the owner needs the date to spot a token
+    that leaked or is no longer used, and reads are most of what tokens do. Kept to one
+    write per token per hour, so a busy script does not turn every read into an update.
+    """
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
+        token.last_used_at = now
 
 
 def revoke_api_token(actor: User, token: ApiToken) -> None:
