@@ -167,5 +167,9 @@ class ApiTokenForm(FlaskForm):
     )
 
 
+class EndSessionsForm(FlaskForm):
+    """No fields: the CSRF token of the buttons that sign sessions out."""
+
+
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])

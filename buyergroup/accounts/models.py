@@ -77,6 +77,20 @@ class User(UserMixin, TimestampMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    #: The server-side session this object was loaded for or signed in with; set by
+    #: ``accounts.sessions``, never stored on the row (a plain attribute, not a column).
+    session_key = None
+
+    def get_id(self) -> str:
+        """Flask-Login's identity, kept in the session and the remember cookie.
+
+        "<user id>:<session key>": the key names one row of ``user_sessions``, so ending
+        that row ends this session and its remember cookie together (see accounts.sessions).
+        """
+        if not self.session_key:
+            raise RuntimeError("Sign members in with accounts.sessions.sign_in(), not login_user()")
+        return f"{self.id}:{self.session_key}"
+
     # Flask-Login asks is_active; an admin can deactivate an account without deleting it.
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -138,6 +152,31 @@ class UserExpertise(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class UserSession(db.Model):
+    """One signed-in browser: its session cookie and remember cookie both name this row.
+
+    Only a hash of the key is stored; signing out, a password change or reset, a
+    deactivation or "sign out everywhere" sets ``ended_at`` and the cookies stop working.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
 
 
 class PasswordReset(db.Model):

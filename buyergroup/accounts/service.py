@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from buyergroup.accounts import permissions
+from buyergroup.accounts import permissions, sessions
 from buyergroup.accounts.models import (
     ApiToken,
     Invitation,
@@ -107,7 +107,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password ends every session, remember cookie and reset link of ``user``."""
     user.password_hash = hash_password(password)
+    sessions.end_all(user)
     # A new password ends every outstanding reset link.
     for reset in db.session.scalars(
         select(PasswordReset).where(
@@ -307,6 +309,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id:
         raise OwnAccountKeptActive()
     user.is_active_account = active
+    if not active:
+        # Ended, not only refused while inactive: reactivating must not revive them.
+        sessions.end_all(user)
 
 
 # --- Member directory -----------------------------------------------------------------------

@@ -17,14 +17,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel import refresh as refresh_locale
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from buyergroup.accounts import permissions, service
+from buyergroup.accounts import permissions, service, sessions
 from buyergroup.accounts.forms import (
     AcceptInvitationForm,
     ApiTokenForm,
     ChangePasswordForm,
+    EndSessionsForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -100,7 +101,7 @@ def login():
             # The same words for an unknown email and a wrong password.
             flash(_("The email address or password is not correct."), "error")
             return render_template("accounts/login.html", form=form), 200
-        login_user(user, remember=form.remember.data)
+        sessions.sign_in(user, remember=form.remember.data)
         if user.locale:
             # The member's own setting wins from now on. Without one, keep the language
             # chosen before signing in rather than jumping back to the browser's.
@@ -112,7 +113,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sessions.sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("core.home"))
 
@@ -171,7 +172,7 @@ def accept_invitation(token: str):
                 timezone=form.timezone.data,
             )
         if outcome.ok:
-            login_user(user)
+            sessions.sign_in(user)
             flash(_("Welcome to Buyergroup! Complete your profile so peers can find you."),
                   "success")
             return redirect(url_for("accounts.profile"))
@@ -222,7 +223,33 @@ def profile():
             return redirect(url_for("accounts.profile"))
     elif request.method == "POST":
         flash(_("Your profile was not saved. Please correct the fields marked below."), "error")
-    return render_template("accounts/profile.html", form=form, user=user)
+    return render_template(
+        "accounts/profile.html", form=form, user=user,
+        sessions=sessions.active_sessions(user),
+        this_session_id=sessions.current_session_id(user),
+        end_form=EndSessionsForm(),
+    )
+
+
+@bp.post("/profile/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    if EndSessionsForm().validate_on_submit():
+        sessions.end_one(current_user, session_id)
+        flash(_("That session has been signed out."), "success")
+    return redirect(url_for("accounts.profile") + "#sessions")
+
+
+@bp.post("/profile/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """Sign out everywhere: every browser and every remember cookie, this one included."""
+    if EndSessionsForm().validate_on_submit():
+        sessions.end_all(current_user)
+        logout_user()
+        flash(_("You have been signed out on every device."), "info")
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.profile") + "#sessions")
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
@@ -230,9 +257,13 @@ def profile():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user: User = current_user._get_current_object()  # type: ignore[attr-defined]
         with service_errors(form) as outcome:
-            service.change_password(current_user, form.current_password.data, form.password.data)
+            service.change_password(user, form.current_password.data, form.password.data)
         if outcome.ok:
+            # The new password ended every session, this one too: give this browser a new
+            # one, so whoever changed it stays signed in and every copied cookie is dead.
+            sessions.sign_in(user, remember=sessions.was_remembered())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form)
