@@ -17,6 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel import refresh as refresh_locale
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
@@ -47,8 +49,16 @@ bp = Blueprint("accounts", __name__)
 TOO_MANY_ATTEMPTS = _l("Too many sign-in attempts. Please wait a few minutes and try again.")
 
 
-def _login_account_key() -> str:
-    return "login-account:" + service.normalise_email(request.form.get("email", ""))
+def _login_account_and_address_key() -> str:
+    """Failed sign-ins count per account AND address together.
+
+    Counting per account alone let anyone lock a member out: five wrong passwords from
+    anywhere refused the owner too, from their own office. Now a guesser is slowed on the
+    addresses they guess from (and by the per-address limit across accounts), while the
+    owner signing in from elsewhere is not; the throttled page offers the reset link.
+    """
+    email = service.normalise_email(request.form.get("email", ""))
+    return f"login-account:{email}|{get_remote_address()}"
 
 
 def _failed_sign_in(response) -> bool:
@@ -63,6 +73,14 @@ def account_flags() -> dict:
         "can_use_organisers_desk": permissions.can_use_organisers_desk(current_user),
         "can_manage_accounts": permissions.can_manage_accounts(current_user),
     }
+
+
+@bp.errorhandler(RateLimitExceeded)
+def throttled(error: RateLimitExceeded):
+    """A throttled sign-in keeps its way forward: the reset link, and the wait it needs."""
+    if request.endpoint != "accounts.login":
+        return render_template("errors/429.html", error=error), 429
+    return render_template("accounts/login.html", form=LoginForm(), throttled=True), 429
 
 
 @bp.errorhandler(TokenInvalid)
@@ -86,7 +104,7 @@ def invalid_link(error: TokenInvalid):
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
+    key_func=_login_account_and_address_key,
     methods=["POST"],
     deduct_when=_failed_sign_in,
     error_message=TOO_MANY_ATTEMPTS,
