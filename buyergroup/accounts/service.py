@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -135,10 +137,20 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def request_password_reset(email: str) -> None:
     """Email a reset link if the account exists; says nothing either way (no user probing)."""
     user = get_user_by_email(email)
-    if user is None or not user.is_active:
-        return
     secret = new_secret()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
+    if user is None or not user.is_active:
+        # Equal work for strangers: hash a secret and render the same mail, then drop it
+        # (the view also sends the real mail after the response, so neither waits on SMTP).
+        hash_secret(secret)
+        link = external_url("accounts.reset_password", token=secret)
+        with force_locale("en"):
+            for part in ("subject.txt", "txt"):
+                render_template(
+                    f"email/password_reset.{part}", user=SimpleNamespace(name=""), link=link,
+                    hours=hours,
+                )
+        return
     db.session.add(
         PasswordReset(
             user_id=user.id,

@@ -41,7 +41,7 @@ from buyergroup.form_fields import optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation
 from buyergroup.onboarding import service as onboarding
-from buyergroup.security import safe_next_url
+from buyergroup.security import deliver_mail_after_response, safe_next_url
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
 bp = Blueprint("accounts", __name__)
@@ -142,6 +142,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
+        deliver_mail_after_response()  # the same time for members and strangers
         # The same answer whether or not the account exists.
         flash(
             ngettext(

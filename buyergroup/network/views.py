@@ -32,6 +32,7 @@ from buyergroup.network.models import (
     WorkingGroup,
 )
 from buyergroup.onboarding import service as onboarding
+from buyergroup.security import deliver_mail_after_response
 
 bp = Blueprint("network", __name__)
 
@@ -419,6 +420,7 @@ def join_request():
         )
         try:
             onboarding.submit_join_request(data)
+            deliver_mail_after_response()  # members and strangers answered alike
         except DomainError as error:
             db.session.rollback()
             if not attach_field_error(form, error):

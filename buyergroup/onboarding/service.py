@@ -16,6 +16,7 @@ from buyergroup.accounts import permissions
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
 from buyergroup.accounts.service import (
     create_user,
+    external_url,
     get_usable_invitation,
     get_user_by_email,
     invite,
@@ -42,14 +43,26 @@ class JoinRequestData:
     locale: str = "en"
 
 
-def submit_join_request(data: JoinRequestData) -> JoinRequest:
-    """A visitor asks to join; organisers are told. A repeat while pending is refused."""
+def submit_join_request(data: JoinRequestData) -> JoinRequest | None:
+    """A visitor asks to join; organisers are told. A repeat while pending is refused.
+
+    An address that already has an account gets the same answer as a new one: the page
+    must not tell a stranger who is a member. Nothing is stored; the account's owner is
+    emailed instead, with the links to sign in and to choose a new password. Returns the
+    request, or None when the address already had an account.
+    """
     email = normalise_email(data.email)
-    if get_user_by_email(email) is not None:
-        raise AlreadyExists(
-            _("This email address already has an account. Sign in, or reset your password."),
-            field="email",
+    existing = get_user_by_email(email)
+    if existing is not None:
+        queue_email(
+            existing.email,
+            "join_request_existing_account",
+            locale=existing.locale or data.locale or "en",
+            user=existing,
+            login_link=external_url("accounts.login"),
+            reset_link=external_url("accounts.forgot_password"),
         )
+        return None
     pending = db.session.scalar(
         select(JoinRequest).where(
             JoinRequest.email == email, JoinRequest.state == RequestState.pending

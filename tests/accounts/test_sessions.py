@@ -88,7 +88,7 @@ def test_a_password_reset_ends_every_session_and_remember_cookie(
 ):
     browser, session_copy, remember_copy = remembered
     helper = new_client()
-    helper.post("/password/forgot", data={"email": member.email})
+    helper.post("/password/forgot", data={"email": member.email}).close()
     reset = path_of(link_in(mailbox.last_to(member.email)))
     response = helper.post(reset, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302

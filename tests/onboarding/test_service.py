@@ -94,11 +94,16 @@ class TestJoinRequests:
         second = service.submit_join_request(request_data())
         assert second.id != first.id and second.state is RequestState.pending
 
-    def test_an_existing_accounts_address_is_refused(self, member):
-        with pytest.raises(AlreadyExists) as caught:
-            service.submit_join_request(request_data(email="MEMBER@example.org"))
-        assert caught.value.field == "email"
+    def test_an_existing_accounts_address_stores_nothing_and_mails_its_owner(
+        self, organiser, member, mailbox
+    ):
+        assert service.submit_join_request(request_data(email="MEMBER@example.org")) is None
+        commit_and_deliver()
         assert db.session.scalar(select(func.count(JoinRequest.id))) == 0
+        assert [m["To"] for m in mailbox.messages] == ["member@example.org"]
+        body = body_of(mailbox.last_to("member@example.org"))
+        assert "You already have an account" in body
+        assert "http://buyergroup.test/password/forgot" in body
 
     def test_approving_invites_and_creates_the_unknown_organisation(self, organiser, mailbox):
         request = service.submit_join_request(request_data())
