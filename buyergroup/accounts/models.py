@@ -252,6 +252,17 @@ class Invitation(db.Model):
         return self.state is InvitationState.pending and self.expires_at > utcnow()
 
 
+class TokenScope(LabelledEnum):
+    """What a personal API token may do: ``write`` includes reading."""
+
+    read = "read"
+    write = "write"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.read: _l("Read only"), cls.write: _l("Read and write")}
+
+
 class ApiToken(db.Model):
     """A personal API token. The secret is shown once; only its SHA-256 is stored."""
 
@@ -268,9 +279,29 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scope: Mapped[TokenScope] = mapped_column(
+        Enum(TokenScope, name="token_scope", native_enum=False, length=10),
+        default=TokenScope.write,
+        server_default=TokenScope.write.value,
+        nullable=False,
+    )
+    # None: the token works until it is revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
 
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.is_active and not self.is_expired and self.user.is_active
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope is TokenScope.write

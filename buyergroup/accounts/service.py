@@ -26,6 +26,7 @@ from buyergroup.accounts.models import (
     InvitationState,
     PasswordReset,
     Role,
+    TokenScope,
     User,
     UserExpertise,
     UserLanguage,
@@ -379,16 +380,44 @@ def directory_query(filters: DirectoryFilters):
 TOKEN_PREFIX = "bg_"
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token; returns it with the secret, which is shown once and never stored."""
+#: Longest lifetime a member may choose for a token (a token may also never expire).
+MAX_TOKEN_DAYS = 3650
+
+
+def create_api_token(
+    user: User,
+    name: str,
+    *,
+    scope: TokenScope = TokenScope.write,
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it with the secret, which is shown once and never stored.
+
+    ``scope`` read lets it only read; write (the default, as tokens always were) lets it
+    change things too. ``expires_in_days`` None: it works until revoked.
+    """
     name = name.strip()
     if not name:
         raise ValidationFailed(_("Give the token a name so you can recognise it."), field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(
+            _("Choose between 1 and %(days)d days.", days=MAX_TOKEN_DAYS),
+            field="expires_in_days",
+        )
     secret = TOKEN_PREFIX + new_secret()
-    token = ApiToken(user=user, name=name[:80], prefix=secret[:10], token_hash=hash_secret(secret))
+    token = ApiToken(
+        user=user, name=name[:80], prefix=secret[:10], token_hash=hash_secret(secret),
+        scope=scope,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
     db.session.add(token)
     db.session.flush()
     return token, secret
+
+
+def find_api_token(secret: str) -> ApiToken | None:
+    """The token with this secret, usable or not (callers say why one was refused)."""
+    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
 
 
 #: How stale a token's "last used" date may get before a request records a new one.
@@ -396,8 +425,9 @@ LAST_USE_PRECISION = timedelta(hours=1)
 
 
 def user_for_api_token(secret: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
-    if token is None or not token.is_active or not token.user.is_active:
+    """The member of a usable (active, unexpired) token, noting its use; else None."""
+    token = find_api_token(secret)
+    if token is None or not token.is_usable:
         return None
     record_token_use(token)
     return token.user

@@ -295,7 +295,10 @@ def api_tokens():
     new_secret = None
     if form.validate_on_submit():
         with service_errors(form) as outcome:
-            token, new_secret = service.create_api_token(current_user, form.name.data)
+            token, new_secret = service.create_api_token(
+                current_user, form.name.data, scope=form.chosen_scope,
+                expires_in_days=form.chosen_days,
+            )
         if outcome.ok:
             form = ApiTokenForm(formdata=None)
     tokens = db.session.scalars(
