@@ -91,6 +91,19 @@ class User(UserMixin, TimestampMixin, db.Model):
             raise RuntimeError("Sign members in with accounts.sessions.sign_in(), not login_user()")
         return f"{self.id}:{self.session_key}"
 
+    # UserMixin compares get_id(), which now names a session too: compare members by id,
+    # as before (the hash stays object identity, as UserMixin's).
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
+
     # Flask-Login asks is_active; an admin can deactivate an account without deleting it.
     @property
     def is_active(self) -> bool:  # type: ignore[override]
