@@ -80,6 +80,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_security(app)
     register_template_helpers(app)
     register_cli(app)
+    from buyergroup.audit import register_audit
+
+    register_audit(app)
     from buyergroup import boundary
 
     boundary.install(app)  # last: it wraps every view registered above

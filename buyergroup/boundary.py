@@ -126,6 +126,9 @@ def install(app: Flask) -> None:
 
         try:
             db.session.rollback()  # start clean: the boundary has committed the request
+            # Each message is claimed before it is sent, so the scheduler delivering at the
+            # same moment never sends it twice, and a worker killed here loses nothing: its
+            # claim expires (MAIL_CLAIM_SECONDS) and the scheduler sends the message.
             deliver_due(ids=ids)
         except Exception:  # noqa: BLE001 - the page is already answered; retry later
             app.logger.exception("Immediate mail delivery failed; left in the outbox")

@@ -117,6 +117,10 @@ def register_cli(app: Flask) -> None:
     register_events_cli(app)
     register_scheduler_cli(app)
 
+    from buyergroup.backup import register_backup_cli
+
+    register_backup_cli(app)
+
 
 def _run(command: list[str]) -> None:
     executable = Path(sys.executable).with_name(command[0])

@@ -60,6 +60,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
             "MAIL_DEFAULT_SENDER", "Buyergroup <no-reply@buyergroup.example.org>"
         ),
         "MAIL_FOLDER": env.get("MAIL_FOLDER") or str(instance / "mail"),
+        # Seconds a sender's claim on an outbox message lasts; a killed sender's message
+        # is taken over by another sender after this (it must outlast one SMTP delivery).
+        "MAIL_CLAIM_SECONDS": _int(env.get("MAIL_CLAIM_SECONDS"), 300),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(instance / "index"),
         "MAX_UPLOAD_MB": _int(env.get("MAX_UPLOAD_MB"), 20),
@@ -100,6 +103,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # (rate limits key on the client address, links use the forwarded scheme and host).
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),
         "BUYERGROUP_SEND_MAIL_ON_COMMIT": _bool(env.get("SEND_MAIL_ON_COMMIT"), True),
+        # Seconds between a waiting scheduler's tries to take the scheduler lock over (and
+        # between the working one's checks that it still holds it).
+        "SCHEDULER_LOCK_RETRY_SECONDS": _int(env.get("SCHEDULER_LOCK_RETRY_SECONDS"), 10),
     }
 
 

@@ -90,7 +90,10 @@ def register_error_handlers(app: Flask) -> None:
     def handle_domain_error(error: DomainError):
         db.session.rollback()
         if wants_json():
-            return json_error(error.status_code, type(error).__name__, str(error.message))
+            # A refusal about one field names it, as a form would show it by that field.
+            extra = {"fields": {error.field: [str(error.message)]}} if error.field else {}
+            return json_error(error.status_code, type(error).__name__, str(error.message),
+                              **extra)
         if error.status_code in (403, 404):
             return render_template(f"errors/{error.status_code}.html", message=error.message), (
                 error.status_code

@@ -8,6 +8,7 @@ from buyergroup.accounts.models import (  # noqa: F401
     UserExpertise,
     UserLanguage,
 )
+from buyergroup.audit.models import AuditEntry  # noqa: F401
 from buyergroup.events.models import (  # noqa: F401, E402
     AgendaItem,
     CalendarFeed,

@@ -4,23 +4,47 @@ Web workers never run jobs (FIELD-NOTES: a BackgroundScheduler inside ``create_a
 three gunicorn workers ran every job three times). One ``BlockingScheduler`` with
 ``coalesce=True`` and ``max_instances=1`` runs each job at most once at a time in this
 process; the work itself is idempotent, so a second scheduler started by mistake, or a
-cron job running ``flask scheduler tick`` beside it, sends nothing twice (the outbox locks
-rows with SKIP LOCKED; each reminder has a unique key).
+cron job running ``flask scheduler tick`` beside it, sends nothing twice (each outbox
+message is claimed by one sender; each reminder has a unique key).
 
-Each job is thin: it opens an app context and calls one service function. Optional jobs
-(search index updates, library text extraction) run only when their domain provides the
-function.
+**Only one scheduler works at a time**, however many are started (one per server, for
+failover): the working one holds a lock, the others wait and retry every
+``SCHEDULER_LOCK_RETRY_SECONDS`` (default 10), so when the working one dies, even by
+``kill -9``, another takes over within that interval.
+
+- PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) held on a connection
+  of its own. The server releases it when that connection ends; TCP keepalives on both
+  sides (a few seconds here) end it when the scheduler's machine disappears without one.
+  Advisory locks are per database, so instances on other databases do not interfere.
+- SQLite (one machine by nature): an ``fcntl.flock`` on ``<database file>.scheduler-lock``;
+  the kernel releases it when the process ends, however it ends.
+
+The working scheduler checks its lock every retry interval and stops with exit status 1
+if it has lost it (say the database restarted), so a supervisor restarts it as a waiter.
+
+Each job is thin: it opens an app context and calls one service function. Every job's
+function is imported when the scheduler starts, and a job that cannot be (a missing or
+broken module, a renamed function) stops the start with a clear error and a non-zero exit:
+a scheduler that ran without its reminders would fail silently for days.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import signal
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import NullPool
 
 from buyergroup.extensions import db
 
@@ -52,57 +76,68 @@ JOBS: tuple[Job, ...] = (
 )
 
 
-def resolve(target: str) -> Callable | None:
-    """The job's function, or None when its domain does not (yet) provide it."""
+class JobUnavailable(RuntimeError):
+    """A job's function cannot be imported: the scheduler refuses to start without it."""
+
+
+def resolve(target: str) -> Callable:
+    """The job's function, imported now; ``JobUnavailable`` says why it cannot be."""
     module_name, _, name = target.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, name, None)
+    except Exception as error:  # noqa: BLE001 - a broken module is as fatal as a missing one
+        raise JobUnavailable(f"{target}: {type(error).__name__}: {error}") from error
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise JobUnavailable(f"{target}: {module_name} has no function {name!r}")
+    return function
 
 
-def run_job(app: Flask, job: Job):
+def load_jobs(jobs: tuple[Job, ...] | None = None) -> list[tuple[Job, Callable]]:
+    """Every job with its function, or ``JobUnavailable`` naming each job that failed."""
+    loaded, problems = [], []
+    for job in JOBS if jobs is None else jobs:
+        try:
+            loaded.append((job, resolve(job.target)))
+        except JobUnavailable as error:
+            problems.append(f"job {job.id!r} ({job.description}): {error}")
+    if problems:
+        raise JobUnavailable("cannot load " + "; ".join(problems))
+    return loaded
+
+
+def run_job(app: Flask, job: Job, function: Callable):
     """Run one job in a fresh app context (and database session); errors are logged."""
-    function = resolve(job.target)
-    if function is None:
-        return None
     with app.app_context():
         try:
-            return function()
+            result = function()
         except Exception:  # noqa: BLE001 - one failing job must not stop the others
             db.session.rollback()
             log.exception("Job %s failed", job.id)
             return None
         finally:
             db.session.remove()
+    log.info("Job %s done: %s", job.id, result)
+    return result
 
 
 def tick(app: Flask) -> dict[str, object]:
-    """Run every available job once, in order; for tests, cron users and ``scheduler tick``."""
-    results = {}
-    for job in JOBS:
-        if resolve(job.target) is None:
-            results[job.id] = "not available"
-            continue
-        results[job.id] = run_job(app, job)
-    return results
+    """Run every job once, in order; for tests, cron users and ``scheduler tick``."""
+    return {job.id: run_job(app, job, function) for job, function in load_jobs()}
 
 
 def build_scheduler(app: Flask):
+    """A BlockingScheduler with every job; ``JobUnavailable`` if any cannot be imported."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
-    for job in JOBS:
-        if resolve(job.target) is None:
-            log.info("Job %s skipped: %s is not available", job.id, job.target)
-            continue
+    for job, function in load_jobs():
         # coalesce: after a pause, run once, not once per missed interval; max_instances=1:
         # a slow run is never overlapped by the next one.
-        scheduler.add_job(run_job, "interval", args=[app, job], seconds=job.seconds,
+        scheduler.add_job(run_job, "interval", args=[app, job, function], seconds=job.seconds,
                           id=job.id, name=job.description, replace_existing=True,
                           coalesce=True, max_instances=1, misfire_grace_time=300)
     return scheduler
@@ -131,6 +166,124 @@ def housekeeping() -> dict[str, int]:
     return {"password_resets": resets, "invitations": invitations}
 
 
+# --- One working scheduler ---------------------------------------------------------------
+
+#: The advisory lock's key: any constant that no other code of this database uses.
+ADVISORY_LOCK_KEY = 0x6275_7972  # "buyr"
+
+
+class AdvisoryLock:
+    """PostgreSQL's session-level advisory lock, on a connection kept for this purpose."""
+
+    def __init__(self, url: str) -> None:
+        # libpq keepalives: this side notices a vanished database server.
+        self.engine = create_engine(url, poolclass=NullPool, connect_args={
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+            "keepalives_count": 3, "application_name": "buyergroup-scheduler",
+        })
+        self.connection: Connection | None = None
+        self.held = False
+
+    def try_acquire(self) -> bool:
+        try:
+            if self.connection is None:
+                self.connection = self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                )
+                # Server-side keepalives: the server ends this session, releasing the lock,
+                # within ~25 s when the scheduler's machine disappears without closing it.
+                for setting in ("tcp_keepalives_idle = 10", "tcp_keepalives_interval = 5",
+                                "tcp_keepalives_count = 3"):
+                    self.connection.execute(text(f"SET {setting}"))
+            self.held = bool(self.connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            ).scalar())
+        except Exception:  # noqa: BLE001 - the database is unreachable: not held, try again
+            log.warning("Cannot reach the database for the scheduler lock", exc_info=True)
+            self._drop_connection()
+        return self.held
+
+    def still_held(self) -> bool:
+        if not self.held or self.connection is None:
+            return False
+        try:
+            return bool(self.connection.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid() AND classid = 0 AND objid = CAST(:key AS oid)"
+            ), {"key": ADVISORY_LOCK_KEY}).scalar())
+        except Exception:  # noqa: BLE001 - a lost connection is a lost lock
+            log.warning("The scheduler lock's connection failed", exc_info=True)
+            return False
+
+    def release(self) -> None:
+        self._drop_connection()  # ending the session releases the lock
+        self.engine.dispose()
+
+    def _drop_connection(self) -> None:
+        connection, self.connection, self.held = self.connection, None, False
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - it is gone either way
+                connection.invalidate()
+
+
+class FileLock:
+    """An exclusive ``flock`` on a file; the kernel releases it when the process ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        # For the operator who wonders which process works: its id is in the file.
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return True
+
+    def still_held(self) -> bool:
+        # Held while we keep the descriptor, unless someone replaced or deleted the file.
+        try:
+            return self.fd is not None and os.fstat(self.fd).st_ino == os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+def scheduler_lock(app: Flask) -> AdvisoryLock | FileLock:
+    """The lock that makes one scheduler of this database the working one."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        return AdvisoryLock(url.render_as_string(hide_password=False))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return FileLock(Path(url.database).resolve().with_name(
+            Path(url.database).name + ".scheduler-lock"
+        ))
+    return FileLock(Path(app.instance_path) / "scheduler.lock")
+
+
+def wait_for_lock(lock: AdvisoryLock | FileLock, retry_seconds: float, echo) -> None:
+    """Return once ``lock`` is ours, trying again every ``retry_seconds``."""
+    if lock.try_acquire():
+        return
+    echo(f"Another scheduler is working; waiting to take over (trying every {retry_seconds} s).")
+    while not lock.try_acquire():
+        time.sleep(retry_seconds)
+
+
 def register_cli(app: Flask) -> None:
     import click
     from flask.cli import AppGroup
@@ -139,23 +292,54 @@ def register_cli(app: Flask) -> None:
 
     @group.command("run")
     def run_command() -> None:
-        """Run the jobs on their intervals until stopped (Ctrl+C or SIGTERM)."""
+        """Run the jobs on their intervals until stopped (Ctrl+C or SIGTERM).
+
+        Start one per server if you like: only the one holding the scheduler lock works,
+        the others wait and take over when it ends.
+        """
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        scheduler = build_scheduler(app)
+        try:
+            scheduler = build_scheduler(app)
+        except JobUnavailable as error:
+            raise click.ClickException(f"The scheduler does not start: {error}") from error
         for job in scheduler.get_jobs():
             click.echo(f"  {job.id:<20} every {job.trigger.interval}  {job.name}")
-        click.echo("Scheduler running; stop with Ctrl+C.")
+        # SIGTERM (systemd, docker stop) stops as cleanly as Ctrl+C.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        retry_seconds = app.config.get("SCHEDULER_LOCK_RETRY_SECONDS", 10)
+        lock = scheduler_lock(app)
+        lost_lock = []
+
+        def check_lock() -> None:
+            if not lock.still_held():
+                log.error("The scheduler lock is lost; stopping so that only one works")
+                lost_lock.append(True)
+                scheduler.shutdown(wait=False)
+
+        scheduler.add_job(check_lock, "interval", seconds=retry_seconds, id="scheduler_lock",
+                          name="Check that this scheduler still holds the lock")
         try:
+            wait_for_lock(lock, retry_seconds, click.echo)
+            click.echo(f"Scheduler lock taken by process {os.getpid()}: this one works. "
+                       "Running; stop with Ctrl+C.")
             # Run everything once at start, so a restart does not wait a full interval.
             tick(app)
             scheduler.start()
         except (KeyboardInterrupt, SystemExit):
             click.echo("Scheduler stopped.")
+        finally:
+            lock.release()
+        if lost_lock:
+            raise click.ClickException("The scheduler lock was lost; restart this process.")
 
     @group.command("tick")
     def tick_command() -> None:
         """Run every job once now (for cron, or to catch up by hand)."""
-        for job_id, result in tick(app).items():
+        try:
+            results = tick(app)
+        except JobUnavailable as error:
+            raise click.ClickException(f"No job ran: {error}") from error
+        for job_id, result in results.items():
             click.echo(f"{job_id:<20} {result}")
 
     app.cli.add_command(group)

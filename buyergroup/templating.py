@@ -37,37 +37,10 @@ ENUM_LABELS: dict[str, object] = {
     "active": _l("Active"),
     "approved": _l("Approved"),
     "declined": _l("Declined"),
-    # library item kinds
-    "criterion": _l("Criterion"),
-    "clause": _l("Contract clause"),
-    "case_study": _l("Case study"),
-    "report": _l("Report or guide"),
-    "label": _l("Label or certificate"),
-    "policy": _l("Policy reference"),
-    # procurement phases
-    "selection": _l("Selection criterion"),
-    "exclusion": _l("Exclusion ground"),
-    "technical_specification": _l("Technical specification"),
-    "award_criterion": _l("Award criterion"),
-    "contract_performance_clause": _l("Contract performance clause"),
-    # ambition levels
-    "core": _l("Core"),
-    "comprehensive": _l("Comprehensive"),
-    # label scopes
-    "social": _l("Social"),
-    "environmental": _l("Environmental"),
-    "social_and_environmental": _l("Social and environmental"),
-    # item states and visibility
-    "draft": _l("Draft"),
-    "submitted": _l("Waiting for review"),
-    "returned": _l("Returned to the author"),
-    "published": _l("Published"),
-    "archived": _l("Archived"),
+    # visibility (library items and event materials)
     "public": _l("Everyone, including visitors"),
     "members": _l("Members of Buyergroup"),
-    "group": _l("One working group"),
-    # attachment text extraction
-    "done": _l("Text read"),
+    # shared by several domains' states (attachment text, outbox)
     "failed": _l("Text could not be read"),
     # events: kinds, where, states, who sees materials
     "workshop": _l("Workshop"),
@@ -81,11 +54,6 @@ ENUM_LABELS: dict[str, object] = {
     "registered": _l("Registered"),
     "waiting": _l("On the waiting list"),
     "participants": _l("Registered participants only"),
-    # Codes that mean different things in different enums: "EnumName.code" wins.
-    "TranslationKind.original": _l("Original"),
-    "TranslationKind.official": _l("Official translation"),
-    "TranslationKind.member": _l("Member translation"),
-    "ExtractionState.pending": _l("Reading the text"),
 }
 
 

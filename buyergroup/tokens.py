@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 
@@ -14,7 +13,3 @@ def new_secret(nbytes: int = 32) -> str:
 def hash_secret(secret: str) -> str:
     # The secrets are 256-bit random, so a fast hash is enough; no salt or KDF is needed.
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def same_secret(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 
+from buyergroup.library import fields as library_fields
 from buyergroup.library.models import (
-    Ambition,
+    ExtractionState,
     ItemKind,
     ItemStatus,
-    LabelScope,
-    Phase,
     TranslationKind,
     Visibility,
 )
@@ -298,132 +297,6 @@ SCHEMAS: dict[str, dict] = {
         "required": ["id", "name"],
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
     },
-    "LibraryItemSummary": {
-        "type": "object",
-        "required": ["id", "url", "kind", "title", "language"],
-        "properties": {
-            "id": {"type": "integer"},
-            "url": {"type": "string", "format": "uri"},
-            "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
-            "title": {"type": "string"},
-            "summary": {"type": "string"},
-            "language": {"type": "string", "examples": ["nl"]},
-            "translation_kind": {"type": "string",
-                                 "enum": [t.value for t in TranslationKind]},
-            "organisation": {"$ref": "#/components/schemas/NamedRef"},
-            "year": {"type": ["integer", "null"]},
-            "phase": {"type": ["string", "null"], "enum": [*(p.value for p in Phase), None]},
-            "product_groups": {"type": "array", "items": {"type": "string"}},
-            "themes": {"type": "array", "items": {"type": "string"}},
-            "published_at": {"type": ["string", "null"], "format": "date-time"},
-            "snippet": {"type": "string",
-                        "description": "Escaped text with <mark> around the matched words"},
-        },
-    },
-    "LibraryItem": {
-        "allOf": [
-            {"$ref": "#/components/schemas/LibraryItemSummary"},
-            {
-                "type": "object",
-                "properties": {
-                    "body": {"type": "string", "description": "Markdown"},
-                    "status": {"type": "string", "enum": [s.value for s in ItemStatus]},
-                    "visibility": {"type": "string", "enum": [v.value for v in Visibility]},
-                    "group": {"$ref": "#/components/schemas/NamedRef"},
-                    "countries": {"type": "array", "items": {"type": "string"}},
-                    "legal_system": {"type": "string"},
-                    "source_url": {"type": ["string", "null"], "format": "uri"},
-                    "licence": NULLABLE_STRING,
-                    "authors": {"type": "array", "items": {"type": "string"}},
-                    "ambition": {"type": ["string", "null"],
-                                 "enum": [*(a.value for a in Ambition), None]},
-                    "verification": {"type": "array", "items": {"type": "string"}},
-                    "verification_notes": {"type": "string"},
-                    "rationale": {"type": "string"},
-                    "approach": {"type": "string"},
-                    "results": {"type": "string"},
-                    "lessons": {"type": "string"},
-                    "challenges": {"type": "string"},
-                    "next_steps": {"type": "string"},
-                    "label_scope": {"type": ["string", "null"],
-                                    "enum": [*(s.value for s in LabelScope), None]},
-                    "reference": {"type": "string"},
-                    "translations": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "integer"},
-                                "language": {"type": "string"},
-                                "translation_kind": {"type": "string"},
-                                "url": {"type": "string", "format": "uri"},
-                            },
-                        },
-                    },
-                    "related": {"type": "array", "items": {"type": "integer"}},
-                    "attachments": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "integer"},
-                                "name": {"type": "string"},
-                                "content_type": {"type": "string"},
-                                "size": {"type": "integer"},
-                                "text": {"type": "string", "enum": ["pending", "done", "failed"],
-                                         "description": "Whether the file's text was read"},
-                                "url": {"type": "string", "format": "uri"},
-                            },
-                        },
-                    },
-                    "updated_at": {"type": "string", "format": "date-time"},
-                },
-            },
-        ]
-    },
-    "LibraryItemInput": {
-        "type": "object",
-        "required": ["kind", "title", "language"],
-        "additionalProperties": False,
-        "properties": {
-            "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
-            "title": {"type": "string", "maxLength": 300},
-            "summary": {"type": "string", "maxLength": 2000},
-            "body": {"type": "string", "description": "Markdown"},
-            "language": {"type": "string", "examples": ["en", "nl", "fr", "de"]},
-            "status": {"type": "string", "enum": ["draft", "submitted", "published"],
-                       "default": "draft",
-                       "description": "'published' needs an organiser's token"},
-            "visibility": {"type": "string", "enum": [v.value for v in Visibility],
-                           "default": "members"},
-            "group_id": {"type": "integer",
-                         "description": "Required with visibility 'group'"},
-            "organisation_id": {"type": "integer"},
-            "year": {"type": "integer"},
-            "authors": {"type": "array", "items": {"type": "string"}},
-            "product_groups": {"type": "array", "items": {"type": "string"}},
-            "themes": {"type": "array", "items": {"type": "string"}},
-            "countries": {"type": "array", "items": {"type": "string"}},
-            "legal_system": {"type": "string"},
-            "source_url": {"type": "string", "format": "uri"},
-            "licence": {"type": "string"},
-            "phase": {"type": "string", "enum": [p.value for p in Phase]},
-            "ambition": {"type": "string", "enum": [a.value for a in Ambition]},
-            "verification": {"type": "array", "items": {"type": "string"}},
-            "verification_notes": {"type": "string"},
-            "rationale": {"type": "string"},
-            "approach": {"type": "string"},
-            "results": {"type": "string"},
-            "lessons": {"type": "string"},
-            "challenges": {"type": "string"},
-            "next_steps": {"type": "string"},
-            "label_scope": {"type": "string", "enum": [s.value for s in LabelScope]},
-            "reference": {"type": "string"},
-            "translation_of": {"type": "integer",
-                               "description": "The id of the item this translates"},
-            "translation_kind": {"type": "string", "enum": ["member", "official"]},
-        },
-    },
     "LibraryFacetOption": {
         "type": "object",
         "required": ["code", "label", "count", "selected"],
@@ -495,6 +368,106 @@ from buyergroup.events.api import OPENAPI_SCHEMAS as _EVENT_SCHEMAS  # noqa: E40
 PATHS.update(_EVENT_PATHS)
 SCHEMAS.update(_EVENT_SCHEMAS)
 
+# --- Audit log --------------------------------------------------------------------------------
+
+from buyergroup.audit.openapi import OPENAPI_PATHS as _AUDIT_PATHS  # noqa: E402
+from buyergroup.audit.openapi import OPENAPI_SCHEMAS as _AUDIT_SCHEMAS  # noqa: E402
+
+PATHS.update(_AUDIT_PATHS)
+SCHEMAS.update(_AUDIT_SCHEMAS)
+
+
+def library_item_schemas() -> dict:
+    """The item schemas, their content fields from ``library.fields`` (built per request, so
+    a field added there is in the document too)."""
+    return {
+        "LibraryItemSummary": {
+            "type": "object",
+            "required": ["id", "url", "kind", "title", "language"],
+            "properties": {
+                "id": {"type": "integer"},
+                "url": {"type": "string", "format": "uri"},
+                "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
+                "language": {"type": "string", "examples": ["nl"]},
+                "translation_kind": {"type": "string",
+                                     "enum": [t.value for t in TranslationKind]},
+                "organisation": {"$ref": "#/components/schemas/NamedRef"},
+                **library_fields.json_properties(summary=True),
+                "published_at": {"type": ["string", "null"], "format": "date-time"},
+                "snippet": {"type": "string",
+                            "description": "Escaped text with <mark> around the matched words"},
+            },
+        },
+        "LibraryItem": {
+            "allOf": [
+                {"$ref": "#/components/schemas/LibraryItemSummary"},
+                {
+                    "type": "object",
+                    "properties": {
+                        **library_fields.json_properties(summary=False),
+                        "status": {"type": "string", "enum": [s.value for s in ItemStatus]},
+                        "visibility": {"type": "string",
+                                       "enum": [v.value for v in Visibility]},
+                        "group": {"$ref": "#/components/schemas/NamedRef"},
+                        "authors": {"type": "array", "items": {"type": "string"}},
+                        "translations": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "language": {"type": "string"},
+                                    "translation_kind": {"type": "string"},
+                                    "url": {"type": "string", "format": "uri"},
+                                },
+                            },
+                        },
+                        "related": {"type": "array", "items": {"type": "integer"}},
+                        "attachments": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "name": {"type": "string"},
+                                    "content_type": {"type": "string"},
+                                    "size": {"type": "integer"},
+                                    "text": {"type": "string",
+                                             "enum": [s.value for s in ExtractionState],
+                                             "description": "Whether the file's text was read"},
+                                    "url": {"type": "string", "format": "uri"},
+                                },
+                            },
+                        },
+                        "updated_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            ]
+        },
+        "LibraryItemInput": {
+            "type": "object",
+            "required": ["kind", "title", "language"],
+            "additionalProperties": False,
+            "properties": {
+                "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
+                "language": {"type": "string", "examples": ["en", "nl", "fr", "de"]},
+                **library_fields.input_properties(),
+                "status": {"type": "string", "enum": ["draft", "submitted", "published"],
+                           "default": "draft",
+                           "description": "'published' needs an organiser's token"},
+                "visibility": {"type": "string", "enum": [v.value for v in Visibility],
+                               "default": "members"},
+                "group_id": {"type": "integer",
+                             "description": "Required with visibility 'group'"},
+                "organisation_id": {"type": "integer"},
+                "authors": {"type": "array", "items": {"type": "string"}},
+                "translation_of": {"type": "integer",
+                                   "description": "The id of the item this translates"},
+                "translation_kind": {"type": "string", "enum": ["member", "official"]},
+            },
+        },
+    }
+
 
 def build_openapi() -> dict:
     return {
@@ -519,7 +492,7 @@ def build_openapi() -> dict:
                 "type": "http", "scheme": "bearer",
                 "description": "A personal token (scope read or write, optional expiry).",
             }},
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **library_item_schemas()},
             "responses": {
                 "Unauthorized": {
                     "description": "Missing, invalid, revoked or expired token",

@@ -13,22 +13,34 @@ from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.service import external_url
 from buyergroup.api.auth import api_user, token_required
-from buyergroup.errors import DomainError, json_error
+from buyergroup.errors import json_error
 from buyergroup.extensions import db
 from buyergroup.library import browse as browsing
-from buyergroup.library import service
-from buyergroup.library.forms import SERVICE_FIELDS, ItemForm
+from buyergroup.library import fields as library_fields
+from buyergroup.library import permissions, service
+from buyergroup.library.forms import item_form, service_field_names
 from buyergroup.library.models import ItemStatus, LibraryItem
 from buyergroup.network.models import Organisation, WorkingGroup
 
 MAX_PER_PAGE = 100
-LIST_FIELDS = ("verification", "product_groups", "themes", "countries")
 STATUSES = ("draft", "submitted", "published")
-# What a client may send (the web form's fields, less files and edit-only ones).
-API_FIELDS = (
-    *SERVICE_FIELDS, "organisation_id", "group_id", "authors", "status", "translation_of",
-    "translation_kind",
-)
+NUMBER_FIELDS = ("organisation_id", "group_id", "translation_of")
+
+
+def api_fields() -> tuple[str, ...]:
+    """What a client may send (the web form's fields, less files and edit-only ones)."""
+    return (
+        *service_field_names(), "organisation_id", "group_id", "authors", "status",
+        "translation_of", "translation_kind",
+    )
+
+
+def list_fields() -> set[str]:
+    return set(library_fields.names(type_=library_fields.CODES))
+
+
+def number_fields() -> set[str]:
+    return {*NUMBER_FIELDS, *library_fields.names(type_=library_fields.YEAR)}
 
 
 def _ref(obj) -> dict | None:
@@ -37,7 +49,7 @@ def _ref(obj) -> dict | None:
 
 def _organisation(item: LibraryItem, user) -> dict | None:
     organisation = item.organisation
-    if organisation is None or not (organisation.is_public or user is not None):
+    if not permissions.can_name_organisation(user, organisation):
         return None  # a hidden organisation is not named to visitors
     return _ref(organisation)
 
@@ -47,15 +59,10 @@ def item_summary_json(item: LibraryItem, user, snippet: str | None = None) -> di
         "id": item.id,
         "url": external_url("library.item", item_id=item.id),
         "kind": item.kind.value,
-        "title": item.title,
-        "summary": item.summary,
         "language": item.language,
         "translation_kind": item.translation_kind.value,
         "organisation": _organisation(item, user),
-        "year": item.year,
-        "phase": item.phase.value if item.phase else None,
-        "product_groups": item.product_groups,
-        "themes": item.themes,
+        **{f.name: f.json_value(item) for f in library_fields.FIELDS if f.in_summary},
         "published_at": item.published_at.isoformat() if item.published_at else None,
     }
     if snippet is not None:
@@ -66,26 +73,11 @@ def item_summary_json(item: LibraryItem, user, snippet: str | None = None) -> di
 def item_json(item: LibraryItem, user) -> dict:
     data = item_summary_json(item, user)
     data.update(
-        body=item.body,
+        {f.name: f.json_value(item) for f in library_fields.FIELDS if not f.in_summary},
         status=item.status.value,
         visibility=item.visibility.value,
         group=_ref(item.group),
-        countries=item.countries,
-        legal_system=item.legal_system,
-        source_url=item.source_url or None,
-        licence=item.licence or None,
         authors=[a.name for a in item.authors],
-        ambition=item.ambition.value if item.ambition else None,
-        verification=item.verification,
-        verification_notes=item.verification_notes,
-        rationale=item.rationale,
-        approach=item.approach,
-        results=item.results,
-        lessons=item.lessons,
-        challenges=item.challenges,
-        next_steps=item.next_steps,
-        label_scope=item.label_scope.value if item.label_scope else None,
-        reference=item.reference,
         translations=[
             {
                 "id": other.id,
@@ -147,28 +139,28 @@ def get_item(item_id: int):
 
 def _type_errors(body: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
+    lists, numbers = list_fields(), number_fields()
     for key, value in body.items():
         if value is None:
             continue
-        if key in LIST_FIELDS or key == "authors":
+        if key in lists or key == "authors":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 errors[key] = ["Expected a list of text values."]
         elif isinstance(value, bool) or not isinstance(value, str | int):
-            errors[key] = ["Expected text." if key not in ("year", "organisation_id", "group_id",
-                                                           "translation_of")
-                           else "Expected a number."]
+            errors[key] = ["Expected a number." if key in numbers else "Expected text."]
     return errors
 
 
 def _formdata(body: dict) -> MultiDict:
     """JSON to the form's fields: lists stay lists, numbers become text, authors lines."""
     data = MultiDict()
+    lists = list_fields()
     for key, value in body.items():
         if value is None:
             continue
         if key == "authors":
             data.add(key, "\n".join(value))
-        elif key in LIST_FIELDS:
+        elif key in lists:
             for v in value:
                 data.add(key, v)
         else:
@@ -190,12 +182,12 @@ def create_item():
     if status not in STATUSES:
         return _field_errors({"status": [f"Use one of: {', '.join(STATUSES)}."]})
     body = {"visibility": "members", **body}
-    unknown = sorted(set(body) - set(API_FIELDS))
+    unknown = sorted(set(body) - set(api_fields()))
     if unknown:
         return _field_errors({name: ["Unknown field."] for name in unknown})
     if type_errors := _type_errors(body):
         return _field_errors(type_errors)
-    form = ItemForm(
+    form = item_form(
         formdata=_formdata({k: v for k, v in body.items() if k not in ("status",
                                                                        "translation_of")}),
         meta={"csrf": False},
@@ -208,28 +200,26 @@ def create_item():
         )
     original = None
     if body.get("translation_of") is not None:
-        try:
-            original = service.get_item(int(body["translation_of"]), user)
-        except (TypeError, ValueError, DomainError):
+        raw = str(body["translation_of"])
+        # Digits only, and short enough for an integer column on every backend.
+        if raw.isdigit() and len(raw) < 10:
+            original = db.session.get(LibraryItem, int(raw))
+        # An item the client may not see is "no such item", as on the item's own URL.
+        if original is None or not permissions.can_see(user, original):
             return _field_errors({"translation_of": ["No such item."]})
-    try:
-        fields = form.service_fields(user)
-        if original is not None:
-            item = service.add_translation(
-                user, original, translation_kind=form.translation_kind.data or None, **fields
-            )
-            if status == "submitted":
-                service.submit(user, item)
-            elif status == "published":
-                service.publish(user, item)
-        else:
-            item = service.create_item(user, status=ItemStatus(status), **fields)
-    except DomainError as error:
-        db.session.rollback()
-        if error.field:
-            return _field_errors({error.field: [str(error.message)]}, str(error.message))
-        raise
-    db.session.commit()
+    # Domain errors raise on to errors.py (a field error keeps its field there); the
+    # request boundary commits once the 201 is answered.
+    fields = form.service_fields(user)
+    if original is not None:
+        item = service.add_translation(
+            user, original, translation_kind=form.translation_kind.data or None, **fields
+        )
+        if status == "submitted":
+            service.submit(user, item)
+        elif status == "published":
+            service.publish(user, item)
+    else:
+        item = service.create_item(user, status=ItemStatus(status), **fields)
     response = jsonify(item_json(item, user))
     response.status_code = 201
     response.headers["Location"] = external_url("api.library_item", item_id=item.id)

@@ -2,7 +2,7 @@
 
 Hits, counts and facets all come from the search index, which filters by the searcher's
 audiences; the items are then loaded from the database in rank order and checked once more
-with ``service.can_see`` (an index a moment behind the database must never show more).
+with ``permissions.can_see`` (an index a moment behind the database must never show more).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.models import User
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.extensions import db
-from buyergroup.library import service
+from buyergroup.library import permissions, service
 from buyergroup.library.models import ItemKind, LibraryItem, Phase
 from buyergroup.network.models import Organisation
 from buyergroup.search.types import (
@@ -134,7 +136,7 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
     return SearchQuery(
         text=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH],
         filters=filters,
-        audiences=service.audiences_for(user),
+        audiences=permissions.audiences_for(user),
         sort=sort if sort in SORTS else "relevance",
         page=min(page, 1000),
         per_page=per_page,
@@ -153,7 +155,7 @@ def run(query: SearchQuery, user: User | None) -> Browse:
     if results.error:
         error = results.error
     entries = _entries(results.hits, user)
-    facets = _facets(results, query, bool(user is not None and user.is_authenticated))
+    facets = _facets(results, query, is_signed_in(user))
     pagination = ResultsPagination(
         page=query.page, per_page=query.per_page, max_per_page=None, error_out=False,
         items=entries, total=results.total,
@@ -183,16 +185,23 @@ def _entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
     ids = [hit.item_id for hit in hits]
     if not ids:
         return []
+    # One query for the page's items with what each row shows (tags and authors load
+    # with them, see the model), and the reader's groups asked once, not once per row.
     items = {
         item.id: item
-        for item in db.session.scalars(select(LibraryItem).where(LibraryItem.id.in_(ids)))
+        for item in db.session.scalars(
+            select(LibraryItem)
+            .options(selectinload(LibraryItem.organisation))
+            .where(LibraryItem.id.in_(ids))
+        )
     }
+    group_ids = permissions.active_group_ids(user)
     visible = [
         (hit, items[hit.item_id])
         for hit in hits
         if hit.item_id in items
         and items[hit.item_id].is_published
-        and service.can_see(user, items[hit.item_id])
+        and permissions.can_see(user, items[hit.item_id], group_ids=group_ids)
     ]
     keys = {item.translation_key for _, item in visible}
     siblings: dict[str, list[LibraryItem]] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,24 +18,11 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from buyergroup.extensions import db
 from buyergroup.form_fields import MultiCheckboxField, optional_choices
-from buyergroup.library.models import (
-    Ambition,
-    ItemKind,
-    LabelScope,
-    Phase,
-    TranslationKind,
-    Visibility,
-)
+from buyergroup.library import fields as library_fields
+from buyergroup.library.models import ItemKind, LibraryItem, TranslationKind, Visibility
 from buyergroup.library.service import ITEM_LANGUAGES
 from buyergroup.network.models import Organisation, WorkingGroup
-from buyergroup.templating import label
-from buyergroup.vocabulary import (
-    PRODUCT_GROUPS,
-    THEMES,
-    VERIFICATION,
-    country_choices,
-    language_name,
-)
+from buyergroup.vocabulary import language_name
 
 # Hints shown under the body field, per kind: what a good text of that kind contains.
 BODY_HINTS: dict[str, object] = {
@@ -52,155 +38,81 @@ BODY_HINTS: dict[str, object] = {
 }
 
 
-# What each recorded field is called in the version history.
-FIELD_LABELS: dict[str, object] = {
-    "title": _l("title"), "kind": _l("kind"), "language": _l("language"),
-    "status": _l("status"), "visibility": _l("who can see it"), "group_id": _l("working group"),
-    "summary": _l("summary"), "body": _l("text"), "phase": _l("procurement phase"),
-    "ambition": _l("ambition level"), "verification": _l("verification"),
-    "verification_notes": _l("verification notes"), "rationale": _l("rationale"),
-    "approach": _l("approach"), "results": _l("results"), "lessons": _l("lessons learned"),
-    "challenges": _l("challenges"), "next_steps": _l("next steps"),
-    "label_scope": _l("what the label covers"), "reference": _l("official reference"),
-    "product_groups": _l("product groups"), "themes": _l("themes"),
-    "countries": _l("countries"), "organisation_id": _l("organisation"), "year": _l("year"),
-    "legal_system": _l("legal framework"), "authors": _l("authors"),
-    "source_url": _l("source"), "licence": _l("licence"),
+# What each recorded field without a ``Field`` is called in the version history (the
+# described fields bring their own ``history_name``).
+OTHER_FIELD_LABELS: dict[str, object] = {
+    "kind": _l("kind"), "language": _l("language"), "status": _l("status"),
+    "visibility": _l("who can see it"), "group_id": _l("working group"),
+    "organisation_id": _l("organisation"), "authors": _l("authors"),
     "translation_kind": _l("kind of translation"), "attachments": _l("files"),
-}
+}  # fmt: skip
+
+
+def history_name(name: str) -> str:
+    """What the version history calls a recorded field."""
+    described = library_fields.by_name().get(name)
+    if described is not None:
+        return str(described.history_name)
+    return str(OTHER_FIELD_LABELS.get(name, name))
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return [(k.value, label(k)) for k in ItemKind]
+    return ItemKind.choices()
 
 
 def item_language_choices() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in ITEM_LANGUAGES]
 
 
-class ItemForm(FlaskForm):
-    """The guided form: common sections first, then one fieldset per kind."""
+def _form_field(f: library_fields.Field):
+    """The WTForms field of a described field."""
+    required = DataRequired() if f.required else Optional()
+    length = [Length(max=f.max_length)] if f.max_length else []
+    render_kw = dict(f.form_kw)
+    if f.rows:
+        render_kw["rows"] = f.rows
+    common = {"description": f.description or "", "render_kw": render_kw or None}
+    if f.type == library_fields.CHOICE:
+        return SelectField(f.label, validators=[Optional()], **common)
+    if f.type == library_fields.CODES:
+        return MultiCheckboxField(f.label, **common)
+    if f.type == library_fields.YEAR:
+        return IntegerField(
+            f.label,
+            validators=[Optional(),
+                        NumberRange(min=library_fields.FIRST_YEAR, max=library_fields.last_year())],
+            **common,
+        )
+    if f.type == library_fields.URL:
+        return URLField(
+            f.label,
+            validators=[Optional(), URL(message=_l("Enter a full web address.")), *length],
+            **common,
+        )
+    if f.type == library_fields.LINE:
+        return StringField(f.label, validators=[required, *length], **common)
+    return TextAreaField(f.label, validators=[required, *length], **common)
 
-    # 1. What it is
+
+class BaseItemForm(FlaskForm):
+    """The guided form's fields with their own rules; ``item_form`` adds the described ones
+    (``library.fields``) and the template lays them out by ``fields.SECTIONS``."""
+
     kind = SelectField(
         _l("What are you sharing?"),
         validators=[DataRequired()],
         description=_l("The fields further down change with this choice."),
     )
-    title = StringField(
-        _l("Title"),
-        validators=[DataRequired(), Length(max=300)],
-        description=_l("Short and specific, e.g. “City of Ghent: fair smartphones in 2020”."),
-    )
-    summary = TextAreaField(
-        _l("Summary"),
-        validators=[Optional(), Length(max=2000)],
-        description=_l("Two or three sentences shown in search results."),
-        render_kw={"rows": 3},
-    )
     language = SelectField(_l("Language of the text"), validators=[DataRequired()])
-    body = TextAreaField(
-        _l("Text"), validators=[Optional(), Length(max=100_000)], render_kw={"rows": 14}
-    )
-
-    # 2a. Criterion and clause
-    phase = SelectField(_l("Procurement phase"), validators=[Optional()])
-    ambition = SelectField(
-        _l("Ambition level"),
-        validators=[Optional()],
-        description=_l("Core: easy to apply and verify. Comprehensive: for buyers who want to "
-                       "go further."),
-    )
-    verification = MultiCheckboxField(_l("How compliance is verified"))
-    verification_notes = TextAreaField(
-        _l("Verification notes"),
-        validators=[Optional(), Length(max=10_000)],
-        description=_l("What the bidder must provide, and how the buyer checks it."),
-        render_kw={"rows": 4},
-    )
-    rationale = TextAreaField(
-        _l("Rationale"),
-        validators=[Optional(), Length(max=10_000)],
-        description=_l("Why this criterion or clause matters and what it achieves."),
-        render_kw={"rows": 4},
-    )
-
-    # 2b. Case study
-    approach = TextAreaField(
-        _l("Approach"),
-        validators=[Optional(), Length(max=20_000)],
-        description=_l("What did you do? Market consultation, criteria used, partners involved."),
-        render_kw={"rows": 5},
-    )
-    results = TextAreaField(
-        _l("Results"),
-        validators=[Optional(), Length(max=20_000)],
-        description=_l("What came out of it: the contract, numbers, changes at suppliers."),
-        render_kw={"rows": 5},
-    )
-    lessons = TextAreaField(
-        _l("Lessons learned"),
-        validators=[Optional(), Length(max=20_000)],
-        description=_l("What would you tell a colleague who wants to do the same?"),
-        render_kw={"rows": 5},
-    )
-    challenges = TextAreaField(
-        _l("Challenges"),
-        validators=[Optional(), Length(max=20_000)],
-        description=_l("What was difficult, and how did you deal with it?"),
-        render_kw={"rows": 4},
-    )
-    next_steps = TextAreaField(
-        _l("Next steps"),
-        validators=[Optional(), Length(max=20_000)],
-        description=_l("What you plan to do next."),
-        render_kw={"rows": 3},
-    )
-
-    # 2c. Label and 2d. policy reference
-    label_scope = SelectField(_l("What the label covers"), validators=[Optional()])
-    reference = StringField(
-        _l("Official reference"),
-        validators=[Optional(), Length(max=300)],
-        description=_l("For example the title and date of the law or plan, or its number."),
-    )
-
-    # 3. Classification
-    product_groups = MultiCheckboxField(_l("Product groups"))
-    themes = MultiCheckboxField(_l("Themes"))
-    countries = MultiCheckboxField(_l("Countries"))
     organisation_id = SelectField(_l("Organisation"), validators=[Optional()])
-    year = IntegerField(
-        _l("Year"),
-        validators=[Optional(), NumberRange(min=1990, max=date.today().year + 1)],
-        description=_l("The year of the tender, pilot or publication."),
-        render_kw={"inputmode": "numeric"},
-    )
-    legal_system = StringField(
-        _l("Legal framework"),
-        validators=[Optional(), Length(max=120)],
-        description=_l("For example: EU directive 2014/24/EU, Belgian law of 17 June 2016."),
-    )
-
-    # 4. Source
     authors = TextAreaField(
         _l("Authors"),
         validators=[Optional(), Length(max=2000)],
         description=_l("One name per line."),
         render_kw={"rows": 3},
     )
-    source_url = URLField(
-        _l("Source"),
-        validators=[Optional(), URL(message=_l("Enter a full web address.")), Length(max=500)],
-        description=_l("A link to the original document, if it is online."),
-    )
-    licence = StringField(
-        _l("Licence"),
-        validators=[Optional(), Length(max=80)],
-        description=_l("For example CC-BY-4.0, so others know how they may reuse it."),
-    )
 
-    # 5. Who may see it
+    # Who may see it
     visibility = SelectField(_l("Who can see it once published"), validators=[DataRequired()])
     group_id = SelectField(
         _l("Working group"),
@@ -209,14 +121,14 @@ class ItemForm(FlaskForm):
                        "listed on the group's page."),
     )
 
-    # 6. Files
+    # Files
     files = MultipleFileField(
         _l("Attach files"),
         description=_l("PDF, Word (.docx), OpenDocument (.odt), text or Markdown files."),
     )
     remove_attachments = MultiCheckboxField(_l("Remove attached files"))
 
-    # 7. About this change (editing)
+    # About this change (editing)
     note = StringField(
         _l("What did you change?"),
         validators=[Optional(), Length(max=300)],
@@ -230,19 +142,11 @@ class ItemForm(FlaskForm):
         self.language.choices = optional_choices(
             item_language_choices(), _l("Choose a language")
         )
-        self.phase.choices = optional_choices(
-            [(p.value, label(p)) for p in Phase], _l("Choose a phase")
-        )
-        self.ambition.choices = optional_choices(
-            [(a.value, label(a)) for a in Ambition], _l("Not specified")
-        )
-        self.verification.choices = [(code, str(text)) for code, text in VERIFICATION.items()]
-        self.label_scope.choices = optional_choices(
-            [(s.value, label(s)) for s in LabelScope], _l("Not specified")
-        )
-        self.product_groups.choices = [(c, str(t)) for c, t in PRODUCT_GROUPS.items()]
-        self.themes.choices = [(c, str(t)) for c, t in THEMES.items()]
-        self.countries.choices = country_choices()
+        for f in library_fields.FIELDS:
+            if f.type == library_fields.CHOICE:
+                self[f.name].choices = optional_choices(f.choices(), f.empty_choice)
+            elif f.type == library_fields.CODES:
+                self[f.name].choices = f.choices()
         self.organisation_id.choices = optional_choices(
             [(str(o.id), o.name) for o in organisations], _l("No organisation")
         )
@@ -256,9 +160,21 @@ class ItemForm(FlaskForm):
         )
         self.remove_attachments.choices = [(str(a.id), a.original_name) for a in attachments]
         self.translation_kind.choices = [
-            (TranslationKind.member.value, label(TranslationKind.member)),
-            (TranslationKind.official.value, label(TranslationKind.official)),
+            (TranslationKind.member.value, TranslationKind.member.label),
+            (TranslationKind.official.value, TranslationKind.official.label),
         ]
+
+    def prefill(self, item: LibraryItem) -> None:
+        """Fill the form from an item (WTForms' obj= gives enums, which match no choice)."""
+        for f in library_fields.FIELDS:
+            value = f.plain(item)
+            self[f.name].data = "" if value is None and f.type == library_fields.CHOICE else value
+        self.kind.data = item.kind.value
+        self.language.data = item.language
+        self.organisation_id.data = str(item.organisation_id or "")
+        self.visibility.data = item.visibility.value
+        self.group_id.data = str(item.group_id or "")
+        self.authors.data = "\n".join(a.name for a in item.authors)
 
     def service_fields(self, user) -> dict:
         """The form's values as ``library.service`` takes them.
@@ -279,17 +195,33 @@ class ItemForm(FlaskForm):
             name = line.strip()
             if name:
                 authors.append(user if name.lower() == user.name.lower() else name)
-        fields = {name: self[name].data for name in SERVICE_FIELDS}
+        fields = {name: self[name].data for name in service_field_names()}
         return fields | {"organisation": organisation, "group": group, "authors": authors}
 
 
-# Form fields passed to the service under the same name.
-SERVICE_FIELDS = (
-    "kind", "title", "summary", "body", "language", "visibility", "year", "legal_system",
-    "phase", "ambition", "verification_notes", "rationale", "approach", "results", "lessons",
-    "challenges", "next_steps", "label_scope", "reference", "product_groups", "themes",
-    "countries", "verification", "source_url", "licence",
-)  # fmt: skip
+def service_field_names() -> tuple[str, ...]:
+    """Form fields passed to the service under the same name."""
+    return ("kind", "language", "visibility", *library_fields.names())
+
+
+_form_classes: dict[tuple[int, ...], type[BaseItemForm]] = {}
+
+
+def item_form_class() -> type[BaseItemForm]:
+    """The guided form with a WTForms field per described field (built once per set)."""
+    key = tuple(id(f) for f in library_fields.FIELDS)
+    if key not in _form_classes:
+        _form_classes[key] = type(
+            "ItemForm", (BaseItemForm,), {f.name: _form_field(f) for f in library_fields.FIELDS}
+        )
+    return _form_classes[key]
+
+
+def item_form(*args, **kwargs) -> BaseItemForm:
+    return item_form_class()(*args, **kwargs)
+
+
+ItemForm = BaseItemForm  # for type hints: every item form is one
 
 
 class ReturnForm(FlaskForm):
@@ -324,8 +256,8 @@ class TranslationKindForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.translation_kind.choices = [
-            (TranslationKind.member.value, label(TranslationKind.member)),
-            (TranslationKind.official.value, label(TranslationKind.official)),
+            (TranslationKind.member.value, TranslationKind.member.label),
+            (TranslationKind.official.value, TranslationKind.official.label),
         ]
 
 
@@ -341,8 +273,8 @@ class LinkTranslationForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.translation_kind.choices = [
-            (TranslationKind.official.value, label(TranslationKind.official)),
-            (TranslationKind.member.value, label(TranslationKind.member)),
+            (TranslationKind.official.value, TranslationKind.official.label),
+            (TranslationKind.member.value, TranslationKind.member.label),
         ]
 
     def original_id(self) -> int | None:

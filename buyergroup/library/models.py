@@ -6,15 +6,15 @@ linked as translations of each other through a shared ``translation_key``.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, string_enum, utcnow
+from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
 
 # Library enums were given 40 characters of room when the table was created.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 
-class ItemKind(enum.Enum):
+class ItemKind(LabelledEnum):
     criterion = "criterion"
     clause = "clause"
     case_study = "case_study"
@@ -34,44 +34,103 @@ class ItemKind(enum.Enum):
     label = "label"
     policy = "policy"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.criterion: _l("Criterion"),
+            cls.clause: _l("Contract clause"),
+            cls.case_study: _l("Case study"),
+            cls.report: _l("Report or guide"),
+            cls.label: _l("Label or certificate"),
+            cls.policy: _l("Policy reference"),
+        }
 
-class Phase(enum.Enum):
+
+class Phase(LabelledEnum):
     selection = "selection"
     exclusion = "exclusion"
     technical_specification = "technical_specification"
     award_criterion = "award_criterion"
     contract_performance_clause = "contract_performance_clause"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.selection: _l("Selection criterion"),
+            cls.exclusion: _l("Exclusion ground"),
+            cls.technical_specification: _l("Technical specification"),
+            cls.award_criterion: _l("Award criterion"),
+            cls.contract_performance_clause: _l("Contract performance clause"),
+        }
 
-class Ambition(enum.Enum):
+
+class Ambition(LabelledEnum):
     core = "core"
     comprehensive = "comprehensive"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.core: _l("Core"), cls.comprehensive: _l("Comprehensive")}
 
-class LabelScope(enum.Enum):
+
+class LabelScope(LabelledEnum):
     social = "social"
     environmental = "environmental"
     social_and_environmental = "social_and_environmental"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.social: _l("Social"),
+            cls.environmental: _l("Environmental"),
+            cls.social_and_environmental: _l("Social and environmental"),
+        }
 
-class ItemStatus(enum.Enum):
+
+class ItemStatus(LabelledEnum):
     draft = "draft"
     submitted = "submitted"  # waiting in the review queue
     returned = "returned"  # sent back to the author with a reason
     published = "published"
     archived = "archived"
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.draft: _l("Draft"),
+            cls.submitted: _l("Waiting for review"),
+            cls.returned: _l("Returned to the author"),
+            cls.published: _l("Published"),
+            cls.archived: _l("Archived"),
+        }
 
-class Visibility(enum.Enum):
+
+class Visibility(LabelledEnum):
     public = "public"
     members = "members"
     group = "group"  # one working group's members only
 
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.public: _l("Everyone, including visitors"),
+            cls.members: _l("Members of Buyergroup"),
+            cls.group: _l("One working group"),
+        }
 
-class TranslationKind(enum.Enum):
+
+class TranslationKind(LabelledEnum):
     original = "original"
     official = "official"
     member = "member"  # translated by a member, not checked by the author organisation
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.original: _l("Original"),
+            cls.official: _l("Official translation"),
+            cls.member: _l("Member translation"),
+        }
 
 
 # Multi-valued classifications are rows of (facet, code); these are the facets.
@@ -258,10 +317,18 @@ class ItemVersion(db.Model):
     editor: Mapped[User | None] = relationship()
 
 
-class ExtractionState(enum.Enum):
+class ExtractionState(LabelledEnum):
     pending = "pending"
     done = "done"
     failed = "failed"  # the file could not be read; ``extraction_error`` says why
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.pending: _l("Reading the text"),
+            cls.done: _l("Text read"),
+            cls.failed: _l("Text could not be read"),
+        }
 
 
 class Attachment(db.Model):

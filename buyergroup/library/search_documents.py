@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from buyergroup.extensions import db
+from buyergroup.library import fields as library_fields
 from buyergroup.library.models import (
     Attachment,
     ExtractionState,
@@ -28,11 +29,6 @@ from buyergroup.search.types import (
 
 PREFIX = "library_item"
 
-# Kind-specific text, indexed with the body.
-EXTRA_TEXT_FIELDS = (
-    "rationale", "verification_notes", "approach", "results", "lessons", "challenges",
-    "next_steps", "reference",
-)  # fmt: skip
 
 
 def ref_of(item_id: int) -> str:
@@ -53,26 +49,25 @@ def build_document(item: LibraryItem | None) -> SearchDocument | None:
     """The search document of a published item; None for anything else (then removed)."""
     if item is None or item.status is not ItemStatus.published:
         return None
-    extra = [getattr(item, name) for name in EXTRA_TEXT_FIELDS if getattr(item, name)]
+    # The described fields marked searchable are indexed with the body (library.fields).
+    extra = [
+        str(value) for f in library_fields.FIELDS
+        if f.searchable and f.applies_to(item.kind) and (value := f.value(item))
+    ]
     body = "\n\n".join([item.body or "", *extra]).strip()
     attachments_text = "\n\n".join(
         a.extracted_text
         for a in item.attachments
         if a.extraction_state is ExtractionState.done and a.extracted_text
     )
-    facets: dict[str, list[str]] = {
-        "kind": [item.kind.value],
-        "language": [item.language],
-        "product_group": item.product_groups,
-        "theme": item.themes,
-        "country": item.countries,
-    }
-    if item.phase is not None:
-        facets["phase"] = [item.phase.value]
+    facets: dict[str, list[str]] = {"kind": [item.kind.value], "language": [item.language]}
+    for f in library_fields.FIELDS:
+        if f.search_facet:
+            value = f.plain(item)
+            values = value if isinstance(value, list) else [] if value is None else [value]
+            facets[f.search_facet] = [str(v) for v in values]
     if item.organisation_id is not None:
         facets["organisation"] = [str(item.organisation_id)]
-    if item.year is not None:
-        facets["year"] = [str(item.year)]
     return SearchDocument(
         ref=ref_of(item.id),
         item_id=item.id,

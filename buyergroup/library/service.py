@@ -1,8 +1,9 @@
-"""Library rules: who may see, write, review and comment on items; versions; translations.
+"""Library operations: saving items and their versions, review, translations, comments.
 
 Functions flush but never commit: the request (or CLI command) owns the transaction. Every
-write checks its actor here, so a view or API endpoint that forgets a check still cannot
-let a member publish or change someone else's item. ``actor=None`` is reserved for trusted
+write checks its actor against ``library.permissions``, so a view or API endpoint that
+forgets a check still cannot let a member publish or change someone else's item. The
+content fields come from ``library.fields``. ``actor=None`` is reserved for trusted
 callers (the seed loader).
 """
 
@@ -12,21 +13,19 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
+from buyergroup.library import fields as library_fields
+from buyergroup.library import uploads
 from buyergroup.library.models import (
-    FACET_COUNTRY,
-    FACET_PRODUCT_GROUP,
-    FACET_THEME,
-    FACET_VERIFICATION,
-    Ambition,
     Attachment,
     Comment,
     ItemAuthor,
@@ -34,151 +33,57 @@ from buyergroup.library.models import (
     ItemRelation,
     ItemStatus,
     ItemVersion,
-    LabelScope,
     LibraryItem,
-    Phase,
     TranslationKind,
     Visibility,
 )
+from buyergroup.library.permissions import (
+    active_group_ids,
+    can_comment,
+    can_edit,
+    can_link_translations,
+    can_mark_official,
+    can_moderate_comments,
+    can_publish,
+    can_review,
+    can_see,
+    can_share_with_group,
+    can_submit,
+    can_translate,
+    is_moderator,
+    version_visible,
+)
 from buyergroup.mail.service import queue_email
-from buyergroup.network.models import GroupMembership, MembershipState, Organisation, WorkingGroup
-from buyergroup.search.types import AUDIENCE_MEMBERS, AUDIENCE_PUBLIC, group_audience
-from buyergroup.vocabulary import COUNTRIES, PRODUCT_GROUPS, SPOKEN_LANGUAGES, THEMES, VERIFICATION
+from buyergroup.network.models import Organisation, WorkingGroup
+from buyergroup.vocabulary import SPOKEN_LANGUAGES
 
 # Languages an item may be written in. The search index has stemmers for en, nl, fr and de;
 # other languages are indexed without stemming.
 ITEM_LANGUAGES: tuple[str, ...] = SPOKEN_LANGUAGES
 
-# Fields that belong to some kinds only; a save clears the ones the chosen kind does not use,
-# so a kind changed from "clause" to "case study" leaves no hidden clause text to be indexed.
-CLAUSE_KINDS = (ItemKind.criterion, ItemKind.clause)
-KIND_FIELDS: dict[str, tuple[ItemKind, ...]] = {
-    "phase": CLAUSE_KINDS,
-    "ambition": CLAUSE_KINDS,
-    "verification": CLAUSE_KINDS,
-    "verification_notes": CLAUSE_KINDS,
-    "rationale": CLAUSE_KINDS,
-    "approach": (ItemKind.case_study,),
-    "results": (ItemKind.case_study,),
-    "lessons": (ItemKind.case_study,),
-    "challenges": (ItemKind.case_study,),
-    "next_steps": (ItemKind.case_study,),
-    "label_scope": (ItemKind.label,),
-    "reference": (ItemKind.policy,),
-}
-
-TEXT_FIELDS = {
-    "title": 300, "summary": 2000, "body": 100_000, "source_url": 500, "licence": 80,
-    "legal_system": 120, "verification_notes": 10_000, "rationale": 10_000,
-    "approach": 20_000, "results": 20_000, "lessons": 20_000, "challenges": 20_000,
-    "next_steps": 20_000, "reference": 300,
-}  # fmt: skip
-CODE_FIELDS = {
-    "product_groups": (FACET_PRODUCT_GROUP, PRODUCT_GROUPS),
-    "themes": (FACET_THEME, THEMES),
-    "countries": (FACET_COUNTRY, COUNTRIES),
-    "verification": (FACET_VERIFICATION, VERIFICATION),
-}
-ITEM_FIELDS = (
-    "kind", "title", "summary", "body", "language", "visibility", "group", "organisation",
-    "source_url", "licence", "year", "legal_system", "phase", "ambition", "verification_notes",
-    "rationale", "approach", "results", "lessons", "challenges", "next_steps", "label_scope",
-    "reference", "product_groups", "themes", "countries", "verification", "authors",
-)  # fmt: skip
-
-# What a version snapshot records, in display order.
-SNAPSHOT_FIELDS = (
-    "title", "kind", "language", "status", "visibility", "group_id", "summary", "body",
-    "phase", "ambition", "verification", "verification_notes", "rationale", "approach",
-    "results", "lessons", "challenges", "next_steps", "label_scope", "reference",
-    "product_groups", "themes", "countries", "organisation_id", "year", "legal_system",
-    "authors", "source_url", "licence", "translation_kind", "attachments",
-)  # fmt: skip
+# The described content fields (``library.fields``) and those with their own rules.
+OWN_RULE_FIELDS = ("kind", "language", "visibility", "group", "organisation", "authors")
 
 
-# --- Who may see and do what ----------------------------------------------------------------
+def item_field_names() -> tuple[str, ...]:
+    """What ``create_item`` and ``update_item`` accept as fields."""
+    return (*OWN_RULE_FIELDS, *library_fields.names())
 
 
-def _signed_in(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
+def snapshot_field_names() -> tuple[str, ...]:
+    """What a version snapshot records, in the order the history names changes.
 
-
-def is_moderator(user: User | None) -> bool:
-    """Site organisers and administrators review, publish and moderate the library."""
-    return _signed_in(user) and user.is_organiser
-
-
-def active_group_ids(user: User | None) -> set[int]:
-    if not _signed_in(user):
-        return set()
-    return set(
-        db.session.scalars(
-            select(GroupMembership.group_id).where(
-                GroupMembership.user_id == user.id,
-                GroupMembership.state == MembershipState.active,
-            )
-        )
-    )
-
-
-def audiences_for(user: User | None) -> list[str]:
-    """The search audiences a user belongs to: what the index may show them."""
-    if not _signed_in(user):
-        return [AUDIENCE_PUBLIC]
-    return [
-        AUDIENCE_PUBLIC,
-        AUDIENCE_MEMBERS,
-        *(group_audience(gid) for gid in sorted(active_group_ids(user))),
-    ]
-
-
-def is_author(user: User | None, item: LibraryItem) -> bool:
-    if not _signed_in(user):
-        return False
-    return item.created_by_id == user.id or any(a.user_id == user.id for a in item.authors)
-
-
-def audience_allows(user: User | None, item: LibraryItem) -> bool:
-    """Whether the item's visibility setting admits ``user`` (status aside)."""
-    if item.visibility is Visibility.public:
-        return True
-    if not _signed_in(user):
-        return False
-    if item.visibility is Visibility.members:
-        return True
-    return item.group_id is not None and item.group_id in active_group_ids(user)
-
-
-def can_see(user: User | None, item: LibraryItem) -> bool:
-    """Published items by their visibility; unpublished ones by their authors and reviewers.
-
-    Organisers see every item: they review drafts and moderate comments everywhere.
+    The status, visibility and group are always recorded: they are the audience a version
+    was saved for (``permissions.version_visible``).
     """
-    if is_moderator(user):
-        return True
-    if item.status is ItemStatus.published:
-        return audience_allows(user, item)
-    return is_author(user, item)
+    described = [name for name in library_fields.names() if name != "title"]
+    return (
+        "title", "kind", "language", "status", "visibility", "group_id", *described,
+        "organisation_id", "authors", "translation_kind", "attachments",
+    )  # fmt: skip
 
 
-def can_edit(user: User | None, item: LibraryItem) -> bool:
-    if is_moderator(user):
-        return True
-    return is_author(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
-
-
-def can_submit(user: User | None, item: LibraryItem) -> bool:
-    return can_edit(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
-
-
-def can_comment(user: User | None, item: LibraryItem) -> bool:
-    """Members comment on what they can see; on an unpublished item that is its authors and
-    the organisers, so comments there are the review conversation."""
-    return _signed_in(user) and can_see(user, item)
-
-
-def can_translate(user: User | None, item: LibraryItem) -> bool:
-    return _signed_in(user) and item.is_published and can_see(user, item)
+# --- Loading -----------------------------------------------------------------------------------
 
 
 def get_item(
@@ -194,7 +99,7 @@ def get_item(
         raise NotFound()
     if edit and not can_edit(user, item):
         raise NotAllowed(_("You cannot change this item."))
-    if review and not is_moderator(user):
+    if review and not can_review(user):
         raise NotAllowed(_("Only organisers can review library items."))
     return item
 
@@ -205,7 +110,7 @@ def visible_items_query(user: User | None):
     if is_moderator(user):
         return query
     allowed = [LibraryItem.visibility == Visibility.public]
-    if _signed_in(user):
+    if is_signed_in(user):
         allowed.append(LibraryItem.visibility == Visibility.members)
         groups = active_group_ids(user)
         if groups:
@@ -220,14 +125,15 @@ def visible_items_query(user: User | None):
 
 def snapshot(item: LibraryItem) -> dict:
     """The item's fields as plain JSON values, for versions and for comparing."""
+    described = library_fields.by_name()
     data: dict = {}
-    for name in SNAPSHOT_FIELDS:
-        if name == "authors":
+    for name in snapshot_field_names():
+        if name in described:
+            value = described[name].plain(item)
+        elif name == "authors":
             value = [a.name for a in item.authors]
         elif name == "attachments":
             value = [a.original_name for a in item.attachments]
-        elif name in CODE_FIELDS:
-            value = sorted(item.codes(CODE_FIELDS[name][0]))  # a set: order is no change
         else:
             value = getattr(item, name)
         if hasattr(value, "value"):
@@ -272,6 +178,53 @@ def version_data(version: ItemVersion) -> dict:
     return json.loads(version.data_json)
 
 
+def visible_versions(item: LibraryItem, user: User | None) -> list[ItemVersion]:
+    """The item's versions, newest first, that ``user`` may read (see
+    ``permissions.version_visible``: each version keeps the audience it was saved for)."""
+    versions = db.session.scalars(
+        select(ItemVersion)
+        .options(selectinload(ItemVersion.editor))
+        .where(ItemVersion.item_id == item.id)
+        .order_by(ItemVersion.number.desc())
+    ).all()
+    group_ids = active_group_ids(user)
+    return [
+        v for v in versions
+        if version_visible(user, item, version_data(v), group_ids=group_ids)
+    ]
+
+
+def get_version(item: LibraryItem, number: int, user: User | None) -> ItemVersion:
+    """One version of an item ``user`` can see; 404 when it was saved for others."""
+    version = db.session.scalar(
+        select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.number == number)
+    )
+    if version is None or not version_visible(user, item, version_data(version)):
+        raise NotFound()
+    return version
+
+
+# Snapshot values of the fields with their own rules that are enum codes.
+SNAPSHOT_ENUMS = {
+    "kind": ItemKind, "status": ItemStatus, "visibility": Visibility,
+    "translation_kind": TranslationKind,
+}  # fmt: skip
+
+
+def snapshot_label(name: str, code: str | None) -> str:
+    """The translated label of a snapshot's enum code ("kind", "clause" -> "Contract clause")."""
+    described = library_fields.by_name().get(name)
+    if described is not None:
+        return described.display(code)
+    enum_class = SNAPSHOT_ENUMS.get(name)
+    if enum_class is None or code is None:
+        return code or ""
+    try:
+        return enum_class(code).label
+    except ValueError:
+        return code  # a value no longer offered: shown as stored
+
+
 @dataclass(frozen=True)
 class AuthorName:
     """An author by name, with the member account when there is one."""
@@ -280,17 +233,56 @@ class AuthorName:
     user: User | None = None
 
 
-def _clean_text(fields: dict, name: str) -> str:
-    value = fields.get(name)
-    value = "" if value is None else str(value)
+def _clean_text(f: library_fields.Field, raw) -> str:
+    value = "" if raw is None else str(raw)
     # Text from forms arrives with \r\n; a NUL cannot be stored in PostgreSQL text.
     value = value.replace("\r\n", "\n").replace("\x00", "").strip()
-    limit = TEXT_FIELDS[name]
-    if len(value) > limit:
+    if f.max_length and len(value) > f.max_length:
         raise ValidationFailed(
-            _("This text is too long: at most %(n)d characters.", n=limit), field=name
+            _("This text is too long: at most %(n)d characters.", n=f.max_length), field=f.name
         )
+    if f.type == library_fields.URL and value and not value.startswith(("http://", "https://")):
+        raise ValidationFailed(_("Enter a web address starting with https://"), field=f.name)
     return value
+
+
+def _clean_year(f: library_fields.Field, raw) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        year = int(raw)
+    except (TypeError, ValueError):
+        year = -1
+    last = library_fields.last_year()
+    if not library_fields.FIRST_YEAR <= year <= last:
+        raise ValidationFailed(_("Enter a year between 1990 and %(last)d.", last=last),
+                               field=f.name)
+    return year
+
+
+def _set_field(item: LibraryItem, f: library_fields.Field, raw) -> None:
+    """Clean one described field's value and store it on the item."""
+    if f.type in library_fields.TEXT_TYPES:
+        setattr(item, f.name, _clean_text(f, raw))
+    elif f.type == library_fields.YEAR:
+        setattr(item, f.name, _clean_year(f, raw))
+    elif f.type == library_fields.CHOICE:
+        setattr(item, f.name, _enum_value(f.enum, raw, f.name))
+    elif f.type == library_fields.CODES:
+        codes = [str(c) for c in raw or []]
+        allowed = f.codes()
+        if any(c not in allowed for c in codes):
+            raise ValidationFailed(_("Please choose from the list."), field=f.name)
+        item.set_codes(f.facet, codes)
+    else:  # a new type must say how it is cleaned
+        raise TypeError(f"no cleaning for field type {f.type!r}")
+
+
+def _clear_field(item: LibraryItem, f: library_fields.Field) -> None:
+    if f.type == library_fields.CODES:
+        item.set_codes(f.facet, [])
+    else:
+        setattr(item, f.name, f.empty())
 
 
 def _enum_value(enum_class, raw, field: str):
@@ -305,7 +297,7 @@ def _enum_value(enum_class, raw, field: str):
 
 
 def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
-    unknown = set(fields) - set(ITEM_FIELDS)
+    unknown = set(fields) - set(item_field_names())
     if unknown:
         raise TypeError(f"not library item fields: {sorted(unknown)}")
     if "kind" in fields:
@@ -315,49 +307,22 @@ def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
         item.kind = kind
     if item.kind is None:
         raise ValidationFailed(_("Please choose what kind of item this is."), field="kind")
-    for name in TEXT_FIELDS:
-        if name in fields:
-            setattr(item, name, _clean_text(fields, name))
-    if not (item.title or "").strip():
-        raise ValidationFailed(_("Please give the item a title."), field="title")
-    if item.source_url and not item.source_url.startswith(("http://", "https://")):
-        raise ValidationFailed(
-            _("Enter a web address starting with https://"), field="source_url"
-        )
+    for f in library_fields.FIELDS:
+        if f.name in fields:
+            _set_field(item, f, fields[f.name])
+    for f in library_fields.FIELDS:
+        if f.required and not library_fields.filled(f.plain(item)):
+            raise ValidationFailed(
+                _("Please give the item a title.") if f.name == "title"
+                else _("Please fill in this field."),
+                field=f.name,
+            )
     if "language" in fields:
         if fields["language"] not in ITEM_LANGUAGES:
             raise ValidationFailed(_("Please choose the language of the text."), field="language")
         item.language = fields["language"]
     if not item.language:
         raise ValidationFailed(_("Please choose the language of the text."), field="language")
-    if "year" in fields:
-        year = fields["year"]
-        if year in (None, ""):
-            item.year = None
-        else:
-            try:
-                year = int(year)
-            except (TypeError, ValueError):
-                year = -1
-            if not 1990 <= year <= date.today().year + 1:
-                raise ValidationFailed(
-                    _("Enter a year between 1990 and %(last)d.", last=date.today().year + 1),
-                    field="year",
-                )
-            item.year = year
-    if "phase" in fields:
-        item.phase = _enum_value(Phase, fields["phase"], "phase")
-    if "ambition" in fields:
-        item.ambition = _enum_value(Ambition, fields["ambition"], "ambition")
-    if "label_scope" in fields:
-        item.label_scope = _enum_value(LabelScope, fields["label_scope"], "label_scope")
-    for name, (facet, vocabulary) in CODE_FIELDS.items():
-        if name in fields:
-            codes = [str(c) for c in fields[name] or []]
-            unknown_codes = [c for c in codes if c not in vocabulary]
-            if unknown_codes:
-                raise ValidationFailed(_("Please choose from the list."), field=name)
-            item.set_codes(facet, codes)
     if "organisation" in fields:
         organisation = fields["organisation"]
         if organisation is not None and not isinstance(organisation, Organisation):
@@ -367,15 +332,11 @@ def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
         _set_authors(item, fields["authors"] or [])
     if "visibility" in fields or "group" in fields:
         _apply_visibility(actor, item, fields)
-    # Clear what the chosen kind does not use (see KIND_FIELDS).
-    for name, kinds in KIND_FIELDS.items():
-        if item.kind not in kinds:
-            if name in CODE_FIELDS:
-                item.set_codes(CODE_FIELDS[name][0], [])
-            elif name in TEXT_FIELDS:
-                setattr(item, name, "")
-            else:
-                setattr(item, name, None)
+    # Clear what the chosen kind does not have, so a kind changed from "clause" to "case
+    # study" leaves no hidden clause text to be indexed.
+    for f in library_fields.FIELDS:
+        if not f.applies_to(item.kind):
+            _clear_field(item, f)
 
 
 def _apply_visibility(actor: User | None, item: LibraryItem, fields: dict) -> None:
@@ -398,8 +359,7 @@ def _apply_visibility(actor: User | None, item: LibraryItem, fields: dict) -> No
         group is not None
         and group is not item.group
         and actor is not None
-        and not is_moderator(actor)
-        and group.id not in active_group_ids(actor)
+        and not can_share_with_group(actor, group.id)
     ):
         raise ValidationFailed(
             _("You can only share items with a working group you belong to."), field="group"
@@ -449,7 +409,7 @@ def create_item(
     status = ItemStatus(getattr(status, "value", status))
     if status not in (ItemStatus.draft, ItemStatus.submitted, ItemStatus.published):
         raise ValueError(f"a new item cannot start as {status.value}")
-    if status is ItemStatus.published and actor is not None and not is_moderator(actor):
+    if status is ItemStatus.published and actor is not None and not can_publish(actor):
         raise NotAllowed(_("Only organisers can publish library items."))
     item = LibraryItem(
         status=ItemStatus.draft,
@@ -487,7 +447,7 @@ def update_item(
     """Change an item's fields and files and record one version for it all.
 
     ``files`` are ``uploads.StoredFile``s already on disk; ``remove_attachments`` are
-    attachment ids. Returns the stored names of removed files, for the caller to delete
+    attachment ids. Returns the stored names of removed files, which are deleted from disk
     once the change is committed.
     """
     if actor is not None and not can_edit(actor, item):
@@ -503,6 +463,8 @@ def update_item(
         _attach(actor, item, stored)
     db.session.flush()
     record_version(item, actor, note, previous=before)
+    # The files go once the removal is committed; a rollback keeps them with their rows.
+    uploads.delete_after_commit(removed)
     return removed
 
 
@@ -524,7 +486,7 @@ def submit(actor: User | None, item: LibraryItem) -> None:
 
 def publish(actor: User | None, item: LibraryItem) -> None:
     """An organiser publishes an item; its author is told (in their language)."""
-    if actor is not None and not is_moderator(actor):
+    if actor is not None and not can_publish(actor):
         raise NotAllowed(_("Only organisers can publish library items."))
     if item.status is ItemStatus.published:
         return
@@ -540,7 +502,7 @@ def publish(actor: User | None, item: LibraryItem) -> None:
 
 def return_to_author(actor: User, item: LibraryItem, reason: str) -> None:
     """Send an item back to its author with the reason; they can change it and resubmit."""
-    if not is_moderator(actor):
+    if not can_review(actor):
         raise NotAllowed(_("Only organisers can review library items."))
     reason = (reason or "").strip()
     if not reason:
@@ -604,7 +566,8 @@ def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
         .where(LibraryItem.translation_key == item.translation_key, LibraryItem.id != item.id)
         .order_by(LibraryItem.language, LibraryItem.id)
     ).all()
-    return [other for other in others if can_see(user, other)]
+    group_ids = active_group_ids(user)
+    return [other for other in others if can_see(user, other, group_ids=group_ids)]
 
 
 def _join_translations(
@@ -616,7 +579,7 @@ def _join_translations(
     kind = TranslationKind(getattr(kind, "value", kind)) if kind else TranslationKind.member
     if kind is TranslationKind.original:
         kind = TranslationKind.member
-    if kind is TranslationKind.official and actor is not None and not is_moderator(actor):
+    if kind is TranslationKind.official and actor is not None and not can_mark_official(actor):
         raise NotAllowed(_("Only organisers can mark a translation as official."))
     clash = select(LibraryItem.id).where(
         LibraryItem.translation_key == original.translation_key,
@@ -632,11 +595,10 @@ def _join_translations(
     item.translation_kind = kind
 
 
-TRANSLATION_DEFAULTS = (
-    "kind", "visibility", "group", "organisation", "year", "legal_system", "phase", "ambition",
-    "verification", "label_scope", "product_groups", "themes", "countries", "source_url",
-    "licence",
-)  # fmt: skip
+def translation_defaults() -> tuple[str, ...]:
+    """What a translation takes from the original unless the translator says otherwise."""
+    copied = [f.name for f in library_fields.FIELDS if f.copied_to_translations]
+    return ("kind", "visibility", "group", "organisation", *copied)
 
 
 def add_translation(
@@ -646,7 +608,7 @@ def add_translation(
     if not can_translate(actor, original):
         raise NotFound()
     # What is not about the wording is the original's unless the translator says otherwise.
-    for name in TRANSLATION_DEFAULTS:
+    for name in translation_defaults():
         if name not in fields:
             value = getattr(original, name)
             fields[name] = list(value) if isinstance(value, list) else value
@@ -664,7 +626,7 @@ def link_translation(
 ) -> None:
     """Organisers link an existing item as a translation of another (for example an
     official translation that was uploaded separately)."""
-    if actor is not None and not is_moderator(actor):
+    if actor is not None and not can_link_translations(actor):
         raise NotAllowed(_("Only organisers can link translations."))
     if item.translation_key == original.translation_key:
         if kind:
@@ -678,7 +640,7 @@ def link_translation(
 
 def set_translation_kind(actor: User | None, item: LibraryItem, kind: str) -> None:
     """Mark a translation as official or as a member translation (organisers only)."""
-    if actor is not None and not is_moderator(actor):
+    if actor is not None and not can_mark_official(actor):
         raise NotAllowed(_("Only organisers can mark a translation as official."))
     kind = TranslationKind(getattr(kind, "value", kind))
     if item.translation_kind is TranslationKind.original or kind is TranslationKind.original:
@@ -707,14 +669,16 @@ def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
 def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     items = db.session.scalars(
         select(LibraryItem)
+        .options(selectinload(LibraryItem.organisation))  # each row names its organisation
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
         .where(ItemRelation.item_id == item.id)
         .order_by(LibraryItem.title)
     ).all()
+    group_ids = active_group_ids(user)
     # Translations of this item are listed separately, not as related items.
     return [
         other for other in items
-        if can_see(user, other) and other.is_published
+        if can_see(user, other, group_ids=group_ids) and other.is_published
         and other.translation_key != item.translation_key
     ]
 
@@ -770,6 +734,19 @@ def add_comment(user: User, item: LibraryItem, body: str) -> Comment:
     return comment
 
 
+def comments_of(item: LibraryItem) -> list[Comment]:
+    """The item's comments, oldest first, with their authors and the authors' organisations
+    (the page names both for every comment) in a constant number of queries."""
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .options(selectinload(Comment.author).selectinload(User.organisation))
+            .where(Comment.item_id == item.id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
 def get_comment(item: LibraryItem, comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.item_id != item.id:
@@ -779,7 +756,7 @@ def get_comment(item: LibraryItem, comment_id: int) -> Comment:
 
 def hide_comment(actor: User, comment: Comment, reason: str) -> None:
     """Organisers hide a comment with a reason; others then see "hidden by a moderator"."""
-    if not is_moderator(actor):
+    if not can_moderate_comments(actor):
         raise NotAllowed(_("Only organisers can moderate comments."))
     reason = (reason or "").strip()
     if not reason:
@@ -791,7 +768,7 @@ def hide_comment(actor: User, comment: Comment, reason: str) -> None:
 
 
 def restore_comment(actor: User, comment: Comment) -> None:
-    if not is_moderator(actor):
+    if not can_moderate_comments(actor):
         raise NotAllowed(_("Only organisers can moderate comments."))
     comment.hidden_at = None
     comment.hidden_by_id = None

@@ -22,8 +22,10 @@ from typing import BinaryIO
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import event
 
 from buyergroup.errors import ValidationFailed
+from buyergroup.extensions import db
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT = "application/vnd.oasis.opendocument.text"
@@ -199,3 +201,50 @@ def delete_stored(stored_name: str) -> None:
         path_of(stored_name).unlink()
     except FileNotFoundError:
         pass
+
+
+# --- Files follow the transaction -------------------------------------------------------------
+# A file is written before the row that names it, and a removed file must outlive a rollback
+# of its removal: so deleting waits for the transaction's outcome (the request boundary
+# commits at the end of the request, after the view has returned).
+
+_PENDING = "library_files_pending"  # session.info: {"on_commit": [...], "on_rollback": [...]}
+_installed = False
+
+
+def _pending(session) -> dict[str, list[str]]:
+    return session.info.setdefault(_PENDING, {"on_commit": [], "on_rollback": []})
+
+
+def delete_after_commit(stored_names) -> None:
+    """Delete these files once the current transaction commits (kept if it rolls back)."""
+    _pending(db.session())["on_commit"].extend(stored_names)
+
+
+def delete_on_rollback(stored_names) -> None:
+    """Delete these just-stored files if the current transaction rolls back."""
+    _pending(db.session())["on_rollback"].extend(stored_names)
+
+
+def _after_commit(session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for name in (pending or {}).get("on_commit", []):
+        delete_stored(name)
+
+
+def _after_soft_rollback(session, previous_transaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint: the outer transaction decides
+    pending = session.info.pop(_PENDING, None)
+    for name in (pending or {}).get("on_rollback", []):
+        delete_stored(name)
+
+
+def install() -> None:
+    """Listen on the application's session class (once per process)."""
+    global _installed
+    if _installed:
+        return
+    event.listen(db.session, "after_commit", _after_commit)
+    event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
+    _installed = True

@@ -23,15 +23,15 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.form_fields import attach_field_error
 from buyergroup.i18n import select_locale
 from buyergroup.library import browse as browsing
-from buyergroup.library import extraction, service, uploads
+from buyergroup.library import extraction, permissions, service, uploads
+from buyergroup.library import fields as library_fields
 from buyergroup.library.forms import (
     BODY_HINTS,
-    FIELD_LABELS,
     ActionForm,
     CommentForm,
     HideCommentForm,
@@ -39,6 +39,8 @@ from buyergroup.library.forms import (
     LinkTranslationForm,
     ReturnForm,
     TranslationKindForm,
+    history_name,
+    item_form,
 )
 from buyergroup.library.models import (
     ItemKind,
@@ -49,7 +51,6 @@ from buyergroup.library.models import (
 )
 from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.templating import label, render_markdown
-from buyergroup.vocabulary import PRODUCT_GROUPS, THEMES, verification_label
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -64,6 +65,8 @@ def _register_with_search(state) -> None:
 
     # create_app has installed the search hooks; tell them how to index library items.
     register(state.app)
+    # Stored files follow the transaction (deleted after a commit or a rollback).
+    uploads.install()
 
 
 @bp.url_value_preprocessor
@@ -94,9 +97,15 @@ def _template_helpers(state) -> None:
         library_items_of_group=lambda group, limit=5: service.latest_for_group(
             group, current_user, limit
         ),
-        product_group_label=lambda code: str(PRODUCT_GROUPS.get(code, code)),
-        theme_label=lambda code: str(THEMES.get(code, code)),
-        verification_label=verification_label,
+        snapshot_label=service.snapshot_label,
+        # The item page's sections and facts and the form's fieldsets, from library.fields.
+        library_text_sections=library_fields.text_sections,
+        library_facts=library_fields.facts,
+        library_form_sections=library_fields.SECTIONS,
+        # Templates ask the rule, they do not restate it.
+        can_name_organisation=lambda organisation: permissions.can_name_organisation(
+            current_user, organisation
+        ),
     )
 
 
@@ -109,14 +118,14 @@ def _library_helpers():
         return url_for("library.index", **args)
 
     def field_names(changed: str) -> str:
-        return ", ".join(str(FIELD_LABELS.get(name, name)) for name in changed.split())
+        return ", ".join(history_name(name) for name in changed.split())
 
     return {"without_filter": without_filter, "field_names": field_names}
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
-    db.session.rollback()
+    # Raised while the request body is read, before any view ran: nothing to roll back.
     return render_template(
         "library/too_large.html",
         max_mb=current_app.config["MAX_UPLOAD_MB"],
@@ -130,8 +139,9 @@ def _too_large(error):
 @bp.get("")
 def index():
     result = browsing.browse(request.args, current_user)
-    review_count = 0
-    if service.is_moderator(current_user):
+    review_count = None
+    can_review = permissions.can_review(current_user)
+    if can_review:
         review_count = db.session.scalar(
             select(func.count()).select_from(service.review_queue().subquery())
         )
@@ -140,6 +150,8 @@ def index():
         result=result,
         sort_choices=browsing.sort_choices(),
         review_count=review_count,
+        can_review=can_review,
+        can_share=permissions.can_create_item(current_user),
     )
 
 
@@ -149,11 +161,7 @@ def index():
 @bp.get("/<int:item_id>")
 def item(item_id: int):
     item = service.get_item(item_id, current_user)
-    versions = db.session.scalars(
-        select(ItemVersion)
-        .where(ItemVersion.item_id == item.id)
-        .order_by(ItemVersion.number.desc())
-    ).all()
+    versions = service.visible_versions(item, current_user)
     return render_template(
         "library/item.html",
         item=item,
@@ -161,11 +169,14 @@ def item(item_id: int):
         translations=service.translations_of(item, current_user),
         related=service.related_items(item, current_user),
         versions=versions,
-        can_edit=service.can_edit(current_user, item),
-        can_submit=service.can_submit(current_user, item),
-        can_comment=service.can_comment(current_user, item),
-        can_translate=service.can_translate(current_user, item),
-        is_moderator=service.is_moderator(current_user),
+        comments=service.comments_of(item),
+        can_edit=permissions.can_edit(current_user, item),
+        can_submit=permissions.can_submit(current_user, item),
+        can_comment=permissions.can_comment(current_user, item),
+        can_translate=permissions.can_translate(current_user, item),
+        can_review=permissions.can_review(current_user),
+        can_link_translations=permissions.can_link_translations(current_user),
+        can_moderate_comments=permissions.can_moderate_comments(current_user),
         comment_form=CommentForm(),
         hide_form=HideCommentForm(),
         return_form=ReturnForm(),
@@ -179,11 +190,8 @@ def item(item_id: int):
 @bp.get("/<int:item_id>/versions/<int:number>")
 def version(item_id: int, number: int):
     item = service.get_item(item_id, current_user)
-    version = db.session.scalar(
-        select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.number == number)
-    )
-    if version is None:
-        raise NotFound()
+    # A version saved for a narrower audience than the reader's is no version to them.
+    version = service.get_version(item, number, current_user)
     data = service.version_data(version)
     organisation = (
         db.session.get(Organisation, data["organisation_id"])
@@ -225,10 +233,10 @@ def _item_form(item: LibraryItem | None = None, **kwargs) -> ItemForm:
     organisations = db.session.scalars(
         select(Organisation).order_by(func.lower(Organisation.name))
     ).all()
-    if service.is_moderator(current_user):
+    if permissions.can_share_with_any_group(current_user):
         groups = db.session.scalars(select(WorkingGroup).order_by(func.lower(WorkingGroup.name)))
     else:
-        ids = service.active_group_ids(current_user)
+        ids = permissions.active_group_ids(current_user)
         if item is not None and item.group_id:
             ids.add(item.group_id)
         groups = db.session.scalars(
@@ -236,33 +244,12 @@ def _item_form(item: LibraryItem | None = None, **kwargs) -> ItemForm:
             .where(WorkingGroup.id.in_(ids))
             .order_by(func.lower(WorkingGroup.name))
         )
-    return ItemForm(
+    return item_form(
         organisations=organisations,
         groups=list(groups),
         attachments=item.attachments if item is not None else (),
         **kwargs,
     )
-
-
-def _prefill(form: ItemForm, item: LibraryItem) -> None:
-    """Fill the form from an item (WTForms' obj= gives enums, which match no choice)."""
-    for name in ("title", "summary", "body", "verification_notes", "rationale", "approach",
-                 "results", "lessons", "challenges", "next_steps", "reference", "year",
-                 "legal_system", "source_url", "licence"):  # fmt: skip
-        form[name].data = getattr(item, name)
-    form.kind.data = item.kind.value
-    form.language.data = item.language
-    form.phase.data = item.phase.value if item.phase else ""
-    form.ambition.data = item.ambition.value if item.ambition else ""
-    form.label_scope.data = item.label_scope.value if item.label_scope else ""
-    form.verification.data = item.verification
-    form.product_groups.data = item.product_groups
-    form.themes.data = item.themes
-    form.countries.data = item.countries
-    form.organisation_id.data = str(item.organisation_id or "")
-    form.visibility.data = item.visibility.value
-    form.group_id.data = str(item.group_id or "")
-    form.authors.data = "\n".join(a.name for a in item.authors)
 
 
 def _checked_files(form: ItemForm) -> list[tuple[bytes, str, str]] | None:
@@ -314,12 +301,13 @@ def _saved_message(item: LibraryItem) -> str:
     return _("Your changes have been saved.")
 
 
-def _save(form: ItemForm, save) -> tuple[LibraryItem, list[str]] | None:
+def _save(form: ItemForm, save) -> tuple[LibraryItem, list[int]] | None:
     """For a valid form, store the files and run ``save(fields, stored_files)``.
 
-    ``save`` returns (item, stored names of removed files). A refusal from the service is
-    shown by its field, and the files just stored are deleted again: a refused form leaves
-    nothing behind. Returns (item, ids of the new attachments), or None to show the form.
+    ``save`` returns the item. A refusal from the service is shown by its field (or as the
+    page's notice), the request rolls back, and the rollback deletes the files just stored:
+    a refused form leaves nothing behind. Returns (item, ids of the new attachments), or
+    None to show the form again with what the user typed.
     """
     if not form.validate_on_submit():
         return None
@@ -327,21 +315,13 @@ def _save(form: ItemForm, save) -> tuple[LibraryItem, list[str]] | None:
     if files is None:
         return None
     stored = [uploads.store_bytes(data, name, content_type) for data, name, content_type in files]
-    try:
-        item, removed = save(form.service_fields(_me()), stored)
-        _after_save(item, _action())
-    except DomainError as error:
-        db.session.rollback()
-        for file in stored:
-            uploads.delete_stored(file.stored_name)
-        if not attach_field_error(form, error):
-            # Not about one field (form.form_errors would break the error summary macro).
-            form.general_errors = [str(error.message)]
-        return None
-    db.session.commit()
-    for name in removed:
-        uploads.delete_stored(name)
     names = {file.stored_name for file in stored}
+    uploads.delete_on_rollback(names)
+    with service_errors(form) as outcome:
+        item = save(form.service_fields(_me()), stored)
+        _after_save(item, _action())
+    if not outcome.ok:
+        return None
     return item, [a.id for a in item.attachments if a.stored_name in names]
 
 
@@ -371,7 +351,7 @@ def _form_page(form: ItemForm, item=None, original=None):
         max_mb=current_app.config["MAX_UPLOAD_MB"],
         max_files=current_app.config["LIBRARY_MAX_FILES"],
         accept=uploads.ACCEPT_ATTRIBUTE,
-        is_moderator=service.is_moderator(current_user),
+        can_publish=permissions.can_publish(current_user),
     )
 
 
@@ -388,8 +368,7 @@ def new_item():
         form.visibility.data = "members"
 
     def save(fields, files):
-        item = service.create_item(_me(), note=form.note.data or "", files=files, **fields)
-        return item, []
+        return service.create_item(_me(), note=form.note.data or "", files=files, **fields)
 
     result = _save(form, save)
     if result is not None:
@@ -403,14 +382,14 @@ def edit_item(item_id: int):
     item = service.get_item(item_id, current_user, edit=True)
     form = _item_form(item)
     if request.method == "GET":
-        _prefill(form, item)
+        form.prefill(item)
 
     def save(fields, files):
-        removed = service.update_item(
+        service.update_item(
             _me(), item, note=form.note.data or "", files=files,
             remove_attachments=[int(i) for i in form.remove_attachments.data or []], **fields,
         )
-        return item, removed
+        return item
 
     result = _save(form, save)
     if result is not None:
@@ -422,7 +401,7 @@ def edit_item(item_id: int):
 @login_required
 def translate_item(item_id: int):
     original = service.get_item(item_id, current_user)
-    if not service.can_translate(current_user, original):
+    if not permissions.can_translate(current_user, original):
         raise NotFound()
     # Languages it already has (in any state: a second draft in the same language would
     # clash), so the form offers only the others.
@@ -431,21 +410,20 @@ def translate_item(item_id: int):
     ))
     form = _item_form()
     form.language.choices = [c for c in form.language.choices if c[0] not in taken]
-    if not service.is_moderator(current_user):
+    if not permissions.can_mark_official(current_user):
         form.translation_kind.choices = form.translation_kind.choices[:1]
     if request.method == "GET":
-        _prefill(form, original)
+        form.prefill(original)
         form.language.data = ""
         form.authors.data = current_user.name
         form.translation_kind.data = TranslationKind.member.value
 
     def save(fields, files):
-        item = service.add_translation(
+        return service.add_translation(
             _me(), original,
             translation_kind=form.translation_kind.data or TranslationKind.member.value,
             files=files, **fields,
         )
-        return item, []
 
     result = _save(form, save)
     if result is not None:
@@ -458,9 +436,10 @@ def translate_item(item_id: int):
 def submit_item(item_id: int):
     item = service.get_item(item_id, current_user, edit=True)
     if ActionForm().validate_on_submit():
-        service.submit(_me(), item)
-        db.session.commit()
-        flash(_saved_message(item), "success")
+        with service_errors() as outcome:
+            service.submit(_me(), item)
+        if outcome.ok:
+            flash(_saved_message(item), "success")
     return redirect(url_for("library.item", item_id=item.id))
 
 
@@ -470,7 +449,7 @@ def submit_item(item_id: int):
 @bp.get("/review")
 @login_required
 def review():
-    if not service.is_moderator(current_user):
+    if not permissions.can_review(current_user):
         raise NotAllowed(_("Only organisers can review library items."))
     items = db.session.scalars(service.review_queue()).all()
     return render_template("library/review.html", items=items, action_form=ActionForm(),
@@ -482,9 +461,10 @@ def review():
 def publish_item(item_id: int):
     item = service.get_item(item_id, current_user, review=True)
     if ActionForm().validate_on_submit():
-        service.publish(_me(), item)
-        db.session.commit()
-        flash(_("“%(title)s” has been published.", title=item.title), "success")
+        with service_errors() as outcome:
+            service.publish(_me(), item)
+        if outcome.ok:
+            flash(_("“%(title)s” has been published.", title=item.title), "success")
     return _back(item)
 
 
@@ -494,9 +474,11 @@ def return_item(item_id: int):
     item = service.get_item(item_id, current_user, review=True)
     form = ReturnForm()
     if form.validate_on_submit():
-        service.return_to_author(_me(), item, form.reason.data)
-        db.session.commit()
-        flash(_("“%(title)s” has been sent back to its author.", title=item.title), "success")
+        with service_errors() as outcome:
+            service.return_to_author(_me(), item, form.reason.data)
+        if outcome.ok:
+            flash(_("“%(title)s” has been sent back to its author.", title=item.title),
+                  "success")
     else:
         _flash_errors(form)
     return _back(item)
@@ -521,10 +503,11 @@ def set_translation_kind(item_id: int):
     item = service.get_item(item_id, current_user, review=True)
     form = TranslationKindForm()
     if form.validate_on_submit():
-        service.set_translation_kind(_me(), item, form.translation_kind.data)
-        db.session.commit()
-        flash(_("The translation has been marked as: %(kind)s.",
-                kind=label(item.translation_kind)), "success")
+        with service_errors() as outcome:
+            service.set_translation_kind(_me(), item, form.translation_kind.data)
+        if outcome.ok:
+            flash(_("The translation has been marked as: %(kind)s.",
+                    kind=label(item.translation_kind)), "success")
     return redirect(url_for("library.item", item_id=item.id) + "#translations")
 
 
@@ -539,13 +522,9 @@ def link_translation(item_id: int):
             flash(_("Give the address or number of another library item."), "error")
         else:
             original = service.get_item(original_id, current_user)
-            try:
+            with service_errors() as outcome:
                 service.link_translation(_me(), item, original, form.translation_kind.data)
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "error")
-            else:
-                db.session.commit()
+            if outcome.ok:
                 flash(_("This item is now linked as a translation of “%(title)s”.",
                         title=original.title), "success")
     else:
@@ -572,11 +551,13 @@ def add_comment(item_id: int):
     item = service.get_item(item_id, current_user)
     form = CommentForm()
     if form.validate_on_submit():
-        comment = service.add_comment(_me(), item, form.body.data)
-        db.session.commit()
-        flash(_("Your comment has been added."), "success")
-        return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
-    _flash_errors(form)
+        with service_errors() as outcome:
+            comment = service.add_comment(_me(), item, form.body.data)
+        if outcome.ok:
+            flash(_("Your comment has been added."), "success")
+            return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
+    else:
+        _flash_errors(form)
     return redirect(url_for("library.item", item_id=item.id) + "#comments")
 
 
@@ -587,9 +568,10 @@ def hide_comment(item_id: int, comment_id: int):
     comment = service.get_comment(item, comment_id)
     form = HideCommentForm()
     if form.validate_on_submit():
-        service.hide_comment(_me(), comment, form.reason.data)
-        db.session.commit()
-        flash(_("The comment is now hidden."), "success")
+        with service_errors() as outcome:
+            service.hide_comment(_me(), comment, form.reason.data)
+        if outcome.ok:
+            flash(_("The comment is now hidden."), "success")
     else:
         _flash_errors(form)
     return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
@@ -601,9 +583,10 @@ def restore_comment(item_id: int, comment_id: int):
     item = service.get_item(item_id, current_user, review=True)
     comment = service.get_comment(item, comment_id)
     if ActionForm().validate_on_submit():
-        service.restore_comment(_me(), comment)
-        db.session.commit()
-        flash(_("The comment is visible again."), "success")
+        with service_errors() as outcome:
+            service.restore_comment(_me(), comment)
+        if outcome.ok:
+            flash(_("The comment is visible again."), "success")
     return redirect(url_for("library.item", item_id=item.id) + f"#comment-{comment.id}")
 
 

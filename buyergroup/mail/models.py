@@ -1,4 +1,11 @@
-"""The outbox: every email is first a row written in the transaction that causes it."""
+"""The outbox: every email is first a row written in the transaction that causes it.
+
+A sender *claims* one row at a time (``claimed_by`` and ``lease_until``, set by one
+conditional UPDATE), sends it, and marks it sent in its own short transaction before it
+claims the next, so any number of senders (the scheduler, the request hand-over, a cron
+``flask mail deliver``) never send one row twice. A sender killed mid-message leaves its
+claim behind; the lease then expires and another sender takes the row.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +34,6 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
-    body_html: Mapped[str | None] = mapped_column(Text)
     # JSON list of {"filename", "content_type", "data" (base64)}.
     attachments_json: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
@@ -40,5 +46,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0, nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     last_error: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # The sender that claimed the row last ("host:pid:nonce"), kept after sending for the
+    # record; the claim itself holds only while ``lease_until`` is set and in the future.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,7 +1,7 @@
 """user sessions: signed-in browsers kept on the server, so signing out ends them
 
 Revision ID: 5e55101a0b1e
-Revises: d88aa0601524
+Revises: 7a3c91d2e5b4
 Create Date: 2026-12-01 09:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e55101a0b1e'
-down_revision = 'd88aa0601524'
+down_revision = '7a3c91d2e5b4'
 branch_labels = None
 depends_on = None
 

@@ -29,23 +29,6 @@ def test_jobs_coalesce_and_never_overlap(app):
         assert job.max_instances == 1
 
 
-def test_the_web_app_starts_no_scheduler(app):
-    import threading
-
-    assert not [t for t in threading.enumerate() if "APScheduler" in t.name]
-    assert "apscheduler.schedulers.background" not in __import__("sys").modules
-
-
-def test_a_missing_job_is_skipped_not_fatal(app, monkeypatch):
-    monkeypatch.setattr(scheduler, "JOBS", (
-        scheduler.Job("nothing", "buyergroup.nowhere:nothing", 60, "Not there"),
-        *scheduler.JOBS,
-    ))
-    results = scheduler.tick(app)
-    assert results["nothing"] == "not available"
-    assert "nothing" not in {job.id for job in scheduler.build_scheduler(app).get_jobs()}
-
-
 def test_one_tick_sends_the_due_reminder_by_email(app, mailbox, make_event, member):
     in_12_hours = wall_clock(utcnow() + timedelta(hours=12), ZONE).replace(second=0,
                                                                             microsecond=0)

@@ -7,7 +7,7 @@ import pytest
 
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
-from buyergroup.library import service
+from buyergroup.library import permissions, service
 from buyergroup.library.models import ItemStatus, LibraryItem, TranslationKind, Visibility
 from buyergroup.mail.service import deliver_due
 from tests.conftest import body_of
@@ -37,10 +37,10 @@ class TestReviewCycle:
         assert item.status is ItemStatus.draft
         assert item.created_by == member
         assert [a.name for a in item.authors] == ["Mia Member"]
-        assert service.can_see(member, item)
-        assert service.can_see(organiser, item)
-        assert not service.can_see(other, item)
-        assert not service.can_see(None, item)
+        assert permissions.can_see(member, item)
+        assert permissions.can_see(organiser, item)
+        assert not permissions.can_see(other, item)
+        assert not permissions.can_see(None, item)
         with pytest.raises(NotFound):
             service.get_item(item.id, other)
 
@@ -63,7 +63,7 @@ class TestReviewCycle:
         assert message["Content-Language"] == "fr"
         assert "Leuven buys fair mice" in message["Subject"]
         assert f"http://buyergroup.test/library/{item.id}" in body_of(message)
-        assert service.can_see(None, item)  # public and published: visitors too
+        assert permissions.can_see(None, item)  # public and published: visitors too
 
     def test_return_with_a_reason_emails_the_author_who_can_edit_and_resubmit(
         self, member, organiser, mailbox
@@ -77,7 +77,7 @@ class TestReviewCycle:
         body = body_of(mailbox.last_to("member@example.org"))
         assert "Please add the results of the pilot." in body
         assert f"/library/{item.id}/edit" in body
-        assert service.can_edit(member, item)
+        assert permissions.can_edit(member, item)
         service.submit(member, item)
         assert item.status is ItemStatus.submitted
 
@@ -113,7 +113,7 @@ class TestPermissions:
     def test_a_member_cannot_edit_someone_elses_item(self, member, make_user):
         item = draft_by(member)
         other = make_user("other@example.org")
-        assert not service.can_edit(other, item)
+        assert not permissions.can_edit(other, item)
         with pytest.raises(NotAllowed):
             service.update_item(other, item, title="Taken over")
         with pytest.raises(NotFound):  # not even visible to them
@@ -128,7 +128,7 @@ class TestPermissions:
         service.update_item(member, item, title="Leuven buys fair mice and keyboards")
         service.publish(organiser, item)
         db.session.commit()
-        assert not service.can_edit(member, item)
+        assert not permissions.can_edit(member, item)
         with pytest.raises(NotAllowed):
             service.update_item(member, item, title="Changed after publication")
         service.update_item(organiser, item, title="Fair mice in Leuven")
@@ -137,7 +137,7 @@ class TestPermissions:
     def test_a_co_author_with_an_account_may_edit(self, member, make_user):
         colleague = make_user("colleague@example.org", name="Cora Colleague")
         item = draft_by(member, authors=[member, colleague])
-        assert service.can_edit(colleague, item)
+        assert permissions.can_edit(colleague, item)
         assert item in db.session.scalars(service.items_of(colleague)).all()
 
     def test_only_members_of_a_group_may_share_with_it(
@@ -162,14 +162,14 @@ class TestPermissions:
         public = make_item(visibility="public", title="Public")
         members = make_item(visibility="members", title="Members")
         grouped = make_item(author=insider, visibility="group", group=group, title="Group")
-        assert [service.can_see(None, i) for i in (public, members, grouped)] == [
+        assert [permissions.can_see(None, i) for i in (public, members, grouped)] == [
             True, False, False]
-        assert [service.can_see(outsider, i) for i in (public, members, grouped)] == [
+        assert [permissions.can_see(outsider, i) for i in (public, members, grouped)] == [
             True, True, False]
-        assert [service.can_see(insider, i) for i in (public, members, grouped)] == [
+        assert [permissions.can_see(insider, i) for i in (public, members, grouped)] == [
             True, True, True]
-        assert service.audiences_for(None) == ["public"]
-        assert service.audiences_for(insider) == ["public", "members", f"group:{group.id}"]
+        assert permissions.audiences_for(None) == ["public"]
+        assert permissions.audiences_for(insider) == ["public", "members", f"group:{group.id}"]
 
 
 class TestVersions:

@@ -382,6 +382,48 @@ class TestVersions:
         item = make_item(visibility="members")
         assert client.get(f"/library/{item.id}/versions/1").status_code == 404
 
+    def test_a_version_keeps_the_audience_it_was_saved_for(
+        self, client, auth, make_item, group_with_member, organiser, make_user
+    ):
+        # Issue 8: first saved for one working group, then made public. The group-only text
+        # must not reach visitors or other members through the version history.
+        group, insider = group_with_member
+        item = make_item(title="Group-only pricing notes", visibility="group", group=group,
+                         body="The confidential price ceiling is 412 euro.")
+        service.update_item(organiser, item, title="Public pricing notes", visibility="public",
+                            body="Ask for a price per unit.")
+        db.session.commit()
+        numbers = sorted(v.number for v in item.versions)
+        public_number = numbers[-1]
+        assert client.get(f"/library/{item.id}").status_code == 200  # the item is public now
+        for number in numbers[:-1]:
+            assert client.get(f"/library/{item.id}/versions/{number}").status_code == 404
+        history = main_text(client.get(f"/library/{item.id}"))
+        assert f"Version {public_number}" in history and "Version 1" not in history
+        assert "412 euro" not in history
+        public = client.get(f"/library/{item.id}/versions/{public_number}")
+        assert "Ask for a price per unit." in main_text(public)
+
+        outsider = make_user("outsider@example.org", name="Otto Outsider")
+        auth.login(outsider)
+        assert client.get(f"/library/{item.id}/versions/{numbers[-2]}").status_code == 404
+        auth.logout()
+        auth.login(insider)  # the group saw it then, and the item is public now: still theirs
+        published_for_group = client.get(f"/library/{item.id}/versions/{numbers[-2]}")
+        assert "412 euro" in main_text(published_for_group)
+
+    def test_a_version_is_never_more_visible_than_the_item_now(
+        self, client, auth, make_item, organiser, make_user
+    ):
+        item = make_item(title="Once public", visibility="public")
+        service.update_item(organiser, item, visibility="members")
+        db.session.commit()
+        public_then = min(v.number for v in item.versions if
+                          service.version_data(v)["status"] == "published")
+        assert client.get(f"/library/{item.id}/versions/{public_then}").status_code == 404
+        auth.login(make_user("reader@example.org", name="Rita Reader"))
+        assert client.get(f"/library/{item.id}/versions/{public_then}").status_code == 200
+
 
 class TestComments:
     def test_members_comment_and_organisers_hide_with_a_reason(

@@ -1,0 +1,111 @@
+"""List pages ask the database a constant number of questions, whatever the number of rows;
+and reading a page writes nothing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from buyergroup.extensions import db
+from buyergroup.library import service
+from buyergroup.network.service import add_member
+
+WRITES = ("insert", "update", "delete")
+
+
+@contextmanager
+def counted_statements():
+    """Every SQL statement the block sends, on the application's engine."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def reader(group_with_member):
+    """A member of a working group: the rules then ask about group membership too."""
+    group, insider = group_with_member
+    return group, insider
+
+
+def _library_of(numbers: range, *, make_item, make_user, make_organisation, group, insider,
+                organiser, items: list):
+    """Published items, each by another author of another organisation, each with a
+    translation, a related item and a comment by yet another member."""
+    for i in numbers:
+        organisation = make_organisation(f"Library body {i}")
+        author = make_user(f"author{i}@example.org", name=f"Author {i}",
+                           organisation=organisation)
+        visibility = "group" if i % 2 else "public"
+        item = make_item(author=author, title=f"Clause number {i}", organisation=organisation,
+                         visibility=visibility, group=group if visibility == "group" else None,
+                         body=f"Fair clause text {i}.")
+        translation = service.add_translation(
+            insider, item, title=f"Clausule nummer {i}", language="nl", body=f"Tekst {i}.")
+        service.publish(organiser, translation)
+        commenter = make_user(f"commenter{i}@example.org", name=f"Commenter {i}",
+                              organisation=make_organisation(f"Commenting body {i}"))
+        add_member(group, commenter)
+        service.add_comment(commenter, item, f"Comment {i}")
+        if items:
+            service.relate(None, item, items[0])
+        db.session.commit()
+        items.append(item)
+    return items
+
+
+def _count(client, url: str) -> tuple[int, list[str]]:
+    client.get(url)  # warm the caches (the glossary's expansions), which are not per row
+    db.session.expire_all()
+    with counted_statements() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements), statements
+
+
+@pytest.mark.parametrize("url", ["/library", "/library?q=clause", "first-item"])
+def test_pages_ask_the_same_number_of_questions_for_few_and_many_items(
+    app, client, auth, reader, make_item, make_user, make_organisation, organiser, url
+):
+    group, insider = reader
+    auth.login(insider)
+    counts = []
+    items: list = []
+    for n in (2, 6):
+        _library_of(range(len(items), n), make_item=make_item, make_user=make_user,
+                    make_organisation=make_organisation, group=group, insider=insider,
+                    organiser=organiser, items=items)
+        # The first item gains more comments, translations' siblings and related items.
+        target = f"/library/{items[0].id}" if url == "first-item" else url
+        counts.append(_count(client, target)[0])
+        if url != "first-item":
+            page = client.get(target).get_data(as_text=True)
+            assert all(f"Clause number {i}" in page for i in range(n))
+    assert counts[0] == counts[1], counts
+
+
+def test_reading_pages_writes_nothing(client, auth, reader, make_item, make_user,
+                                      make_organisation, organiser):
+    group, insider = reader
+    items = _library_of(range(2), make_item=make_item, make_user=make_user,
+                        make_organisation=make_organisation, group=group, insider=insider,
+                        organiser=organiser, items=[])
+    auth.login(insider)
+    for url in ("/library", "/library?q=clause", f"/library/{items[0].id}",
+                f"/library/{items[0].id}/versions/1", "/library/mine",
+                "/api/v1/library", f"/api/v1/library/{items[0].id}"):
+        db.session.expire_all()
+        with counted_statements() as statements:
+            client.get(url)
+        writes = [s for s in statements if s.lstrip().lower().startswith(WRITES)]
+        assert writes == [], (url, writes)
