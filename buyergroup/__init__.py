@@ -99,9 +99,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from buyergroup.accounts.models import User
+    from buyergroup.accounts.sessions import load_user
 
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+    # Sessions live on the server (user_sessions), so signing out really ends them.
+    login_manager.user_loader(load_user)

@@ -100,6 +100,10 @@ def register_cli(app: Flask) -> None:
 
         click.echo(f"Sent {deliver_due(limit=1000)} message(s).")
 
+    from buyergroup.accounts.cli import register_account_commands
+
+    register_account_commands(users)
+
     for group in (seed, users, translate, mail):
         app.cli.add_command(group)
 

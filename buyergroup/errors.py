@@ -55,6 +55,18 @@ class InvariantError(Conflict):
     default_message = _l("That change would break a rule the site keeps.")
 
 
+class OwnAdministratorRoleKept(InvariantError):
+    """The site always keeps the administrator who is acting: nobody demotes themselves."""
+
+    default_message = _l("You cannot remove your own administrator role.")
+
+
+class OwnAccountKeptActive(InvariantError):
+    """An administrator cannot lock themselves out by deactivating their own account."""
+
+    default_message = _l("You cannot deactivate your own account.")
+
+
 class AlreadyExists(Conflict):
     default_message = _l("That already exists.")
 

@@ -1,10 +1,24 @@
-"""HTTP security headers for every response."""
+"""HTTP security headers for every response, and JSON bodies the API can always read."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, after_this_request, current_app, g, request, url_for
+from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
+from werkzeug.serving import WSGIRequestHandler
+
+#: What the development server says in ``Server`` (Werkzeug's says "Werkzeug/3.1.9
+#: Python/3.11.2", a map to the known bugs of both). Behind gunicorn the header is
+#: gunicorn's own, "gunicorn" with no version (gunicorn writes it before the app's headers,
+#: so setting ``Server`` in the app would only add a second one); a reverse proxy in front
+#: (nginx ``server_tokens off;``) replaces it with its own.
+SERVER_NAME = "Buyergroup"
+
+#: Signed-in pages and every API answer: never kept by a shared cache, nor by the browser's
+#: back/forward cache for the next person at the same computer after sign-out.
+PRIVATE_CACHE_CONTROL = "private, no-store"
 
 # No inline script anywhere: every script is a file under static/.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -23,9 +37,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_security(app: Flask) -> None:
+    app.json = StrictJSONProvider(app)
+    # The development server's own Server header (sent before any header of the app).
+    WSGIRequestHandler.version_string = lambda handler: SERVER_NAME  # type: ignore[method-assign]
+
     @app.after_request
     def set_security_headers(response):
         headers = response.headers
+        if request.endpoint != "static" and (
+            request.path.startswith("/api/") or _signed_in()
+        ):
+            headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
@@ -34,6 +56,46 @@ def register_security(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def _signed_in() -> bool:
+    from buyergroup.accounts.permissions import is_signed_in
+
+    return is_signed_in(current_user)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """JSON that the API either reads whole or refuses with 400, never a 500.
+
+    Python's parser raises ``RecursionError`` (not ``ValueError``) on deeply nested input
+    such as 100,000 "[", and accepts lone surrogates ("\\ud800") that no database can
+    store. Both become ``ValueError`` here, which ``request.get_json`` answers with 400
+    (or None when ``silent``), like any other body that is not JSON.
+    """
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
+        _refuse_lone_surrogates(value)
+        return value
+
+
+def _refuse_lone_surrogates(value) -> None:
+    pending = [value]
+    while pending:  # a loop, not recursion: the parser already allowed deep nesting
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("The JSON holds text that is not valid Unicode.") from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def safe_next_url(target: str | None, fallback_endpoint: str = "core.home") -> str:
@@ -63,3 +125,36 @@ def same_site_referrer() -> str | None:
         return None
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return safe_next_url(path) if path else None
+
+
+def deliver_mail_after_response() -> None:
+    """Send this request's mail after its response has gone out, not before.
+
+    The boundary hands queued mail to SMTP before the response leaves (its teardown runs
+    first), so a page that mails only when an account exists ("forgot password", "join")
+    answered several times slower for members: a timing oracle for who has an account.
+    Called by such a view, the committed mail goes out when the server closes the response
+    (``call_on_close``: gunicorn and Werkzeug call it after the body is sent); whatever does
+    not go then waits in the outbox for the scheduler, so nothing is lost.
+    """
+    from buyergroup.boundary import MAIL_TO_HAND_OVER
+
+    @after_this_request
+    def defer(response):
+        ids = g.pop(MAIL_TO_HAND_OVER, None)
+        app = current_app._get_current_object()
+        if ids and app.config["BUYERGROUP_SEND_MAIL_ON_COMMIT"]:
+            response.call_on_close(lambda: _deliver(app, ids))
+        return response
+
+
+def _deliver(app: Flask, ids: list[int]) -> None:
+    from buyergroup.extensions import db
+    from buyergroup.mail.service import deliver_due
+
+    with app.app_context():
+        try:
+            deliver_due(ids=ids)
+        except Exception:  # noqa: BLE001 - the page is answered; the scheduler retries
+            app.logger.exception("Mail delivery after the response failed; left in the outbox")
+            db.session.rollback()

@@ -18,18 +18,15 @@ from buyergroup.vocabulary import country_name, expertise_label, language_name
 # Labels of codes not yet carried by their enum (``LabelledEnum``): each domain moves its
 # own out of here and beside its enum.
 ENUM_LABELS: dict[str, object] = {
-    # site roles
+    # group roles (site roles label themselves: accounts.models.Role)
     "member": _l("Member"),
     "organiser": _l("Organiser"),
-    "admin": _l("Administrator"),
     # codes shared by several domains' enums (the network's own labels are on its enums)
     "other": _l("Other"),
     "pending": _l("Pending"),
     "active": _l("Active"),
     "approved": _l("Approved"),
     "declined": _l("Declined"),
-    "accepted": _l("Accepted"),
-    "revoked": _l("Revoked"),
     # visibility (library items and event materials)
     "public": _l("Everyone, including visitors"),
     "members": _l("Members of Buyergroup"),

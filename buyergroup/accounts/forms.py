@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from buyergroup.accounts.models import TokenScope
 from buyergroup.accounts.service import MIN_PASSWORD_LENGTH
 from buyergroup.form_fields import MultiCheckboxField, optional_choices
 from buyergroup.i18n import LANGUAGES, timezone_choices
@@ -159,12 +160,45 @@ class InviteForm(FlaskForm):
         self.locale.choices = list(LANGUAGES.items())
 
 
+#: Lifetimes offered on the token page; "" is "never expires".
+TOKEN_LIFETIMES = (
+    ("30", _l("30 days")),
+    ("90", _l("90 days")),
+    ("365", _l("One year")),
+    ("", _l("Never (until revoked)")),
+)
+
+
 class ApiTokenForm(FlaskForm):
     name = StringField(
         _l("Token name"),
         validators=[DataRequired(), Length(max=80)],
         description=_l("For example the script or tool that will use it."),
     )
+    scope = SelectField(
+        _l("What it may do"),
+        validators=[DataRequired()],
+        default="write",
+        description=_l("A read-only token cannot change anything, even if it leaks."),
+    )
+    expires_in_days = SelectField(_l("Expires after"), validators=[Optional()], default="90")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope.choices = TokenScope.choices()
+        self.expires_in_days.choices = [(value, str(text)) for value, text in TOKEN_LIFETIMES]
+
+    @property
+    def chosen_scope(self) -> TokenScope:
+        return TokenScope(self.scope.data)
+
+    @property
+    def chosen_days(self) -> int | None:
+        return int(self.expires_in_days.data) if self.expires_in_days.data else None
+
+
+class EndSessionsForm(FlaskForm):
+    """No fields: the CSRF token of the buttons that sign sessions out."""
 
 
 class RoleForm(FlaskForm):

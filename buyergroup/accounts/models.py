@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buyergroup.database import TimestampMixin, UTCDateTime, utcnow
+from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, utcnow
 from buyergroup.extensions import db
 
 if TYPE_CHECKING:
     from buyergroup.network.models import GroupMembership, Organisation
 
 
-class Role(enum.Enum):
+class Role(LabelledEnum):
     """Site-wide roles. Each includes the permissions of the ones below it."""
 
     member = "member"
     organiser = "organiser"
     admin = "admin"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.member: _l("Member"),
+            cls.organiser: _l("Organiser"),
+            cls.admin: _l("Administrator"),
+        }
 
     @property
     def rank(self) -> int:
@@ -68,6 +76,33 @@ class User(UserMixin, TimestampMixin, db.Model):
     api_tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    #: The server-side session this object was loaded for or signed in with; set by
+    #: ``accounts.sessions``, never stored on the row (a plain attribute, not a column).
+    session_key = None
+
+    def get_id(self) -> str:
+        """Flask-Login's identity, kept in the session and the remember cookie.
+
+        "<user id>:<session key>": the key names one row of ``user_sessions``, so ending
+        that row ends this session and its remember cookie together (see accounts.sessions).
+        """
+        if not self.session_key:
+            raise RuntimeError("Sign members in with accounts.sessions.sign_in(), not login_user()")
+        return f"{self.id}:{self.session_key}"
+
+    # UserMixin compares get_id(), which now names a session too: compare members by id,
+    # as before (the hash stays object identity, as UserMixin's).
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     # Flask-Login asks is_active; an admin can deactivate an account without deleting it.
     @property
@@ -132,6 +167,31 @@ class UserExpertise(db.Model):
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
+class UserSession(db.Model):
+    """One signed-in browser: its session cookie and remember cookie both name this row.
+
+    Only a hash of the key is stored; signing out, a password change or reset, a
+    deactivation or "sign out everywhere" sets ``ended_at`` and the cookies stop working.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
 class PasswordReset(db.Model):
     """A single-use, expiring password reset link; only a hash of its secret is kept."""
 
@@ -149,10 +209,18 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
-class InvitationState(enum.Enum):
+class InvitationState(LabelledEnum):
     pending = "pending"
     accepted = "accepted"
     revoked = "revoked"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.pending: _l("Pending"),
+            cls.accepted: _l("Accepted"),
+            cls.revoked: _l("Revoked"),
+        }
 
 
 class Invitation(db.Model):
@@ -197,6 +265,17 @@ class Invitation(db.Model):
         return self.state is InvitationState.pending and self.expires_at > utcnow()
 
 
+class TokenScope(LabelledEnum):
+    """What a personal API token may do: ``write`` includes reading."""
+
+    read = "read"
+    write = "write"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {cls.read: _l("Read only"), cls.write: _l("Read and write")}
+
+
 class ApiToken(db.Model):
     """A personal API token. The secret is shown once; only its SHA-256 is stored."""
 
@@ -213,9 +292,29 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scope: Mapped[TokenScope] = mapped_column(
+        Enum(TokenScope, name="token_scope", native_enum=False, length=10),
+        default=TokenScope.write,
+        server_default=TokenScope.write.value,
+        nullable=False,
+    )
+    # None: the token works until it is revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
 
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.is_active and not self.is_expired and self.user.is_active
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope is TokenScope.write

@@ -1,15 +1,22 @@
-"""Who is signed in, and with which site role: the one place that answers it.
+"""Who is signed in, with which site role, and what that lets them do with accounts.
 
-Services receive ``current_user`` (a ``User``, Flask-Login's anonymous user, or None in
-scripts); every rule in every domain starts from these questions.
+The one home of every accounts and admin rule: services call the ``require_*`` functions
+before they change anything, views call the ``can_*`` functions to decide what to show and
+pass the answers to templates as flags. Services receive ``current_user`` (a ``User``,
+Flask-Login's anonymous user, or None in scripts); every rule in every domain starts from
+these questions.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
+from buyergroup.errors import NotAllowed
+
 if TYPE_CHECKING:
-    from buyergroup.accounts.models import User
+    from buyergroup.accounts.models import ApiToken, Role, User
 
 
 def is_signed_in(user: User | None) -> bool:
@@ -24,3 +31,85 @@ def is_site_organiser(user: User | None) -> bool:
 
 def is_admin(user: User | None) -> bool:
     return is_signed_in(user) and bool(user.is_admin)
+
+
+# --- The organisers' desk: requests to join and invitations ---------------------------------
+
+
+def can_use_organisers_desk(user: User | None) -> bool:
+    """Site organisers decide requests to join and send invitations."""
+    return is_site_organiser(user)
+
+
+def can_invite(user: User | None, role: Role | None = None) -> bool:
+    """Organisers invite; nobody invites someone into a higher site role than their own."""
+    if not is_site_organiser(user):
+        return False
+    return role is None or role.rank <= user.role.rank
+
+
+def invitable_roles(user: User | None) -> list[Role]:
+    from buyergroup.accounts.models import Role
+
+    return [role for role in Role if can_invite(user, role)]
+
+
+def require_can_invite(user: User | None, role: Role) -> None:
+    if not is_site_organiser(user):
+        raise NotAllowed(_("Only organisers and administrators can send invitations."))
+    if not can_invite(user, role):
+        raise NotAllowed(_("You cannot invite someone with a higher role than your own."))
+
+
+def require_can_revoke_invitation(user: User | None) -> None:
+    if not is_site_organiser(user):
+        raise NotAllowed()
+
+
+def require_can_decide_join_requests(user: User | None) -> None:
+    if not is_site_organiser(user):
+        raise NotAllowed(_("Only organisers and administrators can do this."))
+
+
+# --- Administrators: accounts and roles -----------------------------------------------------
+
+
+def can_manage_accounts(user: User | None) -> bool:
+    """Administrators list every account, change roles and (de)activate accounts."""
+    return is_admin(user)
+
+
+def can_set_active(actor: User | None, user: User) -> bool:
+    """An administrator may (de)activate any account but their own."""
+    return can_manage_accounts(actor) and actor.id != user.id
+
+
+def require_can_change_roles(actor: User | None) -> None:
+    if not can_manage_accounts(actor):
+        raise NotAllowed(_("Only administrators can change roles."))
+
+
+def require_can_set_active(actor: User | None) -> None:
+    if not can_manage_accounts(actor):
+        raise NotAllowed(_("Only administrators can deactivate accounts."))
+
+
+# --- Members' own things ----------------------------------------------------------------------
+
+
+def can_see_directory(user: User | None) -> bool:
+    """The member directory and member pages are for members only."""
+    return is_signed_in(user)
+
+
+def is_own_account(user: User | None, member: User) -> bool:
+    return is_signed_in(user) and user.id == member.id
+
+
+def can_revoke_api_token(user: User | None, token: ApiToken) -> bool:
+    return is_signed_in(user) and (token.user_id == user.id or bool(user.is_admin))
+
+
+def require_can_revoke_api_token(user: User | None, token: ApiToken) -> None:
+    if not can_revoke_api_token(user, token):
+        raise NotAllowed()

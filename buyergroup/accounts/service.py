@@ -1,5 +1,8 @@
 """Account rules: creating members, signing in, resets, invitations, profiles, API tokens.
 
+Accepting an invitation (which may add a working group) is onboarding's: see
+``buyergroup.onboarding.service``.
+
 Functions here flush but never commit: the request (or CLI command) owns the transaction.
 """
 
@@ -8,26 +11,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from types import SimpleNamespace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from buyergroup.accounts import permissions, sessions
 from buyergroup.accounts.models import (
     ApiToken,
     Invitation,
     InvitationState,
     PasswordReset,
     Role,
+    TokenScope,
     User,
+    UserExpertise,
+    UserLanguage,
 )
 from buyergroup.database import utcnow
-from buyergroup.errors import AlreadyExists, NotAllowed, TokenInvalid, ValidationFailed
+from buyergroup.errors import (
+    AlreadyExists,
+    OwnAccountKeptActive,
+    OwnAdministratorRoleKept,
+    TokenInvalid,
+    ValidationFailed,
+)
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, is_valid_timezone
 from buyergroup.mail.service import queue_email
+from buyergroup.network.models import Organisation
 from buyergroup.network.permissions import require_can_invite_to_group
 from buyergroup.tokens import hash_secret, new_secret
 
@@ -115,7 +131,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password ends every session, remember cookie and reset link of ``user``."""
     user.password_hash = hash_password(password)
+    sessions.end_all(user)
     # A new password ends every outstanding reset link.
     for reset in db.session.scalars(
         select(PasswordReset).where(
@@ -142,10 +160,20 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def request_password_reset(email: str) -> None:
     """Email a reset link if the account exists; says nothing either way (no user probing)."""
     user = get_user_by_email(email)
-    if user is None or not user.is_active:
-        return
     secret = new_secret()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
+    if user is None or not user.is_active:
+        # Equal work for strangers: hash a secret and render the same mail, then drop it
+        # (the view also sends the real mail after the response, so neither waits on SMTP).
+        hash_secret(secret)
+        link = external_url("accounts.reset_password", token=secret)
+        with force_locale("en"):
+            for part in ("subject.txt", "txt"):
+                render_template(
+                    f"email/password_reset.{part}", user=SimpleNamespace(name=""), link=link,
+                    hours=hours,
+                )
+        return
     db.session.add(
         PasswordReset(
             user_id=user.id,
@@ -204,10 +232,7 @@ def invite(
     message: str = "",
 ) -> Invitation:
     """Invite someone to create an account in ``organisation``; emails them a link."""
-    if not inviter.is_organiser:
-        raise NotAllowed(_("Only organisers and administrators can send invitations."))
-    if role.rank > inviter.role.rank:
-        raise NotAllowed(_("You cannot invite someone with a higher role than your own."))
+    permissions.require_can_invite(inviter, role)
     require_can_invite_to_group(inviter, group)
     email = normalise_email(email)
     if get_user_by_email(email) is not None:
@@ -254,32 +279,8 @@ def get_usable_invitation(secret: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(secret: str, *, name: str, password: str, **profile) -> User:
-    """Create the invitee's account, in the inviting organisation (and group, if any)."""
-    invitation = get_usable_invitation(secret)
-    user = create_user(
-        email=invitation.email,
-        name=name,
-        password=password,
-        role=invitation.role,
-        organisation=invitation.organisation,
-        locale=profile.pop("locale", None) or invitation.locale,
-        **profile,
-    )
-    invitation.state = InvitationState.accepted
-    invitation.accepted_at = utcnow()
-    invitation.user = user
-    if invitation.group_id is not None:
-        from buyergroup.network.service import join_invited_group
-
-        join_invited_group(invitation.invited_by, invitation.group_id, user)
-    db.session.flush()
-    return user
-
-
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
-    if not actor.is_organiser:
-        raise NotAllowed()
+    permissions.require_can_revoke_invitation(actor)
     if invitation.state is InvitationState.pending:
         invitation.state = InvitationState.revoked
 
@@ -333,19 +334,20 @@ def update_profile(user: User, **changes) -> User:
 
 
 def change_role(actor: User, user: User, role: Role) -> None:
-    if not actor.is_admin:
-        raise NotAllowed(_("Only administrators can change roles."))
+    permissions.require_can_change_roles(actor)
     if user.id == actor.id and role is not Role.admin:
-        raise ValidationFailed(_("You cannot remove your own administrator role."))
+        raise OwnAdministratorRoleKept()
     user.role = role
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
-    if not actor.is_admin:
-        raise NotAllowed(_("Only administrators can deactivate accounts."))
+    permissions.require_can_set_active(actor)
     if user.id == actor.id:
-        raise ValidationFailed(_("You cannot deactivate your own account."))
+        raise OwnAccountKeptActive()
     user.is_active_account = active
+    if not active:
+        # Ended, not only refused while inactive: reactivating must not revive them.
+        sessions.end_all(user)
 
 
 # --- Member directory -----------------------------------------------------------------------
@@ -362,9 +364,6 @@ class DirectoryFilters:
 
 def directory_query(filters: DirectoryFilters):
     """A select of active members matching the filters, ordered by name."""
-    from buyergroup.accounts.models import UserExpertise, UserLanguage
-    from buyergroup.network.models import Organisation
-
     query = (
         select(User)
         .where(User.is_active_account.is_(True))
@@ -404,29 +403,73 @@ def directory_query(filters: DirectoryFilters):
 TOKEN_PREFIX = "bg_"
 
 
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token; returns it with the secret, which is shown once and never stored."""
+#: Longest lifetime a member may choose for a token (a token may also never expire).
+MAX_TOKEN_DAYS = 3650
+
+
+def create_api_token(
+    user: User,
+    name: str,
+    *,
+    scope: TokenScope = TokenScope.write,
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it with the secret, which is shown once and never stored.
+
+    ``scope`` read lets it only read; write (the default, as tokens always were) lets it
+    change things too. ``expires_in_days`` None: it works until revoked.
+    """
     name = name.strip()
     if not name:
         raise ValidationFailed(_("Give the token a name so you can recognise it."), field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed(
+            _("Choose between 1 and %(days)d days.", days=MAX_TOKEN_DAYS),
+            field="expires_in_days",
+        )
     secret = TOKEN_PREFIX + new_secret()
-    token = ApiToken(user=user, name=name[:80], prefix=secret[:10], token_hash=hash_secret(secret))
+    token = ApiToken(
+        user=user, name=name[:80], prefix=secret[:10], token_hash=hash_secret(secret),
+        scope=scope,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
     db.session.add(token)
     db.session.flush()
     return token, secret
 
 
+def find_api_token(secret: str) -> ApiToken | None:
+    """The token with this secret, usable or not (callers say why one was refused)."""
+    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+
+
+#: How stale a token's "last used" date may get before a request records a new one.
+LAST_USE_PRECISION = timedelta(hours=1)
+
+
 def user_for_api_token(secret: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
-    if token is None or not token.is_active or not token.user.is_active:
+    """The member of a usable (active, unexpired) token, noting its use; else None."""
+    token = find_api_token(secret)
+    if token is None or not token.is_usable:
         return None
-    token.last_used_at = utcnow()
+    record_token_use(token)
     return token.user
 
 
+def record_token_use(token: ApiToken) -> None:
+    """Note when a token was last used, to the hour.
+
+    The one write an API GET makes, on purpose: the owner needs the date to spot a token
+    that leaked or is no longer used, and reads are most of what tokens do. Kept to one
+    write per token per hour, so a busy script does not turn every read into an update.
+    """
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
+        token.last_used_at = now
+
+
 def revoke_api_token(actor: User, token: ApiToken) -> None:
-    if token.user_id != actor.id and not actor.is_admin:
-        raise NotAllowed()
+    permissions.require_can_revoke_api_token(actor, token)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
 

@@ -17,27 +17,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel import refresh as refresh_locale
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from buyergroup.accounts import service
+from buyergroup.accounts import permissions, service, sessions
 from buyergroup.accounts.forms import (
     AcceptInvitationForm,
     ApiTokenForm,
     ChangePasswordForm,
+    EndSessionsForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
 )
 from buyergroup.accounts.models import ApiToken, User
-from buyergroup.errors import DomainError, NotFound, TokenInvalid
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotFound, TokenInvalid
 from buyergroup.extensions import db, limiter
-from buyergroup.form_fields import attach_field_error, optional_choices
+from buyergroup.form_fields import optional_choices
 from buyergroup.i18n import SESSION_LANGUAGE_KEY
 from buyergroup.network.models import Organisation
 from buyergroup.network.service import invited_group_grant
-from buyergroup.security import safe_next_url
+from buyergroup.onboarding import service as onboarding
+from buyergroup.security import deliver_mail_after_response, safe_next_url
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
 bp = Blueprint("accounts", __name__)
@@ -45,8 +50,16 @@ bp = Blueprint("accounts", __name__)
 TOO_MANY_ATTEMPTS = _l("Too many sign-in attempts. Please wait a few minutes and try again.")
 
 
-def _login_account_key() -> str:
-    return "login-account:" + service.normalise_email(request.form.get("email", ""))
+def _login_account_and_address_key() -> str:
+    """Failed sign-ins count per account AND address together.
+
+    Counting per account alone let anyone lock a member out: five wrong passwords from
+    anywhere refused the owner too, from their own office. Now a guesser is slowed on the
+    addresses they guess from (and by the per-address limit across accounts), while the
+    owner signing in from elsewhere is not; the throttled page offers the reset link.
+    """
+    email = service.normalise_email(request.form.get("email", ""))
+    return f"login-account:{email}|{get_remote_address()}"
 
 
 def _failed_sign_in(response) -> bool:
@@ -54,19 +67,33 @@ def _failed_sign_in(response) -> bool:
     return response.status_code != 302
 
 
+@bp.app_context_processor
+def account_flags() -> dict:
+    """What the navigation may offer, answered by the permissions module, for every page."""
+    return {
+        "can_use_organisers_desk": permissions.can_use_organisers_desk(current_user),
+        "can_manage_accounts": permissions.can_manage_accounts(current_user),
+    }
+
+
+@bp.errorhandler(RateLimitExceeded)
+def throttled(error: RateLimitExceeded):
+    """A throttled sign-in keeps its way forward: the reset link, and the wait it needs."""
+    if request.endpoint != "accounts.login":
+        return render_template("errors/429.html", error=error), 429
+    return render_template("accounts/login.html", form=LoginForm(), throttled=True), 429
+
+
 @bp.errorhandler(TokenInvalid)
 def invalid_link(error: TokenInvalid):
     # The app-wide DomainError handler flashes and redirects (302) to the referrer or the
     # home page, so whoever opened a used or expired link from an email lost the reason and
     # any way forward. Answer 400 with a page that says what happened and what to do.
-    db.session.rollback()
     return render_template(
         "accounts/invalid_link.html",
         message=error.message,
         is_reset=request.endpoint == "accounts.reset_password",
     ), 400
-
-
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -78,13 +105,13 @@ def invalid_link(error: TokenInvalid):
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
+    key_func=_login_account_and_address_key,
     methods=["POST"],
     deduct_when=_failed_sign_in,
     error_message=TOO_MANY_ATTEMPTS,
 )
 def login():
-    if current_user.is_authenticated:
+    if permissions.is_signed_in(current_user):
         return redirect(url_for("core.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -93,12 +120,11 @@ def login():
             # The same words for an unknown email and a wrong password.
             flash(_("The email address or password is not correct."), "error")
             return render_template("accounts/login.html", form=form), 200
-        login_user(user, remember=form.remember.data)
+        sessions.sign_in(user, remember=form.remember.data)
         if user.locale:
             # The member's own setting wins from now on. Without one, keep the language
             # chosen before signing in rather than jumping back to the browser's.
             session.pop(SESSION_LANGUAGE_KEY, None)
-        db.session.commit()
         flash(_("Welcome back, %(name)s.", name=user.name), "success")
         return redirect(safe_next_url(form.next.data))
     return render_template("accounts/login.html", form=form)
@@ -106,7 +132,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sessions.sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("core.home"))
 
@@ -117,7 +143,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
-        db.session.commit()
+        deliver_mail_after_response()  # the same time for members and strangers
         # The same answer whether or not the account exists.
         flash(
             ngettext(
@@ -139,13 +165,9 @@ def reset_password(token: str):
     user = service.check_reset_token(token)  # TokenInvalid -> a clear message
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as outcome:
             service.reset_password(token, form.password.data)
-        except DomainError as error:
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("Your password has been changed. You can sign in with it now."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form, user=user)
@@ -160,8 +182,8 @@ def accept_invitation(token: str):
         timezone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
     )
     if form.validate_on_submit():
-        try:
-            user = service.accept_invitation(
+        with service_errors(form) as outcome:
+            user = onboarding.accept_invitation(
                 token,
                 name=form.name.data,
                 password=form.password.data,
@@ -169,12 +191,8 @@ def accept_invitation(token: str):
                 locale=form.locale.data,
                 timezone=form.timezone.data,
             )
-        except DomainError as error:
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
-            login_user(user)
+        if outcome.ok:
+            sessions.sign_in(user)
             flash(_("Welcome to Buyergroup! Complete your profile so peers can find you."),
                   "success")
             return redirect(url_for("accounts.profile"))
@@ -207,7 +225,7 @@ def profile():
             db.session.get(Organisation, int(form.organisation_id.data))
             if form.organisation_id.data else None
         )
-        try:
+        with service_errors(form) as outcome:
             service.update_profile(
                 user,
                 name=form.name.data,
@@ -220,12 +238,7 @@ def profile():
                 locale=form.locale.data,
                 timezone=form.timezone.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             # The locale of this request was settled before the change; without this the
             # confirmation of a new interface language came in the old one.
             refresh_locale()
@@ -233,7 +246,33 @@ def profile():
             return redirect(url_for("accounts.profile"))
     elif request.method == "POST":
         flash(_("Your profile was not saved. Please correct the fields marked below."), "error")
-    return render_template("accounts/profile.html", form=form, user=user)
+    return render_template(
+        "accounts/profile.html", form=form, user=user,
+        sessions=sessions.active_sessions(user),
+        this_session_id=sessions.current_session_id(user),
+        end_form=EndSessionsForm(),
+    )
+
+
+@bp.post("/profile/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    if EndSessionsForm().validate_on_submit():
+        sessions.end_one(current_user, session_id)
+        flash(_("That session has been signed out."), "success")
+    return redirect(url_for("accounts.profile") + "#sessions")
+
+
+@bp.post("/profile/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """Sign out everywhere: every browser and every remember cookie, this one included."""
+    if EndSessionsForm().validate_on_submit():
+        sessions.end_all(current_user)
+        logout_user()
+        flash(_("You have been signed out on every device."), "info")
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.profile") + "#sessions")
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
@@ -241,13 +280,13 @@ def profile():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            service.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+        with service_errors(form) as outcome:
+            service.change_password(user, form.current_password.data, form.password.data)
+        if outcome.ok:
+            # The new password ended every session, this one too: give this browser a new
+            # one, so whoever changed it stays signed in and every copied cookie is dead.
+            sessions.sign_in(user, remember=sessions.was_remembered())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form)
@@ -259,9 +298,13 @@ def api_tokens():
     form = ApiTokenForm()
     new_secret = None
     if form.validate_on_submit():
-        token, new_secret = service.create_api_token(current_user, form.name.data)
-        db.session.commit()
-        form = ApiTokenForm(formdata=None)
+        with service_errors(form) as outcome:
+            token, new_secret = service.create_api_token(
+                current_user, form.name.data, scope=form.chosen_scope,
+                expires_in_days=form.chosen_days,
+            )
+        if outcome.ok:
+            form = ApiTokenForm(formdata=None)
     tokens = db.session.scalars(
         select(ApiToken)
         .where(ApiToken.user_id == current_user.id)
@@ -279,7 +322,6 @@ def revoke_api_token(token_id: int):
     if token is None or token.user_id != current_user.id:
         abort(404)
     service.revoke_api_token(current_user, token)
-    db.session.commit()
     flash(_("The token “%(name)s” has been revoked.", name=token.name), "success")
     return redirect(url_for("accounts.api_tokens"))
 
@@ -312,4 +354,7 @@ def member(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         raise NotFound()
-    return render_template("accounts/member.html", member=user)
+    return render_template(
+        "accounts/member.html", member=user,
+        is_own_profile=permissions.is_own_account(current_user, user),
+    )

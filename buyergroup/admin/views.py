@@ -8,49 +8,49 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
+from buyergroup.accounts import permissions
 from buyergroup.accounts import service as accounts
 from buyergroup.accounts.forms import InviteForm, RoleForm
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
-from buyergroup.errors import DomainError, NotAllowed, NotFound
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.form_fields import attach_field_error, optional_choices
-from buyergroup.network import service as network
+from buyergroup.form_fields import optional_choices
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (
     GroupMembership,
-    GroupRole,
     JoinRequest,
     MembershipState,
     Organisation,
     RequestState,
     WorkingGroup,
 )
-from buyergroup.templating import label
+from buyergroup.network.permissions import can_manage_group
+from buyergroup.onboarding import service as onboarding
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
 
 
-def organiser_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_organiser:
-            raise NotAllowed()
-        return view(*args, **kwargs)
+def _requires(rule):
+    """A view decorator: sign in first, then ``rule(current_user)`` must allow it."""
 
-    return wrapped
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not rule(current_user):
+                raise NotAllowed()
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            raise NotAllowed()
-        return view(*args, **kwargs)
-
-    return wrapped
+organiser_required = _requires(permissions.can_use_organisers_desk)
+admin_required = _requires(permissions.can_manage_accounts)
 
 
 @bp.get("/")
@@ -60,19 +60,17 @@ def dashboard():
         select(JoinRequest).where(JoinRequest.state == RequestState.pending)
         .order_by(JoinRequest.created_at)
     ).all()
-    managed_group_ids = select(GroupMembership.group_id).where(
-        GroupMembership.user_id == current_user.id,
-        GroupMembership.role == GroupRole.organiser,
-        GroupMembership.state == MembershipState.active,
-    )
-    pending_query = (
-        select(GroupMembership)
-        .where(GroupMembership.state == MembershipState.pending)
-        .order_by(GroupMembership.requested_at)
-    )
-    if not current_user.is_admin:
-        pending_query = pending_query.where(GroupMembership.group_id.in_(managed_group_ids))
-    pending_memberships = db.session.scalars(pending_query).all()
+    # Requests to join groups: those this organiser may decide, by the network's one rule.
+    pending_memberships = [
+        membership
+        for membership in db.session.scalars(
+            select(GroupMembership)
+            .where(GroupMembership.state == MembershipState.pending)
+            .options(selectinload(GroupMembership.group))
+            .order_by(GroupMembership.requested_at)
+        )
+        if can_manage_group(current_user, membership.group)
+    ]
     invitations = db.session.scalars(
         select(Invitation).where(Invitation.state == InvitationState.pending)
         .order_by(Invitation.created_at.desc()).limit(20)
@@ -95,8 +93,7 @@ def _join_request(request_id: int) -> JoinRequest:
 def approve_request(request_id: int):
     join_request = _join_request(request_id)
     if DecisionForm().validate_on_submit():
-        network.approve_join_request(current_user, join_request)
-        db.session.commit()
+        onboarding.approve_join_request(current_user, join_request)
         flash(_("%(name)s has been invited; they will receive a link to set a password.",
                 name=join_request.name), "success")
     return redirect(url_for("admin.dashboard"))
@@ -108,14 +105,13 @@ def decline_request(request_id: int):
     join_request = _join_request(request_id)
     form = DeclineForm()
     if form.validate_on_submit():
-        network.decline_join_request(current_user, join_request, form.note.data or "")
-        db.session.commit()
+        onboarding.decline_join_request(current_user, join_request, form.note.data or "")
         flash(_("The request from %(name)s has been declined.", name=join_request.name), "info")
     return redirect(url_for("admin.dashboard"))
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(r.value, label(r)) for r in Role if r.rank <= current_user.role.rank]
+    return [(r.value, r.label) for r in permissions.invitable_roles(current_user)]
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -140,18 +136,13 @@ def invite():
         group = (
             db.session.get(WorkingGroup, int(form.group_id.data)) if form.group_id.data else None
         )
-        try:
+        with service_errors(form) as outcome:
             accounts.invite(
                 inviter=current_user, email=form.email.data, name=form.name.data or "",
                 organisation=organisation, role=Role(form.role.data), group=group,
                 locale=form.locale.data, message=form.message.data or "",
             )
-        except DomainError as error:
-            db.session.rollback()
-            if not attach_field_error(form, error):
-                raise
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("An invitation has been sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("admin.dashboard"))
     return render_template("admin/invite.html", form=form)
@@ -165,7 +156,6 @@ def revoke_invitation(invitation_id: int):
         raise NotFound()
     if DecisionForm().validate_on_submit():
         accounts.revoke_invitation(current_user, invitation)
-        db.session.commit()
         flash(_("The invitation to %(email)s has been revoked.", email=invitation.email), "info")
     return redirect(url_for("admin.dashboard"))
 
@@ -180,7 +170,8 @@ def users():
                                 func.lower(User.email).contains(text.lower(), autoescape=True)))
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template(
-        "admin/users.html", page=page, q=text, roles=list(Role), decision_form=DecisionForm()
+        "admin/users.html", page=page, q=text, roles=list(Role), decision_form=DecisionForm(),
+        can_set_active=lambda user: permissions.can_set_active(current_user, user),
     )
 
 
@@ -191,11 +182,10 @@ def change_role(user_id: int):
     if user is None:
         raise NotFound()
     form = RoleForm()
-    form.role.choices = [(r.value, label(r)) for r in Role]
+    form.role.choices = Role.choices()
     if form.validate_on_submit():
         accounts.change_role(current_user, user, Role(form.role.data))
-        db.session.commit()
-        flash(_("%(name)s is now: %(role)s.", name=user.name, role=label(user.role)), "success")
+        flash(_("%(name)s is now: %(role)s.", name=user.name, role=user.role.label), "success")
     return redirect(url_for("admin.users", q=request.args.get("q", "")))
 
 
@@ -207,7 +197,6 @@ def set_active(user_id: int, action: str):
         raise NotFound()
     if DecisionForm().validate_on_submit():
         accounts.set_active(current_user, user, action == "activate")
-        db.session.commit()
         if action == "activate":
             flash(_("The account of %(name)s is active again.", name=user.name), "success")
         else:

@@ -269,9 +269,28 @@ SCHEMAS: dict[str, dict] = {
                     "role": {"type": "string", "enum": ["member", "organiser", "admin"]},
                     "locale": NULLABLE_STRING,
                     "timezone": {"type": "string"},
+                    "token": {"oneOf": [{"$ref": "#/components/schemas/ApiToken"},
+                                        {"type": "null"}]},
                 },
             },
         ]
+    },
+    "ApiToken": {
+        "type": "object",
+        "description": "The personal token this request was sent with.",
+        "required": ["name", "scope", "created_at", "expires_at", "last_used_at"],
+        "properties": {
+            "name": {"type": "string"},
+            "scope": {
+                "type": "string", "enum": ["read", "write"],
+                "description": "read: GET only; write: also POST, PUT, PATCH and DELETE.",
+            },
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time",
+                           "description": "null: works until revoked."},
+            "last_used_at": {"type": ["string", "null"], "format": "date-time",
+                             "description": "Recorded to the hour."},
+        },
     },
     "NamedRef": {
         "type": ["object", "null"],
@@ -459,21 +478,34 @@ def build_openapi() -> dict:
             "description": (
                 "Read the network's organisations, working groups and members. Create a "
                 "personal token on your profile page and send it as 'Authorization: Bearer "
-                "<token>'. Errors are JSON objects with an 'error' member."
+                "<token>'. A token's scope is 'read' (GET only) or 'write' (also POST, PUT, "
+                "PATCH and DELETE); a read-only token on a write gets 403 InsufficientScope. "
+                "An expired, revoked or unknown token gets 401. Errors are JSON objects with "
+                "an 'error' member; a body that is not valid JSON (or not valid Unicode, or "
+                "nested too deeply) is a 400."
             ),
         },
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "paths": PATHS,
         "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "A personal token (scope read or write, optional expiry).",
+            }},
             "schemas": {**SCHEMAS, **library_item_schemas()},
             "responses": {
                 "Unauthorized": {
-                    "description": "Missing, invalid or revoked token",
+                    "description": "Missing, invalid, revoked or expired token",
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     },
-                }
+                },
+                "InsufficientScope": {
+                    "description": "A read-only token was sent to an endpoint that writes",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
             },
         },
     }

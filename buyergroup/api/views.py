@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
-from buyergroup.api.auth import api_user, token_required
+from buyergroup.api.auth import api_token, api_user, refuse_read_only_writes, token_required
 from buyergroup.api.openapi import build_openapi
 from buyergroup.events import api as events_api
 from buyergroup.extensions import db
@@ -14,6 +14,7 @@ from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.network.service import visible_groups, visible_organisations
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(refuse_read_only_writes)
 library_api.register(bp)
 events_api.register_routes(bp)
 
@@ -102,8 +103,26 @@ def member_json(user, *, include_private: bool = True) -> dict:
 def me():
     user = api_user()
     data = member_json(user)
-    data.update(role=user.role.value, locale=user.locale, timezone=user.timezone)
+    data.update(role=user.role.value, locale=user.locale, timezone=user.timezone,
+                token=token_json(api_token()))
     return jsonify(data)
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def token_json(token) -> dict | None:
+    """The token this request came with (None for a signed-in browser)."""
+    if token is None:
+        return None
+    return {
+        "name": token.name,
+        "scope": token.scope.value,
+        "created_at": token.created_at.isoformat(),
+        "expires_at": _iso(token.expires_at),
+        "last_used_at": _iso(token.last_used_at),
+    }
 
 
 @bp.get("/organisations")

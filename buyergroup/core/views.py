@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from buyergroup.accounts.models import User
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
 from buyergroup.network.service import visible_groups, visible_organisations
@@ -56,9 +57,8 @@ def set_language():
     language = request.form.get("language", "")
     if language in LANGUAGES:
         session[SESSION_LANGUAGE_KEY] = language
-        if current_user.is_authenticated:
+        if is_signed_in(current_user):
             current_user.locale = language
-            db.session.commit()
     return redirect(safe_next_url(request.form.get("next")))
 
 
@@ -67,6 +67,6 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any failure means the database is not answering
-        db.session.rollback()
+        # The 503 makes the boundary roll the failed transaction back.
         return jsonify(status="error", database="unavailable", detail=type(error).__name__), 503
     return jsonify(status="ok", database="ok")

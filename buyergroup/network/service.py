@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from buyergroup.accounts.models import Role, User
-from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
+from buyergroup.accounts.models import User
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.database import slugify, utcnow
 from buyergroup.errors import AlreadyExists, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
@@ -24,11 +24,9 @@ from buyergroup.network.models import (
     GroupMembership,
     GroupRole,
     JoinPolicy,
-    JoinRequest,
     MembershipState,
     Organisation,
     OrganisationKind,
-    RequestState,
     WorkingGroup,
 )
 
@@ -423,109 +421,5 @@ def visible_organisations(user: User | None):
     return query
 
 
-# --- Requests to join the network -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JoinRequestData:
-    name: str
-    email: str
-    organisation_name: str
-    job_title: str = ""
-    country: str | None = None
-    message: str = ""
-    locale: str = "en"
-
-
-def submit_join_request(data: JoinRequestData) -> JoinRequest:
-    """A visitor asks to join; organisers are told. A repeat while pending is refused."""
-    from buyergroup.accounts.service import get_user_by_email, normalise_email
-
-    email = normalise_email(data.email)
-    if get_user_by_email(email) is not None:
-        raise AlreadyExists(
-            _("This email address already has an account. Sign in, or reset your password."),
-            field="email",
-        )
-    pending = db.session.scalar(
-        select(JoinRequest).where(
-            JoinRequest.email == email, JoinRequest.state == RequestState.pending
-        )
-    )
-    if pending is not None:
-        raise AlreadyExists(
-            _("We already have a request from this address; an organiser will reply soon."),
-            field="email",
-        )
-    request = JoinRequest(
-        name=data.name.strip(),
-        email=email,
-        organisation_name=data.organisation_name.strip(),
-        organisation=get_organisation_by_name(data.organisation_name),
-        job_title=data.job_title.strip(),
-        country=(data.country or "").upper() or None,
-        message=data.message.strip(),
-        locale=data.locale,
-    )
-    db.session.add(request)
-    db.session.flush()
-    organisers = db.session.scalars(
-        select(User).where(User.role.in_([Role.organiser, Role.admin]), User.is_active_account)
-    )
-    for organiser in organisers:
-        queue_email(
-            organiser.email,
-            "join_request_received",
-            locale=organiser.locale or "en",
-            request=request,
-        )
-    return request
-
-
-def approve_join_request(
-    actor: User, request: JoinRequest, *, organisation: Organisation | None = None
-):
-    """Approve by inviting: the applicant gets an invitation link to set a password.
-
-    The account belongs to ``organisation``, else the one matched by name, else a new
-    organisation of kind "other" created from the name they gave.
-    """
-    from buyergroup.accounts.service import invite
-
-    if not is_site_organiser(actor):
-        raise NotAllowed(_("Only organisers and administrators can do this."))
-    if request.state is not RequestState.pending:
-        raise AlreadyExists(_("This request has already been decided."))
-    organisation = organisation or request.organisation
-    if organisation is None:
-        organisation = get_organisation_by_name(request.organisation_name) or save_organisation(
-            actor, name=request.organisation_name, kind="other", country=request.country
-        )
-    invitation = invite(
-        inviter=actor,
-        email=request.email,
-        name=request.name,
-        organisation=organisation,
-        locale=request.locale,
-    )
-    request.organisation = organisation
-    request.state = RequestState.approved
-    request.decided_by = actor
-    request.decided_at = utcnow()
-    db.session.flush()
-    return invitation
-
-
-def decline_join_request(actor: User, request: JoinRequest, note: str = "") -> None:
-    if not is_site_organiser(actor):
-        raise NotAllowed(_("Only organisers and administrators can do this."))
-    if request.state is not RequestState.pending:
-        raise AlreadyExists(_("This request has already been decided."))
-    request.state = RequestState.declined
-    request.decided_by = actor
-    request.decided_at = utcnow()
-    request.decision_note = note.strip()
-    db.session.flush()
-    queue_email(
-        request.email, "join_request_declined", locale=request.locale, request=request, note=note
-    )
+# Requests to join the network live in buyergroup.onboarding.service: that flow needs
+# accounts too, so it sits above both.

@@ -34,6 +34,8 @@ from buyergroup.network.models import (
     OrganisationKind,
     WorkingGroup,
 )
+from buyergroup.onboarding import service as onboarding
+from buyergroup.security import deliver_mail_after_response
 
 bp = Blueprint("network", __name__)
 
@@ -394,13 +396,14 @@ def join_request():
         return redirect(url_for("network.groups"))
     form = JoinRequestForm()
     if form.validate_on_submit():
-        data = service.JoinRequestData(
+        data = onboarding.JoinRequestData(
             name=form.name.data, email=form.email.data,
             organisation_name=form.organisation_name.data, job_title=form.job_title.data or "",
             country=form.country.data, message=form.message.data or "", locale=select_locale(),
         )
         with service_errors(form) as outcome:
-            service.submit_join_request(data)
+            onboarding.submit_join_request(data)
+            deliver_mail_after_response()  # members and strangers answered alike
         if outcome.ok:
             return render_template("network/join_sent.html", email=data.email)
     return render_template("network/join.html", form=form)

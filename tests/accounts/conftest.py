@@ -40,8 +40,12 @@ def sign_in_as():
     """
 
     def sign_in_as(client, user):
+        from buyergroup.accounts import sessions
+
+        sessions.start(user)  # a server-side session, as signing in creates
+        db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

@@ -288,7 +288,8 @@ class TestOpenAPI:
             assert operation["security"] == [{"bearerAuth": []}]
             assert "401" in operation["responses"]
         scheme = document["components"]["securitySchemes"]["bearerAuth"]
-        assert scheme == {"type": "http", "scheme": "bearer"}
+        assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+        assert "scope" in scheme["description"]
 
     def test_responses_match_their_documented_schemas(
         self, client, document, network, member, token, make_user

@@ -1,0 +1,1 @@
+"""Onboarding: how someone from outside becomes a member (above accounts and network)."""
