@@ -34,6 +34,9 @@ from buyergroup.library.models import Attachment, ItemStatus, LibraryItem, Visib
 from buyergroup.network.service import add_member
 from tests.events.conftest import event_data
 
+# Other connections (threads, processes, the index) must see what these tests commit.
+pytestmark = pytest.mark.committing
+
 ROOT = Path(__file__).resolve().parent.parent
 PDF = (ROOT / "seed" / "files" / "ew-contract-conditions-en.pdf").read_bytes()
 TITLE = "Repairable laptops with replaceable batteries"

@@ -8,6 +8,7 @@ import os
 import signal
 import time
 
+import pytest
 from sqlalchemy import text
 
 from buyergroup.extensions import db
@@ -24,6 +25,9 @@ from tests.mail.support import (
     start,
     wait_until_nothing_pending,
 )
+
+# Other connections (threads, processes, the index) must see what these tests commit.
+pytestmark = pytest.mark.committing
 
 RETRY_SECONDS = 1
 WORKING = "Scheduler lock taken by process"

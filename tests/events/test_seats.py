@@ -24,6 +24,9 @@ from buyergroup.mail.models import OutboxMessage
 from buyergroup.mail.service import deliver_due
 from tests.events.conftest import reload
 
+# Other connections (threads, processes, the index) must see what these tests commit.
+pytestmark = pytest.mark.committing
+
 N = 20
 VIDEO_URL = "https://meet.example.org/fair-laptops"
 

@@ -16,6 +16,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import pytest
+
 from buyergroup.database import utcnow
 from buyergroup.mail.models import OutboxState
 from tests.mail.support import (
@@ -33,6 +35,8 @@ from tests.mail.support import (
     worker,
 )
 
+# Other connections (threads, processes, the index) must see what these tests commit.
+pytestmark = pytest.mark.committing
 
 def left_claimed() -> list[int]:
     """Pending messages whose claim has not expired yet (what a killed sender left behind)."""

@@ -15,10 +15,15 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from buyergroup.accounts.service import create_user
 from buyergroup.extensions import db
 from buyergroup.search.service import apply_pending, get_backend
 from tests.search.helpers import make_item, published_ids, ref_of, register_library_source
+
+# Other connections (threads, processes, the index) must see what these tests commit.
+pytestmark = pytest.mark.committing
 
 READERS = 50
 WRITERS = 4
