@@ -73,6 +73,8 @@ JOBS: tuple[Job, ...] = (
         "Read the text of new library attachments"),
     Job("housekeeping", "buyergroup.scheduler:housekeeping", 6 * 3600,
         "Purge expired password resets and invitations"),
+    Job("audit_purge", "buyergroup.audit.service:purge_expired", 24 * 3600,
+        "Delete audit entries older than AUDIT_RETENTION_DAYS"),
 )
 
 

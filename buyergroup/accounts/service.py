@@ -32,6 +32,9 @@ from buyergroup.accounts.models import (
     UserExpertise,
     UserLanguage,
 )
+from buyergroup.audit import service as audit
+from buyergroup.audit.models import AuditAction
+from buyergroup.audit.service import Target
 from buyergroup.database import utcnow
 from buyergroup.errors import (
     AlreadyExists,
@@ -258,6 +261,11 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
+    audit.record(
+        AuditAction.invitation_sent, actor=inviter,
+        target=Target("invitation", invitation.id, email),
+        details={"role": role.value, "group": group.slug if group is not None else None},
+    )
     queue_email(
         email,
         "invitation",
@@ -283,6 +291,10 @@ def revoke_invitation(actor: User, invitation: Invitation) -> None:
     permissions.require_can_revoke_invitation(actor)
     if invitation.state is InvitationState.pending:
         invitation.state = InvitationState.revoked
+        audit.record(
+            AuditAction.invitation_revoked, actor=actor,
+            target=Target("invitation", invitation.id, invitation.email),
+        )
 
 
 # --- Profiles and roles ---------------------------------------------------------------------
@@ -337,6 +349,11 @@ def change_role(actor: User, user: User, role: Role) -> None:
     permissions.require_can_change_roles(actor)
     if user.id == actor.id and role is not Role.admin:
         raise OwnAdministratorRoleKept()
+    if user.role is not role:
+        audit.record(
+            AuditAction.role_changed, actor=actor, target=user,
+            details={"from": user.role.value, "to": role.value},
+        )
     user.role = role
 
 
@@ -344,6 +361,11 @@ def set_active(actor: User, user: User, active: bool) -> None:
     permissions.require_can_set_active(actor)
     if user.id == actor.id:
         raise OwnAccountKeptActive()
+    if bool(user.is_active_account) != active:
+        audit.record(
+            AuditAction.account_activated if active else AuditAction.account_deactivated,
+            actor=actor, target=user,
+        )
     user.is_active_account = active
     if not active:
         # Ended, not only refused while inactive: reactivating must not revive them.
@@ -435,6 +457,9 @@ def create_api_token(
     )
     db.session.add(token)
     db.session.flush()
+    audit.record(
+        AuditAction.token_created, actor=user, target=token, details={"scope": scope.value}
+    )
     return token, secret
 
 
@@ -472,6 +497,10 @@ def revoke_api_token(actor: User, token: ApiToken) -> None:
     permissions.require_can_revoke_api_token(actor, token)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record(
+            AuditAction.token_revoked, actor=actor, target=token,
+            details={"scope": token.scope.value},
+        )
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -20,6 +20,9 @@ from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.audit import service as audit
+from buyergroup.audit.models import AuditAction
+from buyergroup.audit.service import Target
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
@@ -497,6 +500,8 @@ def publish(actor: User | None, item: LibraryItem) -> None:
     item.review_note = ""
     db.session.flush()
     record_version(item, actor, _("Published"), previous=before)
+    if actor is not None:  # None: the seed loader, not a decision anyone made
+        audit.record(AuditAction.item_published, actor=actor, target=item)
     _tell_author(actor, item, "library_published")
 
 
@@ -519,6 +524,7 @@ def return_to_author(actor: User, item: LibraryItem, reason: str) -> None:
     item.review_note = reason
     db.session.flush()
     record_version(item, actor, _("Returned to the author"), previous=before)
+    audit.record(AuditAction.item_returned, actor=actor, target=item, details={"reason": reason})
     _tell_author(actor, item, "library_returned", reason=reason)
 
 
@@ -765,6 +771,11 @@ def hide_comment(actor: User, comment: Comment, reason: str) -> None:
     comment.hidden_by_id = actor.id
     comment.hidden_reason = reason[:300]
     db.session.flush()
+    audit.record(
+        AuditAction.comment_hidden, actor=actor,
+        target=Target("comment", comment.id, comment.item.title if comment.item else ""),
+        details={"reason": comment.hidden_reason},
+    )
 
 
 def restore_comment(actor: User, comment: Comment) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.audit import service as audit
+from buyergroup.audit.models import AuditAction
 from buyergroup.database import slugify, utcnow
 from buyergroup.errors import AlreadyExists, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
@@ -307,6 +309,11 @@ def set_member_role(actor: User, membership: GroupMembership, role: GroupRole) -
         raise NotAllowed(_("Only this group's organisers can change roles."))
     if role is not GroupRole.organiser and _is_last_organiser(membership):
         raise LastOrganiser()
+    if membership.role is not role:
+        audit.record(
+            AuditAction.group_role_changed, actor=actor, target=membership.user,
+            details={"group": group.slug, "from": membership.role.value, "to": role.value},
+        )
     membership.role = role
     db.session.flush()
 

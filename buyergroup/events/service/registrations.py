@@ -22,6 +22,8 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from buyergroup.accounts.models import User
+from buyergroup.audit import service as audit
+from buyergroup.audit.models import AuditAction
 from buyergroup.database import utcnow
 from buyergroup.errors import AlreadyExists, NotAllowed, ValidationFailed
 from buyergroup.events.models import (
@@ -314,8 +316,11 @@ def set_attendance(actor: User, event: Event, present_ids: set[int]) -> int:
     return present
 
 
-def participants_csv(event: Event) -> str:
-    """The participant list for a spreadsheet: registered, then waiting, then cancelled."""
+def participants_csv(event: Event, actor: User | None = None) -> str:
+    """The participant list for a spreadsheet: registered, then waiting, then cancelled.
+
+    A download by ``actor`` is recorded in the audit log: it takes personal data off the site.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Name"), _("Email"), _("Organisation"), _("Country"), _("Status"),
@@ -330,13 +335,19 @@ def participants_csv(event: Event) -> str:
         user = registration.user
         attended = {True: _("yes"), False: _("no"), None: ""}[registration.attended]
         writer.writerow([
-            _csv_safe(user.name), user.email,
+            # An address may legally start with = or + (=2+3@example.org): escape it too.
+            _csv_safe(user.name), _csv_safe(user.email),
             _csv_safe(user.organisation.name if user.organisation else ""), user.country or "",
             registration.state.label, position or "",
             registration.registered_at.strftime("%Y-%m-%d %H:%M")
             if registration.registered_at else "",
             attended,
         ])
+    if actor is not None:
+        audit.record(
+            AuditAction.participants_downloaded, actor=actor, target=event,
+            details={"rows": len(rows)},
+        )
     return out.getvalue()
 
 
