@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from buyergroup.accounts.service import get_user_by_email
+from buyergroup.accounts.service import external_url, get_user_by_email
 from buyergroup.boundary import mark_rollback_only, service_errors
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound
@@ -59,6 +59,7 @@ from buyergroup.events.times import (
 )
 from buyergroup.extensions import db
 from buyergroup.i18n import select_timezone
+from buyergroup.library.permissions import can_see
 from buyergroup.network.forms import DecisionForm
 from buyergroup.network.models import WorkingGroup
 from buyergroup.network.permissions import can_manage_group, can_see_group
@@ -170,8 +171,6 @@ def detail(event_id: int):
     can_manage = permissions.can_manage_event(current_user, event)
     library_items = {}
     if event.agenda_items:
-        from buyergroup.library.service import can_see
-
         library_items = {
             item.id: [li for li in item.library_items if can_see(current_user, li)]
             for item in event.agenda_items
@@ -670,8 +669,6 @@ def create_feed():
     if not DecisionForm().validate_on_submit():
         return redirect(url_for("events.my_calendar"))
     _feed, secret = service.create_feed(current_user)
-    from buyergroup.accounts.service import external_url
-
     # Shown once, on this page (not flashed: the session cookie is signed, not secret).
     return _my_calendar(new_link=external_url("events.personal_feed", token=secret))
 

@@ -24,6 +24,7 @@ from buyergroup.extensions import db
 from buyergroup.library import permissions, service
 from buyergroup.library.models import ItemKind, LibraryItem, Phase
 from buyergroup.network.models import Organisation
+from buyergroup.search.service import search
 from buyergroup.search.types import (
     FACETS,
     SORTS,
@@ -144,8 +145,6 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
 
 
 def run(query: SearchQuery, user: User | None) -> Browse:
-    from buyergroup.search.service import search
-
     error = None
     try:
         results = search(query)

@@ -499,6 +499,8 @@ class TestContributing:
         assert doc.xpath('//script[contains(@src, "library.js")]')
         assert not doc.xpath("//script[not(@src)]")  # no inline script (CSP)
 
+    # The attachment's text is read after the response, in an app context of its own.
+    @pytest.mark.committing
     def test_a_member_writes_a_draft_submits_it_and_an_organiser_publishes_it(
         self, client, auth, member, organiser, mailbox
     ):
@@ -685,6 +687,7 @@ class TestUploads:
         assert "Back button" in text
         assert only_item() is None
 
+    @pytest.mark.committing  # the text is read after the response, in its own app context
     def test_a_broken_pdf_is_kept_and_the_item_says_its_text_could_not_be_read(self, client):
         response = self.post_with(client, "scan.pdf", broken_pdf_bytes())
         assert "Your draft has been saved." in main_text(response)

@@ -27,6 +27,8 @@ from buyergroup.events.times import (
     to_utc,
 )
 from buyergroup.extensions import db
+from buyergroup.library.models import LibraryItem
+from buyergroup.library.permissions import can_see
 
 # --- Agenda ---------------------------------------------------------------------------------
 
@@ -50,9 +52,6 @@ def parse_library_refs(text: str) -> list[int]:
 
 
 def _library_items(actor: User | None, ids: list[int]):
-    from buyergroup.library.models import LibraryItem
-    from buyergroup.library.service import can_see
-
     items = []
     for item_id in ids:
         item = db.session.get(LibraryItem, item_id)
