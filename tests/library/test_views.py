@@ -700,6 +700,7 @@ class TestUploads:
         assert "We could not read the text of this file" in main_text(page)
         assert item.approach == "We asked for a fair mouse."  # nothing else lost
 
+    @pytest.mark.committing  # read after the response, then searched on the index's own reader
     def test_text_in_word_tables_and_opendocument_files_becomes_searchable(
         self, client, auth, organiser
     ):
