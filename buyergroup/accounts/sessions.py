@@ -22,6 +22,7 @@ after the upgrade.
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select, update
 
@@ -120,3 +121,21 @@ def load_user(identity: str) -> User | None:
         return None
     user.session_key = key
     return user
+
+
+# Checked in this order: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))
+
+
+def describe_browser(user_agent: str) -> str:
+    """"Firefox on Windows" from a User-Agent header: what a member recognises in the list
+    of places they are signed in (the raw header is two lines of version numbers)."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    if browser and system:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or user_agent[:60]

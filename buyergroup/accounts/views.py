@@ -250,7 +250,7 @@ def profile():
         "accounts/profile.html", form=form, user=user,
         sessions=sessions.active_sessions(user),
         this_session_id=sessions.current_session_id(user),
-        end_form=EndSessionsForm(),
+        end_form=EndSessionsForm(), describe_browser=sessions.describe_browser,
     )
 
 

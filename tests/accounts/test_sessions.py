@@ -180,3 +180,18 @@ def test_nobody_ends_someone_elses_session(new_client, member, make_user):
     )
     assert attacker.post(f"/profile/sessions/{victims_session.id}/end").status_code == 404
     assert signed_in(victims_browser)
+
+
+def test_the_list_of_sessions_names_the_browser_as_a_member_knows_it(app):
+    from buyergroup.accounts.sessions import describe_browser
+
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    edge = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
+    iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+              "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1")
+    with app.test_request_context():
+        assert describe_browser(firefox) == "Firefox on Windows"
+        assert describe_browser(edge) == "Edge on Windows"
+        assert describe_browser(iphone) == "Safari on iPhone"
+        assert describe_browser("curl/8.5") == "curl/8.5"
