@@ -31,19 +31,12 @@ from buyergroup.network.models import (
     OrganisationKind,
     WorkingGroup,
 )
-
-# can_manage_group, can_see_group and the three marked F401 are also re-exported here for
-# callers in other domains (events, library, admin), to remove: they import them from
-# ``buyergroup.network.permissions``.
 from buyergroup.network.permissions import (
     can_create_group,
     can_edit_organisation,
     can_invite_to_group,
     can_manage_group,
     can_see_group,
-    can_see_organisation,  # noqa: F401 - re-export for other domains, to remove
-    is_group_organiser,  # noqa: F401 - re-export for other domains, to remove
-    require_organiser,  # noqa: F401 - re-export for other domains, to remove
 )
 from buyergroup.signals import membership_ended
 
