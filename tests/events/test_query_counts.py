@@ -7,36 +7,20 @@ up as a count that grows with the rows.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event as sa_event
 
 from buyergroup.events import service
 from buyergroup.extensions import db
 from tests.events.conftest import local_days_ahead
-
-
-@contextmanager
-def counting_statements():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa_event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(db.engine, "before_cursor_execute", count)
+from tests.queries import statements
 
 
 def statements_for(client, url: str) -> list[str]:
     client.get(url)  # warm up: templates compiled, the session's user cached
-    with counting_statements() as statements:
+    with statements() as sent:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
-    return statements
+    return sent
 
 
 @pytest.fixture
@@ -133,10 +117,10 @@ def test_the_api_list_costs_the_same_for_2_and_20_events(
     headers = bearer(member)
     make_events(2, make_event, group, other_group, member, make_member)
     client.get("/api/v1/events", headers=headers)
-    with counting_statements() as few:
+    with statements() as few:
         assert client.get("/api/v1/events", headers=headers).status_code == 200
     make_events(18, make_event, group, other_group, member, make_member, start=2)
-    with counting_statements() as many:
+    with statements() as many:
         listed = client.get("/api/v1/events", headers=headers).get_json()
     assert listed["total"] == 20
     assert all(item["my_registration"]["state"] == "registered" for item in listed["items"])

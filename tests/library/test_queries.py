@@ -3,32 +3,12 @@ and reading a page writes nothing."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from buyergroup.extensions import db
 from buyergroup.library import service
 from buyergroup.network.service import add_member
-
-WRITES = ("insert", "update", "delete")
-
-
-@contextmanager
-def counted_statements():
-    """Every SQL statement the block sends, on the application's engine."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.queries import statements, writes_in
 
 
 @pytest.fixture
@@ -67,10 +47,10 @@ def _library_of(numbers: range, *, make_item, make_user, make_organisation, grou
 def _count(client, url: str) -> tuple[int, list[str]]:
     client.get(url)  # warm the caches (the glossary's expansions), which are not per row
     db.session.expire_all()
-    with counted_statements() as statements:
+    with statements() as sent:
         response = client.get(url)
     assert response.status_code == 200, url
-    return len(statements), statements
+    return len(sent), sent
 
 
 @pytest.mark.parametrize("url", ["/library", "/library?q=clause", "first-item"])
@@ -105,7 +85,7 @@ def test_reading_pages_writes_nothing(client, auth, reader, make_item, make_user
                 f"/library/{items[0].id}/versions/1", "/library/mine",
                 "/api/v1/library", f"/api/v1/library/{items[0].id}"):
         db.session.expire_all()
-        with counted_statements() as statements:
+        with statements() as sent:
             client.get(url)
-        writes = [s for s in statements if s.lstrip().lower().startswith(WRITES)]
+        writes = writes_in(sent)
         assert writes == [], (url, writes)

@@ -6,7 +6,7 @@ import pytest
 
 from buyergroup.extensions import db
 from buyergroup.network import service
-from tests.network.queries import statements, writes_in
+from tests.queries import statements, writes_in
 
 
 @pytest.mark.parametrize("who", ["visitor", "member", "organiser"])

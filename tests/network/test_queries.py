@@ -9,7 +9,7 @@ import pytest
 from buyergroup.extensions import db
 from buyergroup.network import service
 from tests.conftest import Auth
-from tests.network.queries import count_for
+from tests.queries import count_for
 
 
 @pytest.fixture
