@@ -28,7 +28,7 @@ from functools import wraps
 
 from flask import Flask, current_app, flash, g
 
-from buyergroup.errors import DomainError
+from buyergroup.errors import DomainError, wants_json
 from buyergroup.extensions import db
 
 #: ``g`` key: set when the request must not commit although it answers 200 (a form that
@@ -63,13 +63,14 @@ def service_errors(form=None, *, notice: bool = True) -> Iterator[Outcome]:
     A ``DomainError`` that names a field of ``form`` is shown by that field; any other one
     is flashed as the page's notice (unless ``notice`` is False: the caller shows
     ``outcome.error`` itself). Either way the request rolls back what the service flushed.
-    ``NotAllowed`` and ``NotFound`` are not form errors: they reach the error pages.
+    ``NotAllowed`` and ``NotFound`` are not form errors: they reach the error pages. A
+    client that asked for JSON gets the error's own status and JSON body from ``errors.py``.
     """
     outcome = Outcome()
     try:
         yield outcome
     except DomainError as error:
-        if error.status_code not in _FORM_STATUSES:
+        if error.status_code not in _FORM_STATUSES or wants_json():
             raise
         mark_rollback_only()
         outcome.ok = False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
-from buyergroup.boundary import Outcome, service_errors
-from buyergroup.errors import NotAllowed, NotFound, wants_json
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db, limiter
 from buyergroup.i18n import select_locale
 from buyergroup.network import permissions, service
@@ -297,7 +295,7 @@ def join_group(slug: str):
     if form.validate_on_submit():
         # A double click that races past the service's check meets the unique key; the
         # IntegrityError goes to errors.py, which says so and sends the member back here.
-        with _group_rules() as outcome:
+        with service_errors() as outcome:
             membership = service.join_group(group, current_user, form.message.data or "")
         if outcome.ok and membership.is_active:
             flash(_("You have joined %(group)s.", group=group.name), "success")
@@ -318,20 +316,13 @@ def leave_group(slug: str):
     if DecisionForm().validate_on_submit():
         membership = group.membership_of(current_user)
         was_pending = membership is not None and not membership.is_active
-        with _group_rules() as outcome:
+        with service_errors() as outcome:
             service.leave_group(group, current_user)
         if outcome.ok and was_pending:
             flash(_("Your request to join %(group)s has been withdrawn.", group=group.name), "info")
         elif outcome.ok:
             flash(_("You have left %(group)s.", group=group.name), "info")
     return redirect(url_for("network.group", slug=slug))
-
-
-def _group_rules():
-    """A group's rule said no (its last organiser stays, one is already a member): the
-    page explains it as its notice and the request rolls back. A JSON caller gets the error
-    itself (409 from errors.py), as from the API."""
-    return nullcontext(Outcome()) if wants_json() else service_errors()
 
 
 def _membership(group: WorkingGroup, membership_id: int) -> GroupMembership:
@@ -365,7 +356,7 @@ def set_member_role(slug: str, membership_id: int):
         role = request.form.get("role", "")
         if role not in {r.value for r in GroupRole}:
             raise NotFound()
-        with _group_rules() as outcome:
+        with service_errors() as outcome:
             service.set_member_role(current_user, membership, GroupRole(role))
         if outcome.ok:
             flash(_("The role of %(name)s has been changed.", name=membership.user.name), "success")
@@ -379,7 +370,7 @@ def remove_member(slug: str, membership_id: int):
     membership = _membership(group, membership_id)
     if DecisionForm().validate_on_submit():
         name = membership.user.name
-        with _group_rules() as outcome:
+        with service_errors() as outcome:
             service.remove_member(current_user, membership)
         if outcome.ok:
             flash(_("%(name)s has been removed from the group.", name=name), "info")
