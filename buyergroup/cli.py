@@ -85,7 +85,10 @@ def register_cli(app: Flask) -> None:
         """Extract strings into messages.pot and update every catalogue."""
         pot = TRANSLATIONS / "messages.pot"
         _run(["pybabel", "extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l",
-              "--no-location", "--sort-output", "-o", str(pot), str(PROJECT_ROOT)])
+              "--no-location", "--sort-output",
+              # Babel skips folders starting with "_" by default: templates/_macros has strings.
+              "--ignore-dirs", ".*",
+              "-o", str(pot), str(PROJECT_ROOT)])
         _run(["pybabel", "update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching"])
 
     @translate.command("compile")
