@@ -83,9 +83,10 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, sm
 
     deliver_the_rest(env)
     assert_each_arrived_once(smtp, addresses)
-    # Each kill left exactly one message claimed (the one being delivered), which another
-    # sender took over once the claim had expired; it was attempted twice, the rest once.
-    assert claims_left_by_kills == [1, 1, 1]
+    # Each kill left the message it was delivering claimed (a claim left by the kill before
+    # may not have expired yet, so a count can include it), which another sender took over
+    # once the claim had expired: those three were attempted twice, the rest once.
+    assert all(count >= 1 for count in claims_left_by_kills), claims_left_by_kills
     attempts = sorted(row.attempts for row in outbox_rows())
     assert attempts == [1] * 117 + [2] * 3
 
