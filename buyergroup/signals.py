@@ -15,3 +15,28 @@ _signals = Namespace()
 #: Sent with ``sender=<WorkingGroup>`` and ``user=<User>``, ``actor=<User | None>``, after the
 #: membership row has been removed or deactivated and flushed.
 membership_ended = _signals.signal("membership-ended")
+
+# --- What the notification centre listens to -----------------------------------------------
+# Each domain sends these after the change has been flushed; the community domain (follows,
+# notifications, digests) subscribes, so no domain imports it. Receivers only flush and must
+# decide visibility themselves: a signal says what happened, never who may know.
+
+#: ``sender=<Item>``, ``actor=<User>``: an item was submitted and now waits for review.
+item_submitted = _signals.signal("item-submitted")
+#: ``sender=<Item>``, ``actor=<User>``: an item was published (first publication).
+item_published = _signals.signal("item-published")
+#: ``sender=<Item>``, ``actor=<User>``, ``version=<ItemVersion>``: a published item changed.
+item_version_added = _signals.signal("item-version-added")
+#: ``sender=<Item original>``, ``actor=<User>``, ``translation=<Item>``.
+item_translation_added = _signals.signal("item-translation-added")
+#: ``sender=<Item>``, ``actor=<User>``, ``comment=<Comment>``.
+item_commented = _signals.signal("item-commented")
+#: ``sender=<WorkingGroup>``, ``request=<JoinRequest>``: someone asked to join.
+join_requested = _signals.signal("join-requested")
+#: ``sender=<Event>``, ``actor=<User>``, ``change="updated"|"cancelled"|"materials"``.
+event_changed = _signals.signal("event-changed")
+#: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>``,
+#: ``mentioned=<list[User]>`` (already limited to those who may read the thread).
+discussion_posted = _signals.signal("discussion-posted")
+#: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>``.
+discussion_answer_accepted = _signals.signal("discussion-answer-accepted")
