@@ -92,7 +92,7 @@ class EventForm(FlaskForm):
         self.group_id.choices = [(str(g.id), g.name) for g in groups]
         self.kind.choices = EventKind.choices()
         self.mode.choices = EventMode.choices()
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_choices(self.timezone.data)
         self.language.choices = language_choices()
         self.reminder_minutes.choices = [(m, REMINDER_LABELS[m]) for m in REMINDER_CHOICES]
         self.scope.choices = [

@@ -15,6 +15,7 @@ from buyergroup.accounts.models import ApiToken
 from buyergroup.extensions import db
 from tests.accounts.helpers import element, flashes, has_element, html_lang
 from tests.conftest import TEST_PASSWORD
+from tests.network.pages import html
 
 
 @pytest.fixture
@@ -374,3 +375,31 @@ def test_member_cannot_revoke_someone_elses_token(client, new_client, signed_in_
     assert response.status_code == 404
     assert api_me(new_client, secret).status_code == 200
     assert "Their script" not in client.get("/profile/tokens").get_data(as_text=True)
+
+
+# --- The time-zone menu ---------------------------------------------------------------------
+
+
+def test_the_time_zone_menu_lists_zones_in_use_by_region_in_the_readers_language(
+        client, signed_in_member, reload):
+    signed_in_member.locale = "nl"
+    db.session.flush()
+    page = html(client.get("/profile"))
+    menu = page.xpath('//select[@name="timezone"]')[0]
+    regions = menu.xpath("./optgroup/@label")
+    assert regions[0] == "Europa"
+    assert menu.xpath('.//option[@value="Europe/Brussels"]/text()') == ["Brussels (België)"]
+    values = menu.xpath(".//option/@value")
+    assert "US/Eastern" not in values and "Europe/Belfast" not in values  # old aliases
+    assert len(values) < 450
+
+
+def test_a_time_zone_saved_under_an_old_name_stays_selected_and_saves(
+        client, signed_in_member, reload):
+    signed_in_member.timezone = "US/Eastern"
+    db.session.flush()
+    page = html(client.get("/profile"))
+    assert page.xpath('//select[@name="timezone"]//option[@selected]/@value') == ["US/Eastern"]
+    response = client.post("/profile", data=profile_form(signed_in_member, job_title="Buyer"))
+    assert response.status_code == 302
+    assert reload(signed_in_member).timezone == "US/Eastern"

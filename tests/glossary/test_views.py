@@ -47,7 +47,8 @@ def _glossary_of(organiser, count: int) -> None:
 
 
 def _rows(response) -> list[str]:
-    return re.findall(r'<tr id="concept-\d+">\s*<th scope="row">([^<]+)', response.get_data(as_text=True))
+    return re.findall(r'<tr id="concept-\d+">\s*<th scope="row">([^<]+)',
+                      response.get_data(as_text=True))
 
 
 def test_a_long_glossary_is_shown_a_page_at_a_time(client, auth, member, organiser):
