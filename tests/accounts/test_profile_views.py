@@ -403,3 +403,25 @@ def test_a_time_zone_saved_under_an_old_name_stays_selected_and_saves(
     response = client.post("/profile", data=profile_form(signed_in_member, job_title="Buyer"))
     assert response.status_code == 302
     assert reload(signed_in_member).timezone == "US/Eastern"
+
+
+def test_a_members_bio_is_shown_as_formatted_text_without_scripts(
+        client, signed_in_member, colleagues):
+    bruno = colleagues["bruno"]
+    bruno.bio = "Buys **fair** laptops.\n\n- repairable\n- <script>alert(1)</script>refurbished"
+    db.session.flush()
+    about = html(client.get(f"/members/{bruno.id}")).xpath('//div[contains(@class, "bio")]')[0]
+    assert about.xpath(".//strong/text()") == ["fair"]
+    assert [li.text_content() for li in about.xpath(".//li")] == ["repairable",
+                                                                 "alert(1)refurbished"]
+    assert not about.xpath(".//script")
+
+
+def test_a_long_text_field_tells_its_limit_before_the_member_writes(client, signed_in_member):
+    signed_in_member.locale = "nl"
+    db.session.flush()
+    page = html(client.get("/profile"))
+    bio = page.xpath('//textarea[@name="bio"]')[0]
+    limit = page.xpath(f'//*[@id="{bio.get("id")}-limit"]')[0]
+    assert limit.text_content() == "Maximaal 2.000 tekens."
+    assert limit.get("id") in bio.get("aria-describedby").split()
