@@ -10,10 +10,12 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from buyergroup.events import service
 from buyergroup.events.models import Event
 from buyergroup.extensions import db
 from buyergroup.network.service import add_member
 from tests.browser.helpers import sign_in, sign_out
+from tests.events.conftest import event_data, local_days_ahead
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +108,28 @@ def test_series_waiting_list_promotion_and_personal_feed(page, live_server, peop
     assert vevent["status"] == "CONFIRMED"
     assert vevent["dtstart"].params["TZID"] == "Europe/Brussels"
     assert "https://meet.example.org/phones" in vevent["location"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_agenda_reads_as_a_list_that_fits_the_screen(page, live_server, people, organiser,
+                                                         member, width):
+    group, _first = people
+    starts = local_days_ahead(7)
+    event = service.create_event(organiser, group, event_data(
+        title="Fair phones: comparing award criteria", starts_local=starts))
+    service.save_agenda_item(organiser, event, starts_local=starts,
+                             title="Three sets of award criteria for smartphones",
+                             speakers="Ghent, Flanders and Brussels", notes="Bring your own")
+    db.session.commit()
+
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server, member)
+    page.goto(f"{live_server}/events/{event.id}")
+    agenda = page.locator("#agenda")
+    expect(agenda.get_by_role("listitem").first).to_contain_text("10:00")
+    expect(agenda.get_by_role("heading", name="Three sets of award criteria")).to_be_visible()
+    expect(agenda).to_contain_text("Speakers: Ghent, Flanders and Brussels")
+    # Nothing wider than the screen, and the title is not squeezed to a word per line.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    title_box = agenda.get_by_role("heading", name="Three sets of award criteria").bounding_box()
+    assert title_box["height"] < 60 if width == 1280 else title_box["height"] < 90
