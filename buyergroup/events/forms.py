@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from buyergroup.events.models import EventKind, EventMode, MaterialVisibility
-from buyergroup.events.service import REMINDER_CHOICES, EventData
+from buyergroup.events.service import REMINDER_CHOICES, EventData, event_problems
 from buyergroup.events.storage import ACCEPT_ATTRIBUTE
 from buyergroup.form_fields import MultiCheckboxField, optional_choices
 from buyergroup.i18n import timezone_choices
@@ -103,6 +103,16 @@ class EventForm(FlaskForm):
             del self.group_id
         if series is None:
             del self.scope
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks and the service's checks of the whole event together,
+        so an organiser sees every problem after one submit, not one per submit."""
+        valid = super().validate(extra_validators)
+        for name, message in event_problems(self.data_for_service()).items():
+            if name in self and not self[name].errors:
+                self[name].errors = [*self[name].errors, str(message)]
+                valid = False
+        return valid
 
     def fill(self, data: EventData) -> None:
         for name in ("title", "kind", "mode", "video_url", "venue_name", "venue_address",

@@ -244,6 +244,23 @@ class TestPlanningPages:
             assert input_value(response, "timezone") == ZONE
         assert db.session.scalar(select(Event)) is None
 
+    def test_every_problem_is_shown_after_one_submit(self, client, auth, group, organiser):
+        auth.login(organiser)
+        starts = local_days_ahead(14)
+        form = event_form(
+            group, title="", capacity="0", mode="venue", video_url="",
+            ends_local=(starts - timedelta(hours=1)).strftime(FORM_FORMAT),
+            registration_closes_local=(starts + timedelta(days=3)).strftime(FORM_FORMAT),
+        )
+        response = client.post("/events/new", data=form)
+        assert response.status_code == 200
+        assert "required" in error_by(response, "title").lower()
+        assert "The event must end after it starts." in error_by(response, "ends_local")
+        assert "between 1 and" in error_by(response, "capacity")
+        assert "Give the venue's name and address." in error_by(response, "venue_address")
+        assert input_value(response, "description") == "How to ask for **spare parts**."
+        assert db.session.scalar(select(Event)) is None
+
     def test_members_cannot_plan_or_manage(self, client, auth, make_event, member):
         event = make_event()
         auth.login(member)

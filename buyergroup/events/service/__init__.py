@@ -58,6 +58,7 @@ from buyergroup.events.service.planning import (
     cancel_event,
     create_event,
     create_series,
+    event_problems,
     next_session_defaults,
     update_event,
 )
@@ -89,7 +90,7 @@ __all__ = [
     "active_feed", "add_material", "add_sessions", "can_manage_event", "can_see_event",
     "can_see_material", "cancel_event", "cancel_registration", "counts", "counts_for",
     "create_event", "create_feed", "create_series", "delete_agenda_item", "delete_material",
-    "end_group_registrations",
+    "end_group_registrations", "event_problems",
     "feed_entries", "get_event", "get_material", "get_series", "group_events",
     "is_group_member", "managed_groups", "managed_upcoming", "may_register",
     "may_see_private_details", "next_session_defaults", "parse_library_refs",
