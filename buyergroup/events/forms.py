@@ -218,6 +218,25 @@ class CancelEventForm(FlaskForm):
                            validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
 
 
+class SeriesEditForm(FlaskForm):
+    """A series as a whole: its name and what it is about."""
+
+    title_pattern = StringField(
+        _l("Title of the sessions"), validators=[DataRequired(), Length(max=190)],
+        description=_l("Put {n} where the session number goes. Upcoming sessions that still "
+                       "carry the series' title are renamed with it."),
+    )
+    description = TextAreaField(
+        _l("About the series"), validators=[Optional(), Length(max=20000)],
+        description=_l("You can use Markdown."), render_kw={"rows": 6},
+    )
+
+
+class CancelSeriesForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (sent to participants)"),
+                           validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+
+
 class AddParticipantForm(FlaskForm):
     email = EmailField(_l("Email address of the member"), validators=[DataRequired(), Email()])
 

@@ -365,6 +365,17 @@ def create_series(
     """A numbered series: ``title_pattern`` contains ``{n}`` ("Workshop {n}")."""
     if actor is not None:
         require_manager(actor, group)
+    pattern = _clean_pattern(title_pattern)
+    series = EventSeries(
+        group=group, title_pattern=pattern, description=(description or "").strip(),
+        seed_key=seed_key, created_by_id=actor.id if actor else None,
+    )
+    db.session.add(series)
+    db.session.flush()
+    return series
+
+
+def _clean_pattern(title_pattern: str) -> str:
     pattern = " ".join((title_pattern or "").split())
     if not pattern:
         raise ValidationFailed(_("Please give the series a title."), field="title_pattern")
@@ -375,13 +386,43 @@ def create_series(
         )
     if len(pattern) > 190:
         raise ValidationFailed(_("Use at most 190 characters."), field="title_pattern")
-    series = EventSeries(
-        group=group, title_pattern=pattern, description=(description or "").strip(),
-        seed_key=seed_key, created_by_id=actor.id if actor else None,
-    )
-    db.session.add(series)
+    return pattern
+
+
+def _upcoming_sessions(series: EventSeries) -> list[Event]:
+    return [event for event in series.events if not event.is_past and not event.is_cancelled]
+
+
+def rename_series(actor: User | None, series: EventSeries, *, title_pattern: str,
+                  description: str = "") -> list[Event]:
+    """Rename a series and change its description. Upcoming sessions that still carry the
+    series' title get the new one (calendars update them); a session an organiser gave a
+    title of its own, and past or cancelled sessions, keep theirs. Returns those renamed."""
+    if actor is not None:
+        require_manager(actor, series.group)
+    pattern = _clean_pattern(title_pattern)
+    renamed = []
+    for event in _upcoming_sessions(series):
+        number = event.series_number or 0
+        if event.title == series.title_for(number) and pattern != series.title_pattern:
+            event.title = pattern.replace("{n}", str(number))[:200]
+            event.sequence += 1
+            renamed.append(event)
+    series.title_pattern = pattern
+    series.description = (description or "").strip()
     db.session.flush()
-    return series
+    return renamed
+
+
+def cancel_series(actor: User | None, series: EventSeries, reason: str = "") -> list[Event]:
+    """Cancel every upcoming session of a series; each tells its participants and waiting
+    list, as cancelling one event does. Past sessions stay as they were."""
+    if actor is not None:
+        require_manager(actor, series.group)
+    cancelled = _upcoming_sessions(series)
+    for event in cancelled:
+        cancel_event(actor, event, reason)
+    return cancelled
 
 
 def add_sessions(
