@@ -568,6 +568,12 @@ def _save_agenda_item(event: Event, form: AgendaItemForm, item: AgendaItem | Non
     return saved if outcome.ok else None
 
 
+def _picked(form: AgendaItemForm) -> list[dict]:
+    """The chosen library items by title, for the agenda form's picker to show back."""
+    return [{"id": li.id, "title": li.title, "language": li.language}
+            for li in service.picked_library_items(current_user, form.library_items.data)]
+
+
 @bp.route("/<int:event_id>/agenda", methods=["GET", "POST"])
 @login_required
 def agenda(event_id: int):
@@ -581,7 +587,7 @@ def agenda(event_id: int):
         flash(_("The agenda item has been added."), "success")
         return redirect(url_for("events.agenda", event_id=event.id))
     return render_template("events/agenda.html", event=event, form=form, item=None,
-                           action_form=DecisionForm())
+                           action_form=DecisionForm(), picked=_picked(form))
 
 
 @bp.route("/<int:event_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
@@ -597,7 +603,7 @@ def edit_agenda_item(event_id: int, item_id: int):
         flash(_("The agenda item has been saved."), "success")
         return redirect(url_for("events.agenda", event_id=event.id))
     return render_template("events/agenda.html", event=event, form=form, item=item,
-                           action_form=DecisionForm())
+                           action_form=DecisionForm(), picked=_picked(form))
 
 
 @bp.post("/<int:event_id>/agenda/<int:item_id>/delete")

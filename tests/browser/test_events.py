@@ -13,7 +13,10 @@ from sqlalchemy import select
 from buyergroup.events import service
 from buyergroup.events.models import Event
 from buyergroup.extensions import db
+from buyergroup.library import service as library_service
+from buyergroup.library.models import ItemStatus, Visibility
 from buyergroup.network.service import add_member
+from buyergroup.search.service import apply_pending
 from tests.browser.helpers import sign_in, sign_out
 from tests.events.conftest import event_data, local_days_ahead
 
@@ -133,3 +136,38 @@ def test_the_agenda_reads_as_a_list_that_fits_the_screen(page, live_server, peop
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     title_box = agenda.get_by_role("heading", name="Three sets of award criteria").bounding_box()
     assert title_box["height"] < 60 if width == 1280 else title_box["height"] < 90
+
+
+def test_an_organiser_links_library_items_to_the_agenda_by_searching(
+        page, live_server, people, organiser):
+    group, _first = people
+    laptops = library_service.create_item(
+        None, created_by=organiser, authors=[organiser], status=ItemStatus.published,
+        visibility=Visibility.public, kind="clause", title="Repairable laptops clause",
+        language="en", body="Spare parts for seven years.")
+    library_service.create_item(
+        None, created_by=organiser, authors=[organiser], status=ItemStatus.published,
+        visibility=Visibility.public, kind="clause", title="Fair servers clause",
+        language="en", body="Servers made without forced labour.")
+    starts = local_days_ahead(7)
+    event = service.create_event(organiser, group, event_data(starts_local=starts))
+    db.session.commit()
+    apply_pending()
+
+    sign_in(page, live_server, organiser)
+    page.goto(f"{live_server}/events/{event.id}/agenda")
+    page.get_by_label("Title", exact=True).fill("Spare parts")
+    picker = page.get_by_role("combobox", name="Find library items to link")
+    picker.fill("repairable")
+    option = page.get_by_role("option", name=re.compile("Repairable laptops clause"))
+    expect(option).to_be_visible()
+    expect(page.get_by_role("option", name=re.compile("Fair servers"))).to_have_count(0)
+    picker.press("ArrowDown")
+    picker.press("Enter")
+    expect(page.get_by_role("list", name="Linked library items")).to_contain_text(
+        "Repairable laptops clause")
+    page.get_by_role("button", name="Add to the agenda").click()
+    expect(page.get_by_role("status")).to_contain_text("The agenda item has been added")
+    db.session.rollback()
+    saved = db.session.get(Event, event.id).agenda_items[0]
+    assert [item.id for item in saved.library_items] == [laptops.id]

@@ -33,6 +33,7 @@ from buyergroup.events.service.agenda import (
     delete_material,
     get_material,
     parse_library_refs,
+    picked_library_items,
     save_agenda_item,
     visible_materials,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "feed_entries", "get_event", "get_material", "get_series", "group_events",
     "is_group_member", "managed_groups", "managed_upcoming", "may_register",
     "may_see_private_details", "next_session_defaults", "parse_library_refs",
+    "picked_library_items",
     "participants_csv", "personal_entries", "register", "registration_window_open",
     "registrations_in", "registrations_of", "reminder_key", "rename_series", "require_manager",
     "revoke_feed",
