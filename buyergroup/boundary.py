@@ -75,11 +75,17 @@ def service_errors(form=None, *, notice: bool = True) -> Iterator[Outcome]:
         mark_rollback_only()
         outcome.ok = False
         outcome.error = error
-        if form is not None and error.field and error.field in form:
-            field = form[error.field]
-            field.errors = [*field.errors, str(error.message)]
-        elif notice:
-            flash(str(error.message), "error")
+        problems = getattr(error, "errors", None) or {error.field: error.message}
+        elsewhere = []
+        for name, message in problems.items():
+            if form is not None and name and name in form:
+                field = form[name]
+                field.errors = [*field.errors, str(message)]
+            else:
+                elsewhere.append(str(message))
+        if notice:
+            for message in elsewhere:
+                flash(message, "error")
 
 
 def transactional(view: Callable) -> Callable:

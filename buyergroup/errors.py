@@ -6,6 +6,8 @@ flash message and are sent back where they came from; API requests get a JSON er
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -37,8 +39,22 @@ class NotFound(DomainError):
 
 
 class ValidationFailed(DomainError):
+    """What was entered is not valid. ``errors`` holds every problem found, by field, so a
+    form shows them all at once; ``message`` and ``field`` are the first of them."""
+
     status_code = 400
     default_message = _l("Some of the information given is not valid.")
+
+    def __init__(self, message: str | None = None, *, field: str | None = None,
+                 errors: Mapping[str, str] | None = None):
+        super().__init__(message, field=field)
+        self.errors: dict[str, str] = dict(errors or ({field: self.message} if field else {}))
+
+    @classmethod
+    def of(cls, problems: Mapping[str, str]) -> ValidationFailed:
+        """One error for several problems ({field: message}, in the order found)."""
+        field, message = next(iter(problems.items()))
+        return cls(message, field=field, errors=problems)
 
 
 class Conflict(DomainError):
@@ -91,7 +107,10 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             # A refusal about one field names it, as a form would show it by that field.
-            extra = {"fields": {error.field: [str(error.message)]}} if error.field else {}
+            problems = getattr(error, "errors", None) or (
+                {error.field: error.message} if error.field else {})
+            extra = ({"fields": {name: [str(text)] for name, text in problems.items()}}
+                     if problems else {})
             return json_error(error.status_code, type(error).__name__, str(error.message),
                               **extra)
         if error.status_code in (403, 404):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, available_timezones
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import LazyString, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # Interface languages, each named in its own language (how a switcher should show them).
@@ -33,17 +37,69 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-_COMMON_ZONES: list[str] | None = None
+# The menu's regions, in the order a European member looks for them.
+_REGIONS: dict[str, LazyString] = {
+    "Europe": _l("Europe"),
+    "Africa": _l("Africa"),
+    "America": _l("Americas"),
+    "Asia": _l("Asia"),
+    "Atlantic": _l("Atlantic Ocean"),
+    "Australia": _l("Australia"),
+    "Indian": _l("Indian Ocean"),
+    "Pacific": _l("Pacific Ocean"),
+    "Antarctica": _l("Antarctica"),
+    "Arctic": _l("Arctic"),
+}
+
+_CANONICAL_ZONES: list[tuple[str, str]] | None = None
 
 
-def timezone_choices() -> list[tuple[str, str]]:
-    """European zones first (the members' own), then every other IANA zone."""
-    global _COMMON_ZONES
-    if _COMMON_ZONES is None:
-        zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-        europe = [z for z in zones if z.startswith("Europe/")]
-        _COMMON_ZONES = europe + [z for z in zones if not z.startswith("Europe/")]
-    return [(z, z.replace("_", " ")) for z in [*_COMMON_ZONES, "UTC"]]
+def _zone_table() -> str:
+    """IANA's zone.tab: one line per zone that a country uses today, no old aliases."""
+    try:
+        return resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return Path("/usr/share/zoneinfo/zone.tab").read_text("utf-8")
+
+
+def canonical_zones() -> list[tuple[str, str]]:
+    """(zone, ISO country code) for every zone in use, e.g. ("Europe/Brussels", "BE")."""
+    global _CANONICAL_ZONES
+    if _CANONICAL_ZONES is None:
+        zones = []
+        for line in _zone_table().splitlines():
+            if line and not line.startswith("#"):
+                country, _coordinates, zone, *_comment = line.split("\t")
+                zones.append((zone, country))
+        _CANONICAL_ZONES = zones
+    return _CANONICAL_ZONES
+
+
+def timezone_choices(current: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """The time-zone menu: zones in use today, grouped by region, Europe first, each named
+    by its city and country in the reader's language ("Brussels (Belgium)").
+
+    About 400 entries instead of the 600 of ``available_timezones()``, whose old aliases
+    ("US/Eastern", "Europe/Belfast") made members doubt which one to pick. A ``current``
+    value that is valid but not in the list (an alias saved before) stays selectable.
+    """
+    territories = get_locale().territories
+    groups: dict[str, list[tuple[str, str]]] = {str(label): [] for label in _REGIONS.values()}
+    known = {"UTC"}
+    for zone, country in canonical_zones():
+        region = _REGIONS.get(zone.split("/", 1)[0])
+        if region is None:
+            continue
+        city = zone.rsplit("/", 1)[-1].replace("_", " ")
+        groups[str(region)].append((zone, f"{city} ({territories.get(country, country)})"))
+        known.add(zone)
+    for entries in groups.values():
+        entries.sort(key=lambda entry: entry[1].casefold())
+    other = [("UTC", "UTC")]
+    if current and current not in known and is_valid_timezone(current):
+        other.append((current, current.replace("_", " ")))
+    groups[str(_l("Other"))] = other
+    return {label: entries for label, entries in groups.items() if entries}
 
 
 def is_valid_timezone(name: str) -> bool:

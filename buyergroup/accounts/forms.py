@@ -82,7 +82,7 @@ class ProfileFieldsMixin:
         self.languages.choices = language_choices()
         self.expertise.choices = expertise_choices()
         self.locale.choices = [("", str(_l("Same as my browser")))] + list(LANGUAGES.items())
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_choices(self.timezone.data)
 
 
 class ProfileForm(ProfileFieldsMixin, FlaskForm):
@@ -136,7 +136,7 @@ class AcceptInvitationForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = list(LANGUAGES.items())
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_choices(self.timezone.data)
 
 
 class InviteForm(FlaskForm):

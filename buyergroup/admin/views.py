@@ -18,6 +18,9 @@ from buyergroup.boundary import service_errors
 from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
 from buyergroup.form_fields import optional_choices
+from buyergroup.library import permissions as library_permissions
+from buyergroup.library import service as library_service
+from buyergroup.library.forms import ReturnForm
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (
     GroupMembership,
@@ -31,6 +34,9 @@ from buyergroup.network.permissions import can_manage_group
 from buyergroup.onboarding import service as onboarding
 
 bp = Blueprint("admin", __name__, url_prefix="/manage")
+
+# The oldest items waiting for review, decided on the desk; the rest are one link away.
+DESK_REVIEWS = 10
 
 
 def _requires(rule):
@@ -75,9 +81,17 @@ def dashboard():
         select(Invitation).where(Invitation.state == InvitationState.pending)
         .order_by(Invitation.created_at.desc()).limit(20)
     ).all()
+    reviews, review_count = [], 0
+    can_review = library_permissions.can_review(current_user)
+    if can_review:
+        queue = library_service.review_queue()
+        review_count = db.session.scalar(select(func.count()).select_from(queue.subquery()))
+        reviews = db.session.scalars(queue.limit(DESK_REVIEWS)).all()
     return render_template(
         "admin/dashboard.html", requests=requests, pending_memberships=pending_memberships,
         invitations=invitations, decision_form=DecisionForm(), decline_form=DeclineForm(),
+        can_review=can_review, reviews=reviews, review_count=review_count,
+        return_form=ReturnForm(),
     )
 
 

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from buyergroup.events.models import EventKind, EventMode, MaterialVisibility
-from buyergroup.events.service import REMINDER_CHOICES, EventData
+from buyergroup.events.service import REMINDER_CHOICES, EventData, event_problems
 from buyergroup.events.storage import ACCEPT_ATTRIBUTE
 from buyergroup.form_fields import MultiCheckboxField, optional_choices
 from buyergroup.i18n import timezone_choices
@@ -92,7 +92,7 @@ class EventForm(FlaskForm):
         self.group_id.choices = [(str(g.id), g.name) for g in groups]
         self.kind.choices = EventKind.choices()
         self.mode.choices = EventMode.choices()
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_choices(self.timezone.data)
         self.language.choices = language_choices()
         self.reminder_minutes.choices = [(m, REMINDER_LABELS[m]) for m in REMINDER_CHOICES]
         self.scope.choices = [
@@ -103,6 +103,16 @@ class EventForm(FlaskForm):
             del self.group_id
         if series is None:
             del self.scope
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks and the service's checks of the whole event together,
+        so an organiser sees every problem after one submit, not one per submit."""
+        valid = super().validate(extra_validators)
+        for name, message in event_problems(self.data_for_service()).items():
+            if name in self and not self[name].errors:
+                self[name].errors = [*self[name].errors, str(message)]
+                valid = False
+        return valid
 
     def fill(self, data: EventData) -> None:
         for name in ("title", "kind", "mode", "video_url", "venue_name", "venue_address",
@@ -204,6 +214,25 @@ class MaterialForm(FlaskForm):
 
 
 class CancelEventForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (sent to participants)"),
+                           validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+
+
+class SeriesEditForm(FlaskForm):
+    """A series as a whole: its name and what it is about."""
+
+    title_pattern = StringField(
+        _l("Title of the sessions"), validators=[DataRequired(), Length(max=190)],
+        description=_l("Put {n} where the session number goes. Upcoming sessions that still "
+                       "carry the series' title are renamed with it."),
+    )
+    description = TextAreaField(
+        _l("About the series"), validators=[Optional(), Length(max=20000)],
+        description=_l("You can use Markdown."), render_kw={"rows": 6},
+    )
+
+
+class CancelSeriesForm(FlaskForm):
     reason = TextAreaField(_l("Reason (sent to participants)"),
                            validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
 

@@ -33,8 +33,10 @@ from buyergroup.events.forms import (
     AgendaItemForm,
     AttendanceForm,
     CancelEventForm,
+    CancelSeriesForm,
     EventForm,
     MaterialForm,
+    SeriesEditForm,
     SeriesForm,
     SessionsForm,
 )
@@ -353,7 +355,50 @@ def series(series_id: int):
         can_manage=can_manage_group(current_user, series.group),
         counts=service.counts_for(series.events),
         mine=service.registrations_of(current_user, series.events),
+        cancel_form=CancelSeriesForm(),
+        upcoming=[e for e in series.events if not e.is_past and not e.is_cancelled],
     )
+
+
+def _managed_series(series_id: int):
+    series = service.get_series(series_id, current_user)
+    permissions.require_manager(current_user, series.group)
+    return series
+
+
+@bp.route("/series/<int:series_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_series(series_id: int):
+    series = _managed_series(series_id)
+    form = SeriesEditForm(data={"title_pattern": series.title_pattern,
+                                "description": series.description})
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            renamed = service.rename_series(current_user, series,
+                                            title_pattern=form.title_pattern.data,
+                                            description=form.description.data or "")
+        if outcome.ok:
+            if renamed:
+                flash(ngettext("The series has been saved; %(num)d upcoming session was "
+                               "renamed.", "The series has been saved; %(num)d upcoming "
+                               "sessions were renamed.", len(renamed)), "success")
+            else:
+                flash(_("The series has been saved."), "success")
+            return redirect(url_for("events.series", series_id=series.id))
+    return render_template("events/series_edit.html", form=form, series=series)
+
+
+@bp.post("/series/<int:series_id>/cancel")
+@login_required
+def cancel_series(series_id: int):
+    series = _managed_series(series_id)
+    form = CancelSeriesForm()
+    if form.validate_on_submit():
+        cancelled = service.cancel_series(current_user, series, form.reason.data or "")
+        flash(ngettext("%(num)d upcoming session has been cancelled. Participants have been "
+                       "told.", "%(num)d upcoming sessions have been cancelled. Participants "
+                       "have been told.", len(cancelled)), "info")
+    return redirect(url_for("events.series", series_id=series_id))
 
 
 @bp.route("/series/<int:series_id>/sessions/new", methods=["GET", "POST"])
@@ -523,6 +568,12 @@ def _save_agenda_item(event: Event, form: AgendaItemForm, item: AgendaItem | Non
     return saved if outcome.ok else None
 
 
+def _picked(form: AgendaItemForm) -> list[dict]:
+    """The chosen library items by title, for the agenda form's picker to show back."""
+    return [{"id": li.id, "title": li.title, "language": li.language}
+            for li in service.picked_library_items(current_user, form.library_items.data)]
+
+
 @bp.route("/<int:event_id>/agenda", methods=["GET", "POST"])
 @login_required
 def agenda(event_id: int):
@@ -536,7 +587,7 @@ def agenda(event_id: int):
         flash(_("The agenda item has been added."), "success")
         return redirect(url_for("events.agenda", event_id=event.id))
     return render_template("events/agenda.html", event=event, form=form, item=None,
-                           action_form=DecisionForm())
+                           action_form=DecisionForm(), picked=_picked(form))
 
 
 @bp.route("/<int:event_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
@@ -552,7 +603,7 @@ def edit_agenda_item(event_id: int, item_id: int):
         flash(_("The agenda item has been saved."), "success")
         return redirect(url_for("events.agenda", event_id=event.id))
     return render_template("events/agenda.html", event=event, form=form, item=item,
-                           action_form=DecisionForm())
+                           action_form=DecisionForm(), picked=_picked(form))
 
 
 @bp.post("/<int:event_id>/agenda/<int:item_id>/delete")

@@ -17,6 +17,11 @@ from buyergroup.glossary.permissions import can_edit_glossary
 
 bp = Blueprint("glossary", __name__, url_prefix="/library/glossary")
 
+# About one screen of concepts with their terms in four languages; the search finds the rest.
+PER_PAGE = 25
+# Beyond any real glossary, and small enough that the OFFSET stays a 64-bit integer.
+LAST_PAGE = 10_000
+
 
 @bp.record_once
 def _register_with_search(state) -> None:
@@ -38,6 +43,13 @@ def _require_editor() -> None:
         raise NotAllowed(_("Only organisers can change the glossary."))
 
 
+def _page_number() -> int:
+    """The ``page`` argument: a number that is not one, or is out of range, is page 1 or the
+    last page there could be (never an OFFSET the database cannot take)."""
+    number = request.args.get("page", 1, type=int) or 1
+    return min(max(number, 1), LAST_PAGE)
+
+
 @bp.get("")
 @login_required
 def index():
@@ -51,10 +63,14 @@ def index():
                 Concept.id.in_(select(Term.concept_id).where(Term.folded.like(folded))),
             )
         )
-    concepts = db.session.scalars(query).all()
+    page = db.paginate(query, page=_page_number(), per_page=PER_PAGE, error_out=False)
+    if page.total and page.page > page.pages:
+        # A page past the end (an old link after deletions): show the last one.
+        page = db.paginate(query, page=page.pages, per_page=PER_PAGE, error_out=False)
     return render_template(
         "glossary/index.html",
-        concepts=concepts,
+        page=page,
+        concepts=page.items,
         q=text,
         languages=service.GLOSSARY_LANGUAGES,
         can_edit=can_edit_glossary(current_user),

@@ -485,9 +485,12 @@ def return_item(item_id: int):
 
 
 def _back(item: LibraryItem):
-    """Back to the review queue when the decision was taken there, else to the item."""
+    """Back to the review queue or the organisers' desk when the decision was taken there,
+    else to the item."""
     if request.form.get("next") == "review":
         return redirect(url_for("library.review"))
+    if request.form.get("next") == "desk":
+        return redirect(url_for("admin.dashboard") + "#reviews-title")
     return redirect(url_for("library.item", item_id=item.id))
 
 

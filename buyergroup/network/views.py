@@ -344,6 +344,8 @@ def decide_membership(slug: str, membership_id: int, decision: str):
             flash(_("%(name)s is now a member.", name=name), "success")
         else:
             flash(_("The request from %(name)s has been declined.", name=name), "info")
+    if request.form.get("next") == "desk":  # decided on the organisers' desk: back there
+        return redirect(url_for("admin.dashboard") + "#group-requests-title")
     return redirect(url_for("network.group", slug=slug) + "#members")
 
 

@@ -21,6 +21,64 @@
     filters.open = false;
   }
 
+  /* --- Filters that apply as they are ticked: the results and the facet counts are
+   * fetched and swapped in place, the address follows (so Back and sharing work), focus
+   * stays on the ticked box and the new count is announced. Without JavaScript, or when
+   * the fetch fails, the form's own button and a page load do the same. ---------------- */
+  var searchForm = document.querySelector('form[data-live-filters]');
+  if (searchForm && window.fetch && window.DOMParser && window.URLSearchParams) {
+    var pending = null;
+    var announcer = document.getElementById('library-announcer');
+
+    var applyFilters = function (source) {
+      var url = searchForm.action + '?' + new URLSearchParams(new FormData(searchForm)).toString();
+      if (pending) { pending.abort(); }
+      pending = window.AbortController ? new AbortController() : null;
+      var results = document.getElementById('library-results');
+      results.setAttribute('aria-busy', 'true');
+      fetch(url, {credentials: 'same-origin', signal: pending ? pending.signal : undefined})
+        .then(function (response) {
+          if (!response.ok) { throw new Error('HTTP ' + response.status); }
+          return response.text();
+        })
+        .then(function (text) {
+          var fresh = new DOMParser().parseFromString(text, 'text/html');
+          var freshResults = fresh.getElementById('library-results');
+          var freshFacets = fresh.getElementById('library-facets');
+          var facets = document.getElementById('library-facets');
+          if (!freshResults || !freshFacets || !facets) { window.location.assign(url); return; }
+          // The sort menu keeps its own element: site.js has bound its auto-submit to it.
+          var sortMenu = results.querySelector('.sort-form');
+          results.innerHTML = freshResults.innerHTML;
+          var freshSort = results.querySelector('.sort-form');
+          if (sortMenu && freshSort) { freshSort.replaceWith(sortMenu); }
+          results.removeAttribute('aria-busy');
+          facets.innerHTML = freshFacets.innerHTML;
+          window.history.pushState(null, '', url);
+          var again = facets.querySelector('input[name="' + CSS.escape(source.name) +
+                                           '"][value="' + CSS.escape(source.value) + '"]');
+          if (again) {
+            var folded = again.closest('details:not([open])');
+            if (folded) { folded.open = true; }
+            again.focus();
+          }
+          var count = results.querySelector('.results-count');
+          if (announcer && count) { announcer.textContent = count.textContent.trim(); }
+        })
+        .catch(function (error) {
+          if (error && error.name === 'AbortError') { return; }
+          window.location.assign(url);
+        });
+    };
+
+    searchForm.addEventListener('change', function (event) {
+      var box = event.target;
+      if (box.type === 'checkbox' && box.closest('#library-facets')) { applyFilters(box); }
+    });
+    // Back and forward through filter choices load the page they name.
+    window.addEventListener('popstate', function () { window.location.reload(); });
+  }
+
   var form = document.getElementById('item-form');
   if (!form) { return; }
 

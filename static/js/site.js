@@ -227,6 +227,35 @@
   });
 
   /* ---------------------------------------------------------------
+   * Long text fields: count down to the limit instead of letting the
+   * browser cut a pasted text without a word. The field loses its
+   * maxlength (so nothing typed or pasted is lost) and the server's own
+   * length check refuses an over-long text with a message on the field.
+   * ------------------------------------------------------------- */
+  Array.prototype.forEach.call(document.querySelectorAll('[data-limit-for]'), function (note) {
+    var field = document.getElementById(note.getAttribute('data-limit-for'));
+    var limit = parseInt(note.getAttribute('data-limit'), 10);
+    if (!field || !limit) { return; }
+    var initial = note.textContent;
+    field.removeAttribute('maxlength');
+    function update() {
+      var length = field.value.length;
+      if (length === 0) {
+        note.textContent = initial;
+        note.classList.remove('is-over');
+      } else if (length <= limit) {
+        note.textContent = note.getAttribute('data-left').replace('{count}', (limit - length).toLocaleString(root.lang));
+        note.classList.remove('is-over');
+      } else {
+        note.textContent = note.getAttribute('data-over').replace('{count}', (length - limit).toLocaleString(root.lang));
+        note.classList.add('is-over');
+      }
+    }
+    field.addEventListener('input', update);
+    update();
+  });
+
+  /* ---------------------------------------------------------------
    * Scrollable tables: make .table-wrap keyboard-scrollable when it
    * actually overflows (WCAG 2.1.1; axe "scrollable-region-focusable").
    * ------------------------------------------------------------- */

@@ -15,6 +15,7 @@ from buyergroup.accounts.models import ApiToken
 from buyergroup.extensions import db
 from tests.accounts.helpers import element, flashes, has_element, html_lang
 from tests.conftest import TEST_PASSWORD
+from tests.network.pages import html
 
 
 @pytest.fixture
@@ -374,3 +375,53 @@ def test_member_cannot_revoke_someone_elses_token(client, new_client, signed_in_
     assert response.status_code == 404
     assert api_me(new_client, secret).status_code == 200
     assert "Their script" not in client.get("/profile/tokens").get_data(as_text=True)
+
+
+# --- The time-zone menu ---------------------------------------------------------------------
+
+
+def test_the_time_zone_menu_lists_zones_in_use_by_region_in_the_readers_language(
+        client, signed_in_member, reload):
+    signed_in_member.locale = "nl"
+    db.session.flush()
+    page = html(client.get("/profile"))
+    menu = page.xpath('//select[@name="timezone"]')[0]
+    regions = menu.xpath("./optgroup/@label")
+    assert regions[0] == "Europa"
+    assert menu.xpath('.//option[@value="Europe/Brussels"]/text()') == ["Brussels (België)"]
+    values = menu.xpath(".//option/@value")
+    assert "US/Eastern" not in values and "Europe/Belfast" not in values  # old aliases
+    assert len(values) < 450
+
+
+def test_a_time_zone_saved_under_an_old_name_stays_selected_and_saves(
+        client, signed_in_member, reload):
+    signed_in_member.timezone = "US/Eastern"
+    db.session.flush()
+    page = html(client.get("/profile"))
+    assert page.xpath('//select[@name="timezone"]//option[@selected]/@value') == ["US/Eastern"]
+    response = client.post("/profile", data=profile_form(signed_in_member, job_title="Buyer"))
+    assert response.status_code == 302
+    assert reload(signed_in_member).timezone == "US/Eastern"
+
+
+def test_a_members_bio_is_shown_as_formatted_text_without_scripts(
+        client, signed_in_member, colleagues):
+    bruno = colleagues["bruno"]
+    bruno.bio = "Buys **fair** laptops.\n\n- repairable\n- <script>alert(1)</script>refurbished"
+    db.session.flush()
+    about = html(client.get(f"/members/{bruno.id}")).xpath('//div[contains(@class, "bio")]')[0]
+    assert about.xpath(".//strong/text()") == ["fair"]
+    assert [li.text_content() for li in about.xpath(".//li")] == ["repairable",
+                                                                 "alert(1)refurbished"]
+    assert not about.xpath(".//script")
+
+
+def test_a_long_text_field_tells_its_limit_before_the_member_writes(client, signed_in_member):
+    signed_in_member.locale = "nl"
+    db.session.flush()
+    page = html(client.get("/profile"))
+    bio = page.xpath('//textarea[@name="bio"]')[0]
+    limit = page.xpath(f'//*[@id="{bio.get("id")}-limit"]')[0]
+    assert limit.text_content() == "Maximaal 2.000 tekens."
+    assert limit.get("id") in bio.get("aria-describedby").split()

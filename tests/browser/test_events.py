@@ -10,10 +10,15 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from buyergroup.events import service
 from buyergroup.events.models import Event
 from buyergroup.extensions import db
+from buyergroup.library import service as library_service
+from buyergroup.library.models import ItemStatus, Visibility
 from buyergroup.network.service import add_member
+from buyergroup.search.service import apply_pending
 from tests.browser.helpers import sign_in, sign_out
+from tests.events.conftest import event_data, local_days_ahead
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +111,63 @@ def test_series_waiting_list_promotion_and_personal_feed(page, live_server, peop
     assert vevent["status"] == "CONFIRMED"
     assert vevent["dtstart"].params["TZID"] == "Europe/Brussels"
     assert "https://meet.example.org/phones" in vevent["location"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_agenda_reads_as_a_list_that_fits_the_screen(page, live_server, people, organiser,
+                                                         member, width):
+    group, _first = people
+    starts = local_days_ahead(7)
+    event = service.create_event(organiser, group, event_data(
+        title="Fair phones: comparing award criteria", starts_local=starts))
+    service.save_agenda_item(organiser, event, starts_local=starts,
+                             title="Three sets of award criteria for smartphones",
+                             speakers="Ghent, Flanders and Brussels", notes="Bring your own")
+    db.session.commit()
+
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, live_server, member)
+    page.goto(f"{live_server}/events/{event.id}")
+    agenda = page.locator("#agenda")
+    expect(agenda.get_by_role("listitem").first).to_contain_text("10:00")
+    expect(agenda.get_by_role("heading", name="Three sets of award criteria")).to_be_visible()
+    expect(agenda).to_contain_text("Speakers: Ghent, Flanders and Brussels")
+    # Nothing wider than the screen, and the title is not squeezed to a word per line.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    title_box = agenda.get_by_role("heading", name="Three sets of award criteria").bounding_box()
+    assert title_box["height"] < 60 if width == 1280 else title_box["height"] < 90
+
+
+def test_an_organiser_links_library_items_to_the_agenda_by_searching(
+        page, live_server, people, organiser):
+    group, _first = people
+    laptops = library_service.create_item(
+        None, created_by=organiser, authors=[organiser], status=ItemStatus.published,
+        visibility=Visibility.public, kind="clause", title="Repairable laptops clause",
+        language="en", body="Spare parts for seven years.")
+    library_service.create_item(
+        None, created_by=organiser, authors=[organiser], status=ItemStatus.published,
+        visibility=Visibility.public, kind="clause", title="Fair servers clause",
+        language="en", body="Servers made without forced labour.")
+    starts = local_days_ahead(7)
+    event = service.create_event(organiser, group, event_data(starts_local=starts))
+    db.session.commit()
+    apply_pending()
+
+    sign_in(page, live_server, organiser)
+    page.goto(f"{live_server}/events/{event.id}/agenda")
+    page.get_by_label("Title", exact=True).fill("Spare parts")
+    picker = page.get_by_role("combobox", name="Find library items to link")
+    picker.fill("repairable")
+    option = page.get_by_role("option", name=re.compile("Repairable laptops clause"))
+    expect(option).to_be_visible()
+    expect(page.get_by_role("option", name=re.compile("Fair servers"))).to_have_count(0)
+    picker.press("ArrowDown")
+    picker.press("Enter")
+    expect(page.get_by_role("list", name="Linked library items")).to_contain_text(
+        "Repairable laptops clause")
+    page.get_by_role("button", name="Add to the agenda").click()
+    expect(page.get_by_role("status")).to_contain_text("The agenda item has been added")
+    db.session.rollback()
+    saved = db.session.get(Event, event.id).agenda_items[0]
+    assert [item.id for item in saved.library_items] == [laptops.id]

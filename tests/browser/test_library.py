@@ -114,3 +114,25 @@ def test_switching_to_a_translation_and_copying_a_clause(page, live_server, make
     expect(page.locator("body > [role=status][aria-live=polite]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == (
         "De opdrachtnemer zorgt dat er geen kinderarbeid is.")
+
+
+def test_a_ticked_filter_applies_at_once_and_keeps_focus(page, live_server, make_item):  # noqa: F811
+    make_item(title="Repairable laptops", product_groups=["laptops"])
+    make_item(title="Fair servers", product_groups=["servers"])
+    apply_pending()
+    page.goto(live_server + "/library")
+    expect(page.locator(".results-count")).to_have_text("2 items")
+    expect(page.get_by_role("button", name="Apply filters")).to_be_hidden()
+    laptops = page.get_by_role("group", name="Product group").get_by_label(re.compile("^Laptops"))
+    laptops.check()
+    expect(page.locator(".results-count")).to_have_text("1 item")
+    expect(page).to_have_url(re.compile(r"product_group=laptops"))
+    expect(page.get_by_role("link", name="Repairable laptops")).to_be_visible()
+    expect(page.get_by_role("link", name="Fair servers")).to_have_count(0)
+    expect(page.locator("#library-announcer")).to_have_text("1 item")
+    expect(page.get_by_role("group", name="Product group").get_by_label(
+        re.compile("^Laptops"))).to_be_focused()
+    # The sort menu still works after the swap.
+    page.get_by_label("Sort by").select_option("title")
+    expect(page).to_have_url(re.compile(r"sort=title"))
+    expect(page.locator(".results-count")).to_have_text("1 item")

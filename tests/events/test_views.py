@@ -244,6 +244,23 @@ class TestPlanningPages:
             assert input_value(response, "timezone") == ZONE
         assert db.session.scalar(select(Event)) is None
 
+    def test_every_problem_is_shown_after_one_submit(self, client, auth, group, organiser):
+        auth.login(organiser)
+        starts = local_days_ahead(14)
+        form = event_form(
+            group, title="", capacity="0", mode="venue", video_url="",
+            ends_local=(starts - timedelta(hours=1)).strftime(FORM_FORMAT),
+            registration_closes_local=(starts + timedelta(days=3)).strftime(FORM_FORMAT),
+        )
+        response = client.post("/events/new", data=form)
+        assert response.status_code == 200
+        assert "required" in error_by(response, "title").lower()
+        assert "The event must end after it starts." in error_by(response, "ends_local")
+        assert "between 1 and" in error_by(response, "capacity")
+        assert "Give the venue's name and address." in error_by(response, "venue_address")
+        assert input_value(response, "description") == "How to ask for **spare parts**."
+        assert db.session.scalar(select(Event)) is None
+
     def test_members_cannot_plan_or_manage(self, client, auth, make_event, member):
         event = make_event()
         auth.login(member)
@@ -493,3 +510,68 @@ class TestMyCalendar:
         text = main_text(client.get("/events/mine"))
         assert "Mine" in text and "Not mine" not in text
         assert "Create my calendar link" in text
+
+
+class TestSeriesAsAWhole:
+    @pytest.fixture
+    def weekly(self, group, organiser):
+        series = service.create_series(organiser, group, title_pattern="Workshop {n}")
+        first = event_data(starts_local=local_days_ahead(7))
+        sessions = service.add_sessions(organiser, series, first, count=3)
+        db.session.commit()
+        return series, sessions
+
+    def test_an_organiser_renames_the_series_and_its_upcoming_sessions(
+            self, client, auth, organiser, weekly):
+        series, sessions = weekly
+        sessions[1].title = "Workshop 2: a title of its own"
+        db.session.commit()
+        auth.login(organiser)
+        page = client.get(f"/events/series/{series.id}/edit")
+        assert input_value(page, "title_pattern") == "Workshop {n}"
+        response = client.post(f"/events/series/{series.id}/edit", data={
+            "title_pattern": "Fair ICT workshop {n}", "description": "Four *hands-on* sessions"})
+        assert response.status_code == 302
+        titles = [reload(event).title for event in sessions]
+        assert titles == ["Fair ICT workshop 1", "Workshop 2: a title of its own",
+                          "Fair ICT workshop 3"]
+        assert reload(series).description == "Four *hands-on* sessions"
+        shown = main_text(client.get(f"/events/series/{series.id}"))
+        assert "Fair ICT workshop" in shown and "hands-on" in shown
+
+    def test_a_pattern_without_its_number_is_refused_and_kept(self, client, auth, organiser,
+                                                             weekly):
+        series, _sessions = weekly
+        auth.login(organiser)
+        response = client.post(f"/events/series/{series.id}/edit",
+                               data={"title_pattern": "Fair ICT workshop", "description": "x"})
+        assert response.status_code == 200
+        assert "{n}" in error_by(response, "title_pattern")
+        assert input_value(response, "title_pattern") == "Fair ICT workshop"
+        assert reload(series).title_pattern == "Workshop {n}"
+
+    def test_cancelling_the_series_cancels_every_upcoming_session_and_tells_participants(
+            self, client, auth, organiser, member, weekly, mailbox):
+        series, sessions = weekly
+        for event in sessions:
+            service.register(member, event)
+        db.session.commit()
+        mailbox.clear()
+        auth.login(organiser)
+        response = client.post(f"/events/series/{series.id}/cancel",
+                               data={"reason": "The task force has finished its work."})
+        assert response.status_code == 302
+        assert [reload(event).is_cancelled for event in sessions] == [True, True, True]
+        assert len(mailbox.to(member.email)) == 3
+        assert "3 upcoming sessions have been cancelled" in main_text(
+            client.get(f"/events/series/{series.id}"))
+
+    def test_members_cannot_rename_or_cancel_a_series(self, client, auth, member, weekly):
+        series, sessions = weekly
+        auth.login(member)
+        assert client.get(f"/events/series/{series.id}/edit").status_code == 403
+        assert client.post(f"/events/series/{series.id}/edit",
+                           data={"title_pattern": "Hijacked {n}"}).status_code == 403
+        assert client.post(f"/events/series/{series.id}/cancel").status_code == 403
+        assert reload(series).title_pattern == "Workshop {n}"
+        assert not any(reload(event).is_cancelled for event in sessions)

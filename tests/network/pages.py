@@ -22,7 +22,7 @@ def input_value(response, name: str) -> str | None:
     if element.tag == "textarea":
         return element.text or ""
     if element.tag == "select":
-        chosen = element.xpath("./option[@selected]")
+        chosen = element.xpath(".//option[@selected]")
         return chosen[0].get("value") if chosen else None
     return element.get("value")
 

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
 from buyergroup.extensions import db
+from buyergroup.library import service as library_service
+from buyergroup.library.models import ItemStatus, Visibility
 from buyergroup.network import service
 from tests.conftest import Auth, body_of
 from tests.network.pages import error_by, form_actions, html, input_value, main_text
@@ -194,3 +196,47 @@ class TestAccounts:
         client.post(f"/manage/users/{admin.id}/deactivate")
         stored = reload_user(admin)
         assert stored.role is Role.admin and stored.is_active_account
+
+
+class TestOneDesk:
+    """The desk is where an organiser acts on what waits: reviews and requests to join."""
+
+    @pytest.fixture
+    def waiting(self, make_group, make_user, organiser, member):
+        group = make_group("Fair servers", organiser=organiser, join_policy="approval")
+        asking = make_user("asking@example.org", name="Ada Asking")
+        membership = service.join_group(group, asking, message="I buy servers for Gent.")
+        item = library_service.create_item(
+            None, created_by=member, authors=[member], status=ItemStatus.submitted,
+            visibility=Visibility.public, kind="clause", title="Server take-back clause",
+            language="en", body="The supplier takes the servers back.")
+        db.session.commit()
+        return group, membership, item
+
+    def test_the_desk_shows_reviews_and_group_requests_with_their_buttons(
+            self, client, auth, organiser, waiting):
+        group, membership, item = waiting
+        auth.login(organiser)
+        page = client.get("/manage/")
+        text = main_text(page)
+        assert "1 item to review" in text and "1 request to join a group" in text
+        assert "Server take-back clause" in text and "I buy servers for Gent." in text
+        actions = form_actions(page)
+        assert f"/library/{item.id}/publish" in actions
+        assert f"/library/{item.id}/return" in actions
+        assert f"/groups/{group.slug}/members/{membership.id}/approve" in actions
+        assert f"/groups/{group.slug}/members/{membership.id}/decline" in actions
+
+    def test_deciding_on_the_desk_comes_back_to_the_desk(self, client, auth, organiser,
+                                                        waiting):
+        group, membership, item = waiting
+        auth.login(organiser)
+        client.get("/manage/")
+        approved = client.post(f"/groups/{group.slug}/members/{membership.id}/approve",
+                               data={"next": "desk"})
+        assert approved.headers["Location"].startswith("/manage/")
+        published = client.post(f"/library/{item.id}/publish", data={"next": "desk"})
+        assert published.headers["Location"].startswith("/manage/")
+        text = main_text(client.get("/manage/"))
+        assert "0 items to review" in text and "0 requests to join a group" in text
+        assert "Nothing is waiting." in text

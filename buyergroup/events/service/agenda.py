@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from buyergroup.accounts.models import User
 from buyergroup.errors import NotFound, ValidationFailed
@@ -41,7 +42,9 @@ def parse_library_refs(text: str) -> list[int]:
     for token in re.split(r"[\s,;]+", (text or "").strip()):
         if not token:
             continue
-        match = re.search(r"/library/(\d+)", token) or re.fullmatch(r"#?(\d+)", token)
+        # Twelve digits at most: a longer number names no item and would overflow the column.
+        match = (re.search(r"/library/(\d{1,12})(?!\d)", token)
+                 or re.fullmatch(r"#?(\d{1,12})", token))
         if match is None:
             raise ValidationFailed(
                 _("“%(text)s” is not a library item number or link.", text=token[:80]),
@@ -49,6 +52,23 @@ def parse_library_refs(text: str) -> list[int]:
             )
         ids.append(int(match.group(1)))
     return list(dict.fromkeys(ids))
+
+
+def picked_library_items(actor: User | None, text: str) -> list[LibraryItem]:
+    """The library items that ``text`` names and ``actor`` may see, for showing a choice
+    back (titles instead of numbers); what cannot be read is left out, not refused."""
+    ids = []
+    for token in re.split(r"[\s,;]+", (text or "").strip()):
+        match = (re.search(r"/library/(\d{1,12})(?!\d)", token)
+                 or re.fullmatch(r"#?(\d{1,12})", token))
+        if match:
+            ids.append(int(match.group(1)))
+    if not ids:
+        return []
+    found = {item.id: item for item in db.session.scalars(
+        select(LibraryItem).where(LibraryItem.id.in_(ids)))}
+    return [found[i] for i in dict.fromkeys(ids)
+            if i in found and (actor is None or can_see(actor, found[i]))]
 
 
 def _library_items(actor: User | None, ids: list[int]):

@@ -85,65 +85,76 @@ class EventData:
 EVENT_DATA_FIELDS = tuple(f.name for f in fields(EventData))
 
 
-def _clean(data: EventData) -> EventData:
-    """Check what the organiser entered; each problem names the field to show it by."""
+def event_problems(data: EventData) -> dict[str, str]:
+    """Every problem with what the organiser entered, by the field to show it by, so the
+    form shows them all at once (checks that need a valid time or zone wait for one)."""
+    problems: dict[str, str] = {}
+
+    def problem(field: str, message: str) -> None:
+        problems.setdefault(field, message)
+
     title = " ".join((data.title or "").split())
     if not title:
-        raise ValidationFailed(_("Please give the event a title."), field="title")
-    if len(title) > 200:
-        raise ValidationFailed(_("Use at most 200 characters."), field="title")
+        problem("title", _("Please give the event a title."))
+    elif len(title) > 200:
+        problem("title", _("Use at most 200 characters."))
     if data.kind not in {k.value for k in EventKind}:
-        raise ValidationFailed(_("Choose the kind of event."), field="kind")
+        problem("kind", _("Choose the kind of event."))
     if data.mode not in {m.value for m in EventMode}:
-        raise ValidationFailed(_("Choose online or at a venue."), field="mode")
+        problem("mode", _("Choose online or at a venue."))
     zone = (data.timezone or "").strip()
-    if not known_zone(zone):
-        raise ValidationFailed(
-            _("“%(zone)s” is not a time zone we know. Choose one from the list, for example "
-              "Europe/Brussels.", zone=zone),
-            field="timezone",
-        )
+    zone_known = known_zone(zone)
+    if not zone_known:
+        problem("timezone", _("“%(zone)s” is not a time zone we know. Choose one from the "
+                              "list, for example Europe/Brussels.", zone=zone))
     if data.language not in SPOKEN_LANGUAGES:
-        raise ValidationFailed(_("Choose the language of the event."), field="language")
+        problem("language", _("Choose the language of the event."))
     if data.starts_local is None:
-        raise ValidationFailed(_("Enter the date and time the event starts."),
-                               field="starts_local")
+        problem("starts_local", _("Enter the date and time the event starts."))
     if data.ends_local is None:
-        raise ValidationFailed(_("Enter the date and time the event ends."), field="ends_local")
-    for time_field in ("starts_local", "ends_local"):
-        if not exists_in_zone(getattr(data, time_field), zone):
-            raise ValidationFailed(
-                _("This time does not exist in %(zone)s: the clocks go forward an hour that "
-                  "night. Choose another time.", zone=zone),
-                field=time_field,
-            )
-    if to_utc(data.ends_local, zone) <= to_utc(data.starts_local, zone):
-        raise ValidationFailed(_("The event must end after it starts."), field="ends_local")
+        problem("ends_local", _("Enter the date and time the event ends."))
+    times_known = zone_known and data.starts_local is not None and data.ends_local is not None
+    if zone_known:
+        for time_field in ("starts_local", "ends_local"):
+            moment = getattr(data, time_field)
+            if moment is not None and not exists_in_zone(moment, zone):
+                times_known = False
+                problem(time_field, _("This time does not exist in %(zone)s: the clocks go "
+                                      "forward an hour that night. Choose another time.",
+                                      zone=zone))
+    if times_known and to_utc(data.ends_local, zone) <= to_utc(data.starts_local, zone):
+        problem("ends_local", _("The event must end after it starts."))
     video_url = (data.video_url or "").strip()
     if video_url and not video_url.startswith(("https://", "http://")):
-        raise ValidationFailed(_("Enter a web address starting with https://"),
-                               field="video_url")
-    venue_name = (data.venue_name or "").strip()
-    venue_address = (data.venue_address or "").strip()
-    if data.mode == EventMode.venue.value and not (venue_name or venue_address):
-        raise ValidationFailed(_("Give the venue's name and address."), field="venue_address")
+        problem("video_url", _("Enter a web address starting with https://"))
+    if data.mode == EventMode.venue.value and not (
+            (data.venue_name or "").strip() or (data.venue_address or "").strip()):
+        problem("venue_address", _("Give the venue's name and address."))
     if data.capacity is not None and data.capacity < 1:
-        raise ValidationFailed(_("The capacity must be at least 1, or left empty for no limit."),
-                               field="capacity")
+        problem("capacity", _("The capacity must be at least 1, or left empty for no limit."))
     opens, closes = data.registration_opens_local, data.registration_closes_local
     if opens and closes and closes <= opens:
-        raise ValidationFailed(_("Registration must close after it opens."),
-                               field="registration_closes_local")
-    if closes and to_utc(closes, zone) > to_utc(data.ends_local, zone):
-        raise ValidationFailed(_("Registration must close before the event ends."),
-                               field="registration_closes_local")
-    if opens and to_utc(opens, zone) >= to_utc(data.ends_local, zone):
-        raise ValidationFailed(_("Registration must open before the event ends."),
-                               field="registration_opens_local")
+        problem("registration_closes_local", _("Registration must close after it opens."))
+    if times_known and closes and to_utc(closes, zone) > to_utc(data.ends_local, zone):
+        problem("registration_closes_local", _("Registration must close before the event ends."))
+    if times_known and opens and to_utc(opens, zone) >= to_utc(data.ends_local, zone):
+        problem("registration_opens_local", _("Registration must open before the event ends."))
+    if any(int(m) not in REMINDER_CHOICES for m in data.reminder_minutes or []):
+        problem("reminder_minutes", _("Choose reminder times from the list."))
+    return problems
+
+
+def _clean(data: EventData) -> EventData:
+    """Check what the organiser entered; each problem names the field to show it by."""
+    problems = event_problems(data)
+    if problems:
+        raise ValidationFailed.of(problems)
+    title = " ".join((data.title or "").split())
+    zone = data.timezone.strip()
+    video_url = (data.video_url or "").strip()
+    venue_name = (data.venue_name or "").strip()
+    venue_address = (data.venue_address or "").strip()
     minutes = sorted({int(m) for m in data.reminder_minutes or []}, reverse=True)
-    if any(m not in REMINDER_CHOICES for m in minutes):
-        raise ValidationFailed(_("Choose reminder times from the list."),
-                               field="reminder_minutes")
     return replace(
         data, title=title, timezone=zone, video_url=video_url, venue_name=venue_name,
         venue_address=venue_address, description=(data.description or "").strip(),
@@ -354,6 +365,17 @@ def create_series(
     """A numbered series: ``title_pattern`` contains ``{n}`` ("Workshop {n}")."""
     if actor is not None:
         require_manager(actor, group)
+    pattern = _clean_pattern(title_pattern)
+    series = EventSeries(
+        group=group, title_pattern=pattern, description=(description or "").strip(),
+        seed_key=seed_key, created_by_id=actor.id if actor else None,
+    )
+    db.session.add(series)
+    db.session.flush()
+    return series
+
+
+def _clean_pattern(title_pattern: str) -> str:
     pattern = " ".join((title_pattern or "").split())
     if not pattern:
         raise ValidationFailed(_("Please give the series a title."), field="title_pattern")
@@ -364,13 +386,43 @@ def create_series(
         )
     if len(pattern) > 190:
         raise ValidationFailed(_("Use at most 190 characters."), field="title_pattern")
-    series = EventSeries(
-        group=group, title_pattern=pattern, description=(description or "").strip(),
-        seed_key=seed_key, created_by_id=actor.id if actor else None,
-    )
-    db.session.add(series)
+    return pattern
+
+
+def _upcoming_sessions(series: EventSeries) -> list[Event]:
+    return [event for event in series.events if not event.is_past and not event.is_cancelled]
+
+
+def rename_series(actor: User | None, series: EventSeries, *, title_pattern: str,
+                  description: str = "") -> list[Event]:
+    """Rename a series and change its description. Upcoming sessions that still carry the
+    series' title get the new one (calendars update them); a session an organiser gave a
+    title of its own, and past or cancelled sessions, keep theirs. Returns those renamed."""
+    if actor is not None:
+        require_manager(actor, series.group)
+    pattern = _clean_pattern(title_pattern)
+    renamed = []
+    for event in _upcoming_sessions(series):
+        number = event.series_number or 0
+        if event.title == series.title_for(number) and pattern != series.title_pattern:
+            event.title = pattern.replace("{n}", str(number))[:200]
+            event.sequence += 1
+            renamed.append(event)
+    series.title_pattern = pattern
+    series.description = (description or "").strip()
     db.session.flush()
-    return series
+    return renamed
+
+
+def cancel_series(actor: User | None, series: EventSeries, reason: str = "") -> list[Event]:
+    """Cancel every upcoming session of a series; each tells its participants and waiting
+    list, as cancelling one event does. Past sessions stay as they were."""
+    if actor is not None:
+        require_manager(actor, series.group)
+    cancelled = _upcoming_sessions(series)
+    for event in cancelled:
+        cancel_event(actor, event, reason)
+    return cancelled
 
 
 def add_sessions(
