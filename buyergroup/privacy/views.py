@@ -111,8 +111,8 @@ def erase():
             flash(_("Your account has been erased. What you published stays, under "
                     "“former member”."), "info")
             return redirect(url_for("core.home"))
-        if isinstance(outcome.error, InvariantError):
-            return _erase_page(user, form, template="privacy/erase.html", status=409)
+        return _erase_page(user, form, template="privacy/erase.html",
+                           status=409 if isinstance(outcome.error, InvariantError) else 400)
     elif form.is_submitted():
         return _erase_page(user, form, template="privacy/erase.html", status=400)
     return _erase_page(user, form, template="privacy/erase.html")
@@ -137,8 +137,8 @@ def admin_erase(user_id: int):
                 logout_user()
             flash(_("The account of %(name)s has been erased.", name=name), "success")
             return redirect(url_for("admin.users"))
-        if isinstance(outcome.error, InvariantError):
-            return _erase_page(user, form, template="privacy/admin_erase.html", status=409)
+        return _erase_page(user, form, template="privacy/admin_erase.html",
+                           status=409 if isinstance(outcome.error, InvariantError) else 400)
     elif form.is_submitted():
         return _erase_page(user, form, template="privacy/admin_erase.html", status=400)
     return _erase_page(user, form, template="privacy/admin_erase.html")

@@ -9,7 +9,7 @@ from buyergroup.accounts.service import create_api_token
 from buyergroup.extensions import db
 from buyergroup.library import service as library
 from buyergroup.library.models import ItemStatus, Visibility
-from tests.events.conftest import event_data, local_days_ahead, reload  # noqa: F401
+from tests.events.conftest import event_data, local_days_ahead, new_client, reload  # noqa: F401
 from tests.library.conftest import fresh_search_index  # noqa: F401 - autouse
 
 
