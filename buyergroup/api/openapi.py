@@ -248,7 +248,9 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "id": {"type": "integer"},
             "name": {"type": "string"},
-            "email": {"type": "string", "format": "email"},
+            "email": {"type": "string", "format": "email",
+                      "description": "Only when the member allows members to see it (and "
+                                     "always one's own and to administrators)"},
             "organisation": {
                 "type": ["object", "null"],
                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
