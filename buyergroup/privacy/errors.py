@@ -25,4 +25,4 @@ class LastGroupOrganiser(InvariantError):
 class ConfirmationMismatch(ValidationFailed):
     """The email typed to confirm an erasure is not the account's."""
 
-    default_message = _l("Type the email address of the account exactly to confirm.")
+    default_message = _l("This is not the email address of the account.")

@@ -48,7 +48,7 @@ def test_a_wrong_confirmation_keeps_everything(client, auth, member, contributio
     response = client.post("/profile/erase", data={"confirm": "someone@example.org"})
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "Type the email address of the account exactly to confirm." in text
+    assert "This is not the email address of the account." in text
     assert 'value="someone@example.org"' in text  # what was typed is kept
     assert _count(User, User.id == member.id) == 1
 
