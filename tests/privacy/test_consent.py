@@ -209,3 +209,16 @@ def test_group_membership_is_visible_to_its_organiser_for_a_join_request(
     db.session.commit()
     auth.login(organiser)
     assert client.get(f"/members/{asker.id}").status_code == 200
+
+
+def test_api_registration_asks_too(client, make_member, make_event, token_of):
+    event = make_event()
+    quiet, loud = make_member("q@example.org", name="Quinn Quiet"), make_member(
+        "l@example.org", name="Lou Loud")
+    assert client.post(f"/api/v1/events/{event.id}/registration",
+                       headers=token_of(quiet)).get_json()["show_name"] is False
+    response = client.post(f"/api/v1/events/{event.id}/registration", json={"show_name": True},
+                           headers=token_of(loud))
+    assert response.status_code == 201 and response.get_json()["show_name"] is True
+    db.session.expire_all()
+    assert [r.user.name for r in events.listed_participants(event)] == ["Lou Loud"]
