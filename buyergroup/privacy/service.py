@@ -65,7 +65,11 @@ from buyergroup.library.models import (
 )
 from buyergroup.mail.models import OutboxMessage
 from buyergroup.network.models import GroupMembership, GroupRole, JoinRequest, MembershipState
-from buyergroup.privacy.errors import ConfirmationMismatch, LastAdministrator, LastGroupOrganiser
+from buyergroup.privacy.errors import (  # noqa: F401 - LastGroupOrganiser for callers
+    ConfirmationMismatch,
+    LastAdministrator,
+    LastGroupOrganiser,
+)
 from buyergroup.signals import member_data_requested, member_erased
 
 DEFAULT_REGISTRATION_RETENTION_DAYS = 365
@@ -427,7 +431,10 @@ def _unlink_everything(user_id: int) -> None:
             if fk.column.table is not users_table:
                 continue
             column = fk.parent
-            if (fk.ondelete or "").upper() == "SET NULL" and column.nullable:
+            # CASCADE: the row is the member's (a session, a token, a registration). Any
+            # other nullable link is unlinked; a required link without CASCADE (none today)
+            # cannot outlive the account either.
+            if (fk.ondelete or "").upper() != "CASCADE" and column.nullable:
                 db.session.execute(
                     table.update().where(column == user_id).values({column.name: None})
                 )
