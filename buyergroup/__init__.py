@@ -84,6 +84,12 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.audit import register_audit
 
     register_audit(app)
+    from buyergroup.privacy import register_privacy
+
+    register_privacy(app)
+    from buyergroup.privacy.api import bp as privacy_api_bp
+
+    csrf.exempt(privacy_api_bp)  # bearer tokens, like the rest of the API
     from buyergroup import boundary
 
     boundary.install(app)  # last: it wraps every view registered above

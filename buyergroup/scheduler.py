@@ -75,6 +75,11 @@ JOBS: tuple[Job, ...] = (
         "Purge expired password resets and invitations"),
     Job("audit_purge", "buyergroup.audit.service:purge_expired", 24 * 3600,
         "Delete audit entries older than AUDIT_RETENTION_DAYS"),
+    Job("registration_retention", "buyergroup.privacy.jobs:anonymise_registrations",
+        24 * 3600,
+        "Anonymise registrations of events past PRIVACY_REGISTRATION_RETENTION_DAYS"),
+    Job("session_purge", "buyergroup.privacy.jobs:purge_sessions", 24 * 3600,
+        "Delete sessions that ended more than SESSION_RETENTION_DAYS ago"),
 )
 
 

@@ -40,3 +40,14 @@ event_changed = _signals.signal("event-changed")
 discussion_posted = _signals.signal("discussion-posted")
 #: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>``.
 discussion_answer_accepted = _signals.signal("discussion-answer-accepted")
+
+# --- Privacy ---------------------------------------------------------------------------------
+
+#: ``sender=<User>``, ``user_id=<int>``, ``email=<str>``, ``actor=<User>``: the member's
+#: account is being erased, in this transaction, before its rows go. A domain keeping rows
+#: about the member (follows, notifications, digests) deletes them here and only flushes.
+#: (Rows with a foreign key to ``users`` are deleted or unlinked by the erasure anyway.)
+member_erased = _signals.signal("member-erased")
+#: ``sender=<User>``: the member asked for their data. A receiver returns a dict
+#: ``{section name: JSON-serialisable value}`` added to the export (``/profile/data``).
+member_data_requested = _signals.signal("member-data-requested")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, utcnow
@@ -60,6 +62,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels", nullable=False)
     is_active_account: Mapped[bool] = mapped_column(default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Privacy choices (buyergroup.privacy): other members see the email only when allowed;
+    # someone not listed is left out of the directory and the member lists of groups and
+    # organisations; the last one is the default of "Show my name on the participant
+    # list" when registering (off: turning it off also hides every registration's name).
+    email_visible: Mapped[bool] = mapped_column(
+        default=False, server_default=sa_false(), nullable=False
+    )
+    listed_in_directory: Mapped[bool] = mapped_column(
+        default=True, server_default=sa_true(), nullable=False
+    )
+    listed_on_participant_lists: Mapped[bool] = mapped_column(
+        default=False, server_default=sa_false(), nullable=False
+    )
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members")
     language_links: Mapped[list[UserLanguage]] = relationship(

@@ -113,3 +113,36 @@ def can_revoke_api_token(user: User | None, token: ApiToken) -> bool:
 def require_can_revoke_api_token(user: User | None, token: ApiToken) -> None:
     if not can_revoke_api_token(user, token):
         raise NotAllowed()
+
+
+# --- Privacy: what other members see of a member -----------------------------------------------
+
+
+def can_see_email(viewer: User | None, member: User) -> bool:
+    """A member's email: themselves, the administrators, and other members only when the
+    member allows it (the default is no). Organisers see the emails of the registrations
+    they run on their own pages (events), not here."""
+    if not is_signed_in(viewer):
+        return False
+    return viewer.id == member.id or bool(viewer.is_admin) or bool(member.email_visible)
+
+
+def is_listed_for(viewer: User | None, member: User) -> bool:
+    """Whether ``viewer`` sees ``member`` in lists of people (the directory, the members of
+    a group or organisation) and on their own page: a member who chose not to be listed
+    is seen by themselves and the administrators only; everyone else finds nobody."""
+    if not is_signed_in(viewer) or not member.is_active:
+        return False
+    return viewer.id == member.id or bool(viewer.is_admin) or bool(member.listed_in_directory)
+
+
+def can_see_member_page(viewer: User | None, member: User) -> bool:
+    """``/members/<id>``: listed members for members; an unlisted one also for the
+    organisers of a group they belong to or asked to join (who decide about them)."""
+    if is_listed_for(viewer, member):
+        return True
+    if not is_signed_in(viewer) or not member.is_active:
+        return False
+    from buyergroup.network.permissions import can_manage_group
+
+    return any(can_manage_group(viewer, m.group) for m in member.memberships)

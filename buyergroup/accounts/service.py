@@ -157,6 +157,40 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     set_password(user, new_password)
 
 
+def record_sign_in_throttled(email: str, window_seconds: int) -> bool:
+    """Record one ``sign_in_failures`` entry when the sign-in throttle first refuses an
+    account from an address, not one per refused attempt: none is added while an entry for
+    the same account and address is younger than the throttle's window. Its own
+    transaction (the throttled request itself answers 429 and rolls back): rolls back
+    what the request had, writes, commits. Returns whether an entry was written."""
+    from buyergroup.audit.models import AuditEntry
+
+    db.session.rollback()
+    email = normalise_email(email)[:254]
+    address = audit._client_address()
+    since = utcnow() - timedelta(seconds=max(window_seconds, 1))
+    user = get_user_by_email(email) if email else None
+    label = user.email if user is not None else email
+    recent = db.session.scalar(
+        select(AuditEntry.id).where(
+            AuditEntry.action == AuditAction.sign_in_failures,
+            func.lower(AuditEntry.target_label) == label.lower(),
+            AuditEntry.remote_addr.is_(None) if address is None
+            else AuditEntry.remote_addr == address,
+            AuditEntry.created_at >= since,
+        ).limit(1)
+    )
+    if recent is not None:
+        db.session.rollback()
+        return False
+    target = (Target("user", user.id, user.email) if user is not None
+              else Target("account", None, email))
+    audit.record(AuditAction.sign_in_failures, actor=None, target=target,
+                 details={"window_seconds": window_seconds})
+    db.session.commit()
+    return True
+
+
 # --- Password reset -----------------------------------------------------------------------
 
 
@@ -388,7 +422,8 @@ def directory_query(filters: DirectoryFilters):
     """A select of active members matching the filters, ordered by name."""
     query = (
         select(User)
-        .where(User.is_active_account.is_(True))
+        # Members who chose not to be listed are not found, not counted, not matched.
+        .where(User.is_active_account.is_(True), User.listed_in_directory.is_(True))
         .outerjoin(Organisation, User.organisation_id == Organisation.id)
         .order_by(func.lower(User.name))
     )

@@ -81,7 +81,24 @@ def throttled(error: RateLimitExceeded):
     """A throttled sign-in keeps its way forward: the reset link, and the wait it needs."""
     if request.endpoint != "accounts.login":
         return render_template("errors/429.html", error=error), 429
+    _record_throttled()
     return render_template("accounts/login.html", form=LoginForm(), throttled=True), 429
+
+
+def _record_throttled() -> None:
+    """The audit log's "repeated sign-in failures": the throttle refuses before the view
+    runs, so it is recorded here, once per account and address and throttle window."""
+    from limits import parse
+
+    try:
+        window = parse(current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"]).get_expiry()
+    except ValueError:
+        window = 300
+    try:
+        service.record_sign_in_throttled(request.form.get("email", ""), window)
+    except Exception:  # noqa: BLE001 - the record must never turn a 429 into a 500
+        db.session.rollback()
+        current_app.logger.exception("Could not record repeated sign-in failures")
 
 
 @bp.errorhandler(TokenInvalid)
@@ -352,9 +369,11 @@ def directory():
 @login_required
 def member(user_id: int):
     user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    # A member who chose not to be listed is not found (the same 404 as nobody).
+    if user is None or not permissions.can_see_member_page(current_user, user):
         raise NotFound()
     return render_template(
         "accounts/member.html", member=user,
         is_own_profile=permissions.is_own_account(current_user, user),
+        show_email=permissions.can_see_email(current_user, user),
     )

@@ -248,7 +248,9 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "id": {"type": "integer"},
             "name": {"type": "string"},
-            "email": {"type": "string", "format": "email"},
+            "email": {"type": "string", "format": "email",
+                      "description": "Only when the member allows members to see it (and "
+                                     "always one's own and to administrators)"},
             "organisation": {
                 "type": ["object", "null"],
                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
@@ -375,6 +377,16 @@ from buyergroup.audit.openapi import OPENAPI_SCHEMAS as _AUDIT_SCHEMAS  # noqa: 
 
 PATHS.update(_AUDIT_PATHS)
 SCHEMAS.update(_AUDIT_SCHEMAS)
+
+# --- Privacy: the data export and erasure ------------------------------------------------------
+
+from buyergroup.privacy.openapi import OPENAPI_ME_DELETE as _ME_DELETE  # noqa: E402
+from buyergroup.privacy.openapi import OPENAPI_PATHS as _PRIVACY_PATHS  # noqa: E402
+from buyergroup.privacy.openapi import OPENAPI_SCHEMAS as _PRIVACY_SCHEMAS  # noqa: E402
+
+PATHS.update(_PRIVACY_PATHS)
+PATHS["/api/v1/me"]["delete"] = _ME_DELETE
+SCHEMAS.update(_PRIVACY_SCHEMAS)
 
 
 def library_item_schemas() -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from buyergroup.accounts.permissions import can_see_email
 from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
 from buyergroup.api.auth import api_token, api_user, refuse_read_only_writes, token_required
 from buyergroup.api.openapi import build_openapi
@@ -148,7 +149,12 @@ def members():
         expertise=request.args.get("expertise", ""),
         language=request.args.get("language", ""),
     )
-    return jsonify(paginated(directory_query(filters), member_json))
+    viewer = api_user()
+    # The directory leaves out who chose not to be listed; an email only where allowed.
+    return jsonify(paginated(
+        directory_query(filters),
+        lambda user: member_json(user, include_private=can_see_email(viewer, user)),
+    ))
 
 
 @bp.get("/openapi.json")

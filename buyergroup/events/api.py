@@ -33,6 +33,7 @@ def registration_json(registration) -> dict | None:
         "state": registration.state.value,
         "waiting_position": service.waiting_position(registration),
         "registered_at": _iso(registration.registered_at),
+        "show_name": registration.show_name,
     }
 
 
@@ -138,7 +139,11 @@ def get_event(event_id: int):
 def register(event_id: int):
     user = api_user()
     event = service.get_event(event_id, user)
-    registration = service.register(user, event)
+    # An optional {"show_name": true}: the member agrees that other participants see their
+    # name (never assumed; no body, or anything else, means no).
+    body = request.get_json(silent=True) if request.content_length else None
+    show_name = isinstance(body, dict) and body.get("show_name") is True
+    registration = service.register(user, event, show_name=show_name)
     return jsonify(registration_json(registration)), 201
 
 
@@ -224,6 +229,16 @@ OPENAPI_PATHS: dict[str, dict] = {
             "operationId": "registerForEvent",
             "security": [{"bearerAuth": []}],
             "parameters": [_EVENT_ID],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"show_name": {
+                        "type": "boolean", "default": False,
+                        "description": "Show my name on the participant list (to the other "
+                                       "participants; the organisers always see it)"}},
+                }}},
+            },
             "responses": {
                 "201": _json("#/components/schemas/EventRegistration",
                              "Registered, or on the waiting list"),
@@ -260,6 +275,7 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "state": {"type": "string", "enum": [s.value for s in RegistrationState]},
             "waiting_position": {"type": ["integer", "null"], "minimum": 1},
             "registered_at": _NULLABLE_TIME,
+            "show_name": {"type": "boolean"},
         },
     },
     "Event": {

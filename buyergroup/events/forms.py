@@ -247,3 +247,13 @@ class AttendanceForm(FlaskForm):
     def __init__(self, *args, registrations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.present.choices = [(r.id, r.user.name) for r in registrations]
+
+
+class RegisterForm(FlaskForm):
+    """Registering for an event: whether the other participants may see my name."""
+
+    show_name = BooleanField(
+        _l("Show my name on the participant list"),
+        description=_l("Other participants see the names of those who agree. The organisers "
+                       "always see who registered."),
+    )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, string_enum, utcnow
@@ -297,12 +298,20 @@ class Registration(TimestampMixin, db.Model):
     event_id: Mapped[int] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), nullable=False
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    # None once anonymised (``anonymised_at``): the retention period after the event has
+    # passed, and the row keeps only its state and attendance, for the counts.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     state: Mapped[RegistrationState] = mapped_column(
         string_enum(RegistrationState, "registration_state"), nullable=False
     )
+    # "Show my name on the participant list": other participants see only those who said
+    # yes; the organisers see every registration they run.
+    show_name: Mapped[bool] = mapped_column(
+        default=False, server_default=sa_false(), nullable=False
+    )
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the member (last) asked for a seat: the waiting list is served in this order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -314,7 +323,7 @@ class Registration(TimestampMixin, db.Model):
     sequence: Mapped[int] = mapped_column(default=0, nullable=False)
 
     event: Mapped[Event] = relationship(back_populates="registrations")
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
     @property
     def is_registered(self) -> bool:

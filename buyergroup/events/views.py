@@ -36,6 +36,7 @@ from buyergroup.events.forms import (
     CancelSeriesForm,
     EventForm,
     MaterialForm,
+    RegisterForm,
     SeriesEditForm,
     SeriesForm,
     SessionsForm,
@@ -178,8 +179,16 @@ def detail(event_id: int):
             for item in event.agenda_items
         }
     materials = service.visible_materials(event, current_user)
+    show_link = permissions.may_see_private_details(current_user, event)
+    register_form = RegisterForm(
+        show_name=bool(getattr(current_user, "listed_on_participant_lists", False))
+    )
     return render_template(
         "events/detail.html",
+        register_form=register_form,
+        # Who else comes: for the participants and the organisers, and only the names of
+        # those who agreed (the organisers' participants page lists everyone).
+        listed_participants=service.listed_participants(event) if show_link else [],
         event=event,
         registration=registration,
         position=service.waiting_position(registration) if registration else None,
@@ -188,7 +197,7 @@ def detail(event_id: int):
         can_manage=can_manage,
         may_register=permissions.may_register(current_user, event),
         window_open=service.registration_window_open(event),
-        show_link=permissions.may_see_private_details(current_user, event),
+        show_link=show_link,
         library_items=library_items,
         event_materials=[m for m in materials if m.agenda_item_id is None],
         item_materials=[m for m in materials if m.agenda_item_id is not None],
@@ -215,10 +224,12 @@ def event_ics(event_id: int):
 @login_required
 def register(event_id: int):
     event = _event(event_id)
-    if DecisionForm().validate_on_submit():
+    form = RegisterForm()
+    if form.validate_on_submit():
         # A double click racing with itself ends at the unique key: errors.py answers it.
         with service_errors() as outcome:
-            registration = service.register(current_user, event)
+            registration = service.register(current_user, event,
+                                            show_name=form.show_name.data)
         if outcome.ok and registration.is_registered:
             flash(_("You are registered. We have emailed you a confirmation with a calendar "
                     "file."), "success")
@@ -227,6 +238,21 @@ def register(event_id: int):
                     "email you if a seat frees up.",
                     n=service.waiting_position(registration)), "info")
     return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.post("/<int:event_id>/show-name")
+@login_required
+def show_name(event_id: int):
+    """Change one's consent to appear on this event's participant list."""
+    event = _event(event_id)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        with service_errors() as outcome:
+            service.set_name_shown(current_user, event, form.show_name.data)
+        if outcome.ok:
+            flash(_("Other participants now see your name.") if form.show_name.data
+                  else _("Your name is no longer shown to other participants."), "success")
+    return redirect(url_for("events.detail", event_id=event_id) + "#participants")
 
 
 @bp.post("/<int:event_id>/unregister")

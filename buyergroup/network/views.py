@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
-from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
+from buyergroup.accounts.permissions import is_listed_for, is_signed_in, is_site_organiser
 from buyergroup.boundary import service_errors
 from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db, limiter
@@ -104,6 +104,9 @@ def organisation(slug: str):
             .where(User.organisation_id == organisation.id, User.is_active_account.is_(True))
             .order_by(func.lower(User.name))
         ).all()
+        # Who chose not to be listed is left out (and not counted) for everyone but
+        # themselves and the administrators.
+        members = [m for m in members if is_listed_for(current_user, m)]
     groups = db.session.scalars(
         service.visible_groups(current_user).where(
             WorkingGroup.id.in_(
@@ -221,11 +224,19 @@ def groups():
 def group(slug: str):
     group = get_group(slug, options=service.group_page_loading())
     membership = group.membership_of(current_user)
+    can_manage = permissions.can_manage_group(current_user, group)
     return render_template(
         "network/group.html",
         group=group,
         membership=membership,
-        can_manage=permissions.can_manage_group(current_user, group),
+        can_manage=can_manage,
+        # The group's organisers run it and see every member; other members see those
+        # who chose to be listed (and themselves).
+        listed_memberships=sorted(
+            (m for m in group.active_memberships
+             if can_manage or is_listed_for(current_user, m.user)),
+            key=lambda m: m.user.name.lower(),
+        ),
         can_see_members=permissions.can_see_group_members(current_user, group),
         # A hidden host organisation is not named to visitors (its page is a 404 for them).
         show_host=group.host_organisation is not None

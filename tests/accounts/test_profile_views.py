@@ -259,13 +259,20 @@ def test_directory_keeps_the_filters_in_the_form(client, signed_in_member, colle
     assert '<option value="BE" selected>' in html
 
 
-def test_member_page_shows_the_email_to_members(client, signed_in_member, colleagues):
+def test_member_page_shows_the_email_to_members_who_may_see_it(
+    client, signed_in_member, colleagues
+):
+    # The email is shown to other members only when its owner allows it (privacy choices).
     bruno = colleagues["bruno"]
     response = client.get(f"/members/{bruno.id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Bruno Dupont" in html
-    assert 'href="mailto:bruno@paris.fr"' in html
+    assert "bruno@paris.fr" not in html
+    bruno.email_visible = True
+    db.session.commit()
+    assert 'href="mailto:bruno@paris.fr"' in client.get(f"/members/{bruno.id}").get_data(
+        as_text=True)
 
 
 def test_member_page_of_unknown_or_deactivated_member_is_not_found(

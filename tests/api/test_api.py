@@ -187,15 +187,18 @@ class TestAuthentication:
         assert client.get("/api/v1/me").status_code == 401
 
     def test_members_list_with_a_token(self, client, member, make_user, token):
-        make_user("bert@example.org", name="Bert Buyer", country="NL", job_title="Buyer")
+        bert = make_user("bert@example.org", name="Bert Buyer", country="NL", job_title="Buyer")
         make_user("cleo@example.org", name="Cleo Clerk", country="FR")
+        bert.email_visible = True  # Cleo keeps the default: members do not see her email
+        db.session.commit()
         response = client.get("/api/v1/members", headers=bearer(token))
         assert response.status_code == 200
         body = response.get_json()
         assert names(body) == ["Bert Buyer", "Cleo Clerk", "Mia Member"]
         assert body["total"] == 3
-        emails = {item["name"]: item["email"] for item in body["items"]}
+        emails = {item["name"]: item.get("email") for item in body["items"]}
         assert emails["Bert Buyer"] == "bert@example.org"
+        assert emails["Cleo Clerk"] is None
         bert = body["items"][0]
         assert bert["country"] == "NL" and bert["job_title"] == "Buyer"
 

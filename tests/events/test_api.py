@@ -94,7 +94,7 @@ def test_register_and_cancel_with_a_token(client, make_event, member, make_membe
     waiting = client.post(f"/api/v1/events/{event.id}/registration", headers=bearer(other))
     assert waiting.status_code == 201
     assert waiting.get_json() == {"state": "waiting", "waiting_position": 1,
-                                  "registered_at": None}
+                                  "registered_at": None, "show_name": False}
 
     cancelled = client.delete(f"/api/v1/events/{event.id}/registration", headers=headers)
     assert cancelled.status_code == 200 and cancelled.get_json()["state"] == "cancelled"

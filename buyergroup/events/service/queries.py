@@ -193,7 +193,9 @@ def registrations_in(event: Event, state: RegistrationState) -> list[Registratio
     (the participant list shows both for every row)."""
     query = (
         select(Registration)
-        .where(Registration.event_id == event.id, Registration.state == state)
+        # Anonymised registrations (past the retention period) name nobody: not listed.
+        .where(Registration.event_id == event.id, Registration.state == state,
+               Registration.user_id.is_not(None))
         .options(selectinload(Registration.user).selectinload(User.organisation))
     )
     if state is RegistrationState.waiting:

@@ -129,13 +129,16 @@ def _waiting_exists(event: Event) -> bool:
 
 
 def register(
-    user: User, event: Event, *, actor: User | None = None, notify: bool = True
+    user: User, event: Event, *, actor: User | None = None, notify: bool = True,
+    show_name: bool = False,
 ) -> Registration:
     """Register ``user``: a seat if one is free, else a place on the waiting list.
 
     ``actor``: an organiser adding ``user`` (any member, also outside the registration
     period). Raises when registration is closed, the member may not register, or is
     already registered or waiting. Only a member who got a seat is sent the meeting link.
+    ``show_name``: the member agrees that the other participants see their name (asked
+    when they register; never assumed, and never when an organiser adds them).
     """
     by_organiser = actor is not None and actor.id != user.id
     if by_organiser:
@@ -182,6 +185,7 @@ def register(
     registration.cancelled_at = None
     registration.attended = None
     registration.added_by_id = actor.id if by_organiser else None
+    registration.show_name = bool(show_name) and not by_organiser
     if seat:
         registration.state = RegistrationState.registered
         registration.registered_at = now
@@ -316,6 +320,28 @@ def set_attendance(actor: User, event: Event, present_ids: set[int]) -> int:
     return present
 
 
+def listed_participants(event: Event) -> list[Registration]:
+    """The registered participants whom the other participants may see: those who ticked
+    "Show my name on the participant list" (and have not withdrawn it since). The
+    organisers' own page lists every registration; nothing else names anyone."""
+    return [
+        registration
+        for registration in registrations_in(event, RegistrationState.registered)
+        if registration.show_name and registration.user is not None
+        and registration.user.is_active
+    ]
+
+
+def set_name_shown(user: User, event: Event, show: bool) -> Registration:
+    """Change one's own consent to appear on an event's participant list."""
+    registration = _find_registration(event, user)
+    if registration is None or registration.state is RegistrationState.cancelled:
+        raise ValidationFailed(_("There is no registration to change."))
+    registration.show_name = bool(show)
+    db.session.flush()
+    return registration
+
+
 def participants_csv(event: Event, actor: User | None = None) -> str:
     """The participant list for a spreadsheet: registered, then waiting, then cancelled.
 
@@ -324,7 +350,8 @@ def participants_csv(event: Event, actor: User | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Name"), _("Email"), _("Organisation"), _("Country"), _("Status"),
-                     _("Waiting list position"), _("Registered at (UTC)"), _("Attended")])
+                     _("Waiting list position"), _("Registered at (UTC)"), _("Attended"),
+                     _("Name shown to participants")])
     rows = [
         *registrations_in(event, RegistrationState.registered),
         *registrations_in(event, RegistrationState.waiting),
@@ -342,6 +369,7 @@ def participants_csv(event: Event, actor: User | None = None) -> str:
             registration.registered_at.strftime("%Y-%m-%d %H:%M")
             if registration.registered_at else "",
             attended,
+            _("yes") if registration.show_name else _("no"),
         ])
     if actor is not None:
         audit.record(
@@ -364,3 +392,45 @@ def _with_positions(rows: list[Registration]):
 def _csv_safe(text: str) -> str:
     # A cell starting with = + - @ is a formula to a spreadsheet: keep it text.
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+# --- Privacy: erasure and retention (called by buyergroup.privacy) --------------------------
+
+
+def release_member_registrations(user: User) -> int:
+    """Before an account is erased: free every seat and waiting place ``user`` holds in an
+    upcoming event and give it to the waiting list (who is told). The erased member is not
+    mailed: their address is about to go. Returns how many were released; flushes."""
+    now = utcnow()
+    events = list(db.session.scalars(
+        select(Event)
+        .join(Registration, Registration.event_id == Event.id)
+        .where(Registration.user_id == user.id,
+               Registration.state != RegistrationState.cancelled,
+               Event.ends_at > now)
+        .order_by(Event.starts_at, Event.id)
+    ))
+    released = 0
+    for event in events:
+        lock_event(event)
+        registration = _find_registration(event, user)
+        if registration is None or registration.state is RegistrationState.cancelled:
+            continue
+        _cancel(registration)
+        released += 1
+        promote_waiting(event)
+    return released
+
+
+def anonymise_registrations_before(cutoff) -> int:
+    """Unlink from their members the registrations of events that ended before ``cutoff``:
+    the rows keep their state and attendance (the counts stay right) but name nobody.
+    Already anonymised rows are left alone, so running it twice changes nothing more.
+    Returns how many rows it anonymised; flushes."""
+    ended = select(Event.id).where(Event.ends_at < cutoff)
+    return db.session.execute(
+        update(Registration)
+        .where(Registration.event_id.in_(ended), Registration.anonymised_at.is_(None))
+        .values(user_id=None, added_by_id=None, show_name=False, anonymised_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
