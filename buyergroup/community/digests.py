@@ -1,0 +1,322 @@
+"""Notification email: one message at once ("immediately"), or one digest per member and
+period ("daily", "weekly"), in the member's language and time zone, text and HTML.
+
+Exactly once: a digest claims its ``DigestRun`` row (unique per member, frequency and
+period) in the same transaction as its outbox row and the marks on the notifications it
+carries. Two schedulers at once: the second's insert waits for the first's commit and
+fails on the unique key, so it sends nothing. A run killed half-way has committed the
+members it finished; the next run sends the others, and nothing twice. Each member is
+their own short transaction (jobs and commands own their transactions).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from buyergroup.accounts.models import User
+from buyergroup.accounts.service import external_url
+from buyergroup.community import service, targets, unsubscribe
+from buyergroup.community.models import (
+    DEFAULT_FREQUENCIES,
+    DigestRun,
+    Frequency,
+    Kind,
+    Notification,
+    NotificationPreference,
+)
+from buyergroup.database import utcnow
+from buyergroup.extensions import db
+from buyergroup.mail.service import queue_email
+
+log = logging.getLogger(__name__)
+
+#: Local time at which a member's digest becomes due (daily; weekly on Mondays).
+DIGEST_HOUR = 7
+#: Older unsent notifications are no longer news: they are not carried by a digest.
+MAX_AGE_DAYS = 35
+DIGEST_FREQUENCIES = (Frequency.daily, Frequency.weekly)
+
+
+def _zone(user: User) -> ZoneInfo:
+    for name in (user.timezone, current_app.config.get("BABEL_DEFAULT_TIMEZONE"), "UTC"):
+        try:
+            return ZoneInfo(name)
+        except (KeyError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def _when(moment: datetime, user: User) -> str:
+    return babel_format_datetime(moment, "short", tzinfo=_zone(user), locale=user.locale or "en")
+
+
+def period_of(frequency: Frequency, user: User, now: datetime) -> str:
+    """The member's period at ``now``, in their time zone: 2026-12-01, or 2026-W49."""
+    local = now.astimezone(_zone(user))
+    if frequency is Frequency.weekly:
+        year, week, _day = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    return local.date().isoformat()
+
+
+def is_due(frequency: Frequency, user: User, now: datetime) -> bool:
+    """Daily from 07:00 local time; weekly from Monday 07:00 (the rest of the week too, so
+    a scheduler that was down on Monday still sends that week's digest)."""
+    local = now.astimezone(_zone(user))
+    if frequency is Frequency.weekly and local.isoweekday() == 1:
+        return local.hour >= DIGEST_HOUR
+    if frequency is Frequency.weekly:
+        return True
+    return local.hour >= DIGEST_HOUR
+
+
+# --- One notification, emailed at once --------------------------------------------------------
+
+
+def email_now(user: User, notification: Notification, target) -> None:
+    """Queue the email of one notification (inside the caller's transaction)."""
+    queue_email(
+        user.email,
+        "community_notification",
+        locale=user.locale or "en",
+        html=True,
+        headers=unsubscribe.headers(user.id, [notification.kind]),
+        user=user,
+        notification=notification,
+        describe=service.describe,
+        link=targets.absolute_url_for(notification.target_type, target),
+        when=_when(notification.created_at, user),
+        **_footer(user, [notification.kind]),
+    )
+    notification.emailed_at = utcnow()
+
+
+def _footer(user: User, kinds: list[Kind]) -> dict:
+    return {
+        "unsubscribe_url": unsubscribe.link(user.id, kinds),
+        "unsubscribe_kinds": kinds,
+        "preferences_url": external_url("community.preferences"),
+        "notifications_url": external_url("community.notifications"),
+    }
+
+
+# --- Digests ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DigestLine:
+    message: str
+    link: str
+    when: str
+
+
+@dataclass
+class DigestSection:
+    heading: str
+    kinds: OrderedDict = field(default_factory=OrderedDict)  # Kind -> [DigestLine]
+
+    @property
+    def count(self) -> int:
+        return sum(len(lines) for lines in self.kinds.values())
+
+
+@dataclass
+class DigestReport:
+    frequency: str
+    candidates: int = 0
+    sent: int = 0
+    already_sent: int = 0
+    nothing_new: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.frequency} digests: {self.sent} sent, {self.already_sent} already sent "
+                f"for this period, {self.nothing_new} with nothing new "
+                f"({self.candidates} members with pending notifications)")
+
+
+def _candidates(now: datetime) -> list[int]:
+    """Members with unsent, unread notifications (one query)."""
+    return list(
+        db.session.scalars(
+            select(Notification.user_id)
+            .where(
+                Notification.emailed_at.is_(None),
+                Notification.read_at.is_(None),
+                Notification.created_at <= now,
+                Notification.created_at > now - timedelta(days=MAX_AGE_DAYS),
+            )
+            .distinct()
+        )
+    )
+
+
+def _kinds_by_user(user_ids: list[int], frequency: Frequency) -> dict[int, list[Kind]]:
+    """The kinds each member gets in ``frequency``'s digest (one query)."""
+    chosen: dict[int, dict[Kind, Frequency]] = {uid: {} for uid in user_ids}
+    for start in range(0, len(user_ids), 500):
+        for user_id, kind, freq in db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.kind,
+                   NotificationPreference.frequency)
+            .where(NotificationPreference.user_id.in_(user_ids[start:start + 500]))
+        ):
+            chosen[user_id][kind] = freq
+    return {
+        uid: [k for k in Kind if prefs.get(k, DEFAULT_FREQUENCIES[k]) is frequency]
+        for uid, prefs in chosen.items()
+    }
+
+
+def build_digest(user: User, kinds: list[Kind], now: datetime,
+                 group_names: dict[int, str] | None = None):
+    """The member's pending notifications of ``kinds`` that they may still see, grouped by
+    working group then kind; returns (sections, included ids, all pending ids)."""
+    rows = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.emailed_at.is_(None),
+            Notification.kind.in_(kinds),
+            Notification.created_at <= now,
+            Notification.created_at > now - timedelta(days=MAX_AGE_DAYS),
+        )
+        .order_by(Notification.group_id, Notification.kind, Notification.created_at)
+    ).all()
+    pending_ids = [r.id for r in rows]
+    shown = service.entries([r for r in rows if r.read_at is None], user)
+    if group_names is None:
+        group_names = _group_names({e.notification.group_id for e in shown})
+    base = current_app.config["BASE_URL"].rstrip("/")
+    sections: OrderedDict = OrderedDict()
+    for entry in shown:
+        n = entry.notification
+        group_key = n.group_id if n.group_id in group_names else None
+        section = sections.get(group_key)
+        if section is None:
+            section = sections[group_key] = DigestSection(group_names.get(group_key, ""))
+        section.kinds.setdefault(n.kind, []).append(
+            DigestLine(entry.message, base + entry.path, _when(n.created_at, user))
+        )
+    # Named groups first (by name), then what concerns the whole network.
+    ordered = sorted(sections.items(), key=lambda kv: (kv[0] is None, kv[1].heading.lower()))
+    return [s for _k, s in ordered], [e.notification.id for e in shown], pending_ids
+
+
+def _group_names(ids) -> dict[int, str]:
+    from buyergroup.network.models import WorkingGroup
+
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(WorkingGroup.id, WorkingGroup.name).where(WorkingGroup.id.in_(ids))
+    ).all())
+
+
+def send_digest_to(user: User, frequency: Frequency, kinds: list[Kind], now: datetime,
+                   group_names: dict[int, str] | None = None) -> str:
+    """Queue one member's digest and claim its period, in one transaction (committed here).
+
+    Returns "sent", "already_sent" or "nothing_new".
+    """
+    period = period_of(frequency, user, now)
+    claimed = db.session.scalar(
+        select(DigestRun.id).where(DigestRun.user_id == user.id,
+                                   DigestRun.frequency == frequency,
+                                   DigestRun.period == period)
+    )
+    if claimed is not None:
+        db.session.rollback()
+        return "already_sent"
+    sections, included, pending = build_digest(user, kinds, now, group_names)
+    if not included:
+        db.session.rollback()
+        return "nothing_new"
+    run = DigestRun(user_id=user.id, frequency=frequency, period=period,
+                    notifications=len(included))
+    db.session.add(run)
+    try:
+        db.session.flush()  # the claim: a second scheduler waits here, then fails
+    except IntegrityError:
+        db.session.rollback()
+        return "already_sent"
+    message = queue_email(
+        user.email,
+        "community_digest",
+        locale=user.locale or "en",
+        html=True,
+        headers=unsubscribe.headers(user.id, kinds),
+        user=user,
+        frequency=frequency,
+        sections=sections,
+        count=len(included),
+        **_footer(user, kinds),
+    )
+    run.outbox_id = message.id
+    # Everything pending for these kinds is now dealt with: what was shown went out, what
+    # was read already or became hidden needs no email any more.
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(pending), Notification.emailed_at.is_(None))
+        .values(emailed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return "already_sent"
+    return "sent"
+
+
+def send_digests(frequency: Frequency | str, *, now: datetime | None = None,
+                 due_only: bool = False) -> DigestReport:
+    """Send every member's ``frequency`` digest for their current period (``due_only``:
+    only members for whom it is due at their local time). Owns its transactions."""
+    frequency = Frequency(getattr(frequency, "value", frequency))
+    if frequency not in DIGEST_FREQUENCIES:
+        raise ValueError("digests are daily or weekly")
+    now = now or utcnow()
+    report = DigestReport(frequency.value)
+    user_ids = _candidates(now)
+    report.candidates = len(user_ids)
+    kinds_by_user = _kinds_by_user(user_ids, frequency)
+    users = {
+        u.id: u for u in db.session.scalars(
+            select(User).where(User.id.in_(user_ids), User.is_active_account.is_(True))
+        )
+    } if user_ids else {}
+    group_names = _group_names(
+        db.session.scalars(select(Notification.group_id).where(
+            Notification.emailed_at.is_(None), Notification.group_id.is_not(None)).distinct())
+    )
+    todo = [(users[uid], kinds_by_user[uid]) for uid in user_ids
+            if uid in users and kinds_by_user.get(uid)]
+    db.session.commit()  # end the read: each member below is a transaction of its own
+    for user, kinds in todo:
+        if due_only and not is_due(frequency, user, now):
+            continue
+        outcome = send_digest_to(user, frequency, kinds, now, group_names)
+        if outcome == "sent":
+            report.sent += 1
+        elif outcome == "already_sent":
+            report.already_sent += 1
+        else:
+            report.nothing_new += 1
+    return report
+
+
+def send_due_digests() -> dict[str, int]:
+    """The scheduler's job: daily and weekly digests that are due at members' local time."""
+    result = {}
+    for frequency in DIGEST_FREQUENCIES:
+        result[frequency.value] = send_digests(frequency, due_only=True).sent
+    return result
