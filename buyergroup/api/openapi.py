@@ -376,6 +376,14 @@ from buyergroup.audit.openapi import OPENAPI_SCHEMAS as _AUDIT_SCHEMAS  # noqa: 
 PATHS.update(_AUDIT_PATHS)
 SCHEMAS.update(_AUDIT_SCHEMAS)
 
+# --- Community: follows, notifications, preferences, the library review -----------------------
+
+from buyergroup.community.api import OPENAPI_PATHS as _COMMUNITY_PATHS  # noqa: E402
+from buyergroup.community.api import OPENAPI_SCHEMAS as _COMMUNITY_SCHEMAS  # noqa: E402
+
+PATHS.update(_COMMUNITY_PATHS)
+SCHEMAS.update(_COMMUNITY_SCHEMAS)
+
 
 def library_item_schemas() -> dict:
     """The item schemas, their content fields from ``library.fields`` (built per request, so

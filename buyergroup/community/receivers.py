@@ -37,20 +37,28 @@ def _item_audience_pairs(item) -> list[tuple[str, str]]:
 
 
 def on_item_submitted(item, actor=None, **extra) -> None:
+    if actor is None:
+        return  # a trusted caller (the seed loader): nobody made a change to hear of
     service.notify(_site_organiser_ids(), Kind.review, "submitted", "item", item, actor=actor)
 
 
 def on_item_published(item, actor=None, **extra) -> None:
+    if actor is None:
+        return  # a trusted caller (the seed loader): nobody made a change to hear of
     recipients = service.follower_ids(_item_audience_pairs(item))
     service.notify(recipients, Kind.new_item, "published", "item", item, actor=actor)
 
 
 def on_item_version_added(item, actor=None, version=None, **extra) -> None:
+    if actor is None:
+        return  # a trusted caller (the seed loader): nobody made a change to hear of
     recipients = service.follower_ids([("item", str(item.id))])
     service.notify(recipients, Kind.item_update, "version", "item", item, actor=actor)
 
 
 def on_item_translation_added(original, actor=None, translation=None, **extra) -> None:
+    if actor is None:
+        return  # a trusted caller (the seed loader): nobody made a change to hear of
     if translation is None:
         return
     recipients = service.follower_ids([("item", str(original.id))])
@@ -59,6 +67,8 @@ def on_item_translation_added(original, actor=None, translation=None, **extra) -
 
 
 def on_item_commented(item, actor=None, comment=None, **extra) -> None:
+    if actor is None:
+        return  # a trusted caller (the seed loader): nobody made a change to hear of
     recipients = service.follower_ids([("item", str(item.id))])
     service.notify(recipients, Kind.comment, "comment", "item", item, actor=actor)
     if actor is not None:
@@ -80,6 +90,8 @@ def on_join_requested(group, request=None, **extra) -> None:
 
 
 def on_event_changed(event, actor=None, change="updated", **extra) -> None:
+    if actor is None:
+        return  # a trusted caller (the seed loader): nobody made a change to hear of
     pairs = [("group", str(event.group_id))]
     if event.series_id is not None:
         pairs.append(("series", str(event.series_id)))

@@ -50,7 +50,7 @@ def read_token(token: str) -> tuple[int, list[Kind]]:
 def link(user_id: int, kinds: list[Kind]) -> str:
     from buyergroup.accounts.service import external_url
 
-    return external_url("community.unsubscribe", token=make_token(user_id, kinds))
+    return external_url("community.unsubscribe_link", token=make_token(user_id, kinds))
 
 
 def headers(user_id: int, kinds: list[Kind]) -> dict[str, str]:
