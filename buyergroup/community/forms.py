@@ -19,17 +19,20 @@ class FollowForm(FlaskForm):
     next = HiddenField(validators=[Length(max=500)])
 
 
-def preferences_form(kinds: list[Kind], current: dict[Kind, Frequency], formdata=None):
+def preferences_form(kinds: list[Kind], current: dict[Kind, Frequency]):
     """One radio group per kind the member may receive, set to their current choice."""
 
     class PreferencesForm(FlaskForm):
-        pass
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Choices set here, not as tuples on the field (WTForms 3.3 deprecates those).
+            for kind in kinds:
+                self[kind.value].choices = Frequency.choices()
 
     for kind in kinds:
         setattr(
             PreferencesForm,
             kind.value,
-            RadioField(kind.label, choices=Frequency.choices(),
-                       default=current[kind].value, validators=[DataRequired()]),
+            RadioField(kind.label, default=current[kind].value, validators=[DataRequired()]),
         )
-    return PreferencesForm(formdata=formdata) if formdata is not None else PreferencesForm()
+    return PreferencesForm()

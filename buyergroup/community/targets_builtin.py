@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, false, or_, select
+from sqlalchemy.orm import lazyload
 
 from buyergroup.accounts.permissions import is_admin, is_site_organiser
 from buyergroup.community.targets import register_target
@@ -46,6 +47,16 @@ def _group_ids(user) -> set[int]:
     if user.id not in cache:
         cache[user.id] = active_group_ids(user)
     return cache[user.id]
+
+
+def _can_see_item(user, item) -> bool:
+    """``library.permissions.can_see``, with the reader's groups looked up only for a
+    group-only item, and once per request."""
+    from buyergroup.library.models import Visibility
+    from buyergroup.library.permissions import can_see
+
+    groups = _group_ids(user) if item.visibility is Visibility.group else None
+    return can_see(user, item, group_ids=groups)
 
 
 def _item_visible_keys(user):
@@ -101,7 +112,6 @@ def register_builtin_targets() -> None:
     from buyergroup.events.models import Event, EventSeries
     from buyergroup.events.permissions import can_see_event
     from buyergroup.library.models import LibraryItem
-    from buyergroup.library.permissions import can_see
     from buyergroup.network.models import GroupMembership, JoinRequest, Organisation, WorkingGroup
     from buyergroup.network.permissions import (
         can_manage_group,
@@ -121,8 +131,11 @@ def register_builtin_targets() -> None:
     register_target(
         "item",
         type_label=_l("Library item"),
-        load_many=lambda keys: _by_ids(LibraryItem, keys),
-        can_view=lambda user, item: can_see(user, item, group_ids=_group_ids(user)),
+        # Tags and authors are not needed to list or check an item (authors only for a
+        # draft's co-authors, loaded then): one query for the items, none per item.
+        load_many=lambda keys: _by_ids(LibraryItem, keys, lazyload(LibraryItem.tags),
+                                       lazyload(LibraryItem.authors)),
+        can_view=_can_see_item,
         url=lambda item: ("library.item", {"item_id": item.id}),
         label=lambda item: item.title,
         group_of=lambda item: item.group_id,
