@@ -221,33 +221,17 @@ def _group_names(ids) -> dict[int, str]:
     ).all())
 
 
-def send_digest_to(user: User, frequency: Frequency, kinds: list[Kind], now: datetime,
-                   group_names: dict[int, str] | None = None) -> str:
-    """Queue one member's digest and claim its period, in one transaction (committed here).
-
-    Returns "sent", "already_sent" or "nothing_new".
-    """
-    period = period_of(frequency, user, now)
-    claimed = db.session.scalar(
-        select(DigestRun.id).where(DigestRun.user_id == user.id,
-                                   DigestRun.frequency == frequency,
-                                   DigestRun.period == period)
-    )
-    if claimed is not None:
-        db.session.rollback()
-        return "already_sent"
+def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], now: datetime,
+                  period: str, group_names: dict[int, str]) -> bool:
+    """Claim the period and queue the digest (flushed, not committed); False when there
+    is nothing new to send. An IntegrityError means another run has the claim."""
     sections, included, pending = build_digest(user, kinds, now, group_names)
     if not included:
-        db.session.rollback()
-        return "nothing_new"
+        return False
     run = DigestRun(user_id=user.id, frequency=frequency, period=period,
                     notifications=len(included))
     db.session.add(run)
-    try:
-        db.session.flush()  # the claim: a second scheduler waits here, then fails
-    except IntegrityError:
-        db.session.rollback()
-        return "already_sent"
+    db.session.flush()  # the claim: a second scheduler waits here, then fails
     message = queue_email(
         user.email,
         "community_digest",
@@ -261,7 +245,7 @@ def send_digest_to(user: User, frequency: Frequency, kinds: list[Kind], now: dat
         **_footer(user, kinds),
     )
     run.outbox_id = message.id
-    # Everything pending for these kinds is now dealt with: what was shown went out, what
+    # Everything pending for these kinds is now dealt with: what was shown goes out, what
     # was read already or became hidden needs no email any more.
     db.session.execute(
         update(Notification)
@@ -269,18 +253,41 @@ def send_digest_to(user: User, frequency: Frequency, kinds: list[Kind], now: dat
         .values(emailed_at=now)
         .execution_options(synchronize_session=False)
     )
+    return True
+
+
+def _send_batch(batch: list, frequency: Frequency, now: datetime,
+                group_names: dict[int, str], report: DigestReport) -> None:
+    """Queue a batch of digests and their claims in one transaction. Should another run
+    hold one of the claims, the batch is undone and retried member by member, so each
+    member's digest still goes out once, by whichever run claimed it."""
     try:
+        outcomes = [_queue_digest(user, frequency, kinds, now, period, group_names)
+                    for user, kinds, period in batch]
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        return "already_sent"
-    return "sent"
+        if len(batch) == 1:
+            report.already_sent += 1
+            return
+        for one in batch:
+            _send_batch([one], frequency, now, group_names, report)
+        return
+    report.sent += sum(outcomes)
+    report.nothing_new += len(outcomes) - sum(outcomes)
+
+
+#: Members whose digests share one transaction (a run killed half-way loses at most the
+#: batch it had not committed, which the next run sends).
+BATCH_SIZE = 50
 
 
 def send_digests(frequency: Frequency | str, *, now: datetime | None = None,
-                 due_only: bool = False) -> DigestReport:
+                 due_only: bool = False, batch_size: int = BATCH_SIZE) -> DigestReport:
     """Send every member's ``frequency`` digest for their current period (``due_only``:
     only members for whom it is due at their local time). Owns its transactions."""
+    from buyergroup.community.targets_builtin import forget_group_ids, preload_group_ids
+
     frequency = Frequency(getattr(frequency, "value", frequency))
     if frequency not in DIGEST_FREQUENCIES:
         raise ValueError("digests are daily or weekly")
@@ -289,29 +296,56 @@ def send_digests(frequency: Frequency | str, *, now: datetime | None = None,
     user_ids = _candidates(now)
     report.candidates = len(user_ids)
     kinds_by_user = _kinds_by_user(user_ids, frequency)
-    users = {
-        u.id: u for u in db.session.scalars(
-            select(User).where(User.id.in_(user_ids), User.is_active_account.is_(True))
-        )
-    } if user_ids else {}
+    users = {}
+    for start in range(0, len(user_ids), 500):
+        users.update({u.id: u for u in db.session.scalars(
+            select(User).where(User.id.in_(user_ids[start:start + 500]),
+                               User.is_active_account.is_(True)))})
+    todo = []
+    for uid in user_ids:
+        user = users.get(uid)
+        if user is None or not kinds_by_user.get(uid):
+            continue
+        if due_only and not is_due(frequency, user, now):
+            continue
+        todo.append((user, kinds_by_user[uid], period_of(frequency, user, now)))
+    claimed = set()
+    ids = [user.id for user, _k, _p in todo]
+    for start in range(0, len(ids), 500):
+        claimed.update((user_id, period) for user_id, period in db.session.execute(
+            select(DigestRun.user_id, DigestRun.period).where(
+                DigestRun.frequency == frequency, DigestRun.user_id.in_(ids[start:start + 500]))
+        ))
+    report.already_sent = sum(1 for user, _k, period in todo if (user.id, period) in claimed)
+    todo = [entry for entry in todo if (entry[0].id, entry[2]) not in claimed]
     group_names = _group_names(
         db.session.scalars(select(Notification.group_id).where(
             Notification.emailed_at.is_(None), Notification.group_id.is_not(None)).distinct())
     )
-    todo = [(users[uid], kinds_by_user[uid]) for uid in user_ids
-            if uid in users and kinds_by_user.get(uid)]
-    db.session.commit()  # end the read: each member below is a transaction of its own
-    for user, kinds in todo:
-        if due_only and not is_due(frequency, user, now):
-            continue
-        outcome = send_digest_to(user, frequency, kinds, now, group_names)
-        if outcome == "sent":
-            report.sent += 1
-        elif outcome == "already_sent":
-            report.already_sent += 1
-        else:
-            report.nothing_new += 1
+    preload_group_ids(ids)
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        db.session.commit()  # end the read: the batches below are transactions of their own
+        for start in range(0, len(todo), max(batch_size, 1)):
+            _send_batch(todo[start:start + batch_size], frequency, now, group_names, report)
+    finally:
+        session.expire_on_commit = keep
+        forget_group_ids()
     return report
+
+
+def send_digest_to(user: User, frequency: Frequency, kinds: list[Kind], now: datetime,
+                   group_names: dict[int, str] | None = None) -> str:
+    """One member's digest in a transaction of its own: "sent", "already_sent" or
+    "nothing_new"."""
+    report = DigestReport(frequency.value)
+    if group_names is None:
+        group_names = _group_names(db.session.scalars(
+            select(Notification.group_id).where(Notification.user_id == user.id).distinct()))
+    _send_batch([(user, kinds, period_of(frequency, user, now))], frequency, now,
+                group_names, report)
+    return "sent" if report.sent else "already_sent" if report.already_sent else "nothing_new"
 
 
 def send_due_digests() -> dict[str, int]:

@@ -290,26 +290,30 @@ class Entry:
     path: str
 
 
+_MESSAGES = {
+    "published": lambda t, d: _("New in the library: %(title)s", title=t),
+    "version": lambda t, d: _("New version of %(title)s", title=t),
+    "translation": lambda t, d: _("New translation of %(title)s (%(language)s)", title=t,
+                                  language=d),
+    "comment": lambda t, d: _("New comment on %(title)s", title=t),
+    "submitted": lambda t, d: _("Waiting for review: %(title)s", title=t),
+    "group_join": lambda t, d: _("%(name)s asked to join %(group)s", name=d, group=t),
+    "network_join": lambda t, d: _("%(name)s asked to join Buyergroup", name=t),
+    "updated": lambda t, d: _("Changed: %(title)s", title=t),
+    "cancelled": lambda t, d: _("Cancelled: %(title)s", title=t),
+    "materials": lambda t, d: _("New materials for %(title)s", title=t),
+    "reply": lambda t, d: _("New reply in %(title)s", title=t),
+    "mention": lambda t, d: _("You were mentioned in %(title)s", title=t),
+    "accepted": lambda t, d: _("An answer was accepted in %(title)s", title=t),
+}
+
+
 def describe(notification: Notification) -> str:
     """The notification as one translated sentence, in the reader's language."""
-    title, detail = notification.title, notification.detail
-    messages = {
-        "published": _("New in the library: %(title)s", title=title),
-        "version": _("New version of %(title)s", title=title),
-        "translation": _("New translation of %(title)s (%(language)s)", title=title,
-                         language=detail),
-        "comment": _("New comment on %(title)s", title=title),
-        "submitted": _("Waiting for review: %(title)s", title=title),
-        "group_join": _("%(name)s asked to join %(group)s", name=detail, group=title),
-        "network_join": _("%(name)s asked to join Buyergroup", name=title),
-        "updated": _("Changed: %(title)s", title=title),
-        "cancelled": _("Cancelled: %(title)s", title=title),
-        "materials": _("New materials for %(title)s", title=title),
-        "reply": _("New reply in %(title)s", title=title),
-        "mention": _("You were mentioned in %(title)s", title=title),
-        "accepted": _("An answer was accepted in %(title)s", title=title),
-    }
-    return messages.get(notification.event, title)
+    message = _MESSAGES.get(notification.event)
+    if message is None:
+        return notification.title
+    return message(notification.title, notification.detail)
 
 
 def entries(rows: list[Notification], user: User) -> list[Entry]:

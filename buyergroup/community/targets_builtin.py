@@ -35,18 +35,39 @@ def _code_loader(vocabulary: dict):
 
 
 def _group_ids(user) -> set[int]:
-    """``user``'s active groups, looked up once per request (a list of
-    notifications checks many items for one reader)."""
+    """``user``'s active groups, looked up once per request (a list of notifications
+    checks many items for one reader), or given by ``preload_group_ids`` for a job."""
     from buyergroup.library.permissions import active_group_ids
 
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
-    if not has_request_context():
+    # A request caches per reader; a digest run preloads every reader's groups at once.
+    if not has_request_context() and "community_group_ids" not in g:
         return active_group_ids(user)
     cache = g.setdefault("community_group_ids", {})
     if user.id not in cache:
         cache[user.id] = active_group_ids(user)
     return cache[user.id]
+
+
+def preload_group_ids(user_ids: list[int]) -> None:
+    """For a job that checks many readers (digests): every reader's groups in one query."""
+    from buyergroup.network.models import GroupMembership, MembershipState
+
+    cache = {user_id: set() for user_id in user_ids}
+    for start in range(0, len(user_ids), 500):
+        for user_id, group_id in db.session.execute(
+            select(GroupMembership.user_id, GroupMembership.group_id).where(
+                GroupMembership.user_id.in_(user_ids[start:start + 500]),
+                GroupMembership.state == MembershipState.active,
+            )
+        ):
+            cache[user_id].add(group_id)
+    g.community_group_ids = cache
+
+
+def forget_group_ids() -> None:
+    g.pop("community_group_ids", None)
 
 
 def _can_see_item(user, item) -> bool:
