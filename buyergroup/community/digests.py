@@ -228,10 +228,6 @@ def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], now: date
     sections, included, pending = build_digest(user, kinds, now, group_names)
     if not included:
         return False
-    run = DigestRun(user_id=user.id, frequency=frequency, period=period,
-                    notifications=len(included))
-    db.session.add(run)
-    db.session.flush()  # the claim: a second scheduler waits here, then fails
     message = queue_email(
         user.email,
         "community_digest",
@@ -244,7 +240,11 @@ def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], now: date
         count=len(included),
         **_footer(user, kinds),
     )
-    run.outbox_id = message.id
+    # The claim, in the same transaction as the outbox row: a second scheduler's insert
+    # waits here for the first one's commit, then fails on the unique key.
+    db.session.add(DigestRun(user_id=user.id, frequency=frequency, period=period,
+                             notifications=len(included), outbox_id=message.id))
+    db.session.flush()
     # Everything pending for these kinds is now dealt with: what was shown goes out, what
     # was read already or became hidden needs no email any more.
     db.session.execute(
