@@ -151,3 +151,89 @@ def test_mark_read_only_ones_own(group, member, make_user, make_item, publish):
         service.mark_read(other, row)
     service.mark_read(member, row)
     assert service.unread_count(member) == 0
+
+
+def test_a_demoted_organiser_no_longer_sees_requests_to_join(app, organiser, make_user):
+    from buyergroup.accounts.models import Role
+    from buyergroup.onboarding.service import JoinRequestData, submit_join_request
+
+    submit_join_request(JoinRequestData(name="Nina New", email="nina@example.org",
+                                        organisation_name="City of Ghent"))
+    db.session.commit()
+    told = _notifications(organiser)
+    assert [(n.kind, n.event, n.title) for n in told] == [
+        (Kind.join_request, "network_join", "Nina New")
+    ]
+    assert service.unread_count(organiser) == 1
+    organiser.role = Role.member
+    db.session.commit()
+    assert service.unread_count(organiser) == 0
+    assert service.entries(told, organiser) == []
+
+
+def test_event_changes_reach_the_followers_of_the_series(app, group, organiser, member,
+                                                         make_user):
+    from datetime import timedelta
+
+    from buyergroup.database import utcnow
+    from buyergroup.events import service as events
+    from buyergroup.events.service import EventData
+
+    start = (utcnow() + timedelta(days=10)).replace(tzinfo=None, microsecond=0)
+    data = EventData(title="Workshop {n}", kind="workshop", mode="online",
+                     timezone="Europe/Brussels", language="en", starts_local=start,
+                     ends_local=start + timedelta(hours=2))
+    series = events.create_series(organiser, group, title_pattern="Workshop {n}")
+    event = events.create_event(organiser, group, data, series=series)
+    db.session.commit()
+    events.register(member, event)
+    db.session.commit()
+    # Registering made the member follow the series.
+    assert service.following(member, "series", str(series.id)) is not None
+    events.cancel_event(organiser, event, "The speaker is ill.")
+    db.session.commit()
+    told = [n for n in _notifications(member) if n.kind is Kind.event]
+    assert [(n.event, n.target_type) for n in told] == [("cancelled", "event")]
+    assert service.describe(told[0]) == f"Cancelled: {event.title}"
+
+
+def test_discussion_signals_reach_a_registered_thread_type(app, member, make_user):
+    """The discussions domain registers "thread"; the receivers are generic."""
+    from dataclasses import dataclass
+
+    from buyergroup import signals
+    from buyergroup.community import targets
+
+    @dataclass
+    class Thread:
+        id: int
+        title: str
+        readers: set
+
+    threads = {"7": Thread(7, "How did you verify the due diligence clause?",
+                           {member.id})}
+    reader = make_user(name="Rita Reader")
+    outsider = make_user(name="Otto Outsider")
+    threads["7"].readers.add(reader.id)
+    targets.register_target(
+        "thread",
+        load_many=lambda keys: {k: threads[k] for k in keys if k in threads},
+        can_view=lambda user, thread: user.id in thread.readers,
+        url=lambda thread: ("community.follows", {}),
+        label=lambda thread: thread.title,
+    )
+    try:
+        service.follow(reader, "thread", "7")
+        with pytest.raises(NotFound):
+            service.follow(outsider, "thread", "7")
+        signals.discussion_posted.send(threads["7"], post=None, actor=member,
+                                       mentioned=[reader, outsider])
+        db.session.commit()
+        assert [n.event for n in _notifications(reader)] == ["mention"]  # not twice
+        assert _notifications(outsider) == []  # may not read it: nobody tells them
+        assert service.following(member, "thread", "7") is not None  # the poster follows
+        signals.discussion_answer_accepted.send(threads["7"], post=None, actor=reader)
+        db.session.commit()
+        assert [n.event for n in _notifications(member)] == ["accepted"]
+    finally:
+        targets._REGISTRY.pop("thread", None)
