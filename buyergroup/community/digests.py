@@ -175,23 +175,36 @@ def _kinds_by_user(user_ids: list[int], frequency: Frequency) -> dict[int, list[
     }
 
 
-def build_digest(user: User, kinds: list[Kind], now: datetime,
-                 group_names: dict[int, str] | None = None):
-    """The member's pending notifications of ``kinds`` that they may still see, grouped by
-    working group then kind; returns (sections, included ids, all pending ids)."""
-    rows = db.session.scalars(
+def _pending_rows(user_ids: list[int], now: datetime) -> dict[int, list[Notification]]:
+    """The unsent notifications of these members, by member (one query)."""
+    rows: dict[int, list[Notification]] = {uid: [] for uid in user_ids}
+    for row in db.session.scalars(
         select(Notification)
         .where(
-            Notification.user_id == user.id,
+            Notification.user_id.in_(user_ids),
             Notification.emailed_at.is_(None),
-            Notification.kind.in_(kinds),
             Notification.created_at <= now,
             Notification.created_at > now - timedelta(days=MAX_AGE_DAYS),
         )
         .order_by(Notification.group_id, Notification.kind, Notification.created_at)
-    ).all()
+    ):
+        rows[row.user_id].append(row)
+    return rows
+
+
+def build_digest(user: User, kinds: list[Kind], now: datetime,
+                 group_names: dict[int, str] | None = None, *,
+                 rows: list[Notification] | None = None, cache: dict | None = None):
+    """The member's pending notifications of ``kinds`` that they may still see, grouped by
+    working group then kind; returns (sections, included ids, all pending ids).
+
+    ``rows`` (the member's pending notifications) and ``cache`` (targets already loaded)
+    are given by a run that builds many digests."""
+    if rows is None:
+        rows = _pending_rows([user.id], now)[user.id]
+    rows = [r for r in rows if r.kind in kinds]
     pending_ids = [r.id for r in rows]
-    shown = service.entries([r for r in rows if r.read_at is None], user)
+    shown = service.entries([r for r in rows if r.read_at is None], user, cache=cache)
     if group_names is None:
         group_names = _group_names({e.notification.group_id for e in shown})
     base = current_app.config["BASE_URL"].rstrip("/")
@@ -222,12 +235,14 @@ def _group_names(ids) -> dict[int, str]:
 
 
 def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], now: datetime,
-                  period: str, group_names: dict[int, str]) -> bool:
-    """Claim the period and queue the digest (flushed, not committed); False when there
-    is nothing new to send. An IntegrityError means another run has the claim."""
-    sections, included, pending = build_digest(user, kinds, now, group_names)
+                  period: str, group_names: dict[int, str], rows: list[Notification],
+                  cache: dict) -> list[int] | None:
+    """Queue the digest and add its claim (flushed by the batch); returns the ids of the
+    notifications it deals with, or None when there is nothing new to send."""
+    sections, included, pending = build_digest(user, kinds, now, group_names, rows=rows,
+                                               cache=cache)
     if not included:
-        return False
+        return None
     message = queue_email(
         user.email,
         "community_digest",
@@ -240,30 +255,37 @@ def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], now: date
         count=len(included),
         **_footer(user, kinds),
     )
-    # The claim, in the same transaction as the outbox row: a second scheduler's insert
-    # waits here for the first one's commit, then fails on the unique key.
     db.session.add(DigestRun(user_id=user.id, frequency=frequency, period=period,
                              notifications=len(included), outbox_id=message.id))
-    db.session.flush()
-    # Everything pending for these kinds is now dealt with: what was shown goes out, what
-    # was read already or became hidden needs no email any more.
-    db.session.execute(
-        update(Notification)
-        .where(Notification.id.in_(pending), Notification.emailed_at.is_(None))
-        .values(emailed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return True
+    return pending
 
 
 def _send_batch(batch: list, frequency: Frequency, now: datetime,
-                group_names: dict[int, str], report: DigestReport) -> None:
-    """Queue a batch of digests and their claims in one transaction. Should another run
-    hold one of the claims, the batch is undone and retried member by member, so each
-    member's digest still goes out once, by whichever run claimed it."""
+                group_names: dict[int, str], report: DigestReport,
+                cache: dict | None = None) -> None:
+    """Queue a batch of digests with their claims, and mark what they dealt with, in one
+    transaction. The claims are inserted together at the end: a second scheduler's insert
+    waits there for the first one's commit, then fails on the unique key. The batch is then
+    undone and retried member by member, so each member's digest still goes out once, by
+    whichever run claimed it."""
+    cache = {} if cache is None else cache
+    rows = _pending_rows([user.id for user, _k, _p in batch], now)
     try:
-        outcomes = [_queue_digest(user, frequency, kinds, now, period, group_names)
-                    for user, kinds, period in batch]
+        dealt = [_queue_digest(user, frequency, kinds, now, period, group_names,
+                               rows[user.id], cache)
+                 for user, kinds, period in batch]
+        db.session.flush()  # the claims
+        # Everything pending for these kinds is now dealt with: what was shown goes out,
+        # what was read already or became hidden needs no email any more.
+        ids = [i for pending in dealt if pending for i in pending]
+        for start in range(0, len(ids), 500):
+            db.session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids[start:start + 500]),
+                       Notification.emailed_at.is_(None))
+                .values(emailed_at=now)
+                .execution_options(synchronize_session=False)
+            )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -271,10 +293,11 @@ def _send_batch(batch: list, frequency: Frequency, now: datetime,
             report.already_sent += 1
             return
         for one in batch:
-            _send_batch([one], frequency, now, group_names, report)
+            _send_batch([one], frequency, now, group_names, report, cache)
         return
-    report.sent += sum(outcomes)
-    report.nothing_new += len(outcomes) - sum(outcomes)
+    sent = sum(1 for pending in dealt if pending)
+    report.sent += sent
+    report.nothing_new += len(dealt) - sent
 
 
 #: Members whose digests share one transaction (a run killed half-way loses at most the
@@ -327,8 +350,10 @@ def send_digests(frequency: Frequency | str, *, now: datetime | None = None,
     keep, session.expire_on_commit = session.expire_on_commit, False
     try:
         db.session.commit()  # end the read: the batches below are transactions of their own
+        cache: dict = {}  # targets loaded once for the whole run
         for start in range(0, len(todo), max(batch_size, 1)):
-            _send_batch(todo[start:start + batch_size], frequency, now, group_names, report)
+            _send_batch(todo[start:start + batch_size], frequency, now, group_names, report,
+                        cache)
     finally:
         session.expire_on_commit = keep
         forget_group_ids()

@@ -316,9 +316,11 @@ def describe(notification: Notification) -> str:
     return message(notification.title, notification.detail)
 
 
-def entries(rows: list[Notification], user: User) -> list[Entry]:
-    """Rows with their targets (one query per type), leaving out what ``user`` may not see."""
-    found = targets.resolve((n.target_type, n.target_key) for n in rows)
+def entries(rows: list[Notification], user: User, *, cache: dict | None = None) -> list[Entry]:
+    """Rows with their targets (one query per type), leaving out what ``user`` may not see.
+
+    ``cache`` ({(type, key): target}) is shared by a caller that lists for many readers."""
+    found = targets.resolve(((n.target_type, n.target_key) for n in rows), cache=cache)
     result = []
     for row in rows:
         target = found.get((row.target_type, row.target_key))

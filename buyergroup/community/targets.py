@@ -105,18 +105,26 @@ def load_visible(user, name: str, key: str) -> object:
     return target
 
 
-def resolve(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], object]:
-    """Load many targets with one query per type: {(type, key): target} for those found."""
+_MISSING = object()
+
+
+def resolve(pairs: Iterable[tuple[str, str]],
+            cache: dict | None = None) -> dict[tuple[str, str], object]:
+    """Load many targets with one query per type: {(type, key): target} for those found.
+
+    With ``cache`` (kept by the caller across calls), what was loaded once is not loaded
+    again, including what was not found."""
+    cache = {} if cache is None else cache
+    wanted = set(pairs)
     by_type: dict[str, set[str]] = {}
-    for name, key in pairs:
-        by_type.setdefault(name, set()).add(key)
-    found: dict[tuple[str, str], object] = {}
+    for name, key in wanted:
+        if (name, key) not in cache:
+            by_type.setdefault(name, set()).add(key)
     for name, keys in by_type.items():
-        if not known(name):
-            continue
-        for key, target in get_type(name).load_many(sorted(keys)).items():
-            found[(name, key)] = target
-    return found
+        loaded = get_type(name).load_many(sorted(keys)) if known(name) else {}
+        for key in keys:
+            cache[(name, key)] = loaded.get(key, _MISSING)
+    return {pair: cache[pair] for pair in wanted if cache[pair] is not _MISSING}
 
 
 def path_for(name: str, target: object) -> str:

@@ -262,3 +262,24 @@ def test_two_schedulers_at_once_send_each_digest_once(
         .group_by(OutboxMessage.recipient)
     ).all()
     assert len(rows) == 7 and all(count == 1 for _r, count in rows)
+
+
+def test_the_scheduler_sends_at_seven_in_each_members_own_time_zone(
+    app, group, member, make_user, make_item, publish
+):
+    from datetime import timedelta
+
+    from buyergroup.database import utcnow
+
+    far = make_user(name="Nora New York", timezone="America/New_York")
+    service.follow(far, "group", str(group.id))
+    member.timezone = "Europe/Brussels"
+    db.session.commit()
+    publish(make_item(group=group, title="Clause"))
+    # 06:30 UTC tomorrow: 07:30 in Brussels (due), 01:30 in New York (not yet).
+    tomorrow = (utcnow() + timedelta(days=1)).replace(hour=6, minute=30)
+    first = digests.send_digests("daily", now=tomorrow, due_only=True)
+    assert first.sent == 1
+    assert db.session.scalar(select(DigestRun.user_id)) == member.id
+    later = digests.send_digests("daily", now=tomorrow.replace(hour=12), due_only=True)
+    assert (later.sent, later.candidates) == (1, 1)  # New York's 07:00 has come
