@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -68,15 +68,26 @@ def period_of(frequency: Frequency, user: User, now: datetime) -> str:
     return local.date().isoformat()
 
 
-def is_due(frequency: Frequency, user: User, now: datetime) -> bool:
-    """Daily from 07:00 local time; weekly from Monday 07:00 (the rest of the week too, so
-    a scheduler that was down on Monday still sends that week's digest)."""
-    local = now.astimezone(_zone(user))
-    if frequency is Frequency.weekly and local.isoweekday() == 1:
-        return local.hour >= DIGEST_HOUR
+def cutoff_of(frequency: Frequency, user: User, now: datetime) -> datetime:
+    """The member's latest digest time at or before ``now``: 07:00 local today (or
+    yesterday, before 07:00), and for weekly digests 07:00 on the latest Monday. A digest
+    the scheduler sends carries what happened until then; what comes after waits for the
+    next one. A scheduler that was down at 07:00 sends the period's digest when it is back
+    (the period is not claimed yet)."""
+    zone = _zone(user)
+    local = now.astimezone(zone)
+    day = local.date()
+    if local.hour < DIGEST_HOUR:
+        day -= timedelta(days=1)
     if frequency is Frequency.weekly:
-        return True
-    return local.hour >= DIGEST_HOUR
+        day -= timedelta(days=day.isoweekday() - 1)
+    return datetime(day.year, day.month, day.day, DIGEST_HOUR, tzinfo=zone).astimezone(UTC)
+
+
+def is_due(frequency: Frequency, user: User, now: datetime) -> bool:
+    """Whether the member's current period's digest may go out now: its 07:00 has come."""
+    return period_of(frequency, user, cutoff_of(frequency, user, now)) == period_of(
+        frequency, user, now)
 
 
 # --- One notification, emailed at once --------------------------------------------------------
@@ -234,12 +245,14 @@ def _group_names(ids) -> dict[int, str]:
     ).all())
 
 
-def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], now: datetime,
+def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], until: datetime,
                   period: str, group_names: dict[int, str], rows: list[Notification],
                   cache: dict) -> list[int] | None:
-    """Queue the digest and add its claim (flushed by the batch); returns the ids of the
-    notifications it deals with, or None when there is nothing new to send."""
-    sections, included, pending = build_digest(user, kinds, now, group_names, rows=rows,
+    """Queue the digest of what happened until ``until`` and add its claim (flushed by the
+    batch); returns the ids of the notifications it deals with, or None when there is
+    nothing new to send."""
+    rows = [r for r in rows if r.created_at <= until]
+    sections, included, pending = build_digest(user, kinds, until, group_names, rows=rows,
                                                cache=cache)
     if not included:
         return None
@@ -269,11 +282,11 @@ def _send_batch(batch: list, frequency: Frequency, now: datetime,
     undone and retried member by member, so each member's digest still goes out once, by
     whichever run claimed it."""
     cache = {} if cache is None else cache
-    rows = _pending_rows([user.id for user, _k, _p in batch], now)
+    rows = _pending_rows([user.id for user, *_rest in batch], now)
     try:
-        dealt = [_queue_digest(user, frequency, kinds, now, period, group_names,
+        dealt = [_queue_digest(user, frequency, kinds, until, period, group_names,
                                rows[user.id], cache)
-                 for user, kinds, period in batch]
+                 for user, kinds, period, until in batch]
         db.session.flush()  # the claims
         # Everything pending for these kinds is now dealt with: what was shown goes out,
         # what was read already or became hidden needs no email any more.
@@ -329,17 +342,24 @@ def send_digests(frequency: Frequency | str, *, now: datetime | None = None,
         user = users.get(uid)
         if user is None or not kinds_by_user.get(uid):
             continue
-        if due_only and not is_due(frequency, user, now):
-            continue
-        todo.append((user, kinds_by_user[uid], period_of(frequency, user, now)))
+        if due_only:
+            # The scheduler: the period of the member's latest 07:00, with what happened
+            # until then (a period whose 07:00 has not come yet is not due).
+            until = cutoff_of(frequency, user, now)
+            if not is_due(frequency, user, now):
+                continue
+        else:
+            until = now  # the command: everything pending, right away
+        todo.append((user, kinds_by_user[uid], period_of(frequency, user, now), until))
     claimed = set()
-    ids = [user.id for user, _k, _p in todo]
+    ids = [user.id for user, *_rest in todo]
     for start in range(0, len(ids), 500):
         claimed.update((user_id, period) for user_id, period in db.session.execute(
             select(DigestRun.user_id, DigestRun.period).where(
                 DigestRun.frequency == frequency, DigestRun.user_id.in_(ids[start:start + 500]))
         ))
-    report.already_sent = sum(1 for user, _k, period in todo if (user.id, period) in claimed)
+    report.already_sent = sum(1 for user, _k, period, _u in todo
+                              if (user.id, period) in claimed)
     todo = [entry for entry in todo if (entry[0].id, entry[2]) not in claimed]
     group_names = _group_names(
         db.session.scalars(select(Notification.group_id).where(
@@ -368,7 +388,7 @@ def send_digest_to(user: User, frequency: Frequency, kinds: list[Kind], now: dat
     if group_names is None:
         group_names = _group_names(db.session.scalars(
             select(Notification.group_id).where(Notification.user_id == user.id).distinct()))
-    _send_batch([(user, kinds, period_of(frequency, user, now))], frequency, now,
+    _send_batch([(user, kinds, period_of(frequency, user, now), now)], frequency, now,
                 group_names, report)
     return "sent" if report.sent else "already_sent" if report.already_sent else "nothing_new"
 

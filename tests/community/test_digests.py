@@ -199,6 +199,11 @@ def test_due_at_seven_local_time(member):
     assert not digests.is_due(Frequency.weekly, member, monday_6)
     assert digests.is_due(Frequency.weekly, member, monday_7)
     assert digests.period_of(Frequency.weekly, member, monday_7) == "2026-W49"
+    # On Wednesday the week's digest (if not sent yet) carries what came until Monday 07:00.
+    wednesday = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    assert digests.cutoff_of(Frequency.weekly, member, wednesday) == monday_7
+    assert digests.cutoff_of(Frequency.daily, member, monday_6) == datetime(
+        2026, 11, 29, 6, 0, tzinfo=UTC)
     member.timezone = "Pacific/Auckland"  # already Monday evening there
     assert digests.period_of(Frequency.daily, member, monday_6) == "2026-11-30"
 
