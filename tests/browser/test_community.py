@@ -85,7 +85,8 @@ def test_screenshots_of_the_new_pages(page, live_server, make_group, make_user, 
         page.set_viewport_size({"width": width, "height": 900})
         for path, name in (("/", "home"), ("/notifications", "notifications"),
                            ("/follows", "follows"), ("/profile/notifications",
-                                                     "preferences")):
+                                                     "preferences"),
+                           (f"/groups/{group.slug}", "group")):
             page.goto(live_server + path)
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             _shoot(page, f"{name}-{suffix}")
