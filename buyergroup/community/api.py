@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.community import service, targets
 from buyergroup.community.models import Frequency, Kind
-from buyergroup.errors import ValidationFailed, json_error
+from buyergroup.errors import NotFound, ValidationFailed, json_error
 from buyergroup.extensions import db
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 10_000  # a huge page number would overflow the SQL offset
 
 
 def _iso(moment) -> str | None:
@@ -111,7 +112,7 @@ def delete_follow(follow_id: int):
 @token_required
 def list_notifications():
     user = api_user()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     per_page = min(max(request.args.get("per_page", 20, type=int) or 20, 1), MAX_PER_PAGE)
     unread_only = request.args.get("unread", "").lower() in ("1", "true", "yes")
     result = db.paginate(service.notifications_query(user, unread_only=unread_only),
@@ -185,6 +186,8 @@ def _review_item(item_id: int, action: str):
     from buyergroup.library.api import item_json
 
     user = api_user()
+    if not 0 < item_id <= service.MAX_ID:
+        raise NotFound()  # fits no id column (library.get_item would hand it to SQL)
     item = library.get_item(item_id, user)  # 404 unless the caller may see it
     if action == "submit":
         library.submit(user, item)

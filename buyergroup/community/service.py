@@ -55,8 +55,12 @@ def follow(user: User, target_type: str, key: str) -> Follow:
     return row
 
 
+#: Ids beyond this fit no integer column on any backend: no such row (not a 500).
+MAX_ID = 2**31 - 1
+
+
 def get_follow(user: User, follow_id: int) -> Follow:
-    row = db.session.get(Follow, follow_id)
+    row = db.session.get(Follow, follow_id) if 0 < follow_id <= MAX_ID else None
     if not permissions.owns(user, row) or not row.is_active:
         raise NotFound()
     return row
@@ -343,7 +347,8 @@ def notifications_query(user: User, *, unread_only: bool = False):
 
 
 def get_notification(user: User, notification_id: int) -> Notification:
-    row = db.session.get(Notification, notification_id)
+    row = (db.session.get(Notification, notification_id)
+           if 0 < notification_id <= MAX_ID else None)
     if not permissions.owns(user, row):
         raise NotFound()
     return row
@@ -363,7 +368,7 @@ def mark_all_read(user: User, ids: Iterable[int] | None = None) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
     if ids is not None:
-        statement = statement.where(Notification.id.in_(list(ids)))
+        statement = statement.where(Notification.id.in_([i for i in ids if 0 < i <= MAX_ID]))
     done = db.session.execute(
         statement.values(read_at=utcnow()).execution_options(synchronize_session="fetch")
     ).rowcount

@@ -23,6 +23,8 @@ from buyergroup.vocabulary import PRODUCT_GROUPS, THEMES
 bp = Blueprint("community", __name__)
 
 PER_PAGE = 30
+#: Beyond this a page number is nonsense (and a huge one would overflow the SQL offset).
+MAX_PAGE = 10_000
 
 
 # --- Follows ----------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ def unfollow(follow_id: int):
 def notifications():
     unread_only = request.args.get("show") == "unread"
     page = db.paginate(service.notifications_query(current_user, unread_only=unread_only),
-                       page=max(request.args.get("page", 1, type=int) or 1, 1),
+                       page=min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE),
                        per_page=PER_PAGE, error_out=False)
     return render_template(
         "community/notifications.html", entries=service.entries(page.items, current_user),

@@ -131,3 +131,19 @@ def test_library_review_as_on_the_pages(client, member, organiser, make_item):
     assert client.post("/api/v1/library/999999/submit",
                        headers=bearer(member)).status_code == 404
     assert client.post(f"/api/v1/library/{item.id}/submit").status_code == 401
+
+
+@pytest.mark.parametrize("method, path", [
+    ("delete", "/api/v1/follows/99999999999999999999"),
+    ("post", "/api/v1/library/99999999999999999999/submit"),
+    ("post", "/api/v1/library/99999999999999999999/return"),
+])
+def test_huge_ids_are_not_found(client, member, method, path):
+    response = getattr(client, method)(path, json={"reason": "x"}, headers=bearer(member))
+    assert response.status_code == 404
+
+
+def test_read_ids_out_of_range_change_nothing(client, member):
+    response = client.post("/api/v1/notifications/read",
+                           json={"ids": [99999999999999999999, -1]}, headers=bearer(member))
+    assert response.get_json() == {"marked": 0, "unread": 0}

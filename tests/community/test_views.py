@@ -182,3 +182,20 @@ def test_join_by_invitation_link_is_noticed_by_group_organiser(make_group, organ
     add_member(group, member)
     db.session.commit()
     assert service.unread_count(organiser) == 0
+
+
+@pytest.mark.parametrize("query", ["page=99999999999999999999", "page=-3", "page=abc",
+                                   "show=unread&page=2", "show=%00"])
+def test_odd_parameters_never_give_a_5xx(client, auth, member, query):
+    auth.login(member)
+    assert client.get(f"/notifications?{query}").status_code == 200
+    assert client.get(f"/api/v1/notifications?{query}&per_page=999").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/notifications/99999999999999999999",
+                                  "/notifications/abc", "/unsubscribe/%00",
+                                  "/follows/99999999999999999999/delete"])
+def test_odd_paths_never_give_a_5xx(client, auth, member, path):
+    auth.login(member)
+    status = (client.post(path) if path.endswith("delete") else client.get(path)).status_code
+    assert status in (400, 404, 405)
