@@ -266,6 +266,9 @@ def _queue_digest(user: User, frequency: Frequency, kinds: list[Kind], until: da
         frequency=frequency,
         sections=sections,
         count=len(included),
+        # A link per kind shown, beside its heading: stop only that kind.
+        kind_links={kind: unsubscribe.link(user.id, [kind])
+                    for section in sections for kind in section.kinds},
         **_footer(user, kinds),
     )
     db.session.add(DigestRun(user_id=user.id, frequency=frequency, period=period,

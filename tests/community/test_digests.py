@@ -288,3 +288,35 @@ def test_the_scheduler_sends_at_seven_in_each_members_own_time_zone(
     assert db.session.scalar(select(DigestRun.user_id)) == member.id
     later = digests.send_digests("daily", now=tomorrow.replace(hour=12), due_only=True)
     assert (later.sent, later.candidates) == (1, 1)  # New York's 07:00 has come
+
+
+def test_weekly_digest_with_a_link_per_kind(app, mailbox, group, member, make_item, publish,
+                                            make_user):
+    from buyergroup.library import service as library
+
+    service.set_preferences(member, {Kind.new_item: Frequency.weekly,
+                                     Kind.comment: Frequency.weekly})
+    db.session.commit()
+    item = publish(make_item(group=group, title="Weekly clause"))
+    service.follow(member, "item", str(item.id))
+    library.add_comment(make_user(name="Cora Commenter"), item, "Does this work for servers?")
+    db.session.commit()
+    digests.send_digests("daily")  # the item's author hears of the comment daily
+    deliver_due()
+    assert mailbox.to(member.email) == []
+    assert digests.send_digests("weekly").sent == 1
+    deliver_due()
+    message = mailbox.last_to(member.email)
+    assert message["Subject"] == "Your weekly Buyergroup digest: 2 new notifications"
+    text = body_of(message)
+    assert "New items in what I follow" in text and "Comments on items I follow" in text
+    links = [line.split(": ", 1)[1] for line in text.splitlines()
+             if line.startswith("Stop emails about this: ")]
+    assert len(links) == 2
+    # One kind's link stops that kind only.
+    response = app.test_client().post(urlsplit(links[0]).path)
+    assert response.status_code == 200
+    db.session.expire_all()
+    prefs = service.preferences_of(member)
+    assert sorted(k.value for k, f in prefs.items() if f is Frequency.never) in (
+        ["comment"], ["new_item"])
