@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.accounts.views import bp as accounts_bp
     from buyergroup.admin.views import bp as admin_bp
     from buyergroup.api import bp as api_bp
+    from buyergroup.community.views import bp as community_bp
     from buyergroup.core.views import bp as core_bp
     from buyergroup.events.views import bp as events_bp
     from buyergroup.glossary.views import bp as glossary_bp
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(glossary_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(community_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
 
@@ -90,6 +92,9 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.privacy.api import bp as privacy_api_bp
 
     csrf.exempt(privacy_api_bp)  # bearer tokens, like the rest of the API
+    from buyergroup.community import register_community
+
+    register_community(app)
     from buyergroup import boundary
 
     boundary.install(app)  # last: it wraps every view registered above

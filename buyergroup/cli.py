@@ -120,6 +120,10 @@ def register_cli(app: Flask) -> None:
     register_events_cli(app)
     register_scheduler_cli(app)
 
+    from buyergroup.community.cli import register_cli as register_community_cli
+
+    register_community_cli(app)
+
     from buyergroup.backup import register_backup_cli
 
     register_backup_cli(app)

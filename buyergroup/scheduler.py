@@ -65,6 +65,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("event_reminders", "buyergroup.events.service:send_due_reminders", 60,
         "Queue the event reminders that are due"),
+    Job("digests", "buyergroup.community.digests:send_due_digests", 15 * 60,
+        "Queue the daily (07:00 local) and weekly (Monday 07:00) notification digests"),
     Job("deliver_mail", "buyergroup.mail.service:deliver_due", 30,
         "Send due messages from the outbox, with retries"),
     Job("search_index", "buyergroup.search.service:apply_pending", 30,

@@ -387,6 +387,13 @@ from buyergroup.privacy.openapi import OPENAPI_SCHEMAS as _PRIVACY_SCHEMAS  # no
 PATHS.update(_PRIVACY_PATHS)
 PATHS["/api/v1/me"]["delete"] = _ME_DELETE
 SCHEMAS.update(_PRIVACY_SCHEMAS)
+# --- Community: follows, notifications, preferences, the library review -----------------------
+
+from buyergroup.community.api import OPENAPI_PATHS as _COMMUNITY_PATHS  # noqa: E402
+from buyergroup.community.api import OPENAPI_SCHEMAS as _COMMUNITY_SCHEMAS  # noqa: E402
+
+PATHS.update(_COMMUNITY_PATHS)
+SCHEMAS.update(_COMMUNITY_SCHEMAS)
 
 
 def library_item_schemas() -> dict:

@@ -8,6 +8,7 @@ from buyergroup.accounts.permissions import can_see_email
 from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
 from buyergroup.api.auth import api_token, api_user, refuse_read_only_writes, token_required
 from buyergroup.api.openapi import build_openapi
+from buyergroup.community import api as community_api
 from buyergroup.events import api as events_api
 from buyergroup.extensions import db
 from buyergroup.library import api as library_api
@@ -18,6 +19,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_read_only_writes)
 library_api.register(bp)
 events_api.register_routes(bp)
+community_api.register_routes(bp)
 
 MAX_PER_PAGE = 100
 

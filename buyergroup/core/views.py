@@ -18,6 +18,11 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def home():
+    if is_signed_in(current_user):
+        # Signed-in members get their own page; visitors keep the one below.
+        from buyergroup.community.home import personal_home
+
+        return render_template("community/home.html", home=personal_home(current_user))
     groups = db.session.scalars(visible_groups(current_user).limit(6)).all()
     organisations = db.session.scalars(visible_organisations(current_user)).all()
     # Figures count only what this visitor could list, so they match the linked pages.

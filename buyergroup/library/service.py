@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from buyergroup import signals
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.audit import service as audit
@@ -465,7 +466,9 @@ def update_item(
     for stored in files:
         _attach(actor, item, stored)
     db.session.flush()
-    record_version(item, actor, note, previous=before)
+    version = record_version(item, actor, note, previous=before)
+    if version is not None and item.is_published:
+        signals.item_version_added.send(item, actor=actor, version=version)
     # The files go once the removal is committed; a rollback keeps them with their rows.
     uploads.delete_after_commit(removed)
     return removed
@@ -485,6 +488,7 @@ def submit(actor: User | None, item: LibraryItem) -> None:
     item.submitted_at = utcnow()
     db.session.flush()
     record_version(item, actor, _("Submitted for review"), previous=before)
+    signals.item_submitted.send(item, actor=actor)
 
 
 def publish(actor: User | None, item: LibraryItem) -> None:
@@ -503,6 +507,13 @@ def publish(actor: User | None, item: LibraryItem) -> None:
     if actor is not None:  # None: the seed loader, not a decision anyone made
         audit.record(AuditAction.item_published, actor=actor, target=item)
     _tell_author(actor, item, "library_published")
+    signals.item_published.send(item, actor=actor)
+    if item.translation_kind is not TranslationKind.original:
+        original = db.session.scalar(select(LibraryItem).where(
+            LibraryItem.translation_key == item.translation_key,
+            LibraryItem.translation_kind == TranslationKind.original))
+        if original is not None:
+            signals.item_translation_added.send(original, actor=actor, translation=item)
 
 
 def return_to_author(actor: User, item: LibraryItem, reason: str) -> None:
@@ -737,6 +748,7 @@ def add_comment(user: User, item: LibraryItem, body: str) -> Comment:
     comment = Comment(author=user, body=body)
     item.comments.append(comment)
     db.session.flush()
+    signals.item_commented.send(item, actor=user, comment=comment)
     return comment
 
 

@@ -36,6 +36,10 @@ class OutboxMessage(db.Model):
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
     # JSON list of {"filename", "content_type", "data" (base64)}.
     attachments_json: Mapped[str | None] = mapped_column(Text)
+    # An HTML alternative to ``body_text``, and extra headers as a JSON object
+    # (List-Unsubscribe for notification mail); both optional.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers_json: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(5), default="en", nullable=False)
     state: Mapped[OutboxState] = mapped_column(
         Enum(OutboxState, name="outbox_state", native_enum=False, length=20),

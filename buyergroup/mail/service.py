@@ -44,22 +44,29 @@ def queue_email(
     timezone: str | None = None,
     dedupe_key: str | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
+    html: bool = False,
+    headers: dict[str, str] | None = None,
     **context,
 ) -> OutboxMessage:
     """Render ``templates/email/<template>.{subject,txt}`` in ``locale`` and queue it.
 
     The subject template is a single line. ``attachments`` are (filename, type, bytes).
+    ``html`` also renders ``<template>.html`` as an HTML alternative; ``headers`` are
+    extra headers (``List-Unsubscribe``...).
     """
     locale = locale or "en"
     with force_locale(locale):
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         body = render_template(f"email/{template}.txt", **context)
+        body_html = render_template(f"email/{template}.html", **context) if html else None
     message = OutboxMessage(
         recipient=recipient,
         subject=" ".join(subject.split()),
         body_text=body,
         locale=locale,
         dedupe_key=dedupe_key,
+        body_html=body_html,
+        headers_json=json.dumps(headers) if headers else None,
         attachments_json=json.dumps(
             [
                 {"filename": n, "content_type": t, "data": base64.b64encode(d).decode("ascii")}
@@ -94,7 +101,11 @@ def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
     message["To"] = item.recipient
     message["Subject"] = item.subject
     message["Message-ID"] = message_id_of(item)
+    for name, value in json.loads(item.headers_json or "{}").items():
+        message[name] = value
     message.set_content(item.body_text)
+    if item.body_html:
+        message.add_alternative(item.body_html, subtype="html")
     for attachment in json.loads(item.attachments_json or "[]"):
         maintype, _, subtype = attachment["content_type"].partition("/")
         message.add_attachment(

@@ -38,7 +38,7 @@ from buyergroup.network.permissions import (
     can_manage_group,
     can_see_group,
 )
-from buyergroup.signals import membership_ended
+from buyergroup.signals import join_requested, membership_ended
 
 # --- Organisations --------------------------------------------------------------------------
 
@@ -228,6 +228,7 @@ def join_group(group: WorkingGroup, user: User, message: str = "") -> GroupMembe
     )
     group.memberships.append(membership)
     db.session.flush()
+    join_requested.send(group, request=membership)
     for organiser in group.organisers:
         queue_email(
             organiser.email,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from buyergroup import signals
 from buyergroup.accounts import permissions
 from buyergroup.accounts.models import Invitation, InvitationState, Role, User
 from buyergroup.accounts.service import (
@@ -89,6 +90,7 @@ def submit_join_request(data: JoinRequestData) -> JoinRequest | None:
     )
     db.session.add(request)
     db.session.flush()
+    signals.join_requested.send(None, request=request)
     organisers = db.session.scalars(
         select(User).where(User.role.in_([Role.organiser, Role.admin]), User.is_active_account)
     )

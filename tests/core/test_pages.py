@@ -81,9 +81,11 @@ def test_home_hides_groups_and_organisations_that_are_not_public(
     assert "Ask to join" in visitor_text
 
     auth.login(member)
-    member_text = main_text(client.get("/"))
-    assert "Secret pilots" in member_text and "Hidden Buyer" in member_text
-    assert "Find peers" in member_text
+    # Signed-in members get their personal home page; the lists show them what visitors
+    # do not see.
+    assert "My next events" in main_text(client.get("/"))
+    assert "Secret pilots" in main_text(client.get("/groups"))
+    assert "Hidden Buyer" in main_text(client.get("/organisations"))
 
 
 @pytest.mark.parametrize(

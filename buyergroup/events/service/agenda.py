@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from buyergroup import signals
 from buyergroup.accounts.models import User
 from buyergroup.errors import NotFound, ValidationFailed
 from buyergroup.events import storage
@@ -172,6 +173,8 @@ def add_material(
         material.size = stored.size
     db.session.add(material)
     db.session.flush()
+    if notify:
+        signals.event_changed.send(event, actor=actor, change="materials")
     if is_minutes and notify:
         tell_participants(event, "event_minutes", material=material)
     return material

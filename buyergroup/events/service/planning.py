@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
+from buyergroup import signals
 from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
 from buyergroup.errors import ValidationFailed
@@ -304,6 +305,8 @@ def update_event(
                 old_starts_at=old_start, old_ends_at=old_end, include_waiting=True,
             )
     db.session.flush()
+    for target in changed:
+        signals.event_changed.send(target, actor=actor, change="updated")
     return changed
 
 
@@ -350,6 +353,7 @@ def cancel_event(actor: User | None, event: Event, reason: str = "") -> None:
     event.cancellation_reason = (reason or "").strip()
     event.sequence += 1
     db.session.flush()
+    signals.event_changed.send(event, actor=actor, change="cancelled")
     if not event.is_past:
         tell_participants(event, "event_cancelled", include_waiting=True,
                            reason=event.cancellation_reason)

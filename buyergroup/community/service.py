@@ -1,0 +1,376 @@
+"""Follows, notifications and preferences. Functions flush, never commit.
+
+Visibility is decided twice: when a notification is made (``notify`` tells only members who
+may see the target) and when it is shown or counted (``visible_clause`` in SQL for the
+header count and the list, then each target's own ``can_view`` for what is displayed), so
+an item that became hidden leaves the list and the count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, update
+
+from buyergroup.accounts.models import User
+from buyergroup.community import permissions, targets
+from buyergroup.community.models import (
+    DEFAULT_FREQUENCIES,
+    ORGANISER_KINDS,
+    Follow,
+    Frequency,
+    Kind,
+    Notification,
+    NotificationPreference,
+)
+from buyergroup.database import utcnow
+from buyergroup.errors import NotFound, ValidationFailed
+from buyergroup.extensions import db
+
+# --- Follows --------------------------------------------------------------------------------
+
+
+def follow(user: User, target_type: str, key: str) -> Follow:
+    """Follow a target ``user`` may see (404 otherwise); following twice changes nothing."""
+    target = targets.load_visible(user, target_type, key)
+    if not permissions.can_follow(user, target_type, target):
+        raise NotFound()
+    key = targets.get_type(target_type).key_of(target)
+    row = db.session.scalar(
+        select(Follow).where(
+            Follow.user_id == user.id, Follow.target_type == target_type,
+            Follow.target_key == key,
+        )
+    )
+    if row is None:
+        row = Follow(user_id=user.id, target_type=target_type, target_key=key)
+        db.session.add(row)
+    elif row.stopped_at is not None:
+        row.stopped_at = None
+        row.automatic = False
+        row.created_at = utcnow()
+    db.session.flush()
+    return row
+
+
+#: Ids beyond this fit no integer column on any backend: no such row (not a 500).
+MAX_ID = 2**31 - 1
+
+
+def get_follow(user: User, follow_id: int) -> Follow:
+    row = db.session.get(Follow, follow_id) if 0 < follow_id <= MAX_ID else None
+    if not permissions.owns(user, row) or not row.is_active:
+        raise NotFound()
+    return row
+
+
+def unfollow(user: User, row: Follow) -> None:
+    """Stop following. The row stays (stopped), so an automatic follow is not made again."""
+    if not permissions.owns(user, row):
+        raise NotFound()
+    row.stopped_at = utcnow()
+    db.session.flush()
+
+
+def unfollow_target(user: User, target_type: str, key: str) -> None:
+    row = following(user, target_type, key)
+    if row is None:
+        raise NotFound()
+    unfollow(user, row)
+
+
+def following(user: User | None, target_type: str, key: str) -> Follow | None:
+    """``user``'s active follow of the target (one query), for a page's Follow button."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(Follow).where(
+            Follow.user_id == user.id, Follow.target_type == target_type,
+            Follow.target_key == str(key), Follow.stopped_at.is_(None),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FollowEntry:
+    follow: Follow
+    target: object
+    label: str
+    path: str
+
+
+def follows_of(user: User) -> list[FollowEntry]:
+    """``user``'s follows whose targets they may still see, by type then label."""
+    rows = db.session.scalars(
+        select(Follow)
+        .where(Follow.user_id == user.id, Follow.stopped_at.is_(None))
+        .order_by(Follow.target_type, Follow.created_at)
+    ).all()
+    found = targets.resolve((r.target_type, r.target_key) for r in rows)
+    entries = []
+    for row in rows:
+        target = found.get((row.target_type, row.target_key))
+        if target is None or not permissions.can_be_told(user, row.target_type, target):
+            continue
+        kind = targets.get_type(row.target_type)
+        entries.append(FollowEntry(row, target, kind.label(target),
+                                   targets.path_for(row.target_type, target)))
+    return entries
+
+
+def follower_ids(pairs: Iterable[tuple[str, str]]) -> set[int]:
+    """Who actively follows any of the (type, key) targets (one query)."""
+    conditions = [
+        and_(Follow.target_type == name, Follow.target_key == str(key)) for name, key in pairs
+    ]
+    if not conditions:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Follow.user_id).where(Follow.stopped_at.is_(None), or_(*conditions))
+        )
+    )
+
+
+# --- Preferences ----------------------------------------------------------------------------
+
+
+def preferences_of(user: User) -> dict[Kind, Frequency]:
+    chosen = {
+        p.kind: p.frequency
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    return {kind: chosen.get(kind, DEFAULT_FREQUENCIES[kind]) for kind in Kind}
+
+
+def frequencies_for(user_ids: Iterable[int], kind: Kind) -> dict[int, Frequency]:
+    """Each member's frequency for ``kind`` (one query for all of them)."""
+    ids = list(set(user_ids))
+    result = {user_id: DEFAULT_FREQUENCIES[kind] for user_id in ids}
+    if ids:
+        for user_id, frequency in db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.frequency).where(
+                NotificationPreference.user_id.in_(ids), NotificationPreference.kind == kind
+            )
+        ):
+            result[user_id] = frequency
+    return result
+
+
+def parse_preferences(raw: dict) -> dict[Kind, Frequency]:
+    """{"new_item": "daily", ...} to enums; each bad name or value is a field error."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed(_("Send the preferences as an object of kind: frequency."))
+    parsed: dict[Kind, Frequency] = {}
+    for name, value in raw.items():
+        try:
+            kind = Kind(name)
+        except ValueError:
+            raise ValidationFailed(_("There is no such kind of notification."),
+                                   field=str(name)) from None
+        try:
+            parsed[kind] = Frequency(value)
+        except (ValueError, TypeError):
+            raise ValidationFailed(
+                _("Choose immediately, daily, weekly or never."), field=kind.value
+            ) from None
+    return parsed
+
+
+def set_preferences(user: User, choices: dict[Kind, Frequency]) -> dict[Kind, Frequency]:
+    """Store the member's choices (only what differs from the default needs a row)."""
+    existing = {
+        p.kind: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
+    for kind, frequency in choices.items():
+        row = existing.get(kind)
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind,
+                                                  frequency=frequency))
+        else:
+            row.frequency = frequency
+    db.session.flush()
+    return preferences_of(user)
+
+
+def visible_kinds(user: User) -> list[Kind]:
+    """The kinds a member's preferences page offers (organisers' kinds to organisers)."""
+    organiser = permissions.receives_organiser_kinds(user)
+    return [k for k in Kind if organiser or k not in ORGANISER_KINDS]
+
+
+# --- Making notifications ---------------------------------------------------------------------
+
+
+def notify(
+    recipient_ids: Iterable[int],
+    kind: Kind,
+    event: str,
+    target_type: str,
+    target,
+    *,
+    actor: User | None = None,
+    detail: str = "",
+) -> list[Notification]:
+    """Tell each recipient who may see ``target`` (never the actor), and email those who
+    chose "immediately". Returns the notifications made."""
+    ids = set(recipient_ids)
+    if actor is not None:
+        ids.discard(actor.id)
+    if not ids:
+        return []
+    target_kind = targets.get_type(target_type)
+    key = target_kind.key_of(target)
+    title = str(target_kind.label(target))[:300]
+    group_id = target_kind.group_of(target)
+    users = db.session.scalars(
+        select(User).where(User.id.in_(ids), User.is_active_account.is_(True))
+    ).all()
+    frequencies = frequencies_for([u.id for u in users], kind)
+    made = []
+    now = utcnow()
+    for user in users:
+        if not permissions.can_be_told(user, target_type, target):
+            continue
+        notification = Notification(
+            user_id=user.id, kind=kind, event=event, target_type=target_type,
+            target_key=key, title=title, detail=detail[:2000], group_id=group_id,
+            actor_id=actor.id if actor is not None else None, created_at=now,
+        )
+        frequency = frequencies[user.id]
+        if frequency is Frequency.never:
+            notification.emailed_at = now  # nothing will go out for it
+        db.session.add(notification)
+        made.append((notification, user, frequency))
+    db.session.flush()
+    for notification, user, frequency in made:
+        if frequency is Frequency.immediately:
+            from buyergroup.community.digests import email_now
+
+            email_now(user, notification, target)
+    return [n for n, _u, _f in made]
+
+
+# --- Showing notifications ----------------------------------------------------------------------
+
+
+def visible_clause(user: User):
+    """SQL: the notifications whose target ``user`` may still see (types that can say so)."""
+    conditions = []
+    for target_type in targets.types():
+        if target_type.visible_keys is None:
+            continue
+        keys = target_type.visible_keys(user)
+        if keys is None:
+            continue
+        conditions.append(
+            or_(Notification.target_type != target_type.name, Notification.target_key.in_(keys))
+        )
+    return and_(*conditions) if conditions else True
+
+
+def unread_count(user: User) -> int:
+    """The header's badge: one query, whatever the number of notifications and kinds."""
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None),
+            visible_clause(user),
+        )
+    ) or 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    notification: Notification
+    target: object
+    message: str
+    path: str
+
+
+_MESSAGES = {
+    "published": lambda t, d: _("New in the library: %(title)s", title=t),
+    "version": lambda t, d: _("New version of %(title)s", title=t),
+    "translation": lambda t, d: _("New translation of %(title)s (%(language)s)", title=t,
+                                  language=d),
+    "comment": lambda t, d: _("New comment on %(title)s", title=t),
+    "submitted": lambda t, d: _("Waiting for review: %(title)s", title=t),
+    "group_join": lambda t, d: _("%(name)s asked to join %(group)s", name=d, group=t),
+    "network_join": lambda t, d: _("%(name)s asked to join Buyergroup", name=t),
+    "updated": lambda t, d: _("Changed: %(title)s", title=t),
+    "cancelled": lambda t, d: _("Cancelled: %(title)s", title=t),
+    "materials": lambda t, d: _("New materials for %(title)s", title=t),
+    "reply": lambda t, d: _("New reply in %(title)s", title=t),
+    "mention": lambda t, d: _("You were mentioned in %(title)s", title=t),
+    "accepted": lambda t, d: _("An answer was accepted in %(title)s", title=t),
+}
+
+
+def describe(notification: Notification) -> str:
+    """The notification as one translated sentence, in the reader's language."""
+    message = _MESSAGES.get(notification.event)
+    if message is None:
+        return notification.title
+    return message(notification.title, notification.detail)
+
+
+def entries(rows: list[Notification], user: User, *, cache: dict | None = None) -> list[Entry]:
+    """Rows with their targets (one query per type), leaving out what ``user`` may not see.
+
+    ``cache`` ({(type, key): target}) is shared by a caller that lists for many readers."""
+    found = targets.resolve(((n.target_type, n.target_key) for n in rows), cache=cache)
+    result = []
+    for row in rows:
+        target = found.get((row.target_type, row.target_key))
+        if target is None or not permissions.can_be_told(user, row.target_type, target):
+            continue
+        result.append(Entry(row, target, describe(row), targets.path_for(row.target_type,
+                                                                          target)))
+    return result
+
+
+def notifications_query(user: User, *, unread_only: bool = False):
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user.id, visible_clause(user))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return query
+
+
+def get_notification(user: User, notification_id: int) -> Notification:
+    row = (db.session.get(Notification, notification_id)
+           if 0 < notification_id <= MAX_ID else None)
+    if not permissions.owns(user, row):
+        raise NotFound()
+    return row
+
+
+def mark_read(user: User, row: Notification) -> None:
+    if not permissions.owns(user, row):
+        raise NotFound()
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the member's unread notifications read (only ``ids``, when given)."""
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        statement = statement.where(Notification.id.in_([i for i in ids if 0 < i <= MAX_ID]))
+    done = db.session.execute(
+        statement.values(read_at=utcnow()).execution_options(synchronize_session="fetch")
+    ).rowcount
+    db.session.flush()
+    return done
