@@ -9,6 +9,7 @@ from buyergroup.accounts.models import (  # noqa: F401
     UserLanguage,
 )
 from buyergroup.audit.models import AuditEntry  # noqa: F401
+from buyergroup.discussions.models import Post, PostReport, Thread  # noqa: F401, E402
 from buyergroup.events.models import (  # noqa: F401, E402
     AgendaItem,
     CalendarFeed,
@@ -36,3 +37,10 @@ from buyergroup.network.models import (  # noqa: F401
     WorkingGroup,
 )
 from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402
+from buyergroup.statements.models import (  # noqa: F401, E402
+    RoadmapAction,
+    Signature,
+    SigningAuthority,
+    Statement,
+    StatementVersion,
+)
