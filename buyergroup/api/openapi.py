@@ -376,6 +376,14 @@ from buyergroup.audit.openapi import OPENAPI_SCHEMAS as _AUDIT_SCHEMAS  # noqa: 
 PATHS.update(_AUDIT_PATHS)
 SCHEMAS.update(_AUDIT_SCHEMAS)
 
+# --- Discussions ------------------------------------------------------------------------------
+
+from buyergroup.discussions.api import OPENAPI_PATHS as _DISCUSSION_PATHS  # noqa: E402
+from buyergroup.discussions.api import OPENAPI_SCHEMAS as _DISCUSSION_SCHEMAS  # noqa: E402
+
+PATHS.update(_DISCUSSION_PATHS)
+SCHEMAS.update(_DISCUSSION_SCHEMAS)
+
 
 def library_item_schemas() -> dict:
     """The item schemas, their content fields from ``library.fields`` (built per request, so

@@ -39,7 +39,7 @@ MAX_LINKS = 10
 PER_PAGE = 20
 
 # "@mia-member": a member's handle is their name, folded and hyphenated (``handle_of``).
-MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9-]{0,80}[a-z0-9])", re.IGNORECASE)
+MENTION = re.compile(r"(?<![\w@./])@([a-z0-9][a-z0-9-]{0,80}[a-z0-9])", re.IGNORECASE)
 
 FILTERS = ("all", "open", "answered", "gaps")
 

@@ -117,8 +117,8 @@ def _thread(slug: str, thread_id: int):
     return group, service.get_thread(thread_id, current_user, group=group)
 
 
-@bp.get("/groups/<slug>/discussions/<int:thread_id>")
-def thread(slug: str, thread_id: int, reply_form: ReplyForm | None = None):
+@bp.get("/groups/<slug>/discussions/<int:thread_id>", endpoint="thread")
+def thread_page(slug: str, thread_id: int, reply_form: ReplyForm | None = None):
     group, thread = _thread(slug, thread_id)
     view = service.thread_view(thread, current_user)
     can_mark_gap = permissions.can_mark_gap(current_user, thread)
@@ -166,7 +166,7 @@ def reply(slug: str, thread_id: int):
     elif not permissions.can_reply(current_user, thread) and not thread.is_locked:
         raise NotAllowed(_("Only members of this group can reply."))
     # Show the page again with what was typed and the field's message.
-    return thread(slug, thread_id, reply_form=form)
+    return thread_page(slug, thread_id, reply_form=form)
 
 
 def _post_action(slug: str, thread_id: int, post_id: int):
