@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from buyergroup.discussions import permissions
 from buyergroup.discussions.models import Post, Thread
 from buyergroup.extensions import db
+from buyergroup.network.models import WorkingGroup
 from buyergroup.search.types import SearchDocument, SearchHit
 
 PREFIX = "discussion"
@@ -116,3 +117,20 @@ def register(app: Flask) -> None:
                             label=LABEL)
     hooks.register_model(Thread, lambda thread: [ref_of(thread.id)] if thread.id else [])
     hooks.register_model(Post, lambda post: [ref_of(post.thread_id)] if post.thread_id else [])
+    # A group made private (or public) changes who may read its threads: their audiences.
+    # Kept beside any refs another domain registered for groups (one function per model).
+    others = hooks.registered_models().get(WorkingGroup)
+    if getattr(others, "_discussions", False):
+        others = others._others  # registering again (another app): keep the first others
+
+    def group_refs(group: WorkingGroup) -> list[str]:
+        refs = list(others(group)) if others is not None else []
+        if group.id is not None:
+            with db.session.no_autoflush:
+                refs += [ref_of(i) for i in db.session.scalars(
+                    select(Thread.id).where(Thread.group_id == group.id))]
+        return refs
+
+    group_refs._discussions = True  # type: ignore[attr-defined]
+    group_refs._others = others  # type: ignore[attr-defined]
+    hooks.register_model(WorkingGroup, group_refs)
