@@ -23,8 +23,8 @@ from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.extensions import db
 from buyergroup.library import permissions, service
 from buyergroup.library.models import ItemKind, LibraryItem, Phase
-from buyergroup.network.models import Organisation
 from buyergroup.library.search_documents import PREFIX as LIBRARY_PREFIX
+from buyergroup.network.models import Organisation
 from buyergroup.search.service import present_hits, registered_sources, search, source_of
 from buyergroup.search.types import (
     FACETS,
