@@ -24,17 +24,22 @@ class ActionForm(FlaskForm):
     title = StringField(_l("Action"), validators=[DataRequired(), Length(max=200)])
     organisation_id = SelectField(_l("Owning organisation"), validators=[Optional()])
     due_on = DateField(_l("Due date"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=ActionStatus.choices())
+    status = SelectField(_l("Status"))
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.status.choices = ActionStatus.choices()
         self.organisation_id.choices = optional_choices(
             [(str(o.id), o.name) for o in organisations], _l("No owner yet")
         )
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=ActionStatus.choices())
+    status = SelectField(_l("Status"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = ActionStatus.choices()
 
 
 class AuthorityForm(FlaskForm):
