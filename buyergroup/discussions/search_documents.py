@@ -126,9 +126,16 @@ def register(app: Flask) -> None:
     def group_refs(group: WorkingGroup) -> list[str]:
         refs = list(others(group)) if others is not None else []
         if group.id is not None:
+            from buyergroup.discussions import minutes_search
+            from buyergroup.events.models import Event, EventMaterial
+
             with db.session.no_autoflush:
                 refs += [ref_of(i) for i in db.session.scalars(
                     select(Thread.id).where(Thread.group_id == group.id))]
+                # Event notes for everyone follow the group's visibility too.
+                refs += [minutes_search.ref_of(i) for i in db.session.scalars(
+                    select(EventMaterial.id).join(Event, EventMaterial.event_id == Event.id)
+                    .where(Event.group_id == group.id, EventMaterial.note != ""))]
         return refs
 
     group_refs._discussions = True  # type: ignore[attr-defined]

@@ -101,3 +101,33 @@ def test_the_search_page_labels_discussions(world, search_app):
         # The library's own API keeps to library items.
         assert browse.browse(MultiDict({"q": "refurbished"}), None,
                              library_only=True).entries == []
+
+
+def test_event_notes_are_found_by_who_may_read_them(world, search_app):
+    from datetime import datetime, timedelta
+
+    from buyergroup.events import service as events
+    from buyergroup.events.service import EventData
+
+    starts = datetime.now() + timedelta(days=3)
+    data = EventData(title="Workshop 4", kind="workshop", mode="online",
+                     timezone="Europe/Brussels", language="en", starts_local=starts,
+                     ends_local=starts + timedelta(hours=2), video_url="", description="",
+                     capacity=None)
+    workshop = events.create_event(None, world["public"], data)
+    everyone = events.add_material(None, workshop, title="Minutes",
+                                   note="We agreed on a geothermal pilot.", visibility="public",
+                                   is_minutes=True, notify=False)
+    members = events.add_material(None, workshop, title="Notes",
+                                  note="Budget for the hydrothermal study.",
+                                  visibility="members", notify=False)
+    events.add_material(None, workshop, title="Private", note="Participants: vulcanology.",
+                        visibility="participants", notify=False)
+    db.session.commit()
+    assert _refs("geothermal", None) == [f"event_note:{everyone.id}"]
+    assert _refs("hydrothermal", None) == []
+    assert _refs("hydrothermal", world["outsider"]) == [f"event_note:{members.id}"]
+    assert _refs("vulcanology", world["organiser"]) == []  # never indexed
+    with search_app.test_request_context("/library?q=geothermal"):
+        (entry,) = browse.browse(MultiDict({"q": "geothermal"}), None).entries
+        assert entry.source_label == "Event notes" and "Workshop 4" in entry.title
