@@ -473,9 +473,17 @@ class ThreadView:
 
 
 def thread_view(thread: Thread, user: User | None) -> ThreadView:
+    # The posts with their authors and the authors' organisations in three queries, not
+    # two per post (the page names both for every post).
+    posts = list(db.session.scalars(
+        select(Post)
+        .options(selectinload(Post.author).selectinload(User.organisation))
+        .where(Post.thread_id == thread.id)
+        .order_by(Post.id)
+    ))
     return ThreadView(
         thread=thread,
-        posts=list(thread.posts),
+        posts=posts,
         links=visible_links(thread, user),
         addressed_by=visible_addressed_by(thread, user),
     )

@@ -167,8 +167,11 @@ def run(query: SearchQuery, user: User | None) -> Browse:
 def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
            library_only: bool = False) -> Browse:
     """``library_only``: library items only, without the other sources' documents
-    (discussions), for the library's API; the filters shown are still the ones asked for."""
+    (discussions, event notes), for the library's API; browsing without words and without
+    a kind is library-only too. The filters shown are still the ones asked for."""
     query = parse_query(args, user, per_page=per_page)
+    # Browsing the library without words lists library items; words search every source.
+    library_only = library_only or (not query.text and not query.filters.get("kind"))
     if not library_only:
         return run(query, user)
     asked = dict(query.filters)

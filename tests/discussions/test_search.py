@@ -131,3 +131,10 @@ def test_event_notes_are_found_by_who_may_read_them(world, search_app):
     with search_app.test_request_context("/library?q=geothermal"):
         (entry,) = browse.browse(MultiDict({"q": "geothermal"}), None).entries
         assert entry.source_label == "Event notes" and "Workshop 4" in entry.title
+
+
+def test_browsing_the_library_without_words_lists_library_items_only(world, search_app):
+    with search_app.test_request_context("/library"):
+        assert browse.browse(MultiDict(), None).entries == []
+        (entry,) = browse.browse(MultiDict({"kind": "discussion"}), None).entries
+        assert entry.title == "Screen refurbishment"

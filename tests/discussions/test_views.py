@@ -191,3 +191,29 @@ class TestAnswersAndModeration:
         page = client.get(f"/groups/{private_group.slug}")
         assert page.status_code == 200 and "Our secret tender" not in page.text
         assert f"/groups/{private_group.slug}/discussions" not in page.text
+
+
+class TestQueries:
+    def test_pages_do_not_grow_with_the_number_of_posts(self, client, auth, public_group,
+                                                       public_people, make_thread, make_user):
+        from buyergroup.discussions import service
+        from tests.queries import count_for
+
+        thread = make_thread(public_group, public_people.member)
+        service.reply(public_people.other, thread, "One")
+        db.session.commit()
+        auth.login(public_people.member)
+        page = f"/groups/{public_group.slug}/discussions/{thread.id}"
+        listing = f"/groups/{public_group.slug}/discussions"
+        few = count_for(client, page), count_for(client, listing)
+        for n in range(8):
+            writer = make_user(f"writer{n}@example.org", name=f"Writer {n}")
+            from buyergroup.network.service import add_member
+
+            add_member(public_group, writer)
+            db.session.commit()
+            service.reply(writer, thread, f"Reply {n}")
+            make_thread(public_group, writer, title=f"Question {n}")
+        db.session.commit()
+        many = count_for(client, page), count_for(client, listing)
+        assert many == few, (few, many)
