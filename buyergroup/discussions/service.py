@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -160,11 +161,23 @@ def visible_addressed_by(thread: Thread, user: User | None) -> LibraryItem | Non
 def mentionable_members(thread_or_group) -> dict[str, list[User]]:
     """Handles of the members who may be mentioned in a thread of this group."""
     group = thread_or_group.group if isinstance(thread_or_group, Thread) else thread_or_group
+    # Asked once per request and group (a thread page renders every post with it), in
+    # one query for all the members rather than one per membership.
+    cache = g.setdefault("discussion_handles", {}) if has_request_context() else {}
+    if group.id in cache:
+        return cache[group.id]
     handles: dict[str, list[User]] = {}
-    for membership in group.active_memberships:
-        user = membership.user
-        if user.is_active_account:
-            handles.setdefault(handle_of(user), []).append(user)
+    members = db.session.scalars(
+        select(User)
+        .join(GroupMembership, GroupMembership.user_id == User.id)
+        .where(GroupMembership.group_id == group.id,
+               GroupMembership.state == MembershipState.active,
+               User.is_active_account)
+        .order_by(User.id)
+    )
+    for user in members:
+        handles.setdefault(handle_of(user), []).append(user)
+    cache[group.id] = handles
     return handles
 
 
