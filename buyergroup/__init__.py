@@ -58,10 +58,12 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.api import bp as api_bp
     from buyergroup.community.views import bp as community_bp
     from buyergroup.core.views import bp as core_bp
+    from buyergroup.discussions.views import bp as discussions_bp
     from buyergroup.events.views import bp as events_bp
     from buyergroup.glossary.views import bp as glossary_bp
     from buyergroup.library.views import bp as library_bp
     from buyergroup.network.views import bp as network_bp
+    from buyergroup.statements.views import bp as statements_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -69,6 +71,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(library_bp)
     app.register_blueprint(glossary_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(discussions_bp)
+    app.register_blueprint(statements_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(api_bp)

@@ -15,6 +15,7 @@ from buyergroup.community.models import (  # noqa: F401, E402
     Notification,
     NotificationPreference,
 )
+from buyergroup.discussions.models import Post, PostReport, Thread  # noqa: F401, E402
 from buyergroup.events.models import (  # noqa: F401, E402
     AgendaItem,
     CalendarFeed,
@@ -42,3 +43,10 @@ from buyergroup.network.models import (  # noqa: F401
     WorkingGroup,
 )
 from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402
+from buyergroup.statements.models import (  # noqa: F401, E402
+    RoadmapAction,
+    Signature,
+    SigningAuthority,
+    Statement,
+    StatementVersion,
+)

@@ -387,6 +387,7 @@ from buyergroup.privacy.openapi import OPENAPI_SCHEMAS as _PRIVACY_SCHEMAS  # no
 PATHS.update(_PRIVACY_PATHS)
 PATHS["/api/v1/me"]["delete"] = _ME_DELETE
 SCHEMAS.update(_PRIVACY_SCHEMAS)
+
 # --- Community: follows, notifications, preferences, the library review -----------------------
 
 from buyergroup.community.api import OPENAPI_PATHS as _COMMUNITY_PATHS  # noqa: E402
@@ -394,6 +395,14 @@ from buyergroup.community.api import OPENAPI_SCHEMAS as _COMMUNITY_SCHEMAS  # no
 
 PATHS.update(_COMMUNITY_PATHS)
 SCHEMAS.update(_COMMUNITY_SCHEMAS)
+
+# --- Discussions ------------------------------------------------------------------------------
+
+from buyergroup.discussions.api import OPENAPI_PATHS as _DISCUSSION_PATHS  # noqa: E402
+from buyergroup.discussions.api import OPENAPI_SCHEMAS as _DISCUSSION_SCHEMAS  # noqa: E402
+
+PATHS.update(_DISCUSSION_PATHS)
+SCHEMAS.update(_DISCUSSION_SCHEMAS)
 
 
 def library_item_schemas() -> dict:

@@ -9,6 +9,7 @@ from buyergroup.accounts.service import DirectoryFilters, directory_query, exter
 from buyergroup.api.auth import api_token, api_user, refuse_read_only_writes, token_required
 from buyergroup.api.openapi import build_openapi
 from buyergroup.community import api as community_api
+from buyergroup.discussions import api as discussions_api
 from buyergroup.events import api as events_api
 from buyergroup.extensions import db
 from buyergroup.library import api as library_api
@@ -20,6 +21,7 @@ bp.before_request(refuse_read_only_writes)
 library_api.register(bp)
 events_api.register_routes(bp)
 community_api.register_routes(bp)
+discussions_api.register_routes(bp)
 
 MAX_PER_PAGE = 100
 

@@ -107,7 +107,7 @@ def item_json(item: LibraryItem, user) -> dict:
 def list_items():
     user = api_user()
     per_page = min(max(request.args.get("per_page", 20, type=int) or 20, 1), MAX_PER_PAGE)
-    result = browsing.browse(request.args, user, per_page=per_page)
+    result = browsing.browse(request.args, user, per_page=per_page, library_only=True)
     return jsonify(
         {
             "items": [item_summary_json(e.item, user, str(e.snippet)) for e in result.entries],

@@ -23,8 +23,9 @@ from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.extensions import db
 from buyergroup.library import permissions, service
 from buyergroup.library.models import ItemKind, LibraryItem, Phase
+from buyergroup.library.search_documents import PREFIX as LIBRARY_PREFIX
 from buyergroup.network.models import Organisation
-from buyergroup.search.service import search
+from buyergroup.search.service import present_hits, registered_sources, search, source_of
 from buyergroup.search.types import (
     FACETS,
     SORTS,
@@ -163,8 +164,24 @@ def run(query: SearchQuery, user: User | None) -> Browse:
                   pagination=pagination, error=error)
 
 
-def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE) -> Browse:
-    return run(parse_query(args, user, per_page=per_page), user)
+def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
+           library_only: bool = False) -> Browse:
+    """``library_only``: library items only, without the other sources' documents
+    (discussions, event notes), for the library's API; browsing without words and without
+    a kind is library-only too. The filters shown are still the ones asked for."""
+    query = parse_query(args, user, per_page=per_page)
+    # Browsing the library without words lists library items; words search every source.
+    library_only = library_only or (not query.text and not query.filters.get("kind"))
+    if not library_only:
+        return run(query, user)
+    asked = dict(query.filters)
+    given = asked.get("kind", [])
+    kinds = [k for k in given if k in ItemKind.__members__]
+    query.filters = {**asked, "kind": kinds or (["none"] if given else list(ItemKind.__members__))}
+    result = run(query, user)
+    result.query.filters = asked
+    result.facets = _facets(result.results, result.query, is_signed_in(user))
+    return result
 
 
 # Markdown markup that means nothing in a one-line snippet: "## " headings, "> " quotes (the
@@ -180,7 +197,21 @@ def clean_snippet(snippet: str) -> Markup:
     return Markup(MARKDOWN_NOISE.sub(lambda m: m.group(1) or "", text))
 
 
-def _entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
+def _entries(hits: list[SearchHit], user: User | None) -> list:
+    """The page's results in rank order: library items as ``Entry``, hits of the other
+    sources (discussions) as their source presents them (``search.service.present_hits``)."""
+    library_hits = [hit for hit in hits if source_of(hit.ref) == LIBRARY_PREFIX]
+    others = present_hits([hit for hit in hits if source_of(hit.ref) != LIBRARY_PREFIX], user)
+    for result in others.values():
+        result.snippet = clean_snippet(result.hit.snippet)
+    library = {entry.hit.ref: entry for entry in _library_entries(library_hits, user)}
+    return [
+        shown for hit in hits
+        if (shown := library.get(hit.ref) or others.get(hit.ref)) is not None
+    ]
+
+
+def _library_entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
     ids = [hit.item_id for hit in hits]
     if not ids:
         return []
@@ -223,7 +254,11 @@ def _entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
 
 def facet_label(facet: str, code: str, organisations: dict[str, str]) -> str:
     if facet == "kind":
-        return label(ItemKind(code)) if code in ItemKind.__members__ else code
+        if code in ItemKind.__members__:
+            return label(ItemKind(code))
+        # Another source's documents (discussions) carry its prefix as their kind.
+        source = registered_sources().get(code)
+        return str(source.label) if source is not None and source.label else code
     if facet == "phase":
         return label(Phase(code)) if code in Phase.__members__ else code
     if facet == "product_group":

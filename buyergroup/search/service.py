@@ -35,6 +35,7 @@ from buyergroup.search.types import (
     QuerySyntaxError,
     SearchBackend,
     SearchDocument,
+    SearchHit,
     SearchQuery,
     SearchResults,
 )
@@ -89,6 +90,11 @@ class Source:
     prefix: str
     loader: Callable[[int], SearchDocument | None]
     all_ids: Callable[[], Iterable[int]]
+    # How a search page shows this source's hits: ``present(hits, user)`` returns the hits
+    # ``user`` may see, by ref, each an object with title, url, source_label and snippet.
+    # None: the page that searches knows these documents itself (the library's own).
+    present: Callable[[list[SearchHit], Any], dict[str, Any]] | None = None
+    label: Any = None  # what a result from this source is called ("Discussion")
 
 
 _sources: dict[str, Source] = {}
@@ -98,11 +104,17 @@ def register_source(
     prefix: str,
     loader: Callable[[int], SearchDocument | None],
     all_ids: Callable[[], Iterable[int]],
+    *,
+    present: Callable[[list[SearchHit], Any], dict[str, Any]] | None = None,
+    label: Any = None,
 ) -> None:
-    """Make documents ``"<prefix>:<id>"`` indexable. Registering a prefix again replaces it."""
+    """Make documents ``"<prefix>:<id>"`` indexable. Registering a prefix again replaces it.
+
+    ``present`` and ``label``: how a search page shows this source's hits (see ``Source``).
+    """
     if not prefix or ":" in prefix:
         raise ValueError(f"invalid source prefix {prefix!r}")
-    _sources[prefix] = Source(prefix, loader, all_ids)
+    _sources[prefix] = Source(prefix, loader, all_ids, present, label)
 
 
 def unregister_source(prefix: str) -> None:
@@ -111,6 +123,25 @@ def unregister_source(prefix: str) -> None:
 
 def registered_sources() -> dict[str, Source]:
     return dict(_sources)
+
+
+def source_of(ref: str) -> str:
+    """The prefix of a document ref: "discussion:7" -> "discussion"."""
+    return ref.partition(":")[0]
+
+
+def present_hits(hits: list[SearchHit], user: Any) -> dict[str, Any]:
+    """Results for the hits of sources that present their own (``register_source(...,
+    present=)``), by ref; each source checks again that ``user`` may see each hit."""
+    by_source: dict[str, list[SearchHit]] = defaultdict(list)
+    for hit in hits:
+        by_source[source_of(hit.ref)].append(hit)
+    shown: dict[str, Any] = {}
+    for prefix, source_hits in by_source.items():
+        source = _sources.get(prefix)
+        if source is not None and source.present is not None:
+            shown.update(source.present(source_hits, user))
+    return shown
 
 
 def _load(ref: str) -> SearchDocument | None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from buyergroup.extensions import db
 from buyergroup.seeding import events, library, network
+from buyergroup.seeding import statements as statements_seed
 from buyergroup.seeding.common import SeedError, SeedReport, Tally
 from buyergroup.seeding.events import EventsSeed
 from buyergroup.seeding.glossary import ConceptSeed, load_concept, parse_glossary
@@ -43,6 +44,7 @@ class SeedData:
     concepts: tuple[ConceptSeed, ...] = ()
     items: tuple[ItemSeed, ...] = ()
     events: EventsSeed | None = None
+    statements: statements_seed.StatementsSeed | None = None
 
 
 def read_seed(seed_dir: Path) -> SeedData:
@@ -54,6 +56,7 @@ def read_seed(seed_dir: Path) -> SeedData:
         concepts=parse_glossary(seed_dir),
         items=library.parse_library(seed_dir),
         events=events.parse_events(seed_dir),
+        statements=statements_seed.parse(seed_dir),
     )
     network.check_references(data.organisations, data.members, data.groups)
     emails = {m.email for m in data.members}
@@ -63,6 +66,12 @@ def read_seed(seed_dir: Path) -> SeedData:
     if data.events is not None:
         events.check_references(data.events, emails=emails, groups=groups,
                                 item_keys={i.seed_key for i in data.items})
+    if data.statements is not None:
+        statements_seed.check_references(
+            data.statements, emails=emails, groups=groups,
+            organisations={o.name.lower() for o in data.organisations},
+            item_keys={i.seed_key for i in data.items},
+        )
     return data
 
 
@@ -86,5 +95,7 @@ def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport
     library.load_library(data.items, Path(seed_dir), report)
     if data.events is not None:
         events.load_events(data.events, report)
+    if data.statements is not None:
+        report.other_lines.append(statements_seed.load(data.statements).summary())
     db.session.flush()
     return report

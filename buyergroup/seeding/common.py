@@ -58,6 +58,8 @@ class SeedReport:
     registrations: Tally = field(default_factory=Tally)
     unreadable_files: list[str] = field(default_factory=list)
     demo_accounts: list[tuple[str, str]] = field(default_factory=list)
+    # One line each from the loaders that keep their own counts (statements, discussions).
+    other_lines: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
@@ -78,6 +80,7 @@ class SeedReport:
                 ("registrations", self.registrations),
             )
         ]
+        lines.extend(self.other_lines)
         if self.unreadable_files:
             lines.append("Files whose text could not be read: " + ", ".join(self.unreadable_files))
         if self.demo_accounts:

@@ -23,6 +23,7 @@ from buyergroup.library.models import (
     Attachment,
     Comment,
     ExtractionState,
+    ItemKind,
     ItemRelation,
     ItemStatus,
     LibraryItem,
@@ -189,7 +190,10 @@ class TestSearchQuality:
         assert "ew-contract-conditions-en" in corrected
 
     def test_visitor_counts_cover_public_items_only(self, ctx):
-        results = search(SearchQuery(text="", audiences=["public"]))
+        # Library items only: the index also holds the public groups' discussions.
+        library_kinds = [kind.value for kind in ItemKind]
+        results = search(SearchQuery(text="", audiences=["public"],
+                                     filters={"kind": library_kinds}))
         public = db.session.scalar(select(func.count(LibraryItem.id)).where(
             LibraryItem.status == ItemStatus.published, LibraryItem.visibility == "public"))
         assert results.total == public

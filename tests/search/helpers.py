@@ -73,7 +73,8 @@ def registrations_restored() -> Iterator[None]:
         for prefix in service.registered_sources():
             service.unregister_source(prefix)
         for prefix, source in sources.items():
-            service.register_source(prefix, source.loader, source.all_ids)
+            service.register_source(prefix, source.loader, source.all_ids,
+                                    present=source.present, label=source.label)
         for model in hooks.registered_models():
             hooks.unregister_model(model)
         for model, ref_fn in models.items():

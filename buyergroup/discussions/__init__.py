@@ -1,0 +1,1 @@
+"""Discussions of working groups: questions, answers and knowledge gaps."""

@@ -1,0 +1,144 @@
+"""Outputs linked both ways, read across domains for the pages of lower ones.
+
+* A library item page names the events whose agenda or minutes link it ("discussed at
+  Workshop 4") and the discussions that link it, each only if the reader may see it.
+* A group page shows its recent activity: threads, library items and events, newest first.
+
+The library and network templates call these as template globals, so those domains do not
+import events or discussions (which sit above them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from buyergroup.discussions import permissions, service
+from buyergroup.discussions.models import Thread, thread_library_items
+from buyergroup.events import permissions as event_permissions
+from buyergroup.events.models import AgendaItem, Event, EventMaterial, agenda_library_items
+from buyergroup.extensions import db
+from buyergroup.library import service as library_service
+from buyergroup.network.models import WorkingGroup
+
+MAX_LINKED = 10
+
+
+@dataclass
+class Discussed:
+    event: Event
+    how: str  # "agenda" or "minutes"
+
+
+def _minutes_link(item_id: int) -> re.Pattern:
+    # A link to the item in the minutes' text: "/library/12", not "/library/123".
+    return re.compile(rf"/library/{item_id}(?!\d)")
+
+
+def events_discussing(item, user=None) -> list[Discussed]:
+    """Events whose agenda links ``item`` or whose minutes (notes) link to it, that ``user``
+    may see (and whose minutes they may read), latest first."""
+    user = current_user if user is None else user
+    found: dict[int, Discussed] = {}
+    agenda_events = db.session.scalars(
+        select(Event)
+        .join(AgendaItem, AgendaItem.event_id == Event.id)
+        .join(agenda_library_items, agenda_library_items.c.agenda_item_id == AgendaItem.id)
+        .where(agenda_library_items.c.library_item_id == item.id)
+        .options(selectinload(Event.group))
+        .order_by(Event.starts_at.desc())
+    )
+    for event in agenda_events:
+        if event_permissions.can_see_event(user, event):
+            found.setdefault(event.id, Discussed(event, "agenda"))
+    pattern = _minutes_link(item.id)
+    minutes = db.session.scalars(
+        select(EventMaterial)
+        .where(EventMaterial.is_minutes, EventMaterial.note.contains(f"/library/{item.id}"))
+        .options(selectinload(EventMaterial.event).selectinload(Event.group))
+    )
+    for material in minutes:
+        if pattern.search(material.note) and event_permissions.can_see_material(user, material):
+            found.setdefault(material.event_id, Discussed(material.event, "minutes"))
+    return sorted(found.values(), key=lambda d: d.event.starts_at, reverse=True)[:MAX_LINKED]
+
+
+def threads_linking(item, user=None) -> list[Thread]:
+    """Discussions that link ``item`` and that ``user`` may read."""
+    user = current_user if user is None else user
+    threads = db.session.scalars(
+        select(Thread)
+        .join(thread_library_items, thread_library_items.c.thread_id == Thread.id)
+        .where(or_(thread_library_items.c.item_id == item.id, Thread.addressed_by_id == item.id))
+        .options(selectinload(Thread.group))
+        .order_by(Thread.last_posted_at.desc())
+        .limit(MAX_LINKED * 3)
+    )
+    return [t for t in threads if permissions.can_read(user, t.group)][:MAX_LINKED]
+
+
+@dataclass
+class Activity:
+    when: datetime
+    kind: str
+    kind_label: str
+    title: str
+    url: str
+    language: str | None = None
+
+
+ACTIVITY_LABELS = {
+    "thread": _l("Discussion"),
+    "item": _l("Library"),
+    "event": _l("Event"),
+}
+
+
+def group_activity(group: WorkingGroup, user=None, limit: int = 8) -> list[Activity]:
+    """What happened lately in ``group`` that ``user`` may see: threads, items, events."""
+    user = current_user if user is None else user
+    entries: list[Activity] = []
+    for thread in service.recent_threads(group, user, limit):
+        entries.append(Activity(
+            thread.last_posted_at, "thread", str(ACTIVITY_LABELS["thread"]), thread.title,
+            url_for("discussions.thread", slug=group.slug, thread_id=thread.id),
+            thread.language,
+        ))
+    for item in library_service.latest_for_group(group, user, limit):
+        if item.published_at is None:
+            continue
+        entries.append(Activity(
+            item.published_at, "item", str(ACTIVITY_LABELS["item"]), item.title,
+            url_for("library.item", item_id=item.id), item.language,
+        ))
+    events = db.session.scalars(
+        select(Event).where(Event.group_id == group.id)
+        .order_by(Event.updated_at.desc()).limit(limit)
+    )
+    for event in events:
+        if event_permissions.can_see_event(user, event):
+            entries.append(Activity(
+                event.updated_at, "event", str(ACTIVITY_LABELS["event"]), event.title,
+                url_for("events.detail", event_id=event.id), event.language,
+            ))
+    entries.sort(key=lambda a: a.when, reverse=True)
+    return entries[:limit]
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        events_discussing=events_discussing,
+        threads_linking=threads_linking,
+        group_activity=group_activity,
+        discussions_of_group=lambda group, limit=5: service.recent_threads(
+            group, current_user, limit
+        ),
+        can_read_discussions=lambda group: permissions.can_read(current_user, group),
+    )

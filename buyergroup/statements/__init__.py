@@ -1,0 +1,1 @@
+"""Joint action statements and roadmaps of working groups."""

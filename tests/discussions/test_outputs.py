@@ -1,0 +1,55 @@
+"""Outputs linked both ways: a library item names the events whose agenda or minutes link it,
+each only to who may see the event (and its minutes)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from buyergroup.events import service as events
+from buyergroup.extensions import db
+from buyergroup.library import service as library
+from buyergroup.library.models import ItemKind, ItemStatus, Visibility
+from tests.events.conftest import event_data, local_days_ahead
+
+
+def _item(author):
+    item = library.create_item(None, created_by=author, kind=ItemKind.clause,
+                               title="Living wage clause", language="en", body="x",
+                               status=ItemStatus.published, visibility=Visibility.public)
+    db.session.commit()
+    return item
+
+
+def test_the_item_page_names_the_workshop_that_discussed_it(client, auth, public_group,
+                                                             public_people):
+    item = _item(public_people.member)
+    starts = local_days_ahead(3)
+    workshop = events.create_event(public_people.organiser, public_group,
+                                   event_data(title="Workshop 4", starts_local=starts))
+    events.save_agenda_item(public_people.organiser, workshop,
+                            starts_local=starts + timedelta(minutes=30),
+                            title="Wages in assembly plants", library_item_ids=[item.id])
+    db.session.commit()
+    page = client.get(f"/library/{item.id}")
+    assert "Discussed at" in page.text and "Workshop 4" in page.text
+    assert "on the agenda" in page.text
+
+
+def test_minutes_link_only_for_who_may_read_them(client, auth, private_group, private_people,
+                                                 public_group, public_people):
+    item = _item(public_people.member)
+    meeting = events.create_event(private_people.organiser, private_group,
+                                  event_data(title="Closed meeting"))
+    events.add_material(private_people.organiser, meeting, title="Minutes",
+                        note=f"We agreed to use [the clause](/library/{item.id}).",
+                        visibility="members", is_minutes=True, notify=False)
+    events.add_material(private_people.organiser, meeting, title="Other minutes",
+                        note=f"See /library/{item.id}0 for another item.",
+                        visibility="members", is_minutes=True, notify=False)
+    db.session.commit()
+    # The private group's event is not named to a visitor.
+    assert "Closed meeting" not in client.get(f"/library/{item.id}").text
+    auth.login(private_people.outsider)
+    page = client.get(f"/library/{item.id}")
+    assert "Closed meeting" in page.text and "in the minutes" in page.text
+    assert page.text.count("Closed meeting") == 1
