@@ -36,7 +36,8 @@ join_requested = _signals.signal("join-requested")
 #: ``sender=<Event>``, ``actor=<User>``, ``change="updated"|"cancelled"|"materials"``.
 event_changed = _signals.signal("event-changed")
 #: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>``,
-#: ``mentioned=<list[User]>`` (already limited to those who may read the thread).
+#: ``mentioned=<list[User]>`` (already limited to those who may read the thread),
+#: ``new_thread=<bool>`` (the post opens the thread: a new question in the group).
 discussion_posted = _signals.signal("discussion-posted")
 #: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>``.
 discussion_answer_accepted = _signals.signal("discussion-answer-accepted")

@@ -108,8 +108,14 @@ def on_discussion_posted(thread, post=None, actor=None, mentioned=(), **extra) -
     mentioned_ids = {u.id for u in mentioned or ()}
     if mentioned_ids:
         service.notify(mentioned_ids, Kind.discussion, "mention", "thread", thread, actor=actor)
-    followers = service.follower_ids([("thread", key)]) - mentioned_ids
-    service.notify(followers, Kind.discussion, "reply", "thread", thread, actor=actor)
+    if extra.get("new_thread"):
+        # A new question: those who follow its group hear of it (notify checks who may read).
+        group_followers = service.follower_ids([("group", str(thread.group_id))]) - mentioned_ids
+        service.notify(group_followers, Kind.discussion, "question", "thread", thread,
+                       actor=actor)
+    else:
+        followers = service.follower_ids([("thread", key)]) - mentioned_ids
+        service.notify(followers, Kind.discussion, "reply", "thread", thread, actor=actor)
     if actor is not None:
         autofollow.ensure(actor.id, "thread", key)
 

@@ -306,6 +306,7 @@ _MESSAGES = {
     "updated": lambda t, d: _("Changed: %(title)s", title=t),
     "cancelled": lambda t, d: _("Cancelled: %(title)s", title=t),
     "materials": lambda t, d: _("New materials for %(title)s", title=t),
+    "question": lambda t, d: _("New question: %(title)s", title=t),
     "reply": lambda t, d: _("New reply in %(title)s", title=t),
     "mention": lambda t, d: _("You were mentioned in %(title)s", title=t),
     "accepted": lambda t, d: _("An answer was accepted in %(title)s", title=t),

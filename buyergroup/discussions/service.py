@@ -305,7 +305,7 @@ def start_thread(
     thread.posts.append(post)
     db.session.add(thread)
     db.session.flush()
-    _announce(thread, post, actor)
+    _announce(thread, post, actor, new_thread=True)
     return thread
 
 
@@ -323,9 +323,10 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
     return post
 
 
-def _announce(thread: Thread, post: Post, actor: User) -> None:
+def _announce(thread: Thread, post: Post, actor: User, *, new_thread: bool = False) -> None:
     mentioned = mentioned_in(thread, post.body, author=actor)
-    signals.discussion_posted.send(thread, post=post, actor=actor, mentioned=mentioned)
+    signals.discussion_posted.send(thread, post=post, actor=actor, mentioned=mentioned,
+                                   new_thread=new_thread)
 
 
 def accept_answer(actor: User, thread: Thread, post: Post) -> Post:

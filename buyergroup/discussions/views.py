@@ -32,12 +32,13 @@ MAX_ITEM_CHOICES = 300
 
 @bp.record_once
 def _register(state) -> None:
-    from buyergroup.discussions import activity, minutes_search
+    from buyergroup.discussions import activity, community, minutes_search
     from buyergroup.discussions.search_documents import register
 
     register(state.app)
     minutes_search.register(state.app)
     activity.register_template_helpers(state.app)
+    community.register()
 
 
 def _item_choices() -> list[tuple[str, str]]:

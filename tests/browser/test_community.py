@@ -4,14 +4,18 @@ and opens the notification; and screenshots of the new pages (en, desktop and ph
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from buyergroup.community import service as community
+from buyergroup.discussions import service as discussions
 from buyergroup.extensions import db
 from buyergroup.library import service as library
 from buyergroup.library.models import Visibility
+from buyergroup.network.service import add_member
 from tests.browser.helpers import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
@@ -90,3 +94,31 @@ def test_screenshots_of_the_new_pages(page, live_server, make_group, make_user, 
             page.goto(live_server + path)
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             _shoot(page, f"{name}-{suffix}")
+
+
+def test_a_new_question_in_a_followed_group_is_told_answered_and_the_asker_hears(
+    page, live_server, make_group, organiser, member
+):
+    group = make_group("Fair servers", organiser=organiser)
+    add_member(group, member)
+    community.follow(member, "group", str(group.id))
+    db.session.commit()
+    thread = discussions.start_thread(
+        organiser, group, title="How did you verify the due-diligence clause?",
+        body="We ask for a supply-chain map. How do you check it?")
+    db.session.commit()
+
+    sign_in(page, live_server, member)
+    expect(page.locator("[data-unread-count]")).to_contain_text("1")
+    page.get_by_role("link", name="Notifications 1 unread").click()
+    page.get_by_role("link", name=re.compile("New question: How did you verify")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(thread.title)
+    page.get_by_label("Your reply").fill("We asked **Electronics Watch** to check the map.")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.get_by_role("main")).to_contain_text("asked Electronics Watch to check")
+    sign_out(page)
+
+    sign_in(page, live_server, organiser)
+    expect(page.locator("[data-unread-count]")).to_contain_text("1")
+    page.get_by_role("link", name="Notifications 1 unread").click()
+    expect(page.get_by_role("main")).to_contain_text("New reply in How did you verify")

@@ -9,6 +9,7 @@ import pytest
 
 from buyergroup.community import service
 from buyergroup.community.models import Frequency, Kind
+from buyergroup.discussions import service as discussions
 from buyergroup.extensions import db
 from buyergroup.library import service as library
 from buyergroup.network.service import add_member, join_group
@@ -199,3 +200,22 @@ def test_odd_paths_never_give_a_5xx(client, auth, member, path):
     auth.login(member)
     status = (client.post(path) if path.endswith("delete") else client.get(path)).status_code
     assert status in (400, 404, 405)
+
+
+def test_the_personal_home_lists_open_questions_of_my_groups_only(
+    client, auth, group, member, organiser, make_group
+):
+    elsewhere = make_group("Another group", organiser=organiser, is_public=False)
+    open_question = discussions.start_thread(organiser, group, title="Who buys refurbished?",
+                                             body="Tell us.")
+    answered = discussions.start_thread(organiser, group, title="Which label for screens?",
+                                        body="TCO or EPEAT?")
+    answer = discussions.reply(member, answered, "TCO Certified, generation 10.")
+    discussions.accept_answer(organiser, answered, answer)
+    discussions.start_thread(organiser, elsewhere, title="A question elsewhere", body="?")
+    db.session.commit()
+    auth.login(member)
+    page = client.get("/").get_data(as_text=True)
+    assert "Open questions in my groups" in page
+    assert open_question.title in page
+    assert answered.title not in page and "A question elsewhere" not in page
