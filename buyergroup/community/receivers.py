@@ -7,12 +7,12 @@ sender's transaction and only flush.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from buyergroup import signals
 from buyergroup.accounts.models import Role, User
 from buyergroup.community import autofollow, service, targets
-from buyergroup.community.models import Kind
+from buyergroup.community.models import Kind, Notification
 from buyergroup.extensions import db
 
 
@@ -128,6 +128,12 @@ def on_discussion_answer_accepted(thread, post=None, actor=None, **extra) -> Non
                    "thread", thread, actor=actor)
 
 
+def on_member_erased(user, **extra) -> None:
+    """What others were told about an erased member's actions named them ("Ada asked to
+    join"): those notifications go with the member (their own rows cascade anyway)."""
+    db.session.execute(delete(Notification).where(Notification.actor_id == user.id))
+
+
 _CONNECTIONS = (
     (signals.item_submitted, on_item_submitted),
     (signals.item_published, on_item_published),
@@ -138,6 +144,7 @@ _CONNECTIONS = (
     (signals.event_changed, on_event_changed),
     (signals.discussion_posted, on_discussion_posted),
     (signals.discussion_answer_accepted, on_discussion_answer_accepted),
+    (signals.member_erased, on_member_erased),
 )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 
 from buyergroup.accounts.models import ApiToken, User, UserSession
 from buyergroup.audit.models import AuditAction, AuditEntry
+from buyergroup.community.models import Notification
 from buyergroup.events import service as events
 from buyergroup.events.models import CalendarFeed, Registration, RegistrationState
 from buyergroup.extensions import db
@@ -192,3 +193,15 @@ def test_api_erasure_of_the_last_organiser_is_a_409(client, organiser, group, to
                              headers=token_of(organiser))
     assert response.status_code == 409
     assert "only organiser" in response.get_json()["error"]["message"]
+
+
+def test_what_others_were_told_about_an_erased_member_goes_with_them(
+        client, auth, member, organiser, make_item):
+    item = make_item(organiser, title="Take-back clause")  # its author follows it
+    library.add_comment(member, item, "Mia Member: we used this in Ghent.")
+    db.session.commit()
+    assert _count(Notification, Notification.user_id == organiser.id,
+                  Notification.actor_id == member.id) == 1
+    assert _erase(client, auth, member, member.email).status_code == 302
+    assert _count(Notification, Notification.actor_id == member.id) == 0
+    assert _count(Notification, Notification.user_id == organiser.id) == 0
