@@ -55,6 +55,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "DATABASE_POOL_SIZE": _int(env.get("DATABASE_POOL_SIZE"), 10),
         "DATABASE_MAX_OVERFLOW": _int(env.get("DATABASE_MAX_OVERFLOW"), 20),
         "DATABASE_POOL_TIMEOUT": _int(env.get("DATABASE_POOL_TIMEOUT"), 30),
+        # SQLite only: milliseconds a connection waits for another's write to end before
+        # "database is locked" (every connection is also put in WAL mode: readers never
+        # block the writer). See ``buyergroup.database.configure_sqlite``.
+        "SQLITE_BUSY_TIMEOUT_MS": _int(env.get("SQLITE_BUSY_TIMEOUT_MS"), 15000),
         # Mail: with no MAIL_SERVER, messages are written as .eml files under MAIL_FOLDER.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
