@@ -34,6 +34,7 @@ from buyergroup.events.service.agenda import (
     get_material,
     parse_library_refs,
     save_agenda_item,
+    visible_library_items,
     visible_materials,
 )
 from buyergroup.events.service.constants import (
@@ -97,5 +98,6 @@ __all__ = [
     "registrations_in", "registrations_of", "reminder_key", "require_manager", "revoke_feed",
     "save_agenda_item",
     "send_due_reminders", "set_attendance", "update_event", "upcoming_for_group",
-    "user_for_feed", "visible_events_query", "visible_materials", "waiting_position",
+    "user_for_feed", "visible_events_query", "visible_library_items", "visible_materials",
+    "waiting_position",
 ]
