@@ -95,7 +95,13 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # Where the rate-limit counters live. "memory://" (the default) counts per process:
+        # right for one process, wrong for several workers or servers, which each count on
+        # their own (five wrong passwords per worker instead of five in all). Point every
+        # instance at one Redis, e.g. "redis://127.0.0.1:6379/0", and they count together.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Prefix of the keys in that storage, for several sites sharing one Redis.
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per 5 minutes"),
