@@ -102,6 +102,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Prefix of the keys in that storage, for several sites sharing one Redis.
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
+        # Redis unreachable: count in each process meanwhile (sign-ins keep working and keep
+        # a limit) instead of answering 500; Redis is tried again after a while.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": _bool(
+            env.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per 5 minutes"),
