@@ -412,6 +412,10 @@ class RoleClient:
 @pytest.fixture
 def clients(app, world) -> Iterator[dict[str, RoleClient]]:
     app.config["WTF_CSRF_ENABLED"] = True
+    # Each request is undone: applying its index updates after it would be wasted work.
+    saved = {key: app.config[key] for key in ("SEARCH_APPLY_ON_COMMIT",
+                                               "BUYERGROUP_SEND_MAIL_ON_COMMIT")}
+    app.config.update(dict.fromkeys(saved, False))  # and so would sending its mail
     try:
         found = {}
         for role in ROLES:
@@ -423,6 +427,7 @@ def clients(app, world) -> Iterator[dict[str, RoleClient]]:
         yield found
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+        app.config.update(saved)
 
 
 @contextmanager
