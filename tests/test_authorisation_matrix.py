@@ -112,11 +112,17 @@ def world(app, make_user, make_organisation) -> World:
         add_member(group, person)
     db.session.flush()
     pending = join_group(group, applicant)
+    other_membership = join_group(other, mate)  # an open group: active at once
     db.session.flush()
     start = datetime.now().replace(microsecond=0, second=0, minute=0) + timedelta(days=10)
     event = events.create_event(u[G], group, events.EventData(
         title="Confidential kick-off", starts_local=start, ends_local=start + timedelta(hours=2),
         capacity=10, video_url=SECRET_LINK, description="Members only.",
+    ))
+    db.session.flush()
+    other_event = events.create_event(u[S], other, events.EventData(
+        title="Other workshop", starts_local=start, ends_local=start + timedelta(hours=1),
+        capacity=5, video_url="https://meet.example.org/other",
     ))
     db.session.flush()
     events.register(u[M], event)
@@ -169,7 +175,8 @@ def world(app, make_user, make_organisation) -> World:
         request=db.session.scalar(db.select(JoinRequest.id)),
         affiliation=affiliation.id, public_org=public_org.slug, hidden_org=hidden_org.slug,
         mate=mate.id, mate_membership=group.membership_of(mate).id,
-        pending_membership=pending.id,
+        pending_membership=pending.id, other_membership=other_membership.id,
+        other_event=other_event.id,
         mate_session=db.session.scalar(db.select(UserSession.id).where(
             UserSession.user_id == mate.id)),
         mate_token=token.id,
@@ -236,6 +243,28 @@ def cases(ids: dict) -> list[Case]:
              write=MANAGERS),
         Case("events.group_ics", {"slug": ids["group"]}, read=SIGNED_IN),
         Case("events.personal_feed", {"token": BOGUS_TOKEN}, read=NOBODY),
+        # The other (public, open) group's event: its organiser (the site organiser) manages
+        # it; the private group's organiser has no say in it.
+        Case("events.edit", {"event_id": ids["other_event"]}, read=frozenset({S, A}),
+             write=frozenset({S, A}), label="other group"),
+        Case("events.cancel", {"event_id": ids["other_event"]}, write=frozenset({S, A}),
+             form={"reason": "Postponed."}, label="other group"),
+        Case("events.participants", {"event_id": ids["other_event"]},
+             read=frozenset({S, A}), label="other group"),
+        Case("events.detail", {"event_id": ids["other_event"]}, read=EVERYONE,
+             label="other group"),
+        Case("network.edit_group", {"slug": ids["other_group"]}, read=frozenset({S, A}),
+             write=frozenset({S, A}), label="other group"),
+        Case("network.remove_member", {"slug": ids["other_group"],
+                                       "membership_id": ids["other_membership"]},
+             write=frozenset({S, A}), form={}, label="other group"),
+        # A membership of one group named under another group's address.
+        Case("network.remove_member", {"slug": ids["group"],
+                                       "membership_id": ids["other_membership"]},
+             write=NOBODY, form={}, label="crossed"),
+        Case("network.set_member_role", {"slug": ids["other_group"],
+                                         "membership_id": ids["mate_membership"]},
+             write=NOBODY, form={"role": "organiser"}, label="crossed"),
         # The group.
         Case("network.group", {"slug": ids["group"]}, read=SIGNED_IN),
         Case("network.edit_group", {"slug": ids["group"]}, read=MANAGERS, write=MANAGERS),
@@ -560,6 +589,29 @@ def test_a_visitor_is_shown_nothing_private(app, world, clients):
     leaks = []
     for url in urls:
         response = clients[V].send("GET", url)
+        assert response.status_code < 500, url
+        body = _body(response)
+        leaks += [f"{url}: {word}" for word in private if word.lower() in body.lower()]
+    assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize("role", [O, S])
+def test_who_is_not_in_the_group_is_shown_nothing_of_it(app, world, clients, role):
+    """A member outside the private group, and a site organiser of another group: no
+    meeting link (they are not registered), no group-only item or comment, no minutes."""
+    urls = [url_of(app, case) for case in cases(world.ids) if case.read is not None
+            and role in case.read]
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments and "GET" in rule.methods and rule.endpoint != "static":
+            urls.append(rule.rule)
+    urls += ["/library?q=groupsecret", "/api/v1/library?q=groupsecret", "/events/mine",
+             "/api/v1/events"]
+    private = [SECRET_LINK, SECRET_MINUTES]
+    if role != S:  # site organisers moderate the whole library, its comments too
+        private += [SECRET_ITEM, SECRET_COMMENT]
+    leaks = []
+    for url in urls:
+        response = clients[role].send("GET", url)
         assert response.status_code < 500, url
         body = _body(response)
         leaks += [f"{url}: {word}" for word in private if word.lower() in body.lower()]
