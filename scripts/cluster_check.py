@@ -311,6 +311,17 @@ class SetupFailed(RuntimeError):
     pass
 
 
+def redis_answers(url: str) -> None:
+    """Refuse to start without Redis: the rate-limit check would fail for a set-up reason."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        raise SetupFailed(f"Redis does not answer at {url} ({error}); set CLUSTER_REDIS_URL"
+                          ) from error
+
+
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
@@ -869,6 +880,7 @@ class ClusterCheck:
         self.smtp.start()
         try:
             try:
+                redis_answers(self.redis_url)
                 self.create_database()
                 self.seed()
                 self.start_processes()
