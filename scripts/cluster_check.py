@@ -764,15 +764,22 @@ class ClusterCheck:
             twice = {k: n for k, n in received.items() if n > 1}
             stranger = set(received) - expected
             lost = expected - set(received)
+            # The outbox's one window (docs: README, production): a sender killed after the
+            # SMTP server accepted a message and before it was marked sent; that message is
+            # sent again, with its Message-ID. At most one per killed sender (A's workers and
+            # the scheduler), each twice; anything more is a duplicate.
+            killed_senders = self.sizes.workers + 1
+            in_the_window = len(twice) <= killed_senders and all(n == 2 for n in twice.values())
             outcome.check(
                 "no lost or duplicate emails",
-                states[OutboxState.sent] == len(messages) and not twice and not stranger
+                states[OutboxState.sent] == len(messages) and in_the_window and not stranger
                 and not lost,
                 f"{len(messages)} in the outbox ({states[OutboxState.sent]} sent, "
                 f"{states[OutboxState.pending]} pending, {states[OutboxState.failed]} failed); "
                 f"{sum(received.values())} received for {len(received)} Message-IDs, "
-                f"{len(twice)} received twice, {len(lost)} never received, {len(stranger)} "
-                "unknown",
+                f"{len(twice)} received twice (at most {killed_senders} may be: the message "
+                f"each killed sender had in flight), {len(lost)} never received, "
+                f"{len(stranger)} unknown",
             )
             senders = Counter(
                 self.scheduler_pids.get((m.claimed_by or "::").split(":")[1], "web workers")
