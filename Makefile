@@ -7,7 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: demo serve scheduler install install-test translations db seed test lint bench clean
+.PHONY: demo serve scheduler install install-test translations db seed test lint bench clean \
+	cluster-check
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +72,13 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python -m bench
+
+# Two gunicorn instances and two schedulers on one fresh PostgreSQL database, Redis rate
+# limits, a shared uploads folder; kill -9 of one instance and the working scheduler
+# mid-load; then no lost or duplicate registrations, mail or index entries (a few minutes).
+# PostgreSQL: CLUSTER_DATABASE_URL or TEST_DATABASE_URL; Redis: CLUSTER_REDIS_URL.
+cluster-check: install-test translations
+	$(BIN)/python scripts/cluster_check.py $(CLUSTER_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -35,6 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    from buyergroup.database import configure_sqlite
+
+    with app.app_context():  # WAL and a busy timeout on every SQLite connection
+        for engine in db.engines.values():
+            configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(
         app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
         render_as_batch=True,

@@ -55,6 +55,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "DATABASE_POOL_SIZE": _int(env.get("DATABASE_POOL_SIZE"), 10),
         "DATABASE_MAX_OVERFLOW": _int(env.get("DATABASE_MAX_OVERFLOW"), 20),
         "DATABASE_POOL_TIMEOUT": _int(env.get("DATABASE_POOL_TIMEOUT"), 30),
+        # SQLite only: milliseconds a connection waits for another's write to end before
+        # "database is locked" (every connection is also put in WAL mode: readers never
+        # block the writer). See ``buyergroup.database.configure_sqlite``.
+        "SQLITE_BUSY_TIMEOUT_MS": _int(env.get("SQLITE_BUSY_TIMEOUT_MS"), 15000),
         # Mail: with no MAIL_SERVER, messages are written as .eml files under MAIL_FOLDER.
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
@@ -91,7 +95,17 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        # Where the rate-limit counters live. "memory://" (the default) counts per process:
+        # right for one process, wrong for several workers or servers, which each count on
+        # their own (five wrong passwords per worker instead of five in all). Point every
+        # instance at one Redis, e.g. "redis://127.0.0.1:6379/0", and they count together.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Prefix of the keys in that storage, for several sites sharing one Redis.
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
+        # Redis unreachable: count in each process meanwhile (sign-ins keep working and keep
+        # a limit) instead of answering 500; Redis is tried again after a while.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": _bool(
+            env.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": env.get("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
         "LOGIN_RATE_LIMIT_PER_ADDRESS": env.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per 5 minutes"),

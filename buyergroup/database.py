@@ -7,7 +7,8 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -85,3 +86,35 @@ class LabelledEnum(enum.Enum):
     def choices(cls) -> list[tuple[str, str]]:
         """(value, label) pairs for a form's select, in definition order."""
         return [(member.value, member.label) for member in cls]
+
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """On SQLite, every new connection gets WAL mode and a busy timeout.
+
+    In SQLite's default rollback-journal mode a reader holding its shared lock makes a
+    writer's commit wait, and a writer makes readers wait: under a few concurrent requests
+    the losers answered "database is locked". With write-ahead logging readers read the last
+    committed snapshot while one writer writes, so readers never block the writer nor it
+    them; writers still take turns, and ``busy_timeout`` makes the next one wait its turn
+    (up to ``busy_timeout_ms``) instead of failing at once. WAL is a property of the
+    database file, set again on each connection (cheap, and it covers a file restored from
+    a backup); an in-memory database has no WAL and keeps its own journal. A no-op on other
+    engines, and when called twice for one engine.
+    """
+    if engine.dialect.name != "sqlite" or getattr(engine, "_buyergroup_sqlite", False):
+        return
+    timeout = max(0, int(busy_timeout_ms))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout}")
+            database_file = cursor.execute("PRAGMA database_list").fetchone()[2]
+            if database_file:  # "" for an in-memory or temporary database
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    engine._buyergroup_sqlite = True  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from buyergroup.errors import NotAllowed
 
 if TYPE_CHECKING:
-    from buyergroup.accounts.models import ApiToken, Role, User
+    from buyergroup.accounts.models import ApiToken, Invitation, Role, User
 
 
 def is_signed_in(user: User | None) -> bool:
@@ -61,8 +61,25 @@ def require_can_invite(user: User | None, role: Role) -> None:
         raise NotAllowed(_("You cannot invite someone with a higher role than your own."))
 
 
-def require_can_revoke_invitation(user: User | None) -> None:
+def can_revoke_invitation(user: User | None, invitation: Invitation) -> bool:
+    """Site organisers revoke invitations, except one into a working group that they could
+    not have sent themselves (a group whose joining needs approval): that one is for its
+    inviter, the group's organisers and administrators, or an organiser of another group
+    could undo the group's own decisions."""
     if not is_site_organiser(user):
+        return False
+    if invitation.group_id is None or invitation.invited_by_id == user.id:
+        return True
+    from buyergroup.extensions import db
+    from buyergroup.network.models import WorkingGroup
+    from buyergroup.network.permissions import can_invite_to_group
+
+    group = db.session.get(WorkingGroup, invitation.group_id)
+    return group is None or can_invite_to_group(user, group)
+
+
+def require_can_revoke_invitation(user: User | None, invitation: Invitation) -> None:
+    if not can_revoke_invitation(user, invitation):
         raise NotAllowed()
 
 

@@ -322,7 +322,7 @@ def get_usable_invitation(secret: str) -> Invitation:
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
-    permissions.require_can_revoke_invitation(actor)
+    permissions.require_can_revoke_invitation(actor, invitation)
     if invitation.state is InvitationState.pending:
         invitation.state = InvitationState.revoked
         audit.record(

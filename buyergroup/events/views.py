@@ -62,7 +62,6 @@ from buyergroup.events.times import (
 )
 from buyergroup.extensions import db
 from buyergroup.i18n import select_timezone
-from buyergroup.library.permissions import can_see
 from buyergroup.network.forms import DecisionForm
 from buyergroup.network.models import WorkingGroup
 from buyergroup.network.permissions import can_manage_group, can_see_group
@@ -172,12 +171,7 @@ def detail(event_id: int):
     registration = event.registration_of(current_user)
     registered, waiting = service.counts(event)
     can_manage = permissions.can_manage_event(current_user, event)
-    library_items = {}
-    if event.agenda_items:
-        library_items = {
-            item.id: [li for li in item.library_items if can_see(current_user, li)]
-            for item in event.agenda_items
-        }
+    library_items = service.visible_library_items(event, current_user)
     materials = service.visible_materials(event, current_user)
     show_link = permissions.may_see_private_details(current_user, event)
     register_form = RegisterForm(

@@ -587,6 +587,28 @@ def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     return [other for other in others if can_see(user, other, group_ids=group_ids)]
 
 
+def translated_languages(
+    item: LibraryItem, user: User | None, *, leave_out: LibraryItem | None = None
+) -> set[str]:
+    """The languages ``item``'s translation group has in versions ``user`` may see.
+
+    A version in a language is one too many only if its translator can know of it: a
+    member who may not see a translation (another member's draft, a group-only version)
+    learns nothing of it, neither from the languages offered nor from a refusal. Their
+    translation goes to review like any other; the moderators, who see every version,
+    decide. ``user=None`` (a trusted caller) counts every version.
+    """
+    versions = db.session.scalars(
+        select(LibraryItem).where(LibraryItem.translation_key == item.translation_key)
+    ).all()
+    if leave_out is not None and leave_out.id is not None:
+        versions = [v for v in versions if v.id != leave_out.id]
+    if user is None:
+        return {v.language for v in versions}
+    group_ids = active_group_ids(user)
+    return {v.language for v in versions if can_see(user, v, group_ids=group_ids)}
+
+
 def _join_translations(
     actor: User | None,
     item: LibraryItem,
@@ -598,13 +620,7 @@ def _join_translations(
         kind = TranslationKind.member
     if kind is TranslationKind.official and actor is not None and not can_mark_official(actor):
         raise NotAllowed(_("Only organisers can mark a translation as official."))
-    clash = select(LibraryItem.id).where(
-        LibraryItem.translation_key == original.translation_key,
-        LibraryItem.language == item.language,
-    )
-    if item.id is not None:
-        clash = clash.where(LibraryItem.id != item.id)
-    if db.session.scalar(clash.limit(1)) is not None:
+    if item.language in translated_languages(original, actor, leave_out=item):
         raise ValidationFailed(
             _("This item already has a version in that language."), field="language"
         )

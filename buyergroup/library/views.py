@@ -403,11 +403,9 @@ def translate_item(item_id: int):
     original = service.get_item(item_id, current_user)
     if not permissions.can_translate(current_user, original):
         raise NotFound()
-    # Languages it already has (in any state: a second draft in the same language would
-    # clash), so the form offers only the others.
-    taken = set(db.session.scalars(
-        select(LibraryItem.language).where(LibraryItem.translation_key == original.translation_key)
-    ))
+    # Languages it already has, so the form offers only the others: only the versions this
+    # member can see (a language missing from the list would tell of a hidden translation).
+    taken = service.translated_languages(original, current_user)
     form = _item_form()
     form.language.choices = [c for c in form.language.choices if c[0] not in taken]
     if not permissions.can_mark_official(current_user):

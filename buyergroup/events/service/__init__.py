@@ -35,6 +35,7 @@ from buyergroup.events.service.agenda import (
     parse_library_refs,
     picked_library_items,
     save_agenda_item,
+    visible_library_items,
     visible_materials,
 )
 from buyergroup.events.service.constants import (
@@ -98,13 +99,15 @@ __all__ = [
     "create_event", "create_feed", "create_series", "delete_agenda_item", "delete_material",
     "end_group_registrations", "event_problems",
     "feed_entries", "get_event", "get_material", "get_series", "group_events",
-    "is_group_member", "listed_participants", "managed_groups", "managed_upcoming", "may_register",
+    "is_group_member", "listed_participants", "managed_groups", "managed_upcoming",
+    "may_register",
     "may_see_private_details", "next_session_defaults", "parse_library_refs",
     "picked_library_items",
     "participants_csv", "personal_entries", "register", "registration_window_open",
     "registrations_in", "registrations_of", "reminder_key", "rename_series", "require_manager",
     "revoke_feed",
     "save_agenda_item",
-    "send_due_reminders", "set_attendance", "set_name_shown", "update_event", "upcoming_for_group",
-    "user_for_feed", "visible_events_query", "visible_materials", "waiting_position",
+    "send_due_reminders", "set_attendance", "set_name_shown", "update_event",
+    "upcoming_for_group", "user_for_feed", "visible_events_query", "visible_library_items",
+    "visible_materials", "waiting_position",
 ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
@@ -30,7 +31,7 @@ from buyergroup.events.times import (
 )
 from buyergroup.extensions import db
 from buyergroup.library.models import LibraryItem
-from buyergroup.library.permissions import can_see
+from buyergroup.library.permissions import active_group_ids, can_see
 
 # --- Agenda ---------------------------------------------------------------------------------
 
@@ -198,3 +199,23 @@ def delete_material(actor: User, material: EventMaterial) -> str | None:
 
 def visible_materials(event: Event, user: User | None) -> list[EventMaterial]:
     return [m for m in event.materials if can_see_material(user, m)]
+
+
+def visible_library_items(event: Event, user: User | None) -> dict[int, list[LibraryItem]]:
+    """The library items each agenda item cites that ``user`` may see, by agenda item id.
+
+    One query loads the links of every agenda item (``selectinload``) and one the viewer's
+    groups, however many agenda and library items there are: the event page used to load
+    each agenda item's links, and each group-only item's audience, one query at a time.
+    """
+    if not event.agenda_items:
+        return {}
+    db.session.scalars(
+        select(AgendaItem).where(AgendaItem.event_id == event.id)
+        .options(selectinload(AgendaItem.library_items))
+    ).all()  # fills event.agenda_items[*].library_items in the identity map
+    group_ids = active_group_ids(user)
+    return {
+        item.id: [li for li in item.library_items if can_see(user, li, group_ids=group_ids)]
+        for item in event.agenda_items
+    }
