@@ -124,10 +124,10 @@ def html_of(text: str, *, subject: str, locale: str) -> str:
 def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
     """The message as sent: the same on every attempt (Date is when it was queued).
 
-    ``policy.SMTPUTF8`` folds headers at spaces, so a long subject is never broken right
-    after "Subject:"; smtplib downgrades it to encoded words for servers without SMTPUTF8.
+    ``policy.default`` (RFC 5322 folding, 7-bit safe encoded words for any SMTP server)
+    folds a long subject at spaces, never right after "Subject:".
     """
-    message = EmailMessage(policy=policy.SMTPUTF8)
+    message = EmailMessage(policy=policy.default)
     message["From"] = sender
     message["To"] = item.recipient
     message["Subject"] = " ".join(item.subject.split())
