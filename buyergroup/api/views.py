@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
 from buyergroup.api.auth import api_token, api_user, refuse_read_only_writes, token_required
 from buyergroup.api.openapi import build_openapi
+from buyergroup.api.params import check_query_parameters
 from buyergroup.events import api as events_api
 from buyergroup.extensions import db
 from buyergroup.library import api as library_api
@@ -15,6 +16,7 @@ from buyergroup.network.service import visible_groups, visible_organisations
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_read_only_writes)
+bp.before_request(check_query_parameters)
 library_api.register(bp)
 events_api.register_routes(bp)
 
