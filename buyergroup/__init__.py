@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.accounts.views import bp as accounts_bp
     from buyergroup.admin.views import bp as admin_bp
     from buyergroup.api import bp as api_bp
-    from buyergroup.core import params
+    from buyergroup.core import html, params
     from buyergroup.core.views import bp as core_bp
     from buyergroup.events.views import bp as events_bp
     from buyergroup.glossary.views import bp as glossary_bp
@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.network.views import bp as network_bp
 
     params.install(app)  # before the blueprints: their rules take the bounded int converter
+    html.install()
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(network_bp)

@@ -79,11 +79,8 @@ def vnu(node_modules):
     jar = node_modules / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
     def check(pages: dict[str, str], tmp: Path) -> dict[str, list[str]]:
-        files = {}
         for name, html in pages.items():
-            path = tmp / f"{name}.html"
-            path.write_text(html, encoding="utf-8")
-            files[path.resolve().as_uri()] = name
+            (tmp / f"{name}.html").write_text(html, encoding="utf-8")
         run = subprocess.run(
             [java, "-Xss4m", "-jar", str(jar), "--errors-only", "--format", "json",
              *[str(tmp / f"{name}.html") for name in pages]],
@@ -92,7 +89,7 @@ def vnu(node_modules):
         report = json.loads(run.stderr or run.stdout or '{"messages": []}')
         found: dict[str, list[str]] = {name: [] for name in pages}
         for message in report.get("messages", []):
-            name = files.get(message.get("url"), message.get("url"))
+            name = Path((message.get("url") or "?").removeprefix("file:")).stem
             found.setdefault(name, []).append(
                 f"line {message.get('lastLine')}: {message.get('message')} "
                 f"[{(message.get('extract') or '').strip()[:120]}]"
