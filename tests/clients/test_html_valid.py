@@ -82,7 +82,3 @@ def test_the_main_pages_have_no_html_errors(seeded_app, csrf_on, vnu, tmp_path):
     errors = vnu(documents, tmp_path)
     assert not errors, "\n".join(f"{name}: {e}" for name, es in errors.items() for e in es)
 
-
-@pytest.mark.parametrize("path", ["/robots.txt", "/sitemap.xml"])
-def test_robots_and_sitemap_exist(seeded_app, path):
-    assert seeded_app.test_client().get(path).status_code == 200
