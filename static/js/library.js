@@ -20,6 +20,8 @@
       !filters.querySelector('input:checked')) {
     filters.open = false;
   }
+  // From here on the details element folds by itself (library.css hid its content so far).
+  if (filters) { filters.setAttribute('data-folded', ''); }
 
   var form = document.getElementById('item-form');
   if (!form) { return; }
