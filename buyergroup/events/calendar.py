@@ -202,12 +202,13 @@ def vtimezone(name: str, first: date, last: date) -> Timezone:
     return component
 
 
-def organizer_address() -> vCalAddress:
-    """The site's own address, as the organiser of emailed invitations (replies to it are
-    not read: the site needs no RSVP, the registration is the answer)."""
+def organizer_address(event: Event) -> vCalAddress:
+    """The organiser every file names (RFC 5546 wants one, for PUBLISH too): the working
+    group, at the site's own address (nobody's private email; replies to it are not read:
+    the registration on the site is the answer)."""
     name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
     organizer = vCalAddress(f"mailto:{address}")
-    organizer.params["cn"] = vText(name or "Buyergroup")
+    organizer.params["cn"] = vText(event.group.name if event.group else (name or "Buyergroup"))
     return organizer
 
 
@@ -236,9 +237,9 @@ def vevent(entry: Entry, *, attendee: tuple[str, str] | None = None) -> VEvent:
         component.add("x-buyergroup-language", event.language)
     if event.is_cancelled or status == "CANCELLED":
         component.add("transp", "TRANSPARENT")
+    component.add("organizer", organizer_address(event))
     if attendee is not None:
         name, address = attendee
-        component.add("organizer", organizer_address())
         person = vCalAddress(f"mailto:{address}")
         person.params["cn"] = vText(name or address)
         person.params["role"] = "REQ-PARTICIPANT"

@@ -71,6 +71,29 @@ def icaljs(node_modules):
 
 
 @pytest.fixture(scope="session")
+def libical():
+    """``libical(ics_bytes)``: libical's parse and iTIP restriction errors (a list).
+
+    libical is read through GObject introspection in Debian's own Python (packages
+    ``gir1.2-ical-3.0`` and ``python3-gi``; .ci/run installs them)."""
+    python = "/usr/bin/python3"
+    probe = subprocess.run(
+        [python, "-c", "import gi; gi.require_version('ICalGLib', '3.0')"],
+        capture_output=True, text=True) if Path(python).exists() else None
+    if probe is None or probe.returncode != 0:
+        _unavailable("libical is not installed (apt-get install gir1.2-ical-3.0 python3-gi)")
+    script = HERE / "libical_check.py"
+
+    def check(data: bytes) -> list[str]:
+        run = subprocess.run([python, str(script)], input=data, capture_output=True,
+                             timeout=60)
+        assert run.returncode == 0, run.stderr.decode()[-2000:]
+        return json.loads(run.stdout)["errors"]
+
+    return check
+
+
+@pytest.fixture(scope="session")
 def vnu(node_modules):
     """``vnu({name: html})``: the Nu Html Checker's errors, as ``{name: [messages]}``."""
     java = shutil.which("java")

@@ -205,3 +205,36 @@ def test_a_vtimezone_lists_each_change_once_with_its_own_start():
     starts = [str(p["dtstart"].to_ical().decode()) for p in zone.subcomponents]
     assert starts == ["20300101T010000", "20300331T020000", "20301027T030000",
                       "20310330T020000", "20311026T030000"]
+
+
+def test_every_file_passes_libicals_itip_check(
+    client, auth, libical, mailbox, dst_events, group, make_member, organiser
+):
+    """RFC 5546 as libical checks it: PUBLISH feeds and emailed REQUEST and CANCEL."""
+    series, sessions, helsinki = dst_events
+    person = make_member("ines@example.org", name="Inès Lefèvre", locale="fr")
+    service.register(person, sessions[0])
+    db.session.commit()
+    deliver_due()
+    service.cancel_event(organiser, sessions[0], "No room.")
+    db.session.commit()
+    deliver_due()
+    files = {
+        "event": client.get(f"/events/{helsinki.id}.ics").get_data(),
+        "series": client.get(f"/events/series/{series.id}.ics").get_data(),
+        "group": client.get(f"/events/groups/{group.slug}.ics").get_data(),
+    }
+    for message in mailbox.to(person.email):
+        for part in calendar_parts(message):
+            files[f"mail {part.get_param('method')}"] = part.get_payload(decode=True)
+    auth.login(person)
+    page = client.get(client.post("/events/mine/feed").headers["Location"]).get_data(
+        as_text=True)
+    start = page.index("http://buyergroup.test/events/feed/")
+    auth.logout()
+    files["personal"] = client.get(
+        page[start: page.index(".ics", start) + 4].removeprefix("http://buyergroup.test")
+    ).get_data()
+    assert {"mail REQUEST", "mail CANCEL"} <= set(files)
+    errors = {name: libical(data) for name, data in files.items()}
+    assert not any(errors.values()), errors
