@@ -141,3 +141,19 @@ def test_the_html_part_is_readable_in_a_browser(french_registration, tmp_path):
         page.screenshot(path=str(out), full_page=True)
         browser.close()
     assert out.stat().st_size > 5000
+
+
+def test_every_mail_has_the_headers_and_both_parts(client, mailbox, make_user):
+    """Mail of another domain (a password reset), as the mailbox fixture parses it."""
+    make_user("sofie@example.org", name="Sofie", locale="de")
+    response = client.post("/password/forgot", data={"email": "sofie@example.org"})
+    response.get_data()
+    response.close()  # the mail leaves once the response is closed, as a server does
+    message = mailbox.last_to("sofie@example.org")
+    assert message["Date"] and message["Message-ID"]
+    assert message["Auto-Submitted"] == "auto-generated"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = next(word for word in text.split() if "/password/reset/" in word)
+    assert f'href="{link}"' in html
+    assert '<html lang="de">' in html
