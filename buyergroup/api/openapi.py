@@ -84,6 +84,7 @@ PATHS: dict[str, dict] = {
         "get": {
             "summary": "This OpenAPI document",
             "operationId": "getOpenApi",
+            "security": [],  # no token needed, none used
             "responses": {
                 "200": {
                     "description": "The OpenAPI 3.1 description of API v1",
