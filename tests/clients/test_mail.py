@@ -157,3 +157,9 @@ def test_every_mail_has_the_headers_and_both_parts(client, mailbox, make_user):
     link = next(word for word in text.split() if "/password/reset/" in word)
     assert f'href="{link}"' in html
     assert '<html lang="de">' in html
+
+
+def test_the_html_part_is_valid_html(french_registration, vnu, tmp_path):
+    raw, _event = french_registration
+    html = read(raw).get_body(("html",)).get_content()
+    assert not vnu({"mail": html}, tmp_path)
