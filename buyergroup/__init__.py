@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.admin.views import bp as admin_bp
     from buyergroup.api import bp as api_bp
     from buyergroup.community.views import bp as community_bp
+    from buyergroup.core import html, params
     from buyergroup.core.views import bp as core_bp
     from buyergroup.discussions.views import bp as discussions_bp
     from buyergroup.events.views import bp as events_bp
@@ -70,6 +71,8 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.network.views import bp as network_bp
     from buyergroup.statements.views import bp as statements_bp
 
+    params.install(app)  # before the blueprints: their rules take the bounded int converter
+    html.install()
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(network_bp)

@@ -126,9 +126,14 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException):
         if error.code and error.code >= 500:
             db.session.rollback()
+        allow = getattr(error, "valid_methods", None)
+        headers = {"Allow": ", ".join(sorted(allow))} if allow else {}
         if wants_json():
             code = error.name.replace(" ", "")
-            return json_error(error.code or 500, code, error.description or "")
+            extra = {"parameter": error.parameter} if getattr(error, "parameter", None) else {}
+            body, status = json_error(error.code or 500, code, error.description or "",
+                                      **extra)
+            return body, status, headers
         template = {
             403: "errors/403.html",
             404: "errors/404.html",
@@ -137,7 +142,7 @@ def register_error_handlers(app: Flask) -> None:
         }.get(error.code or 500, "errors/generic.html")
         if error.code == 400 and "CSRF" in (error.description or ""):
             template = "errors/csrf.html"
-        return render_template(template, error=error), error.code
+        return render_template(template, error=error), error.code, headers
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(error: IntegrityError):

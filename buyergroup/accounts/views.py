@@ -142,6 +142,7 @@ def login():
             # The member's own setting wins from now on. Without one, keep the language
             # chosen before signing in rather than jumping back to the browser's.
             session.pop(SESSION_LANGUAGE_KEY, None)
+        refresh_locale()  # this request's messages in the member's language, not the visitor's
         flash(_("Welcome back, %(name)s.", name=user.name), "success")
         return redirect(safe_next_url(form.next.data))
     return render_template("accounts/login.html", form=form)
@@ -149,7 +150,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    language = getattr(current_user, "locale", None)
     sessions.sign_out()
+    if language:
+        # Signed out, the member still reads their own language (not the browser's).
+        session[SESSION_LANGUAGE_KEY] = language
     flash(_("You have signed out."), "info")
     return redirect(url_for("core.home"))
 

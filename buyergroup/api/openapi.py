@@ -84,6 +84,7 @@ PATHS: dict[str, dict] = {
         "get": {
             "summary": "This OpenAPI document",
             "operationId": "getOpenApi",
+            "security": [],  # no token needed, none used
             "responses": {
                 "200": {
                     "description": "The OpenAPI 3.1 description of API v1",
@@ -194,6 +195,8 @@ SCHEMAS: dict[str, dict] = {
                     "status": {"type": "integer"},
                     "code": {"type": "string"},
                     "message": {"type": "string"},
+                    "parameter": {"type": "string",
+                                  "description": "The query parameter that was refused"},
                 },
             }
         },
@@ -497,6 +500,47 @@ def library_item_schemas() -> dict:
     }
 
 
+#: Operations open to visitors take a token too (it widens what they see).
+OPTIONAL_TOKEN = [{}, {"bearerAuth": []}]
+
+
+def _complete(paths: dict) -> dict:
+    """What every operation must say, filled in where a domain left it out: its security
+    (anonymous or a token), the integer range a parameter accepts (an integer column's),
+    and the 400 an invalid parameter and the 404 an unknown id get."""
+    from buyergroup.core.params import INT_MAX
+
+    completed = {}
+    for path, item in paths.items():
+        completed[path] = {}
+        for method, operation in item.items():
+            operation = {**operation}
+            operation.setdefault("security", OPTIONAL_TOKEN)
+            parameters = []
+            for parameter in operation.get("parameters", []):
+                schema = dict(parameter.get("schema", {}))
+                target = schema if schema.get("type") != "array" else dict(schema["items"])
+                if target.get("type") == "integer":
+                    target.setdefault("maximum", INT_MAX)
+                    if parameter.get("in") == "path":
+                        target.setdefault("minimum", 0)
+                if schema.get("type") == "array":
+                    schema["items"] = target
+                else:
+                    schema = target
+                parameters.append({**parameter, "schema": schema})
+            if parameters:
+                operation["parameters"] = parameters
+            responses = dict(operation.get("responses", {}))
+            if any(p.get("in") == "query" for p in parameters) or "requestBody" in operation:
+                responses.setdefault("400", {"$ref": "#/components/responses/InvalidParameter"})
+            if any(p.get("in") == "path" for p in parameters):
+                responses.setdefault("404", {"$ref": "#/components/responses/NotFound"})
+            operation["responses"] = responses
+            completed[path][method] = operation
+    return completed
+
+
 def build_openapi() -> dict:
     return {
         "openapi": "3.1.0",
@@ -514,7 +558,7 @@ def build_openapi() -> dict:
             ),
         },
         "servers": [{"url": current_app.config["BASE_URL"]}],
-        "paths": PATHS,
+        "paths": _complete(PATHS),
         "components": {
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer",
@@ -524,6 +568,19 @@ def build_openapi() -> dict:
             "responses": {
                 "Unauthorized": {
                     "description": "Missing, invalid, revoked or expired token",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+                "InvalidParameter": {
+                    "description": "A parameter's value is not one the API accepts "
+                                   "('parameter' names it)",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+                "NotFound": {
+                    "description": "No such resource, or not visible to you",
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     },

@@ -8,6 +8,7 @@ from buyergroup.accounts.permissions import can_see_email
 from buyergroup.accounts.service import DirectoryFilters, directory_query, external_url
 from buyergroup.api.auth import api_token, api_user, refuse_read_only_writes, token_required
 from buyergroup.api.openapi import build_openapi
+from buyergroup.api.params import check_query_parameters
 from buyergroup.community import api as community_api
 from buyergroup.discussions import api as discussions_api
 from buyergroup.events import api as events_api
@@ -18,6 +19,7 @@ from buyergroup.network.service import visible_groups, visible_organisations
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_read_only_writes)
+bp.before_request(check_query_parameters)
 library_api.register(bp)
 events_api.register_routes(bp)
 community_api.register_routes(bp)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.accounts.service import external_url
+from buyergroup.database import utcnow
+from buyergroup.errors import NotFound
 from buyergroup.extensions import db
 from buyergroup.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
 from buyergroup.network.service import visible_groups, visible_organisations
@@ -75,3 +89,175 @@ def healthz():
         # The 503 makes the boundary roll the failed transaction back.
         return jsonify(status="error", database="unavailable", detail=type(error).__name__), 503
     return jsonify(status="ok", database="ok")
+
+
+# --- For crawlers and feed readers: public content only ---------------------------------------
+#
+# Built for a visitor (user None) whoever asks: a signed-in member fetching the sitemap or a
+# feed, or a feed reader that kept their cookie, gets the same public document, so nothing a
+# visitor may not see is ever in one (nor in a cache of it).
+
+FEED_LENGTH = 50
+SITEMAP_LIMIT = 50_000
+
+
+def _stamp(moment: datetime | None) -> datetime:
+    moment = moment or utcnow()
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _public_items(group=None, limit: int | None = None):
+    from buyergroup.library.models import LibraryItem
+    from buyergroup.library.service import visible_items_query
+
+    query = visible_items_query(None)
+    if group is not None:
+        query = query.where(LibraryItem.group_id == group.id)
+    query = query.order_by(LibraryItem.published_at.desc(), LibraryItem.id.desc())
+    return db.session.scalars(query.limit(limit or SITEMAP_LIMIT)).all()
+
+
+def _public_group(slug: str):
+    from buyergroup.network.models import WorkingGroup
+
+    group = db.session.scalar(select(WorkingGroup).where(WorkingGroup.slug == slug))
+    if group is None or not group.is_public:
+        raise NotFound()
+    return group
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = [
+        "User-agent: *",
+        # Personal, form and feed pages: nothing for a search engine.
+        *(f"Disallow: {path}" for path in (
+            "/api/", "/manage/", "/profile", "/login", "/password/", "/invitation/",
+            "/events/feed/", "/events/mine", "/library/mine", "/library/review",
+            "/language",
+        )),
+        "",
+        f"Sitemap: {external_url('core.sitemap')}",
+        "",
+    ]
+    response = Response("\n".join(lines), mimetype="text/plain")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every page a visitor can read: the main pages, public items, groups, organisations
+    and events of public groups."""
+    from buyergroup.events.models import Event
+    from buyergroup.network.models import WorkingGroup
+
+    pages = [(external_url(endpoint), None) for endpoint in (
+        "core.home", "library.index", "glossary.index", "network.groups",
+        "network.organisations", "events.index", "core.about", "core.accessibility",
+    )]
+    pages += [(external_url("library.item", item_id=item.id), item.updated_at)
+              for item in _public_items()]
+    pages += [(external_url("network.group", slug=group.slug), group.updated_at)
+              for group in db.session.scalars(visible_groups(None))]
+    pages += [(external_url("network.organisation", slug=o.slug), o.updated_at)
+              for o in db.session.scalars(visible_organisations(None))]
+    events = db.session.scalars(
+        select(Event).join(WorkingGroup, Event.group_id == WorkingGroup.id)
+        .where(WorkingGroup.is_public.is_(True))
+        .order_by(Event.starts_at.desc()).limit(SITEMAP_LIMIT)
+    )
+    pages += [(external_url("events.detail", event_id=e.id), e.updated_at) for e in events]
+    body = render_template("core/sitemap.xml", pages=pages[:SITEMAP_LIMIT], stamp=_stamp)
+    response = Response(body, mimetype="application/xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+def _atom(*, title: str, feed_id: str, alternate: str, entries: list[dict]) -> Response:
+    updated = max((e["updated"] for e in entries), default=_stamp(None))
+    body = render_template(
+        "core/feed.atom.xml", title=title, feed_id=feed_id, self_url=request.base_url,
+        alternate=alternate, updated=updated, entries=entries,
+    )
+    response = Response(body, mimetype="application/atom+xml")
+    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    response.cache_control.public = True
+    response.cache_control.max_age = 900
+    response.add_etag()
+    response.last_modified = updated
+    return response.make_conditional(request)
+
+
+def _item_entries(items) -> list[dict]:
+    from buyergroup.templating import render_markdown
+
+    entries = []
+    for item in items:
+        url = external_url("library.item", item_id=item.id)
+        summary = item.summary or item.body
+        entries.append({
+            "id": url, "url": url, "title": item.title, "language": item.language,
+            "updated": _stamp(item.updated_at), "published": _stamp(item.published_at),
+            "author": item.organisation.name if item.organisation
+            and item.organisation.is_public else "Buyergroup",
+            "summary": " ".join(str(render_markdown(summary).striptags()).split())[:600],
+            "category": item.kind.label,
+        })
+    return entries
+
+
+@bp.get("/library/feed.atom")
+def library_feed():
+    """New library items, site-wide (public ones)."""
+    return _atom(
+        title=_("Buyergroup library: new items"), feed_id=external_url("core.library_feed"),
+        alternate=external_url("library.index"),
+        entries=_item_entries(_public_items(limit=FEED_LENGTH)),
+    )
+
+
+@bp.get("/groups/<slug>/library.atom")
+def group_library_feed(slug: str):
+    """New library items of one public working group."""
+    group = _public_group(slug)
+    return _atom(
+        title=_("%(group)s: new library items", group=group.name),
+        feed_id=external_url("core.group_library_feed", slug=group.slug),
+        alternate=external_url("network.group", slug=group.slug),
+        entries=_item_entries(_public_items(group=group, limit=FEED_LENGTH)),
+    )
+
+
+@bp.get("/groups/<slug>/events.atom")
+def group_events_feed(slug: str):
+    """A public working group's events, newest announcement first."""
+    from buyergroup.events.calendar import plain_text
+    from buyergroup.events.models import Event
+    from buyergroup.events.times import format_span
+
+    group = _public_group(slug)
+    events = db.session.scalars(
+        select(Event).where(Event.group_id == group.id)
+        .order_by(Event.created_at.desc(), Event.id.desc()).limit(FEED_LENGTH)
+    ).all()
+    entries = []
+    for event in events:
+        url = external_url("events.detail", event_id=event.id)
+        when = format_span(event.starts_at, event.ends_at, event.timezone)
+        status = _("Cancelled") + ": " if event.is_cancelled else ""
+        entries.append({
+            "id": f"urn:uuid:{event.uid.split('@')[0]}" if "@" in event.uid else url,
+            "url": url, "title": f"{status}{event.title}", "language": event.language or "",
+            "updated": _stamp(event.updated_at), "published": _stamp(event.created_at),
+            "author": group.name, "category": event.kind.label,
+            "summary": f"{when} ({event.timezone}). {plain_text(event.description)}"[:600],
+        })
+    return _atom(
+        title=_("%(group)s: events", group=group.name),
+        feed_id=external_url("core.group_events_feed", slug=group.slug),
+        alternate=external_url("network.group", slug=group.slug),
+        entries=entries,
+    )

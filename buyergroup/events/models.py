@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -83,7 +84,8 @@ class RegistrationState(LabelledEnum):
         return {
             cls.registered: _l("Registered"),
             cls.waiting: _l("On the waiting list"),
-            cls.cancelled: _l("Cancelled"),
+            # French and German say it differently of a registration than of an event.
+            cls.cancelled: lazy_pgettext("registration", "Cancelled"),
         }
 
 

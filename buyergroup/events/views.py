@@ -16,8 +16,8 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -105,14 +105,26 @@ def _event(event_id: int, *, manage: bool = False) -> Event:
     return service.get_event(event_id, current_user, manage=manage)
 
 
-def _ics(data: bytes, filename: str, *, private: bool = False) -> Response:
+def _ics(data: bytes, filename: str, *, private: bool = False,
+         entries: list[calendar.Entry] | None = None, cache: str | None = None) -> Response:
+    """An .ics response that answers conditional requests: a strong ETag of the bytes (so
+    a removed event changes it too) and, for feeds, Last-Modified of the newest change.
+    Calendar programs poll feeds; an unchanged one costs them a 304."""
     response = Response(data, mimetype="text/calendar")
     response.headers["Content-Type"] = calendar.CONTENT_TYPE
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    if private:
+    if cache:
+        response.headers["Cache-Control"] = cache
+    elif private:
         response.headers["Cache-Control"] = "private, no-store"
+    if private:
         response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+        response.vary.add("Cookie")
+    response.add_etag()
+    modified = calendar.last_modified(entries or [])
+    if modified is not None:
+        response.last_modified = modified
+    return response.make_conditional(request)
 
 
 # --- The calendar ---------------------------------------------------------------------------
@@ -450,7 +462,8 @@ def series_ics(series_id: int):
     series = service.get_series(series_id, current_user)
     entries = service.feed_entries(series.events, current_user)
     return _ics(calendar.build(entries, name=series.name, refresh_hours=6),
-                calendar.filename_for(series.name), private=current_user.is_authenticated)
+                calendar.filename_for(series.name), private=current_user.is_authenticated,
+                entries=entries)
 
 
 @bp.get("/groups/<slug>.ics")
@@ -460,7 +473,8 @@ def group_ics(slug: str):
         raise NotFound()
     entries = service.feed_entries(service.group_events(group), current_user)
     return _ics(calendar.build(entries, name=group.name, refresh_hours=6),
-                calendar.filename_for(group.name), private=current_user.is_authenticated)
+                calendar.filename_for(group.name), private=current_user.is_authenticated,
+                entries=entries)
 
 
 # --- Participants ---------------------------------------------------------------------------
@@ -709,7 +723,7 @@ def delete_material(event_id: int, material_id: int):
 # --- My calendar and the personal feed ------------------------------------------------------
 
 
-def _my_calendar(new_link: str | None = None):
+def _my_calendar():
     registrations = db.session.scalars(
         select(Registration)
         .join(Event, Registration.event_id == Event.id)
@@ -719,11 +733,13 @@ def _my_calendar(new_link: str | None = None):
                Event.ends_at >= utcnow())
         .order_by(Event.starts_at)
     ).all()
+    feed = service.active_feed(current_user)
+    secret = service.feed_secret(feed) if feed is not None else None
     return render_template(
         "events/my_calendar.html",
         registrations=registrations,
-        feed=service.active_feed(current_user),
-        new_link=new_link,
+        feed=feed,
+        feed_link=external_url("events.personal_feed", token=secret) if secret else None,
         action_form=DecisionForm(),
     )
 
@@ -739,9 +755,11 @@ def my_calendar():
 def create_feed():
     if not DecisionForm().validate_on_submit():
         return redirect(url_for("events.my_calendar"))
-    _feed, secret = service.create_feed(current_user)
-    # Shown once, on this page (not flashed: the session cookie is signed, not secret).
-    return _my_calendar(new_link=external_url("events.personal_feed", token=secret))
+    service.create_feed(current_user)
+    # Post/redirect/get: the page shows the link on every visit, so a reload neither asks
+    # to send the form again nor replaces the link.
+    flash(_("Your new calendar link is ready. Any previous link no longer works."), "success")
+    return redirect(url_for("events.my_calendar", _anchor="feed"))
 
 
 @bp.post("/mine/feed/revoke")
@@ -759,11 +777,13 @@ def personal_feed(token: str):
     user = service.user_for_feed(token)
     if user is None:
         raise NotFound(_("This calendar link is not valid, or it has been replaced."))
-    data = calendar.build(
-        service.personal_entries(user),
-        name=_("My Buyergroup events"),
-        locale=user.locale or "en",
-        refresh_hours=1,
-    )
-    return _ics(data, "buyergroup.ics", private=True)
+    locale = user.locale or "en"
+    entries = service.personal_entries(user)
+    with force_locale(locale):
+        # The subscriber's calendar list shows it under the member's own name.
+        name = _("Buyergroup events of %(name)s", name=user.name)
+    data = calendar.build(entries, name=name, locale=locale, refresh_hours=1)
+    # Calendars revalidate (no-cache) but nothing shared keeps it (private).
+    return _ics(data, "buyergroup.ics", private=True, entries=entries,
+                cache="private, no-cache")
 

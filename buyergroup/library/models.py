@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -296,6 +297,25 @@ class ItemRelation(db.Model):
     )
 
 
+#: Notes the site writes on a version, stored as ``code:<key>[:<number>]`` and shown in the
+#: reader's language (not the editor's, as when they were stored translated).
+VERSION_NOTE_PREFIX = "code:"
+VERSION_NOTES = {
+    "created": lazy_pgettext("library version", "Created"),
+    "submitted": _l("Submitted for review"),
+    "published": _l("Published"),
+    "returned": _l("Returned to the author"),
+    "linked": _l("Linked as a translation"),
+    "translation_of": _l("Translation of item %(id)d"),
+}
+
+
+def version_note(key: str, number: int | None = None) -> str:
+    """The stored form of a site-written note: ``version_note("translation_of", 12)``."""
+    assert key in VERSION_NOTES, key
+    return f"{VERSION_NOTE_PREFIX}{key}" + (f":{number}" if number is not None else "")
+
+
 class ItemVersion(db.Model):
     """A snapshot of an item's fields after each change: who, when, what, and a note."""
 
@@ -315,6 +335,20 @@ class ItemVersion(db.Model):
 
     item: Mapped[LibraryItem] = relationship(back_populates="versions")
     editor: Mapped[User | None] = relationship()
+
+    @property
+    def note_text(self) -> str:
+        """The note as the reader reads it: a site-written one in their language, an
+        editor's own words as typed."""
+        if not self.note.startswith(VERSION_NOTE_PREFIX):
+            return self.note
+        key, _sep, number = self.note.removeprefix(VERSION_NOTE_PREFIX).partition(":")
+        label = VERSION_NOTES.get(key)
+        if label is None:
+            return self.note
+        if key == "translation_of":
+            return str(_l("Translation of item %(id)d", id=int(number or 0)))
+        return str(label)
 
 
 class ExtractionState(LabelledEnum):

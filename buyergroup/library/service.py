@@ -40,6 +40,7 @@ from buyergroup.library.models import (
     LibraryItem,
     TranslationKind,
     Visibility,
+    version_note,
 )
 from buyergroup.library.permissions import (
     active_group_ids,
@@ -431,7 +432,7 @@ def create_item(
     for stored in files:
         _attach(actor, item, stored)
     db.session.flush()
-    record_version(item, actor, note or _("Created"))
+    record_version(item, actor, note or version_note("created"))
     if status is ItemStatus.submitted:
         submit(actor, item)
     elif status is ItemStatus.published:
@@ -487,7 +488,7 @@ def submit(actor: User | None, item: LibraryItem) -> None:
     item.status = ItemStatus.submitted
     item.submitted_at = utcnow()
     db.session.flush()
-    record_version(item, actor, _("Submitted for review"), previous=before)
+    record_version(item, actor, version_note("submitted"), previous=before)
     signals.item_submitted.send(item, actor=actor)
 
 
@@ -503,7 +504,7 @@ def publish(actor: User | None, item: LibraryItem) -> None:
     item.reviewed_by = actor
     item.review_note = ""
     db.session.flush()
-    record_version(item, actor, _("Published"), previous=before)
+    record_version(item, actor, version_note("published"), previous=before)
     if actor is not None:  # None: the seed loader, not a decision anyone made
         audit.record(AuditAction.item_published, actor=actor, target=item)
     _tell_author(actor, item, "library_published")
@@ -534,7 +535,7 @@ def return_to_author(actor: User, item: LibraryItem, reason: str) -> None:
     item.reviewed_by = actor
     item.review_note = reason
     db.session.flush()
-    record_version(item, actor, _("Returned to the author"), previous=before)
+    record_version(item, actor, version_note("returned"), previous=before)
     audit.record(AuditAction.item_returned, actor=actor, target=item, details={"reason": reason})
     _tell_author(actor, item, "library_returned", reason=reason)
 
@@ -649,7 +650,7 @@ def add_translation(
         actor,
         translation_of=original,
         translation_kind=translation_kind or TranslationKind.member,
-        note=_("Translation of item %(id)d", id=original.id),
+        note=version_note("translation_of", original.id),
         **fields,
     )
 
@@ -668,7 +669,7 @@ def link_translation(
     before = snapshot(item)
     _join_translations(actor, item, original, kind)
     db.session.flush()
-    record_version(item, actor, _("Linked as a translation"), previous=before)
+    record_version(item, actor, version_note("linked"), previous=before)
 
 
 def set_translation_kind(actor: User | None, item: LibraryItem, kind: str) -> None:

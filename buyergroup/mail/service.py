@@ -12,18 +12,22 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import smtplib
 import socket
 import ssl
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
+from markupsafe import Markup, escape
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 
@@ -95,21 +99,77 @@ def message_id_of(item: OutboxMessage) -> str:
     return f"<outbox.{item.id}.{item.created_at:%Y%m%d%H%M%S%f}@buyergroup.example.org>"
 
 
+_URL = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)\]])")
+SIGNATURE_SEPARATOR = "\n-- \n"
+
+
+def _html_lines(text: str) -> Markup:
+    """One paragraph of the text body as HTML: escaped, links clickable, lines kept."""
+    lines = []
+    for line in text.splitlines():
+        pieces = _URL.split(line)
+        lines.append(Markup("").join(
+            Markup('<a href="{0}" style="color:#1d4f91;">{0}</a>').format(piece)
+            if i % 2 else escape(piece)
+            for i, piece in enumerate(pieces)
+        ))
+    return Markup("<br>\n").join(lines)
+
+
+def html_of(text: str, *, subject: str, locale: str) -> str:
+    """The HTML part, made from the text part (one template per email, the text one):
+    paragraphs at blank lines, links clickable, the signature set apart."""
+    body, _sep, signature = text.partition(SIGNATURE_SEPARATOR)
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return render_template(
+        "email/_layout.html", subject=subject, locale=locale,
+        paragraphs=[_html_lines(p) for p in paragraphs],
+        signature=_html_lines(signature.strip()) if signature.strip() else None,
+    )
+
+
 def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
-    message = EmailMessage()
+    """The message as sent: the same on every attempt (Date is when it was queued).
+
+    ``policy.default`` (RFC 5322 folding, 7-bit safe encoded words for any SMTP server)
+    folds a long subject at spaces, never right after "Subject:".
+    """
+    message = EmailMessage(policy=policy.default)
     message["From"] = sender
     message["To"] = item.recipient
-    message["Subject"] = item.subject
+    message["Subject"] = " ".join(item.subject.split())
+    message["Date"] = format_datetime(
+        (item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=UTC))
+        .astimezone(UTC)
+    )
     message["Message-ID"] = message_id_of(item)
     for name, value in json.loads(item.headers_json or "{}").items():
         message[name] = value
+    # RFC 3834: sent by the site, not a person: no vacation replies to it.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
     message.set_content(item.body_text)
-    if item.body_html:
-        message.add_alternative(item.body_html, subtype="html")
+    # A message that brings its own HTML (the digests) sends it; the others get theirs made
+    # from the text part, so both parts always say the same.
+    message.add_alternative(
+        item.body_html or html_of(item.body_text, subject=item.subject, locale=item.locale),
+        subtype="html",
+    )
     for attachment in json.loads(item.attachments_json or "[]"):
         maintype, _, subtype = attachment["content_type"].partition("/")
+        data = base64.b64decode(attachment["data"])
+        if attachment["content_type"] == "text/calendar":
+            # Clients offer to add (or remove) the event only with method= on the part,
+            # and decode its accents right only with charset=.
+            method = calendar_method(data)
+            message.add_attachment(
+                data.decode("utf-8"), subtype="calendar", charset="utf-8",
+                filename=attachment["filename"],
+                params={"method": method} if method else None,
+            )
+            continue
         message.add_attachment(
-            base64.b64decode(attachment["data"]),
+            data,
             maintype=maintype,
             subtype=subtype or "octet-stream",
             filename=attachment["filename"],
@@ -117,6 +177,12 @@ def build_message(item: OutboxMessage, sender: str) -> EmailMessage:
     # Last: set_content and add_attachment move or replace Content-* headers.
     message["Content-Language"] = item.locale
     return message
+
+
+def calendar_method(data: bytes) -> str | None:
+    """The METHOD of an .ics file (REQUEST, CANCEL, PUBLISH), for its part's Content-Type."""
+    match = re.search(rb"^METHOD:([A-Za-z-]+)\r?$", data, re.MULTILINE)
+    return match.group(1).decode("ascii").upper() if match else None
 
 
 class _Transport:

@@ -20,6 +20,8 @@
       !filters.querySelector('input:checked')) {
     filters.open = false;
   }
+  // From here on the details element folds by itself (library.css hid its content so far).
+  if (filters) { filters.setAttribute('data-folded', ''); }
 
   /* --- Filters that apply as they are ticked: the results and the facet counts are
    * fetched and swapped in place, the address follows (so Back and sharing work), focus

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from buyergroup.accounts.models import User
@@ -33,14 +37,35 @@ def active_feed(user: User) -> CalendarFeed | None:
     )
 
 
+def _derived_secret(user_id: int, prefix: str) -> str:
+    """The secret of a feed: its random prefix and an HMAC of it under SECRET_KEY.
+
+    Only the hash is stored, yet the member's page can show the link again on every visit
+    (and a reload does not replace it). Whoever holds SECRET_KEY can sign in as anyone
+    already, so deriving the link from it exposes nothing more.
+    """
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    mac = hmac.new(key, f"calendar-feed:{user_id}:{prefix}".encode(), hashlib.sha256)
+    return prefix + base64.urlsafe_b64encode(mac.digest()).decode("ascii").rstrip("=")
+
+
 def create_feed(user: User) -> tuple[CalendarFeed, str]:
-    """A new secret feed link (any previous one stops working); the secret is shown once."""
+    """A new secret feed link (any previous one stops working)."""
     revoke_feed(user)
-    secret = FEED_PREFIX + new_secret()
-    feed = CalendarFeed(user=user, prefix=secret[:10], token_hash=hash_secret(secret))
+    prefix = (FEED_PREFIX + new_secret(12))[:12]
+    secret = _derived_secret(user.id, prefix)
+    feed = CalendarFeed(user=user, prefix=prefix, token_hash=hash_secret(secret))
     db.session.add(feed)
     db.session.flush()
     return feed, secret
+
+
+def feed_secret(feed: CalendarFeed) -> str | None:
+    """The secret of an active feed, or None for a link made before links were derived
+    (or under another SECRET_KEY): its owner makes a new one to see it."""
+    secret = _derived_secret(feed.user_id, feed.prefix)
+    return secret if hmac.compare_digest(hash_secret(secret), feed.token_hash) else None
 
 
 def revoke_feed(user: User) -> bool:

@@ -52,8 +52,10 @@ def tell(
     show_link = bool(registration is not None and registration.is_registered)
     attachments = None
     if attach_ics:
-        data = calendar.event_calendar(
-            event, registration=registration, show_link=show_link, locale=locale
+        # An iTIP message (REQUEST or CANCEL) for this one person.
+        data = calendar.invitation(
+            event, attendee=(user.name, user.email), registration=registration,
+            show_link=show_link, locale=locale,
         )
         attachments = [(calendar.filename_for(event.title), "text/calendar", data)]
     return queue_email(

@@ -1,0 +1,97 @@
+"""Cumulative layout shift on the main pages, measured in Chromium as Lighthouse does
+(PerformanceObserver "layout-shift" entries without recent input, summed, on a throttled
+connection): below 0.1, on a desktop window and on a 390 px phone."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from buyergroup.extensions import db
+
+CHROMIUM = shutil.which("chromium")
+LIMIT = 0.1
+
+OBSERVE = """
+window.__cls = 0; window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    window.__cls += entry.value;
+    window.__shifts.push({value: entry.value, nodes: (entry.sources || []).map((s) =>
+      s.node ? (s.node.nodeName + (s.node.id ? "#" + s.node.id : "") +
+                (s.node.className && typeof s.node.className === "string"
+                 ? "." + s.node.className.split(" ").join(".") : "")) : "?")});
+  }
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+@pytest.fixture
+def served_seed(_seeded_session_app):
+    app = _seeded_session_app
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with app.app_context():
+            yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def main_paths(app) -> dict[str, str]:
+    from buyergroup.events.models import Event
+    from buyergroup.library.models import ItemStatus, LibraryItem, Visibility
+
+    item = db.session.scalar(select(LibraryItem.id).where(
+        LibraryItem.status == ItemStatus.published, LibraryItem.visibility == Visibility.public)
+        .order_by(LibraryItem.id).limit(1))
+    event = db.session.scalar(select(Event.id).order_by(Event.id).limit(1))
+    db.session.remove()
+    return {"home": "/", "library": "/library", "search": "/library?q=laptop",
+            "item": f"/library/{item}", "events": "/events", "event": f"/events/{event}",
+            "groups": "/groups", "glossary": "/library/glossary", "sign-in": "/login"}
+
+
+def measure(page, url: str) -> tuple[float, list]:
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(600)
+    return page.evaluate("window.__cls"), page.evaluate("window.__shifts")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_main_pages_do_not_shift(served_seed, width):
+    from playwright.sync_api import sync_playwright
+
+    app, base = served_seed
+    paths = main_paths(app)
+    found = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        context = browser.new_context(viewport={"width": width, "height": 900},
+                                      locale="en-GB")
+        context.add_init_script(OBSERVE)
+        page = context.new_page()
+        # Lighthouse's mobile throttling, roughly: scripts and styles arrive late, as on a
+        # slow connection, so what moves when they arrive is measured.
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 150, "downloadThroughput": 1.6 * 1024 * 1024 / 8,
+            "uploadThroughput": 750 * 1024 / 8})
+        for name, path in paths.items():
+            found[name] = measure(page, base + path)
+        browser.close()
+    print({name: round(cls, 3) for name, (cls, _) in found.items()})
+    shifted = {name: (round(cls, 3), shifts[:4]) for name, (cls, shifts) in found.items()
+               if cls >= LIMIT}
+    assert not shifted, shifted
