@@ -22,7 +22,7 @@ from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.extensions import db
 from buyergroup.library import permissions, service
-from buyergroup.library.models import ItemKind, LibraryItem, Phase
+from buyergroup.library.models import Ambition, ItemKind, LibraryItem, Phase
 from buyergroup.network.models import Organisation
 from buyergroup.search.service import search
 from buyergroup.search.types import (
@@ -39,6 +39,7 @@ from buyergroup.vocabulary import (
     THEMES,
     country_name,
     language_name,
+    verification_label,
 )
 
 PER_PAGE = 20
@@ -55,6 +56,8 @@ FACET_LEGENDS = {
     "country": lambda: _("Country"),
     "organisation": lambda: _("Organisation"),
     "year": lambda: _("Year"),
+    "ambition": lambda: _("Ambition level"),
+    "verification": lambda: _("Verification"),
 }
 SORT_LABELS = {
     "relevance": lambda: _("Relevance"),
@@ -236,6 +239,10 @@ def facet_label(facet: str, code: str, organisations: dict[str, str]) -> str:
         return country_name(code.upper())
     if facet == "organisation":
         return organisations.get(code, code)
+    if facet == "ambition":
+        return label(Ambition(code)) if code in {a.value for a in Ambition} else code
+    if facet == "verification":
+        return verification_label(code)
     return code
 
 
@@ -266,6 +273,8 @@ def _facets(results: SearchResults, query: SearchQuery, signed_in: bool) -> list
         ]
         if name == "year":
             options.sort(key=lambda o: o.code, reverse=True)
+        elif name == "ambition":  # the scale's order, 1 to 3
+            options.sort(key=lambda o: o.code)
         else:
             options.sort(key=lambda o: (-o.count, o.label.lower()))
         if options:
