@@ -59,8 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.core.views import bp as core_bp
     from buyergroup.events.views import bp as events_bp
     from buyergroup.glossary.views import bp as glossary_bp
+    from buyergroup.labels.views import bp as labels_bp
     from buyergroup.library.views import bp as library_bp
     from buyergroup.network.views import bp as network_bp
+    from buyergroup.toolkit.views import bp as toolkit_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -68,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(library_bp)
     app.register_blueprint(glossary_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(labels_bp)
+    app.register_blueprint(toolkit_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

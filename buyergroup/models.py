@@ -18,6 +18,12 @@ from buyergroup.events.models import (  # noqa: F401, E402
     Registration,
 )
 from buyergroup.glossary.models import Concept, Term  # noqa: F401, E402
+from buyergroup.labels.models import (  # noqa: F401, E402
+    Label,
+    LabelCitation,
+    LabelGeneration,
+    StaleLabelFlag,
+)
 from buyergroup.library.models import (  # noqa: F401, E402
     Attachment,
     Comment,
@@ -36,3 +42,4 @@ from buyergroup.network.models import (  # noqa: F401
     WorkingGroup,
 )
 from buyergroup.search.models import PendingIndexUpdate  # noqa: F401, E402
+from buyergroup.toolkit.models import Basket, BasketEntry, ClauseUse  # noqa: F401, E402

@@ -65,6 +65,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("event_reminders", "buyergroup.events.service:send_due_reminders", 60,
         "Queue the event reminders that are due"),
+    Job("stale_labels", "buyergroup.labels.jobs:check_stale_labels", 3600,
+        "Flag criteria that cite a superseded or withdrawn label generation"),
     Job("deliver_mail", "buyergroup.mail.service:deliver_due", 30,
         "Send due messages from the outbox, with retries"),
     Job("search_index", "buyergroup.search.service:apply_pending", 30,

@@ -1,0 +1,37 @@
+"""Forms of the labels register."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, URLField
+from wtforms.validators import DataRequired, Length, Optional
+
+from buyergroup.form_fields import MultiCheckboxField
+from buyergroup.labels.models import GenerationStatus
+
+
+class CitationsForm(FlaskForm):
+    generations = MultiCheckboxField(_l("Label generations this item cites"),
+                                     description=_l("Choose the edition of each label's "
+                                                    "criteria that the text refers to."))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = GenerationStatus.choices()
+
+
+class GenerationForm(FlaskForm):
+    name = StringField(_l("Generation or edition"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("For example “generation 10”."))
+    published_on = DateField(_l("Published on"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+    url = URLField(_l("Link"), validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = GenerationStatus.choices()
