@@ -191,10 +191,11 @@ def stale_warnings(item: LibraryItem) -> list[str]:
     return [_("Warning: %(notice)s", notice=text) for text in stale_notices_for(item)]
 
 
-def flag_stale_citations() -> dict[str, int]:
+def flag_stale_citations(*, notify: bool = True) -> dict[str, int]:
     """Flag every citation of a generation that is not current; clear flags that no longer
     apply; email each author of a newly flagged item once, one message for all their items.
-    Idempotent: a second run finds nothing new and sends nothing."""
+    Idempotent: a second run finds nothing new and sends nothing. ``notify=False`` (the demo
+    seed) flags without mail."""
     from buyergroup.mail.service import queue_email
 
     stale = db.session.execute(
@@ -227,7 +228,7 @@ def flag_stale_citations() -> dict[str, int]:
                 by_author[person.id].append(flag)
                 authors[person.id] = person
     sent = 0
-    for user_id, user_flags in by_author.items():
+    for user_id, user_flags in by_author.items() if notify else ():
         user = authors[user_id]
         queue_email(user.email, "stale_labels", locale=user.locale or "en", user=user,
                     flags=user_flags, notice_text=notice_text)

@@ -448,14 +448,17 @@ def _clean_use(data: UseData) -> UseData:
 
 
 def record_use(
-    actor: User, item: LibraryItem, data: UseData, *, seed_key: str | None = None
+    actor: User | None, item: LibraryItem, data: UseData, *, recorded_by: User | None = None,
+    seed_key: str | None = None,
 ) -> ClauseUse:
-    """Record that ``item`` was used in a tender."""
-    if not permissions.can_record_use(actor, item):
+    """Record that ``item`` was used in a tender (``actor=None``: a trusted caller, such as
+    the seed, recording it for ``recorded_by``)."""
+    if actor is not None and not permissions.can_record_use(actor, item):
         raise NotFound()
     clean = _clean_use(data)
     use = ClauseUse(
-        item=item, recorded_by=actor, contracting_authority=clean.contracting_authority,
+        item=item, recorded_by=recorded_by or actor,
+        contracting_authority=clean.contracting_authority,
         tender_title=clean.tender_title, reference=clean.reference, used_on=clean.used_on,
         lots=clean.lots, product_group=clean.product_group, bids_received=clean.bids_received,
         outcome=UseOutcome(clean.outcome) if clean.outcome else None, lessons=clean.lessons,
