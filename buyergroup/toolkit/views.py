@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -330,7 +331,8 @@ def record_basket_use(basket_id: int):
             uses = service.record_basket_use(current_user, basket,
                                              service.UseData(**form.data_fields()))
         if outcome.ok:
-            flash(_("Use recorded for %(n)d items.", n=len(uses)), "success")
+            flash(ngettext("Use recorded for %(num)d item.", "Use recorded for %(num)d items.",
+                           len(uses)), "success")
             return redirect(url_for("toolkit.basket", basket_id=basket.id))
     view = service.view_of(basket, current_user)
     status = 400 if request.method == "POST" else 200
