@@ -28,6 +28,15 @@ from buyergroup.vocabulary import PRODUCT_GROUPS, language_name
 EXPORT_FORMATS = ("docx", "odt", "md", "txt")
 
 
+class ListedForm(FlaskForm):
+    """A small form repeated on a page (one per item) and written out by hand in the
+    template: the site-wide CSRFProtect checks the token of every post, whatever the
+    form's prefix, so the form itself does not look for a prefixed token field."""
+
+    class Meta:
+        csrf = False
+
+
 def output_language_choices() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in OUTPUT_LANGUAGES]
 
@@ -59,7 +68,7 @@ class BasketSettingsForm(BasketForm):
         )
 
 
-class AddItemForm(FlaskForm):
+class AddItemForm(ListedForm):
     """Add an item to a basket chosen from a list, or to a new one named here."""
 
     item_id = HiddenField(validators=[DataRequired()])
@@ -75,16 +84,16 @@ class AddItemForm(FlaskForm):
         ]
 
 
-class NoteForm(FlaskForm):
+class NoteForm(ListedForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)],
                          render_kw={"rows": 2})
 
 
-class VariantForm(FlaskForm):
+class VariantForm(ListedForm):
     variant_id = SelectField(_l("Legal variant"), validators=[Optional()])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(ListedForm):
     direction = HiddenField(validators=[DataRequired()])
 
 
@@ -139,7 +148,7 @@ class UseForm(FlaskForm):
         }
 
 
-class HideUseForm(FlaskForm):
+class HideUseForm(ListedForm):
     reason = StringField(
         _l("Reason for hiding"),
         validators=[DataRequired(message=_l("Please give a reason.")), Length(max=300)],

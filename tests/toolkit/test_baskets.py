@@ -10,6 +10,7 @@ from buyergroup.extensions import db
 from buyergroup.library.models import ItemStatus
 from buyergroup.toolkit import service
 from buyergroup.toolkit.models import Basket
+from tests.conftest import TEST_PASSWORD
 
 
 @pytest.fixture
@@ -227,3 +228,49 @@ class TestApi:
         assert client.get(f"/api/v1/baskets/{basket.id}", headers=other).status_code == 404
         assert client.delete(f"/api/v1/baskets/{basket.id}", headers=other).status_code == 404
         assert client.get("/api/v1/baskets").status_code == 401
+
+
+def form_data(form) -> dict:
+    data = {i.name: i.value or "" for i in form.xpath(".//input") if i.name}
+    for select in form.xpath(".//select"):
+        chosen = select.xpath("./option[@selected]/@value") or select.xpath("./option/@value")
+        data[select.name] = chosen[0] if chosen else ""
+    return data
+
+
+def test_forms_work_with_csrf_protection_on(app, client, auth, member, make_item):
+    """The site runs with CSRF protection: every toolkit form carries a token it accepts."""
+    a = make_item(title="First", kind="criterion", phase="selection")
+    b = make_item(title="Second", kind="criterion", phase="selection")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = html.fromstring(client.get("/login").data)
+        token = page.xpath('//input[@name="csrf_token"]/@value')[0]
+        client.post("/login", data={"email": member.email, "password": TEST_PASSWORD,
+                                    "csrf_token": token})
+        assert client.get("/baskets").status_code == 200
+        for item in (a, b):
+            page = html.fromstring(client.get(f"/library/{item.id}").data)
+            form = page.xpath('//form[@action="/baskets/add"]')[0]
+            response = client.post("/baskets/add", data=form_data(form))
+            assert response.status_code == 302
+        basket = db.session.scalar(db.select(Basket))
+        assert [e.item_id for e in basket.entries] == [a.id, b.id]
+        page = html.fromstring(client.get(f"/baskets/{basket.id}").data)
+        move = page.xpath('//form[contains(@action, "/move")]')[0]
+        client.post(move.get("action"), data=form_data(move))
+        note = page.xpath('//form[contains(@action, "/note")]')[0]
+        data = form_data(note)
+        data[note.xpath(".//textarea/@name")[0]] = "Checked"
+        client.post(note.get("action"), data=data)
+        db.session.refresh(basket)
+        assert any(e.note == "Checked" for e in basket.entries)
+        assert [e.item.title for e in service.ordered_entries(basket)] == ["Second", "First"]
+        remove = html.fromstring(client.get(f"/baskets/{basket.id}").data).xpath(
+            '//form[contains(@action, "/remove")]')[0]
+        client.post(remove.get("action"), data=form_data(remove))
+        db.session.refresh(basket)
+        assert len(basket.entries) == 1
+        assert client.post(remove.get("action"), data={}).status_code == 400  # no token
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
