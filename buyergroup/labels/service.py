@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
@@ -175,10 +176,11 @@ def notice_text(generation: LabelGeneration) -> str:
     else:
         text = _("Cites %(cited)s, which has been superseded.", cited=generation.title)
     if current is not None and current.id != generation.id:
-        since = current.published_on.isoformat() if current.published_on else ""
-        text += " " + (_("%(current)s is current since %(date)s.", current=current.name,
-                         date=since) if since else
-                       _("%(current)s is current.", current=current.name))
+        if current.published_on:
+            text += " " + _("%(current)s is current since %(date)s.", current=current.title,
+                            date=format_date(current.published_on, "long"))
+        else:
+            text += " " + _("%(current)s is current.", current=current.title)
     return text
 
 

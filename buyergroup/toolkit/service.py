@@ -280,7 +280,9 @@ def set_variant(actor: User, basket: Basket, entry: BasketEntry, variant_id) -> 
 
 def legal_variants(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     """Versions of a clause under another national law: related items of the same kind and
-    phase whose legal framework is named and differs from this item's."""
+    phase whose legal framework is named and differs from this item's, written for other
+    countries (no country in common: a clause for the same country under another article is
+    a neighbour, not a variant)."""
     related = db.session.scalars(
         select(LibraryItem)
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
@@ -291,7 +293,9 @@ def legal_variants(item: LibraryItem, user: User | None) -> list[LibraryItem]:
         .order_by(LibraryItem.legal_system, LibraryItem.id)
     ).all()
     group_ids = library_permissions.active_group_ids(user)
-    return [v for v in related if v.is_published
+    countries = set(item.countries)
+    return [v for v in related if v.is_published and v.countries and countries
+            and not set(v.countries) & countries
             and library_permissions.can_see(user, v, group_ids=group_ids)]
 
 

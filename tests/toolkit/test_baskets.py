@@ -274,3 +274,33 @@ def test_forms_work_with_csrf_protection_on(app, client, auth, member, make_item
         assert client.post(remove.get("action"), data={}).status_code == 400  # no token
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_national_legal_variant_replaces_the_clause(member, make_item):
+    from buyergroup.library.models import ItemRelation
+    from buyergroup.toolkit import exports
+
+    eu = make_item(title="Living wage clause (EU)", kind="clause",
+                   phase="contract_performance_clause", legal_system="Directive 2014/24/EU",
+                   countries=["NL"], body="1. Pay a living wage.")
+    belgian = make_item(title="Living wage clause (Belgium)", kind="clause",
+                        phase="contract_performance_clause",
+                        legal_system="Belgian law of 17 June 2016", countries=["BE"],
+                        body="1. Pay a living wage under Belgian law.")
+    neighbour = make_item(title="Same law, other article", kind="clause",
+                          phase="contract_performance_clause", countries=["NL"],
+                          legal_system="Directive 2014/24/EU, art. 18")
+    for other in (belgian, neighbour):
+        db.session.add_all([ItemRelation(item_id=eu.id, related_id=other.id),
+                            ItemRelation(item_id=other.id, related_id=eu.id)])
+    db.session.commit()
+    assert service.legal_variants(eu, member) == [belgian]
+    basket = service.create_basket(member, "Variants")
+    entry = service.add_item(member, basket, eu.id)
+    with pytest.raises(ValidationFailed):
+        service.set_variant(member, basket, entry, neighbour.id)
+    service.set_variant(member, basket, entry, belgian.id)
+    annex = exports.build_annex(basket, member, "en")
+    item = annex.sections[0].items[0]
+    assert item.title == "Living wage clause (Belgium)"
+    assert item.blocks[0].text == "Pay a living wage under Belgian law."
