@@ -134,7 +134,8 @@ PATHS["/api/v1/library"] = {
             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200},
              "description": "Words in any language; \"a phrase\", OR, -word, word*"},
             {"name": "sort", "in": "query",
-             "schema": {"type": "string", "enum": ["relevance", "newest", "title"]}},
+             "schema": {"type": "string",
+                        "enum": ["relevance", "newest", "title", "most_used"]}},
             *(
                 {"name": facet, "in": "query", "style": "form", "explode": True,
                  "schema": {"type": "array", "items": {"type": "string"}}}

@@ -7,6 +7,7 @@ see is "no such item" here as everywhere.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -513,6 +514,23 @@ def uses_count(item: LibraryItem) -> int:
             ClauseUse.item_id == item.id, ClauseUse.hidden_at.is_(None)
         )
     ) or 0
+
+
+def uses_counts(item_ids: list[int]) -> dict[int, int]:
+    """Recorded (not hidden) uses per item, in one query."""
+    if not item_ids:
+        return {}
+    rows = db.session.execute(
+        select(ClauseUse.item_id, func.count(ClauseUse.id))
+        .where(ClauseUse.item_id.in_(item_ids), ClauseUse.hidden_at.is_(None))
+        .group_by(ClauseUse.item_id)
+    )
+    return {item_id: count for item_id, count in rows}
+
+
+def use_boosts(item_ids: list[int]) -> dict[int, float]:
+    """A mild ranking boost for reused clauses: +10 % for one use, about +25 % for ten."""
+    return {i: 0.1 * math.log1p(n) for i, n in uses_counts(item_ids).items()}
 
 
 def get_use(item: LibraryItem, use_id) -> ClauseUse:

@@ -44,6 +44,11 @@ def _extend_item_json(state) -> None:
 
     if item_json_extras not in ITEM_JSON_EXTRAS:
         ITEM_JSON_EXTRAS.append(item_json_extras)
+    # "Most used" on the library's sort menu, and reuse as a mild boost of relevance.
+    browsing.EXTRA_SORTS.setdefault("most_used", browsing.ExtraSort(
+        label=lambda: _("Most used in tenders"), values=service.uses_counts))
+    if service.use_boosts not in browsing.RANK_BOOSTS:
+        browsing.RANK_BOOSTS.append(service.use_boosts)
 
 
 # --- What other pages show (the item page, the search results) ------------------------------

@@ -106,3 +106,20 @@ def test_organisers_hide_a_use_with_a_reason(client, auth, member, organiser, ma
     section = html.fromstring(client.get(f"/library/{item.id}").data).xpath(
         '//section[@id="uses"]')[0].text_content()
     assert "Spam Ltd" not in section and "(0)" in section
+
+
+def test_most_used_sort_and_a_mild_boost(client, member, make_item):
+    items = [make_item(title=f"Laptop clause {n}", kind="clause",
+                       body="Laptop clause text.") for n in range(3)]
+    for count, item in zip((0, 3, 1), items, strict=True):
+        for _ in range(count):
+            service.record_use(member, item, service.UseData(
+                contracting_authority="City", tender_title="Laptops", used_on=date(2024, 1, 1)))
+    db.session.commit()
+    body = client.get("/api/v1/library?q=laptop&sort=most_used").get_json()
+    assert body["sort"] == "most_used"
+    assert [i["title"] for i in body["items"]] == [
+        "Laptop clause 1", "Laptop clause 2", "Laptop clause 0"]
+    page = html.fromstring(client.get("/library?q=laptop").data)
+    assert "most_used" in page.xpath('//select[@name="sort"]/option/@value')
+    assert client.get("/library?sort=most_used&page=999").status_code == 200
