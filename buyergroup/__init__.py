@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.library.views import bp as library_bp
     from buyergroup.network.views import bp as network_bp
     from buyergroup.toolkit.views import bp as toolkit_bp
+    from buyergroup.toolkit.views import items_bp as toolkit_items_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(events_bp)
     app.register_blueprint(labels_bp)
     app.register_blueprint(toolkit_bp)
+    app.register_blueprint(toolkit_items_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

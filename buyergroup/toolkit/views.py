@@ -83,6 +83,8 @@ def _toolkit_globals() -> dict:
         "toolkit_baskets_holding": baskets_holding,
         "toolkit_clean_text": exports.clean_text,
         "toolkit_uses": _uses_context,
+        "toolkit_has_companions": lambda item: bool(
+            item.kind in CLAUSE_KINDS and service.legal_variants(item, current_user)),
     }
 
 
@@ -385,3 +387,58 @@ def is_visible_item(item: LibraryItem) -> bool:
 
 
 __all__ = ["bp", "BasketShare"]
+
+
+# --- Versions compared and restored, texts side by side (under the library's URLs) ------
+
+items_bp = Blueprint("toolkit_items", __name__, url_prefix="/library")
+
+
+@items_bp.get("/<int:item_id>/compare")
+def compare(item_id: int):
+    from buyergroup.toolkit import versions
+
+    item = library_service.get_item(item_id, current_user)
+    visible = library_service.visible_versions(item, current_user)  # newest first
+    numbers = [v.number for v in visible]
+    if not numbers:
+        raise NotFound()
+    newest = request.args.get("to", type=int) or numbers[0]
+    oldest = request.args.get("from", type=int) or (
+        numbers[1] if len(numbers) > 1 else numbers[0])
+    if newest not in numbers or oldest not in numbers:
+        raise NotFound()
+    old = library_service.get_version(item, oldest, current_user)
+    new = library_service.get_version(item, newest, current_user)
+    return render_template(
+        "toolkit/compare.html", item=item, old=old, new=new, numbers=numbers,
+        diffs=versions.compare(library_service.version_data(old),
+                               library_service.version_data(new)),
+        can_restore=versions.can_restore(current_user, item), action_form=ActionForm(),
+    )
+
+
+@items_bp.post("/<int:item_id>/versions/<int:number>/restore")
+@login_required
+def restore(item_id: int, number: int):
+    from buyergroup.toolkit import versions
+
+    item = library_service.get_item(item_id, current_user)
+    if ActionForm().validate_on_submit():
+        with service_errors() as outcome:
+            versions.restore(current_user, item, number)
+        if outcome.ok:
+            flash(_("Version %(n)d restored as a new version.", n=number), "success")
+    return redirect(url_for("library.item", item_id=item.id) + "#history")
+
+
+@items_bp.get("/<int:item_id>/side-by-side")
+def side_by_side(item_id: int):
+    from buyergroup.toolkit import versions
+
+    item = library_service.get_item(item_id, current_user)
+    choices = versions.companions(item, current_user)
+    other_id = request.args.get("with") or (choices[0].id if choices else None)
+    other, rows = versions.side_by_side(item, other_id, current_user)
+    return render_template("toolkit/side_by_side.html", item=item, other=other, rows=rows,
+                           choices=choices)
