@@ -54,9 +54,11 @@ def can_create_basket(user: User | None) -> bool:
     return is_signed_in(user)
 
 
-def can_add_item(user: User | None, item: LibraryItem) -> bool:
+def can_add_item(user: User | None, item: LibraryItem, *,
+                 group_ids: set[int] | None = None) -> bool:
     """Published items the member can see go into baskets."""
-    return is_signed_in(user) and item.is_published and library_permissions.can_see(user, item)
+    return is_signed_in(user) and item.is_published and library_permissions.can_see(
+        user, item, group_ids=group_ids)
 
 
 def can_record_use(user: User | None, item: LibraryItem) -> bool:

@@ -61,8 +61,13 @@ def _editable_baskets() -> list[Basket]:
 
 
 def add_form_for(item: LibraryItem) -> AddItemForm | None:
-    """The "add to a basket" form for an item, or None where it has no place."""
-    if item.kind not in CLAUSE_KINDS or not permissions.can_add_item(current_user, item):
+    """The "add to a basket" form for an item, or None where it has no place (asked once per
+    result of a search page: the reader's groups and baskets are looked up once)."""
+    if item.kind not in CLAUSE_KINDS or not current_user.is_authenticated:
+        return None
+    if "toolkit_group_ids" not in g:
+        g.toolkit_group_ids = library_permissions.active_group_ids(current_user)
+    if not permissions.can_add_item(current_user, item, group_ids=g.toolkit_group_ids):
         return None
     form = AddItemForm(baskets=_editable_baskets(), item_id=str(item.id), prefix=f"add{item.id}",
                        next=request.full_path.rstrip("?"))
