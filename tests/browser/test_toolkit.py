@@ -74,3 +74,18 @@ def test_search_collect_export_in_dutch(page, live_server, member, organiser, ma
     assert "1.\tDe laptop voldoet aan ENERGY STAR 8.0." in texts
     assert "Gunningscriterium herstelbaarheid laptops" in texts
     assert "Laptop repairability award criterion" in texts  # no Dutch yet: the original
+
+
+def test_copy_text_keeps_the_numbering_and_leaves_the_notes_out(page, live_server, context,
+                                                                 make_item):  # noqa: F811
+    item = make_item(title="Disclosure clause", kind="clause", body=(
+        "## Clause text\n\n1. The contractor discloses the sites.\n"
+        "2. The contractor cooperates with monitoring.\n\n"
+        "## Notes for buyers\n\n- Mention it at the market consultation.\n"))
+    page.goto(live_server + f"/library/{item.id}")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page.get_by_role("button", name="Copy text").click()
+    expect(page.locator("body > [role=status][aria-live=polite]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        "Clause text\n\n1. The contractor discloses the sites.\n"
+        "2. The contractor cooperates with monitoring.")
