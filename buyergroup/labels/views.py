@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from buyergroup.boundary import service_errors
 from buyergroup.errors import NotAllowed
 from buyergroup.labels import service
-from buyergroup.labels.forms import CitationsForm, GenerationForm, StatusForm
+from buyergroup.labels.forms import CitationsForm, GenerationForm, LabelForm, StatusForm
 from buyergroup.library import service as library_service
 from buyergroup.vocabulary import PRODUCT_GROUPS
 
@@ -39,7 +39,28 @@ def _item_context(item) -> dict:
 def index():
     return render_template("labels/index.html", labels=service.all_labels(),
                            can_manage=service.can_manage_labels(current_user),
-                           status_form=StatusForm(), generation_form=GenerationForm())
+                           status_form=StatusForm(), generation_form=GenerationForm(),
+                           label_form=LabelForm())
+
+
+@bp.post("")
+@login_required
+def add_label():
+    if not service.can_manage_labels(current_user):
+        raise NotAllowed(_("Only organisers keep the labels register."))
+    form = LabelForm()
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            label = service.save_label(
+                current_user, name=form.name.data, issuer=form.issuer.data or "",
+                scope=form.scope.data or None, product_groups=form.product_groups.data or [],
+                url=form.url.data or "")
+        if outcome.ok:
+            flash(_("Label added. Add its generations below."), "success")
+            return redirect(url_for("labels.index") + f"#label-{label.id}")
+    return render_template("labels/index.html", labels=service.all_labels(), can_manage=True,
+                           status_form=StatusForm(), generation_form=GenerationForm(),
+                           label_form=form), 400
 
 
 @bp.post("/generations/<int:generation_id>/status")
@@ -74,7 +95,7 @@ def add_generation(label_id: int):
             return redirect(url_for("labels.index") + f"#label-{label.id}")
     return render_template("labels/index.html", labels=service.all_labels(), can_manage=True,
                            status_form=StatusForm(), generation_form=form,
-                           form_label_id=label.id), 400
+                           label_form=LabelForm(formdata=None), form_label_id=label.id), 400
 
 
 @bp.route("/items/<int:item_id>/citations", methods=["GET", "POST"])

@@ -304,3 +304,28 @@ def test_a_national_legal_variant_replaces_the_clause(member, make_item):
     item = annex.sections[0].items[0]
     assert item.title == "Living wage clause (Belgium)"
     assert item.blocks[0].text == "Pay a living wage under Belgian law."
+
+
+def test_api_answers_match_the_openapi_schemas(client, member, bearer, make_item):
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from buyergroup.api.openapi import build_openapi
+
+    document = build_openapi()
+
+    def check(name: str, body: dict) -> None:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        Draft202012Validator(schema, format_checker=FormatChecker()).validate(body)
+
+    headers = bearer(member)
+    item = make_item(kind="criterion", phase="award_criterion", ambition="2",
+                     ambition_scheme="se_nap")
+    basket = client.post("/api/v1/baskets", json={"name": "Schema"}, headers=headers).get_json()
+    check("Basket", client.post(f"/api/v1/baskets/{basket['id']}/items",
+                                json={"item_id": item.id}, headers=headers).get_json())
+    check("BasketList", client.get("/api/v1/baskets", headers=headers).get_json())
+    check("LabelList", client.get("/api/v1/labels").get_json())
+    body = client.get(f"/api/v1/library/{item.id}").get_json()
+    check("LibraryItem", body)
+    assert {"ambition", "ambition_scheme", "labels", "stale_labels", "uses_count"} <= set(body)
+    assert (body["ambition"], body["ambition_scheme"], body["uses_count"]) == (2, "se_nap", 0)

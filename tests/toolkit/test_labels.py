@@ -11,7 +11,7 @@ from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
 from buyergroup.labels import jobs
 from buyergroup.labels import service as labels
-from buyergroup.labels.models import StaleLabelFlag
+from buyergroup.labels.models import Label, StaleLabelFlag
 from buyergroup.mail.service import deliver_due
 from buyergroup.scheduler import JOBS
 from buyergroup.toolkit import exports, service
@@ -130,3 +130,23 @@ def test_api_lists_labels_with_generations(client, tco):
     assert body["items"][0]["name"] == "TCO Certified"
     assert [(g["name"], g["status"]) for g in body["items"][0]["generations"]] == [
         ("generation 10", "current"), ("generation 9", "current")]
+
+
+def test_organisers_add_a_label_and_a_generation(client, auth, organiser):
+    auth.login(organiser)
+    bad = client.post("/labels", data={"name": "", "issuer": "Nobody"})
+    assert bad.status_code == 400
+    assert html.fromstring(bad.data).xpath('//input[@name="issuer"]/@value') == ["Nobody"]
+    client.post("/labels", data={"name": "Fairtrade", "issuer": "Fairtrade International",
+                                 "scope": "social", "product_groups": ["peripherals"]})
+    label = db.session.scalar(db.select(Label).where(Label.name == "Fairtrade"))
+    assert label.product_groups == ["peripherals"] and label.scope.value == "social"
+    tomorrow = (date.today().replace(year=date.today().year + 1)).isoformat()
+    response = client.post(f"/labels/{label.id}/generations",
+                           data={"name": "2024 standard", "published_on": tomorrow,
+                                 "status": "current"})
+    assert response.status_code == 400 and "future" in response.get_data(as_text=True)
+    client.post(f"/labels/{label.id}/generations",
+                data={"name": "2024 standard", "published_on": "2024-01-01", "status": "current"})
+    db.session.refresh(label)
+    assert [g.name for g in label.generations] == ["2024 standard"]
