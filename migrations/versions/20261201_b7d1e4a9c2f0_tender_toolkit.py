@@ -28,6 +28,13 @@ def upgrade():
     op.execute("UPDATE library_items SET ambition_scheme = 'eu_gpp' WHERE ambition IN ('core', 'comprehensive')")
     op.execute("UPDATE library_items SET ambition = '1' WHERE ambition = 'core'")
     op.execute("UPDATE library_items SET ambition = '2' WHERE ambition = 'comprehensive'")
+    # Saved versions (JSON with the default separators) say the same.
+    for old, new in (('core', '1'), ('comprehensive', '2')):
+        op.execute(
+            "UPDATE library_item_versions SET data_json = REPLACE(data_json, "
+            f"'\"ambition\": \"{old}\"', '\"ambition\": \"{new}\"') "
+            f"WHERE data_json LIKE '%\"ambition\": \"{old}\"%'"
+        )
 
     op.create_table('labels',
     sa.Column('id', sa.Integer(), nullable=False),
