@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from buyergroup.boundary import service_errors
-from buyergroup.errors import NotAllowed
+from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.labels import service
 from buyergroup.labels.forms import CitationsForm, GenerationForm, LabelForm, StatusForm
 from buyergroup.library import service as library_service
@@ -101,6 +101,8 @@ def add_generation(label_id: int):
 @bp.route("/items/<int:item_id>/citations", methods=["GET", "POST"])
 @login_required
 def citations(item_id: int):
+    if not 0 < item_id < 2**31:
+        raise NotFound()
     item = library_service.get_item(item_id, current_user)
     if not service.can_cite(current_user, item):
         raise NotAllowed(_("You cannot change this item."))

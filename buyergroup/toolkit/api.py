@@ -203,6 +203,8 @@ def use_json(use: ClauseUse) -> dict:
 @token_required
 def record_use(item_id: int):
     user = api_user()
+    if not 0 < item_id < 2**31:
+        raise NotFound()
     item = library_service.get_item(item_id, user)
     if not permissions.can_record_use(user, item):
         raise NotFound()

@@ -54,6 +54,13 @@ def _extend_item_json(state) -> None:
 # --- What other pages show (the item page, the search results) ------------------------------
 
 
+def _item(item_id: int) -> LibraryItem:
+    """The library's loader, after refusing ids no database column holds (404, not 500)."""
+    if not 0 < item_id < 2**31:
+        raise NotFound()
+    return library_service.get_item(item_id, current_user)
+
+
 def _editable_baskets() -> list[Basket]:
     if "toolkit_baskets" not in g:
         g.toolkit_baskets = service.editable_baskets_for(current_user)
@@ -356,7 +363,7 @@ def record_basket_use(basket_id: int):
 @bp.route("/items/<int:item_id>/uses", methods=["GET", "POST"])
 @login_required
 def record_item_use(item_id: int):
-    item = library_service.get_item(item_id, current_user)
+    item = _item(item_id)
     if not permissions.can_record_use(current_user, item):
         raise NotFound()
     form = UseForm(prefix="use")
@@ -374,7 +381,7 @@ def record_item_use(item_id: int):
 @bp.post("/items/<int:item_id>/uses/<int:use_id>/hide")
 @login_required
 def hide_use(item_id: int, use_id: int):
-    item = library_service.get_item(item_id, current_user)
+    item = _item(item_id)
     use = service.get_use(item, use_id)
     form = HideUseForm(prefix="hide")
     if form.validate_on_submit():
@@ -403,7 +410,7 @@ items_bp = Blueprint("toolkit_items", __name__, url_prefix="/library")
 def compare(item_id: int):
     from buyergroup.toolkit import versions
 
-    item = library_service.get_item(item_id, current_user)
+    item = _item(item_id)
     visible = library_service.visible_versions(item, current_user)  # newest first
     numbers = [v.number for v in visible]
     if not numbers:
@@ -428,7 +435,7 @@ def compare(item_id: int):
 def restore(item_id: int, number: int):
     from buyergroup.toolkit import versions
 
-    item = library_service.get_item(item_id, current_user)
+    item = _item(item_id)
     if ActionForm().validate_on_submit():
         with service_errors() as outcome:
             versions.restore(current_user, item, number)
@@ -441,7 +448,7 @@ def restore(item_id: int, number: int):
 def side_by_side(item_id: int):
     from buyergroup.toolkit import versions
 
-    item = library_service.get_item(item_id, current_user)
+    item = _item(item_id)
     choices = versions.companions(item, current_user)
     other_id = request.args.get("with") or (choices[0].id if choices else None)
     other, rows = versions.side_by_side(item, other_id, current_user)

@@ -329,3 +329,23 @@ def test_api_answers_match_the_openapi_schemas(client, member, bearer, make_item
     check("LibraryItem", body)
     assert {"ambition", "ambition_scheme", "labels", "stale_labels", "uses_count"} <= set(body)
     assert (body["ambition"], body["ambition_scheme"], body["uses_count"]) == (2, "se_nap", 0)
+
+
+@pytest.mark.parametrize("path", [
+    "/baskets/{n}", "/baskets/{n}/export", "/baskets/items/{n}/uses", "/library/{n}/compare",
+    "/library/{n}/side-by-side", "/labels/items/{n}/citations",
+])
+def test_any_number_in_a_path_is_a_404(client, auth, member, path):
+    auth.login(member)
+    for n in (0, 2**31, 10**20):
+        assert client.get(path.format(n=n)).status_code == 404
+
+
+def test_any_number_in_an_api_path_is_a_404(client, member, bearer):
+    headers = bearer(member)
+    for n in (2**31, 10**20):
+        assert client.get(f"/api/v1/baskets/{n}", headers=headers).status_code == 404
+        assert client.post(f"/api/v1/library/{n}/uses", json={}, headers=headers
+                           ).status_code == 404
+        assert client.delete(f"/api/v1/baskets/{n}/items/{n}", headers=headers
+                             ).status_code == 404
