@@ -89,7 +89,7 @@ def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport
         load_concept(concept, report)
     library.load_library(data.items, Path(seed_dir), report)
     if data.toolkit is not None:
-        report.extra_lines.extend(toolkit.summary(toolkit.load_toolkit(data.toolkit, report)))
+        report.other_lines.extend(toolkit.summary(toolkit.load_toolkit(data.toolkit, report)))
     if data.events is not None:
         events.load_events(data.events, report)
     db.session.flush()

@@ -58,7 +58,8 @@ class SeedReport:
     registrations: Tally = field(default_factory=Tally)
     unreadable_files: list[str] = field(default_factory=list)
     demo_accounts: list[tuple[str, str]] = field(default_factory=list)
-    extra_lines: list[str] = field(default_factory=list)  # domains that report for themselves
+    # One line each from the loaders that keep their own counts (statements, discussions).
+    other_lines: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
@@ -79,7 +80,7 @@ class SeedReport:
                 ("registrations", self.registrations),
             )
         ]
-        lines.extend(self.extra_lines)
+        lines.extend(self.other_lines)
         if self.unreadable_files:
             lines.append("Files whose text could not be read: " + ", ".join(self.unreadable_files))
         if self.demo_accounts:
