@@ -87,10 +87,19 @@ def sort_choices() -> list[tuple[str, str]]:
         (code, extra.label()) for code, extra in EXTRA_SORTS.items()]
 
 
+def _library_ids(hits: list[SearchHit]) -> dict[str, int]:
+    """Hit ref -> library item id, for the hits that are library items (not other sources)."""
+    from buyergroup.library.search_documents import PREFIX
+
+    return {h.ref: h.item_id for h in hits if h.ref.startswith(f"{PREFIX}:")}
+
+
 def _search_sorted_by(extra: ExtraSort, query: SearchQuery) -> SearchResults:
     results = search(replace(query, sort="relevance", page=1, per_page=EXTRA_SORT_WINDOW))
-    values = extra.values([hit.item_id for hit in results.hits])
-    ranked = sorted(results.hits, key=lambda hit: -values.get(hit.item_id, 0))  # stable
+    ids = _library_ids(results.hits)
+    values = extra.values(list(ids.values()))
+    ranked = sorted(results.hits,  # stable: relevance orders what the values do not
+                    key=lambda hit: -values.get(ids.get(hit.ref, -1), 0))
     start = (query.page - 1) * query.per_page
     results.hits, results.page, results.per_page = (
         ranked[start:start + query.per_page], query.page, query.per_page)
@@ -98,11 +107,11 @@ def _search_sorted_by(extra: ExtraSort, query: SearchQuery) -> SearchResults:
 
 
 def _boost(results: SearchResults) -> None:
-    ids = [hit.item_id for hit in results.hits]
-    boosts = [boost(ids) for boost in RANK_BOOSTS]
+    ids = _library_ids(results.hits)
+    boosts = [boost(list(ids.values())) for boost in RANK_BOOSTS]
     if any(boosts):
-        factor = {i: 1 + sum(b.get(i, 0) for b in boosts) for i in ids}
-        results.hits.sort(key=lambda hit: -hit.score * factor[hit.item_id])
+        factor = {ref: 1 + sum(b.get(i, 0) for b in boosts) for ref, i in ids.items()}
+        results.hits.sort(key=lambda hit: -hit.score * factor.get(hit.ref, 1))
 
 
 class ResultsPagination(Pagination):

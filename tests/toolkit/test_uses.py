@@ -123,3 +123,17 @@ def test_most_used_sort_and_a_mild_boost(client, member, make_item):
     page = html.fromstring(client.get("/library?q=laptop").data)
     assert "most_used" in page.xpath('//select[@name="sort"]/option/@value')
     assert client.get("/library?sort=most_used&page=999").status_code == 200
+
+
+def test_the_boost_is_mild_and_only_for_library_hits(app, monkeypatch):
+    from buyergroup.library import browse
+    from buyergroup.search.types import SearchHit, SearchResults
+
+    hits = [SearchHit(1, "library_item:1", "en", 1.00), SearchHit(2, "library_item:2", "en", 0.95),
+            SearchHit(3, "library_item:3", "en", 0.50), SearchHit(2, "discussion:2", "en", 0.97)]
+    monkeypatch.setattr(browse, "RANK_BOOSTS", [lambda ids: {2: 0.1, 3: 0.1}])
+    results = SearchResults(hits=list(hits), total=4, page=1, per_page=20)
+    browse._boost(results)
+    # Item 2 (0.95 * 1.1) passes item 1; item 3 stays last; the discussion is not boosted.
+    assert [h.ref for h in results.hits] == [
+        "library_item:2", "library_item:1", "discussion:2", "library_item:3"]
