@@ -67,9 +67,12 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.discussions.views import bp as discussions_bp
     from buyergroup.events.views import bp as events_bp
     from buyergroup.glossary.views import bp as glossary_bp
+    from buyergroup.labels.views import bp as labels_bp
     from buyergroup.library.views import bp as library_bp
     from buyergroup.network.views import bp as network_bp
     from buyergroup.statements.views import bp as statements_bp
+    from buyergroup.toolkit.views import bp as toolkit_bp
+    from buyergroup.toolkit.views import items_bp as toolkit_items_bp
 
     params.install(app)  # before the blueprints: their rules take the bounded int converter
     html.install()
@@ -81,6 +84,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(events_bp)
     app.register_blueprint(discussions_bp)
     app.register_blueprint(statements_bp)
+    app.register_blueprint(labels_bp)
+    app.register_blueprint(toolkit_bp)
+    app.register_blueprint(toolkit_items_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(api_bp)

@@ -25,6 +25,12 @@ from buyergroup.events.models import (  # noqa: F401, E402
     Registration,
 )
 from buyergroup.glossary.models import Concept, Term  # noqa: F401, E402
+from buyergroup.labels.models import (  # noqa: F401, E402
+    Label,
+    LabelCitation,
+    LabelGeneration,
+    StaleLabelFlag,
+)
 from buyergroup.library.models import (  # noqa: F401, E402
     Attachment,
     Comment,
@@ -50,3 +56,4 @@ from buyergroup.statements.models import (  # noqa: F401, E402
     Statement,
     StatementVersion,
 )
+from buyergroup.toolkit.models import Basket, BasketEntry, ClauseUse  # noqa: F401, E402

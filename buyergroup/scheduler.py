@@ -67,6 +67,8 @@ JOBS: tuple[Job, ...] = (
         "Queue the event reminders that are due"),
     Job("digests", "buyergroup.community.digests:send_due_digests", 15 * 60,
         "Queue the daily (07:00 local) and weekly (Monday 07:00) notification digests"),
+    Job("stale_labels", "buyergroup.labels.jobs:check_stale_labels", 3600,
+        "Flag criteria that cite a superseded or withdrawn label generation"),
     Job("deliver_mail", "buyergroup.mail.service:deliver_due", 30,
         "Send due messages from the outbox, with retries"),
     Job("search_index", "buyergroup.search.service:apply_pending", 30,

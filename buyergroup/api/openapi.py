@@ -119,7 +119,7 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 # --- Library ----------------------------------------------------------------------------------
 
 _LIBRARY_FACETS = ("kind", "phase", "product_group", "theme", "language", "country",
-                   "organisation", "year")  # fmt: skip
+                   "organisation", "year", "ambition", "verification")  # fmt: skip
 PATHS["/api/v1/library"] = {
     "get": {
         "summary": "Browse and search the library (what the library page shows, as JSON)",
@@ -135,7 +135,8 @@ PATHS["/api/v1/library"] = {
             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200},
              "description": "Words in any language; \"a phrase\", OR, -word, word*"},
             {"name": "sort", "in": "query",
-             "schema": {"type": "string", "enum": ["relevance", "newest", "title"]}},
+             "schema": {"type": "string",
+                        "enum": ["relevance", "newest", "title", "most_used"]}},
             *(
                 {"name": facet, "in": "query", "style": "form", "explode": True,
                  "schema": {"type": "array", "items": {"type": "string"}}}
@@ -181,6 +182,223 @@ PATHS["/api/v1/library/{item_id}"] = {
             "404": _json("#/components/schemas/Error", "No such item, or not visible to you"),
         },
     }
+}
+
+# --- Tender toolkit: baskets, labels, recorded uses ----------------------------------------
+
+_ID = {"type": "integer", "minimum": 1}
+_BASKET_ID = {"name": "basket_id", "in": "path", "required": True, "schema": _ID}
+_NOT_FOUND = _json("#/components/schemas/Error", "No such basket or item, or not visible to you")
+_INVALID = _json("#/components/schemas/ValidationError", "Invalid fields")
+_BASKET_INPUT = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 120},
+        "language": {"type": "string", "enum": ["en", "nl", "fr", "de"]},
+        "share": {"type": "string", "enum": ["private", "organisation", "group"]},
+        "group_id": {"type": "integer"},
+        "shared_editable": {"type": "boolean"},
+    },
+}
+EXPORT_TYPES = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
+    "application/vnd.oasis.opendocument.text": {},
+    "text/markdown": {},
+    "text/plain": {},
+}
+PATHS["/api/v1/baskets"] = {
+    "get": {
+        "summary": "Your tender baskets and those shared with you",
+        "operationId": "listBaskets",
+        "security": [{"bearerAuth": []}],
+        "responses": {"200": _json("#/components/schemas/BasketList", "Baskets"), **ERRORS},
+    },
+    "post": {
+        "summary": "Create a (private) tender basket",
+        "operationId": "createBasket",
+        "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            **_BASKET_INPUT, "required": ["name"]}}}},
+        "responses": {
+            "201": _json("#/components/schemas/Basket", "The new basket"),
+            "400": _INVALID,
+            "409": _json("#/components/schemas/ValidationError", "You have a basket of that name"),
+            **ERRORS,
+        },
+    },
+}
+PATHS["/api/v1/baskets/{basket_id}"] = {
+    "get": {
+        "summary": "One basket with its items in procurement order",
+        "description": "Items that became hidden or archived are counted in "
+                       "'unavailable_items', never listed.",
+        "operationId": "getBasket",
+        "security": [{"bearerAuth": []}],
+        "parameters": [_BASKET_ID],
+        "responses": {"200": _json("#/components/schemas/Basket", "The basket"),
+                      "404": _NOT_FOUND, **ERRORS},
+    },
+    "patch": {
+        "summary": "Rename, choose the language or share a basket (its owner only)",
+        "operationId": "updateBasket",
+        "security": [{"bearerAuth": []}],
+        "parameters": [_BASKET_ID],
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": _BASKET_INPUT}}},
+        "responses": {"200": _json("#/components/schemas/Basket", "The basket"),
+                      "400": _INVALID, "403": _json("#/components/schemas/Error", "Not yours"),
+                      "404": _NOT_FOUND, **ERRORS},
+    },
+    "delete": {
+        "summary": "Delete a basket (its owner only)",
+        "operationId": "deleteBasket",
+        "security": [{"bearerAuth": []}],
+        "parameters": [_BASKET_ID],
+        "responses": {"204": {"description": "Deleted"}, "404": _NOT_FOUND, **ERRORS},
+    },
+}
+PATHS["/api/v1/baskets/{basket_id}/items"] = {
+    "post": {
+        "summary": "Add a criterion or clause to a basket",
+        "operationId": "addBasketItem",
+        "security": [{"bearerAuth": []}],
+        "parameters": [_BASKET_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["item_id"],
+            "properties": {"item_id": {"type": "integer"}}}}}},
+        "responses": {"201": _json("#/components/schemas/Basket", "The basket"),
+                      "400": _INVALID, "404": _NOT_FOUND,
+                      "409": _json("#/components/schemas/ValidationError", "Already in it"),
+                      **ERRORS},
+    },
+}
+PATHS["/api/v1/baskets/{basket_id}/items/{item_id}"] = {
+    "delete": {
+        "summary": "Remove an item from a basket",
+        "operationId": "removeBasketItem",
+        "security": [{"bearerAuth": []}],
+        "parameters": [_BASKET_ID, {"name": "item_id", "in": "path", "required": True,
+                                    "schema": _ID}],
+        "responses": {"204": {"description": "Removed"}, "404": _NOT_FOUND, **ERRORS},
+    },
+}
+PATHS["/api/v1/baskets/{basket_id}/export"] = {
+    "get": {
+        "summary": "The basket as a tender annex (DOCX, ODT, Markdown or text)",
+        "description": "Headings and notes in the chosen language; each item's text in that "
+                       "language where a translation exists (official first, then member "
+                       "translations, marked), otherwise the original with a note.",
+        "operationId": "exportBasket",
+        "security": [{"bearerAuth": []}],
+        "parameters": [
+            _BASKET_ID,
+            {"name": "format", "in": "query",
+             "schema": {"type": "string", "enum": ["docx", "odt", "md", "txt"],
+                        "default": "docx"}},
+            {"name": "language", "in": "query",
+             "schema": {"type": "string", "enum": ["en", "nl", "fr", "de"]}},
+        ],
+        "responses": {
+            "200": {"description": "The document, as an attachment", "content": {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in EXPORT_TYPES}},
+            "400": _json("#/components/schemas/Error", "Empty basket, or an unknown format"),
+            "404": _NOT_FOUND, **ERRORS,
+        },
+    },
+}
+PATHS["/api/v1/labels"] = {
+    "get": {
+        "summary": "The labels register, each label with its generations",
+        "operationId": "listLabels",
+        "responses": {"200": _json("#/components/schemas/LabelList", "Labels")},
+    },
+}
+PATHS["/api/v1/library/{item_id}/uses"] = {
+    "post": {
+        "summary": "Record that a criterion or clause was used in a tender",
+        "operationId": "recordUse",
+        "security": [{"bearerAuth": []}],
+        "parameters": [{"name": "item_id", "in": "path", "required": True, "schema": _ID}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/UseInput"}}}},
+        "responses": {"201": _json("#/components/schemas/Use", "The recorded use"),
+                      "400": _INVALID, "404": _NOT_FOUND, **ERRORS},
+    },
+}
+
+TOOLKIT_ITEM_PROPERTIES = {
+    "labels": {"type": "array", "description": "Label generations the item cites",
+               "items": {"type": "object", "properties": {
+                   "label": {"type": "string"}, "label_id": {"type": "integer"},
+                   "generation": {"type": "string"}, "generation_id": {"type": "integer"},
+                   "status": {"type": "string",
+                              "enum": ["current", "superseded", "withdrawn"]}}}},
+    "stale_labels": {"type": "array", "description": "Cited generations no longer current",
+                     "items": {"type": "object", "properties": {
+                         "label": {"type": "string"}, "generation": {"type": "string"},
+                         "status": {"type": "string"}}}},
+    "uses_count": {"type": "integer", "minimum": 0,
+                   "description": "Recorded uses in tenders (hidden ones not counted)"},
+}
+
+_USE_PROPERTIES = {
+    "contracting_authority": {"type": "string", "maxLength": 200},
+    "tender_title": {"type": "string", "maxLength": 300},
+    "reference": {"type": ["string", "null"], "maxLength": 120,
+                  "description": "For example a TED notice number"},
+    "date": {"type": "string", "format": "date", "description": "Not in the future"},
+    "lots": {"type": ["string", "null"], "maxLength": 200},
+    "product_group": {"type": ["string", "null"]},
+    "bids_received": {"type": ["integer", "null"], "minimum": 0},
+    "outcome": {"type": ["string", "null"],
+                "enum": ["awarded", "no_bids", "cancelled", "ongoing", None]},
+    "lessons": {"type": "string", "maxLength": 10000},
+}
+TOOLKIT_SCHEMAS = {
+    "Basket": {
+        "type": "object",
+        "required": ["id", "name", "language", "share"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "language": {"type": "string"},
+            "share": {"type": "string", "enum": ["private", "organisation", "group"]},
+            "group_id": {"type": ["integer", "null"]},
+            "shared_editable": {"type": "boolean"},
+            "owner": {"$ref": "#/components/schemas/NamedRef"},
+            "can_edit": {"type": "boolean"},
+            "url": {"type": "string", "format": "uri"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "item_id": {"type": "integer"}, "title": {"type": "string"},
+                "kind": {"type": "string"}, "phase": {"type": ["string", "null"]},
+                "language": {"type": "string"}, "position": {"type": "integer"},
+                "note": {"type": "string"}, "variant_id": {"type": ["integer", "null"]},
+                "url": {"type": "string", "format": "uri"}}}},
+            "unavailable_items": {"type": "integer", "minimum": 0},
+        },
+    },
+    "BasketList": {"type": "object", "required": ["items"], "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Basket"}}}},
+    "LabelList": {"type": "object", "required": ["items"], "properties": {"items": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "issuer": {"type": "string"},
+            "scope": {"type": ["string", "null"]},
+            "product_groups": {"type": "array", "items": {"type": "string"}},
+            "url": {"type": ["string", "null"]},
+            "generations": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "published_on": {"type": ["string", "null"], "format": "date"},
+                "status": {"type": "string", "enum": ["current", "superseded", "withdrawn"]},
+                "url": {"type": ["string", "null"]}}}},
+        }}}}},
+    "UseInput": {"type": "object", "additionalProperties": False,
+                 "required": ["contracting_authority", "tender_title", "date"],
+                 "properties": _USE_PROPERTIES},
+    "Use": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "item_id": {"type": "integer"}, **_USE_PROPERTIES,
+        "recorded_by": {"type": ["string", "null"]}}},
 }
 
 SCHEMAS: dict[str, dict] = {
@@ -471,6 +689,7 @@ def library_item_schemas() -> dict:
                             },
                         },
                         "updated_at": {"type": "string", "format": "date-time"},
+                        **TOOLKIT_ITEM_PROPERTIES,
                     },
                 },
             ]
@@ -564,7 +783,7 @@ def build_openapi() -> dict:
                 "type": "http", "scheme": "bearer",
                 "description": "A personal token (scope read or write, optional expiry).",
             }},
-            "schemas": {**SCHEMAS, **library_item_schemas()},
+            "schemas": {**SCHEMAS, **library_item_schemas(), **TOOLKIT_SCHEMAS},
             "responses": {
                 "Unauthorized": {
                     "description": "Missing, invalid, revoked or expired token",

@@ -16,6 +16,7 @@ from buyergroup.extensions import db
 from buyergroup.library import api as library_api
 from buyergroup.network.models import Organisation, WorkingGroup
 from buyergroup.network.service import visible_groups, visible_organisations
+from buyergroup.toolkit import api as toolkit_api
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(refuse_read_only_writes)
@@ -24,6 +25,7 @@ library_api.register(bp)
 events_api.register_routes(bp)
 community_api.register_routes(bp)
 discussions_api.register_routes(bp)
+toolkit_api.register(bp)
 
 MAX_PER_PAGE = 100
 

@@ -26,6 +26,9 @@ MAX_PER_PAGE = 100
 STATUSES = ("draft", "submitted", "published")
 NUMBER_FIELDS = ("organisation_id", "group_id", "translation_of")
 
+# Domains above the library add their own members to the item JSON: (item, user) -> dict.
+ITEM_JSON_EXTRAS: list = []
+
 
 def api_fields() -> tuple[str, ...]:
     """What a client may send (the web form's fields, less files and edit-only ones)."""
@@ -101,6 +104,8 @@ def item_json(item: LibraryItem, user) -> dict:
         ],
         updated_at=item.updated_at.isoformat(),
     )
+    for extra in ITEM_JSON_EXTRAS:
+        data.update(extra(item, user))
     return data
 
 

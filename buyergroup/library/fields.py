@@ -31,6 +31,7 @@ from buyergroup.library.models import (
     FACET_THEME,
     FACET_VERIFICATION,
     Ambition,
+    AmbitionScheme,
     ItemKind,
     LabelScope,
     LibraryItem,
@@ -143,6 +144,11 @@ class Field:
     null_when_empty: bool = False  # the JSON says null for ""
     copied_to_translations: bool = False  # a translation starts with the original's value
     form_kw: dict = field(default_factory=dict)  # extra render_kw for the form field
+    as_integer: bool = False  # CHOICE whose codes are numbers: the JSON gives the number
+    # The page shows this after the fact's value (from the snapshot), e.g. the scheme's name
+    detail: Callable[[dict], Any] | None = None
+    # A rule across fields: the item -> an error message for this field, or None
+    check: Callable[[LibraryItem], Any] | None = None
 
     def applies_to(self, kind: ItemKind | str | None) -> bool:
         if self.kinds is None:
@@ -170,6 +176,8 @@ class Field:
     def json_value(self, item: LibraryItem) -> Any:
         value = self.value(item)
         if self.type == CHOICE:
+            if self.as_integer and value is not None:
+                return int(value.value)
             return value.value if value is not None else None
         if self.type == CODES:
             return list(value)
@@ -215,6 +223,8 @@ class Field:
         """The field in the item JSON (what ``json_value`` gives)."""
         if self.type == CODES:
             return {"type": "array", "items": {"type": "string"}}
+        if self.type == CHOICE and self.as_integer:
+            return {"type": ["integer", "null"], "enum": [*(int(m.value) for m in self.enum), None]}
         if self.type == CHOICE:
             return {"type": ["string", "null"], "enum": [*(m.value for m in self.enum), None]}
         if self.type == YEAR:
@@ -247,6 +257,27 @@ class Field:
         return schema
 
 
+def _ambition_detail(data: dict) -> str | None:
+    """The source scheme's own name for the level ("EU GPP criteria: comprehensive")."""
+    try:
+        scheme = AmbitionScheme(data.get("ambition_scheme"))
+        level = Ambition(data.get("ambition"))
+    except ValueError:
+        return None
+    name = scheme.step_name(level)
+    return f"{scheme.label}: {name}" if name else None
+
+
+def _ambition_check(item: LibraryItem) -> Any:
+    if item.ambition_scheme is not None and item.ambition is None:
+        return _l("Choose the level that the scheme gives this item.")
+    if item.ambition_scheme is not None and item.ambition_scheme is not AmbitionScheme.common:
+        if item.ambition_scheme.step_name(item.ambition) is None:
+            return _l("%(scheme)s has no level %(level)s.", scheme=item.ambition_scheme.label,
+                      level=item.ambition.value)
+    return None
+
+
 def _countries() -> list[tuple[str, Any]]:
     # Names in the reader's language, looked up only when shown.
     return [(code, LazyString(country_name, code)) for code in COUNTRIES]
@@ -268,11 +299,19 @@ FIELDS: list[Field] = [
           copied_to_translations=True),
     Field("ambition", CHOICE, _l("Ambition level"), _l("ambition level"), "clause",
           kinds=CLAUSE_KINDS, enum=Ambition, empty_choice=_l("Not specified"),
-          on_page=ON_PAGE_FACTS, copied_to_translations=True,
-          description=_l("Core: easy to apply and verify. Comprehensive: for buyers who want "
-                         "to go further.")),
+          on_page=ON_PAGE_FACTS, copied_to_translations=True, as_integer=True,
+          search_facet="ambition", in_summary=True, detail=_ambition_detail,
+          check=_ambition_check,
+          description=_l("1 basic: easy to apply and verify; 2 advanced; 3 front-runner: for "
+                         "buyers who want to lead the market (EU GPP core = 1, "
+                         "comprehensive = 2).")),
+    Field("ambition_scheme", CHOICE, _l("Ambition scheme"), _l("ambition scheme"), "clause",
+          kinds=CLAUSE_KINDS, enum=AmbitionScheme, empty_choice=_l("Not specified"),
+          copied_to_translations=True, in_summary=True,
+          description=_l("The criteria set the level comes from; the page shows that "
+                         "set's own name for it.")),
     Field("verification", CODES, _l("How compliance is verified"), _l("verification"),
-          "clause", kinds=CLAUSE_KINDS, facet=FACET_VERIFICATION,
+          "clause", kinds=CLAUSE_KINDS, facet=FACET_VERIFICATION, search_facet="verification",
           vocabulary=lambda: VERIFICATION.items(), on_page=ON_PAGE_TEXT,
           page_group="verification", copied_to_translations=True),
     Field("verification_notes", MARKDOWN, _l("Verification notes"), _l("verification notes"),

@@ -66,12 +66,63 @@ class Phase(LabelledEnum):
 
 
 class Ambition(LabelledEnum):
-    core = "core"
-    comprehensive = "comprehensive"
+    """One common three-step scale of ambition; each source scheme names its steps itself
+    (``AmbitionScheme.step_name``). Stored as "1", "2", "3" (the API gives the number)."""
+
+    basic = "1"
+    advanced = "2"
+    front_runner = "3"
 
     @classmethod
     def _labels(cls) -> dict:
-        return {cls.core: _l("Core"), cls.comprehensive: _l("Comprehensive")}
+        return {
+            cls.basic: _l("1 · Basic"),
+            cls.advanced: _l("2 · Advanced"),
+            cls.front_runner: _l("3 · Front-runner"),
+        }
+
+    @property
+    def level(self) -> int:
+        return int(self.value)
+
+
+class AmbitionScheme(LabelledEnum):
+    """The scheme an item's ambition level comes from, with that scheme's own step names."""
+
+    common = "common"  # the network's own scale
+    eu_gpp = "eu_gpp"
+    se_nap = "se_nap"  # Upphandlingsmyndigheten, the Swedish National Agency for Public Procurement
+    nl_mvi = "nl_mvi"  # the Dutch MVI criteria tool
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.common: _l("Buyergroup scale"),
+            cls.eu_gpp: _l("EU GPP criteria"),
+            cls.se_nap: _l("Swedish criteria (Upphandlingsmyndigheten)"),
+            cls.nl_mvi: _l("Dutch MVI criteria"),
+        }
+
+    @property
+    def step_names(self) -> dict[Ambition, str]:
+        """The scheme's own name for each level it has (names as the scheme writes them)."""
+        return AMBITION_STEP_NAMES[self]
+
+    def step_name(self, ambition: Ambition | None) -> str | None:
+        return self.step_names.get(ambition) if ambition is not None else None
+
+
+AMBITION_STEP_NAMES: dict[AmbitionScheme, dict[Ambition, str]] = {
+    AmbitionScheme.common: {},
+    AmbitionScheme.eu_gpp: {Ambition.basic: "core", Ambition.advanced: "comprehensive"},
+    AmbitionScheme.se_nap: {
+        Ambition.basic: "bas", Ambition.advanced: "avancerad", Ambition.front_runner: "spjutspets",
+    },
+    AmbitionScheme.nl_mvi: {
+        Ambition.basic: "basisniveau", Ambition.advanced: "significant niveau",
+        Ambition.front_runner: "ambitieniveau",
+    },
+}
 
 
 class LabelScope(LabelledEnum):
@@ -172,6 +223,9 @@ class LibraryItem(TimestampMixin, db.Model):
     # Criterion and clause fields
     phase: Mapped[Phase | None] = mapped_column(_enum(Phase, "item_phase"))
     ambition: Mapped[Ambition | None] = mapped_column(_enum(Ambition, "item_ambition"))
+    ambition_scheme: Mapped[AmbitionScheme | None] = mapped_column(
+        _enum(AmbitionScheme, "item_ambition_scheme")
+    )
     verification_notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     rationale: Mapped[str] = mapped_column(Text, default="", nullable=False)
     # Case study fields

@@ -322,6 +322,9 @@ def _apply_fields(actor: User | None, item: LibraryItem, fields: dict) -> None:
                 else _("Please fill in this field."),
                 field=f.name,
             )
+    for f in library_fields.FIELDS:
+        if f.check is not None and f.applies_to(item.kind) and (problem := f.check(item)):
+            raise ValidationFailed(str(problem), field=f.name)
     if "language" in fields:
         if fields["language"] not in ITEM_LANGUAGES:
             raise ValidationFailed(_("Please choose the language of the text."), field="language")

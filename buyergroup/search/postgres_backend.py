@@ -122,8 +122,10 @@ documents = Table(
 words = Table("search_words", metadata, Column("word", Text, primary_key=True))
 
 
-def _ddl() -> list[str]:
+def _ddl(facets: tuple[str, ...] = FACETS) -> list[str]:
     """The statements that create the search schema; safe to run again.
+
+    ``facets``: the facet columns to create (a later migration adds facets to the first one).
 
     The migration holds a frozen copy of these (migrations do not import the app);
     ``tests/search`` checks that the migration's result works with this module.
@@ -144,7 +146,7 @@ DO $$ BEGIN
   END IF;
 END $$""")
     facet_columns = ",\n".join(
-        f"  facet_{facet} text[] NOT NULL DEFAULT '{{}}'" for facet in FACETS
+        f"  facet_{facet} text[] NOT NULL DEFAULT '{{}}'" for facet in facets
     )
     statements.append(f"""
 CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
@@ -170,7 +172,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
         index.format(name="tsv") + " USING gin (tsv)",
         index.format(name="spell") + " USING gin (spell)",
         index.format(name="audiences") + " USING gin (audiences)",
-        *(index.format(name=f"facet_{f}") + f" USING gin (facet_{f})" for f in FACETS),
+        *(index.format(name=f"facet_{f}") + f" USING gin (facet_{f})" for f in facets),
         index.format(name="published") + " (published)",
         index.format(name="sort_title") + " (sort_title)",
         # COLLATE "C" so that a range on the first letter is an index scan.

@@ -23,6 +23,8 @@ FACETS = (
     "country",
     "organisation",
     "year",
+    "ambition",
+    "verification",
 )
 
 SORTS = ("relevance", "newest", "title")

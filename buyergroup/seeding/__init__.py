@@ -18,11 +18,11 @@ entries and the report. This module only puts them in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from buyergroup.extensions import db
-from buyergroup.seeding import events, library, network
+from buyergroup.seeding import events, library, network, toolkit
 from buyergroup.seeding import statements as statements_seed
 from buyergroup.seeding.common import SeedError, SeedReport, Tally
 from buyergroup.seeding.events import EventsSeed
@@ -45,6 +45,7 @@ class SeedData:
     items: tuple[ItemSeed, ...] = ()
     events: EventsSeed | None = None
     statements: statements_seed.StatementsSeed | None = None
+    toolkit: toolkit.ToolkitSeed | None = None
 
 
 def read_seed(seed_dir: Path) -> SeedData:
@@ -58,6 +59,9 @@ def read_seed(seed_dir: Path) -> SeedData:
         events=events.parse_events(seed_dir),
         statements=statements_seed.parse(seed_dir),
     )
+    data = replace(data, toolkit=toolkit.parse_toolkit(
+        seed_dir, item_keys={i.seed_key for i in data.items},
+        emails={m.email for m in data.members}))
     network.check_references(data.organisations, data.members, data.groups)
     emails = {m.email for m in data.members}
     groups = {g.name.lower() for g in data.groups}
@@ -93,6 +97,8 @@ def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport
     for concept in data.concepts:
         load_concept(concept, report)
     library.load_library(data.items, Path(seed_dir), report)
+    if data.toolkit is not None:
+        report.other_lines.extend(toolkit.summary(toolkit.load_toolkit(data.toolkit, report)))
     if data.events is not None:
         events.load_events(data.events, report)
     if data.statements is not None:

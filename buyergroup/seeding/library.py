@@ -15,6 +15,7 @@ from buyergroup.extensions import db
 from buyergroup.library import extraction, service, uploads
 from buyergroup.library.models import (
     Ambition,
+    AmbitionScheme,
     ItemKind,
     ItemRelation,
     ItemStatus,
@@ -64,9 +65,19 @@ ITEM_TEXT_FIELDS = (
 ITEM_KEYS = (
     *ITEM_TEXT_FIELDS, "seed_key", "kind", "language", "status", "visibility", "group",
     "organisation", "authors", "created_by", "year", "product_groups", "themes", "countries",
-    "phase", "ambition", "verification", "label_scope", "translation_of", "translation_kind",
-    "related", "attachments", "comments",
+    "phase", "ambition", "ambition_scheme", "verification", "label_scope", "translation_of",
+    "translation_kind", "related", "attachments", "comments",
 )  # fmt: skip
+
+
+def _ambition(entry: Entry) -> Ambition | None:
+    raw = entry.data.get("ambition")
+    if raw is None:
+        return None
+    try:
+        return Ambition(str(raw))
+    except ValueError:
+        raise entry.error("ambition", f"expected a level 1, 2 or 3, got {raw!r}") from None
 
 
 def parse_library(seed_dir: Path) -> tuple[ItemSeed, ...]:
@@ -122,7 +133,12 @@ def parse_library(seed_dir: Path) -> tuple[ItemSeed, ...]:
             countries=list(countries),
             verification=list(entry.codes("verification", VERIFICATION)),
             phase=entry.data.get("phase") and entry.choice("phase", Phase, None),
-            ambition=entry.data.get("ambition") and entry.choice("ambition", Ambition, None),
+            # The level on the common scale (1, 2, 3) and the scheme that names it.
+            ambition=_ambition(entry),
+            ambition_scheme=(
+                entry.data.get("ambition_scheme")
+                and entry.choice("ambition_scheme", AmbitionScheme, None)
+            ),
             label_scope=(
                 entry.data.get("label_scope") and entry.choice("label_scope", LabelScope, None)
             ),

@@ -225,10 +225,11 @@ class TestBrowseAndVisibility:
 
 
 KIND_CASES = [
-    ("criterion", {"phase": "award_criterion", "ambition": "comprehensive",
+    ("criterion", {"phase": "award_criterion", "ambition": "2", "ambition_scheme": "eu_gpp",
                    "verification": ["third_party_certificate"], "rationale": "Because it works.",
                    "verification_notes": "Ask for the certificate."},
-     ["Criterion text", "Award criterion", "Comprehensive", "Third-party certificate",
+     ["Criterion text", "Award criterion", "2 · Advanced", "EU GPP criteria: comprehensive",
+      "Third-party certificate",
       "Ask for the certificate.", "Rationale", "Because it works."]),
     ("clause", {"phase": "contract_performance_clause", "legal_system": "Directive 2014/24/EU"},
      ["Clause text", "Contract performance clause", "Directive 2014/24/EU"]),

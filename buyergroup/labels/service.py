@@ -1,0 +1,242 @@
+"""The labels register and the stale-label alerts (flush, never commit).
+
+Organisers keep labels and their generations; editors of a criterion choose the generations
+it cites. ``flag_stale_citations`` (a scheduler job) flags every item that cites a
+generation which is no longer current and emails its authors once; a citation fixed (or a
+generation current again) clears the flag.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from buyergroup.accounts.models import User
+from buyergroup.database import utcnow
+from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
+from buyergroup.extensions import db
+from buyergroup.labels.models import (
+    GenerationStatus,
+    Label,
+    LabelCitation,
+    LabelGeneration,
+    StaleLabelFlag,
+)
+from buyergroup.library import permissions as library_permissions
+from buyergroup.library.fields import CLAUSE_KINDS
+from buyergroup.library.models import LabelScope, LibraryItem
+from buyergroup.vocabulary import PRODUCT_GROUPS
+
+
+def can_manage_labels(user: User | None) -> bool:
+    return library_permissions.is_moderator(user)
+
+
+def can_cite(user: User | None, item: LibraryItem) -> bool:
+    """Who may change an item may choose the label generations it cites."""
+    return item.kind in CLAUSE_KINDS and library_permissions.can_edit(user, item)
+
+
+# --- The register -----------------------------------------------------------------------------
+
+
+def all_labels() -> list[Label]:
+    return list(db.session.scalars(
+        select(Label).options(selectinload(Label.generations)).order_by(Label.name)
+    ))
+
+
+def get_label(label_id) -> Label:
+    label = db.session.get(Label, int(label_id)) if str(label_id).isdigit() else None
+    if label is None:
+        raise NotFound()
+    return label
+
+
+def get_generation(generation_id) -> LabelGeneration:
+    generation = (db.session.get(LabelGeneration, int(generation_id))
+                  if str(generation_id).isdigit() and len(str(generation_id)) < 10 else None)
+    if generation is None:
+        raise NotFound()
+    return generation
+
+
+def save_label(actor: User | None, *, name: str, issuer: str = "", scope: str | None = None,
+               product_groups: list[str] = (), url: str = "", seed_key: str | None = None,
+               label: Label | None = None) -> Label:
+    if actor is not None and not can_manage_labels(actor):
+        raise NotAllowed(_("Only organisers keep the labels register."))
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise ValidationFailed(_("Please give the label a name (at most 120 characters)."),
+                               field="name")
+    unknown = [c for c in product_groups if c not in PRODUCT_GROUPS]
+    if unknown:
+        raise ValidationFailed(_("Please choose from the list."), field="product_groups")
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationFailed(_("Enter a web address starting with https://"), field="url")
+    if label is None:
+        label = Label(seed_key=seed_key)
+        db.session.add(label)
+    label.name = name
+    label.issuer = (issuer or "").strip()[:200]
+    label.scope = LabelScope(scope) if scope else None
+    label.product_groups_text = " ".join(dict.fromkeys(product_groups))
+    label.url = url or ""
+    db.session.flush()
+    return label
+
+
+def save_generation(actor: User | None, label: Label, *, name: str,
+                    published_on: date | None = None, status: str = "current", url: str = "",
+                    generation: LabelGeneration | None = None) -> LabelGeneration:
+    """Add or change a generation; a changed status is what the stale-label job reads."""
+    if actor is not None and not can_manage_labels(actor):
+        raise NotAllowed(_("Only organisers keep the labels register."))
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise ValidationFailed(_("Please name the generation (at most 120 characters)."),
+                               field="name")
+    try:
+        new_status = GenerationStatus(getattr(status, "value", status))
+    except ValueError:
+        raise ValidationFailed(_("Please choose one of the options."), field="status") from None
+    if published_on is not None and published_on > date.today():
+        raise ValidationFailed(_("The date cannot be in the future."), field="published_on")
+    if generation is None:
+        generation = LabelGeneration(label=label)
+        db.session.add(generation)
+    if generation.status is not new_status or generation.status_changed_at is None:
+        generation.status_changed_at = utcnow()
+    generation.name = name
+    generation.published_on = published_on
+    generation.status = new_status
+    generation.url = url or ""
+    db.session.flush()
+    return generation
+
+
+def set_status(actor: User | None, generation: LabelGeneration, status: str) -> None:
+    save_generation(actor, generation.label, name=generation.name,
+                    published_on=generation.published_on, status=status, url=generation.url,
+                    generation=generation)
+
+
+# --- Citations --------------------------------------------------------------------------------
+
+
+def citations_of(item: LibraryItem) -> list[LabelGeneration]:
+    return list(db.session.scalars(
+        select(LabelGeneration).join(LabelCitation).where(LabelCitation.item_id == item.id)
+        .options(selectinload(LabelGeneration.label))
+        .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
+    ))
+
+
+def set_citations(actor: User | None, item: LibraryItem, generation_ids: list) -> None:
+    """The generations ``item`` cites, chosen from the register (not free text). A flag for a
+    citation that is gone is cleared at once."""
+    if actor is not None and not can_cite(actor, item):
+        raise NotAllowed(_("You cannot change this item."))
+    wanted = set()
+    for raw in generation_ids or []:
+        wanted.add(get_generation(raw).id)  # an unknown id is refused, never stored
+    present = {c.generation_id for c in db.session.scalars(
+        select(LabelCitation).where(LabelCitation.item_id == item.id))}
+    for gid in present - wanted:
+        db.session.execute(delete(LabelCitation).where(
+            LabelCitation.item_id == item.id, LabelCitation.generation_id == gid))
+        db.session.execute(delete(StaleLabelFlag).where(
+            StaleLabelFlag.item_id == item.id, StaleLabelFlag.generation_id == gid))
+    for gid in wanted - present:
+        db.session.add(LabelCitation(item_id=item.id, generation_id=gid))
+    db.session.flush()
+
+
+# --- Stale citations --------------------------------------------------------------------------
+
+
+def flags_of(item: LibraryItem) -> list[StaleLabelFlag]:
+    return list(db.session.scalars(
+        select(StaleLabelFlag).where(StaleLabelFlag.item_id == item.id)
+        .options(selectinload(StaleLabelFlag.generation).selectinload(LabelGeneration.label))
+    ))
+
+
+def notice_text(generation: LabelGeneration) -> str:
+    """"Cites TCO Certified generation 9; generation 10 is current since 2024-12-01." """
+    current = generation.label.current_generation
+    if generation.status is GenerationStatus.withdrawn:
+        text = _("Cites %(cited)s, which has been withdrawn.", cited=generation.title)
+    else:
+        text = _("Cites %(cited)s, which has been superseded.", cited=generation.title)
+    if current is not None and current.id != generation.id:
+        if current.published_on:
+            text += " " + _("%(current)s is current since %(date)s.", current=current.title,
+                            date=format_date(current.published_on, "long"))
+        else:
+            text += " " + _("%(current)s is current.", current=current.title)
+    return text
+
+
+def stale_notices_for(item: LibraryItem) -> list[str]:
+    return [notice_text(flag.generation) for flag in flags_of(item)]
+
+
+def stale_warnings(item: LibraryItem) -> list[str]:
+    """The warnings an export prints above the item (in the export's language)."""
+    return [_("Warning: %(notice)s", notice=text) for text in stale_notices_for(item)]
+
+
+def flag_stale_citations(*, notify: bool = True) -> dict[str, int]:
+    """Flag every citation of a generation that is not current; clear flags that no longer
+    apply; email each author of a newly flagged item once, one message for all their items.
+    Idempotent: a second run finds nothing new and sends nothing. ``notify=False`` (the demo
+    seed) flags without mail."""
+    from buyergroup.mail.service import queue_email
+
+    stale = db.session.execute(
+        select(LabelCitation.item_id, LabelCitation.generation_id)
+        .join(LabelGeneration, LabelGeneration.id == LabelCitation.generation_id)
+        .where(LabelGeneration.status != GenerationStatus.current)
+    ).all()
+    wanted = {(row.item_id, row.generation_id) for row in stale}
+    flags = {(f.item_id, f.generation_id): f for f in db.session.scalars(select(StaleLabelFlag))}
+    cleared = 0
+    for key, flag in flags.items():
+        if key not in wanted:
+            db.session.delete(flag)
+            cleared += 1
+    new = [StaleLabelFlag(item_id=i, generation_id=g) for (i, g) in wanted - set(flags)]
+    db.session.add_all(new)
+    db.session.flush()
+    unnotified = list(db.session.scalars(
+        select(StaleLabelFlag).where(StaleLabelFlag.notified_at.is_(None))
+        .options(selectinload(StaleLabelFlag.item), selectinload(StaleLabelFlag.generation))
+    ))
+    by_author: dict[int, list[StaleLabelFlag]] = defaultdict(list)
+    authors: dict[int, User] = {}
+    for flag in unnotified:
+        people = {a.user for a in flag.item.authors if a.user is not None}
+        if flag.item.created_by is not None:
+            people.add(flag.item.created_by)
+        for person in people:
+            if person.is_active:
+                by_author[person.id].append(flag)
+                authors[person.id] = person
+    sent = 0
+    for user_id, user_flags in by_author.items() if notify else ():
+        user = authors[user_id]
+        queue_email(user.email, "stale_labels", locale=user.locale or "en", user=user,
+                    flags=user_flags, notice_text=notice_text)
+        sent += 1
+    now = utcnow()
+    for flag in unnotified:
+        flag.notified_at = now
+    db.session.flush()
+    return {"flagged": len(new), "cleared": cleared, "emails": sent}

@@ -1,0 +1,456 @@
+"""Tender baskets on the web: the list, one basket, adding items, exports, recorded uses."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from buyergroup.boundary import service_errors
+from buyergroup.errors import NotFound, ValidationFailed
+from buyergroup.extensions import db
+from buyergroup.library import browse as browsing
+from buyergroup.library import permissions as library_permissions
+from buyergroup.library import service as library_service
+from buyergroup.library.fields import CLAUSE_KINDS
+from buyergroup.library.models import LibraryItem
+from buyergroup.network.models import GroupMembership, MembershipState, WorkingGroup
+from buyergroup.security import safe_next_url
+from buyergroup.toolkit import exports, permissions, service
+from buyergroup.toolkit.forms import (
+    EXPORT_FORMATS,
+    ActionForm,
+    AddItemForm,
+    BasketForm,
+    BasketSettingsForm,
+    HideUseForm,
+    MoveForm,
+    NoteForm,
+    UseForm,
+    VariantForm,
+    output_language_choices,
+)
+from buyergroup.toolkit.models import Basket, BasketShare
+
+bp = Blueprint("toolkit", __name__, url_prefix="/baskets")
+
+
+@bp.record_once
+def _extend_item_json(state) -> None:
+    from buyergroup.library.api import ITEM_JSON_EXTRAS
+    from buyergroup.toolkit.api import item_json_extras
+
+    if item_json_extras not in ITEM_JSON_EXTRAS:
+        ITEM_JSON_EXTRAS.append(item_json_extras)
+    # "Most used" on the library's sort menu, and reuse as a mild boost of relevance.
+    browsing.EXTRA_SORTS.setdefault("most_used", browsing.ExtraSort(
+        label=lambda: _("Most used in tenders"), values=service.uses_counts))
+    if service.use_boosts not in browsing.RANK_BOOSTS:
+        browsing.RANK_BOOSTS.append(service.use_boosts)
+
+
+# --- What other pages show (the item page, the search results) ------------------------------
+
+
+def _item(item_id: int) -> LibraryItem:
+    """The library's loader, after refusing ids no database column holds (404, not 500)."""
+    if not 0 < item_id < 2**31:
+        raise NotFound()
+    return library_service.get_item(item_id, current_user)
+
+
+def _editable_baskets() -> list[Basket]:
+    if "toolkit_baskets" not in g:
+        g.toolkit_baskets = service.editable_baskets_for(current_user)
+    return g.toolkit_baskets
+
+
+def add_form_for(item: LibraryItem) -> AddItemForm | None:
+    """The "add to a basket" form for an item, or None where it has no place (asked once per
+    result of a search page: the reader's groups and baskets are looked up once)."""
+    if item.kind not in CLAUSE_KINDS or not current_user.is_authenticated:
+        return None
+    if "toolkit_group_ids" not in g:
+        g.toolkit_group_ids = library_permissions.active_group_ids(current_user)
+    if not permissions.can_add_item(current_user, item, group_ids=g.toolkit_group_ids):
+        return None
+    form = AddItemForm(baskets=_editable_baskets(), item_id=str(item.id), prefix=f"add{item.id}",
+                       next=request.full_path.rstrip("?"))
+    if _editable_baskets():
+        form.basket_id.data = str(_editable_baskets()[0].id)
+    return form
+
+
+def baskets_holding(item: LibraryItem) -> list[Basket]:
+    return [b for b in service.baskets_for(current_user) if any(
+        e.item_id == item.id for e in b.entries)]
+
+
+@bp.app_context_processor
+def _toolkit_globals() -> dict:
+    return {
+        "toolkit_add_form": add_form_for,
+        "toolkit_baskets_holding": baskets_holding,
+        "toolkit_clean_text": exports.clean_text,
+        "toolkit_uses": _uses_context,
+        "toolkit_has_companions": lambda item: bool(
+            item.kind in CLAUSE_KINDS and service.legal_variants(item, current_user)),
+    }
+
+
+def _uses_context(item: LibraryItem) -> dict:
+    uses = service.uses_of(item, include_hidden=permissions.can_hide_use(current_user))
+    return {
+        "uses": uses,
+        "count": sum(1 for u in uses if not u.is_hidden),
+        "can_record": permissions.can_record_use(current_user, item),
+        "can_hide": permissions.can_hide_use(current_user),
+        "form": UseForm(prefix="use"),
+        "hide_form": HideUseForm(prefix="hide"),
+    }
+
+
+# --- Baskets ----------------------------------------------------------------------------------
+
+
+@bp.get("")
+@login_required
+def index():
+    return render_template("toolkit/index.html", baskets=service.baskets_for(current_user),
+                           form=BasketForm(language=_default_language()))
+
+
+def _default_language() -> str:
+    from flask_babel import get_locale
+
+    code = str(get_locale() or "en")[:2]
+    return code if code in dict(output_language_choices()) else "en"
+
+
+@bp.post("")
+@login_required
+def create():
+    form = BasketForm()
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            basket = service.create_basket(current_user, form.name.data,
+                                           language=form.language.data)
+        if outcome.ok:
+            flash(_("Basket “%(name)s” created.", name=basket.name), "success")
+            return redirect(url_for("toolkit.basket", basket_id=basket.id))
+    return render_template("toolkit/index.html", baskets=service.baskets_for(current_user),
+                           form=form), 400
+
+
+@bp.post("/add")
+@login_required
+def add():
+    """Add an item to a chosen basket, or to a new one (from the item page or results)."""
+    prefix = next((k[: -len("-item_id")] for k in request.form if k.endswith("-item_id")), "")
+    form = AddItemForm(baskets=service.editable_baskets_for(current_user), prefix=prefix)
+    back = safe_next_url(form.next.data, "toolkit.index")
+    if not form.validate_on_submit():
+        flash(_("Please choose a basket."), "error")
+        return redirect(back)
+    ok = False
+    with service_errors() as outcome:
+        if form.basket_id.data:
+            basket = service.get_basket(form.basket_id.data, current_user, edit=True)
+        else:
+            name = form.new_basket.data or _("My tender basket")
+            basket = service.create_basket(current_user, name, language=_default_language())
+        entry = service.add_item(current_user, basket, form.item_id.data)
+        ok = True
+    if outcome.ok and ok:
+        flash(_("“%(title)s” is now in the basket “%(name)s”.", title=entry.item.title,
+                name=basket.name), "success")
+    return redirect(back)
+
+
+@bp.get("/<int:basket_id>")
+@login_required
+def basket(basket_id: int, settings_form: BasketSettingsForm | None = None, status: int = 200):
+    basket = service.get_basket(basket_id, current_user)
+    view = service.view_of(basket, current_user)
+    search = None
+    query = (request.args.get("q") or "").strip()
+    if query and permissions.can_edit_basket(current_user, basket):
+        args = MultiDict([("q", query), ("kind", "criterion"), ("kind", "clause")])
+        search = browsing.browse(args, current_user, per_page=10)
+    if settings_form is None:
+        settings_form = BasketSettingsForm(
+            obj=None, groups=_my_groups(), name=basket.name, language=basket.language,
+            share=basket.share.value, group_id=str(basket.group_id or ""),
+            editable=basket.shared_editable, prefix="settings",
+        )
+    from buyergroup.labels.service import stale_notices_for
+
+    variants = {e.id: service.legal_variants(e.item, current_user) for e in view.exportable}
+    return render_template(
+        "toolkit/basket.html",
+        basket=basket, view=view, search=search, query=query,
+        can_edit=permissions.can_edit_basket(current_user, basket),
+        can_manage=permissions.can_manage_basket(current_user, basket),
+        settings_form=settings_form, action_form=ActionForm(),
+        variants=variants, languages=output_language_choices(),
+        texts={e.id: service.text_for(e, basket.language, current_user)
+               for e in view.exportable},
+        stale={e.id: stale_notices_for(e.item) for e in view.exportable},
+        use_form=UseForm(prefix="use"),
+        formats=EXPORT_FORMATS,
+    ), status
+
+
+def _my_groups() -> list[WorkingGroup]:
+    return list(db.session.scalars(
+        db.select(WorkingGroup).join(GroupMembership).where(
+            GroupMembership.user_id == current_user.id,
+            GroupMembership.state == MembershipState.active,
+        ).order_by(WorkingGroup.name)
+    ))
+
+
+@bp.post("/<int:basket_id>/settings")
+@login_required
+def settings(basket_id: int):
+    basket = service.get_basket(basket_id, current_user, manage=True)
+    form = BasketSettingsForm(groups=_my_groups(), prefix="settings")
+    if form.validate_on_submit():
+        group = None
+        if form.group_id.data and form.group_id.data.isdigit():
+            group = db.session.get(WorkingGroup, int(form.group_id.data))
+        with service_errors(form) as outcome:
+            service.update_basket(
+                current_user, basket, name=form.name.data, language=form.language.data,
+                share=form.share.data, group=group, editable=form.editable.data,
+            )
+        if outcome.ok:
+            flash(_("Basket saved."), "success")
+            return redirect(url_for("toolkit.basket", basket_id=basket.id))
+    db.session.refresh(basket)  # show the basket as it is, the form as the member typed it
+    return basket_page_with(basket.id, form)
+
+
+def basket_page_with(basket_id: int, form: BasketSettingsForm):
+    return basket(basket_id, settings_form=form, status=400)
+
+
+@bp.post("/<int:basket_id>/delete")
+@login_required
+def delete(basket_id: int):
+    basket = service.get_basket(basket_id, current_user, manage=True)
+    if ActionForm().validate_on_submit():
+        name = basket.name
+        service.delete_basket(current_user, basket)
+        flash(_("Basket “%(name)s” deleted.", name=name), "success")
+    return redirect(url_for("toolkit.index"))
+
+
+def _entry_action(basket_id: int, entry_id: int):
+    basket = service.get_basket(basket_id, current_user, edit=True)
+    return basket, service.get_entry(basket, entry_id)
+
+
+def _back(basket: Basket, entry_id: int | None = None):
+    anchor = f"#entry-{entry_id}" if entry_id else ""
+    return redirect(url_for("toolkit.basket", basket_id=basket.id) + anchor)
+
+
+@bp.post("/<int:basket_id>/entries/<int:entry_id>/move")
+@login_required
+def move(basket_id: int, entry_id: int):
+    basket, entry = _entry_action(basket_id, entry_id)
+    form = MoveForm()
+    if form.validate_on_submit():
+        with service_errors():
+            service.move_entry(current_user, basket, entry, form.direction.data)
+    return _back(basket, entry_id)
+
+
+@bp.post("/<int:basket_id>/entries/<int:entry_id>/remove")
+@login_required
+def remove(basket_id: int, entry_id: int):
+    basket, entry = _entry_action(basket_id, entry_id)
+    if ActionForm().validate_on_submit():
+        service.remove_entry(current_user, basket, entry)
+        flash(_("Removed from the basket."), "success")
+    return _back(basket)
+
+
+@bp.post("/<int:basket_id>/entries/<int:entry_id>/note")
+@login_required
+def note(basket_id: int, entry_id: int):
+    basket, entry = _entry_action(basket_id, entry_id)
+    form = NoteForm(prefix=f"note{entry_id}")
+    if form.validate_on_submit():
+        with service_errors() as outcome:
+            service.set_note(current_user, basket, entry, form.note.data)
+        if outcome.ok:
+            flash(_("Note saved."), "success")
+    else:
+        flash(_("The note is too long: at most %(n)d characters.", n=2000), "error")
+    return _back(basket, entry_id)
+
+
+@bp.post("/<int:basket_id>/entries/<int:entry_id>/variant")
+@login_required
+def variant(basket_id: int, entry_id: int):
+    basket, entry = _entry_action(basket_id, entry_id)
+    form = VariantForm(prefix=f"variant{entry_id}")
+    form.variant_id.choices = [("", "")] + [
+        (str(v.id), v.title) for v in service.legal_variants(entry.item, current_user)]
+    if form.validate_on_submit():
+        with service_errors() as outcome:
+            service.set_variant(current_user, basket, entry, form.variant_id.data or None)
+        if outcome.ok:
+            flash(_("Legal variant saved."), "success")
+    else:
+        flash(_("Please choose one of the options."), "error")
+    return _back(basket, entry_id)
+
+
+@bp.get("/<int:basket_id>/export")
+@login_required
+def export(basket_id: int):
+    basket = service.get_basket(basket_id, current_user)
+    return export_response(basket, request.args.get("format", "docx"),
+                           request.args.get("language") or basket.language)
+
+
+def export_response(basket: Basket, fmt: str, language: str):
+    """The document as a download (shared by the page and the API)."""
+    from buyergroup.labels.service import stale_warnings
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationFailed(_("Choose DOCX, ODT, Markdown or text."), field="format")
+    if language not in dict(output_language_choices()):
+        raise ValidationFailed(_("Please choose one of the languages offered."),
+                               field="language")
+    annex = exports.build_annex(basket, current_user, language, stale_warnings=stale_warnings)
+    if annex.is_empty:
+        raise ValidationFailed(_("This basket has no items to export."))
+    body = exports.render(annex, fmt)
+    return Response(body, content_type=exports.CONTENT_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{exports.file_name(annex, fmt)}"',
+    })
+
+
+# --- Recorded uses ------------------------------------------------------------------------
+
+
+@bp.route("/<int:basket_id>/uses", methods=["GET", "POST"])
+@login_required
+def record_basket_use(basket_id: int):
+    basket = service.get_basket(basket_id, current_user)
+    form = UseForm(prefix="use")
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            uses = service.record_basket_use(current_user, basket,
+                                             service.UseData(**form.data_fields()))
+        if outcome.ok:
+            flash(ngettext("Use recorded for %(num)d item.", "Use recorded for %(num)d items.",
+                           len(uses)), "success")
+            return redirect(url_for("toolkit.basket", basket_id=basket.id))
+    view = service.view_of(basket, current_user)
+    status = 400 if request.method == "POST" else 200
+    return render_template("toolkit/use_form.html", form=form, basket=basket, item=None,
+                           view=view,
+                           action=url_for("toolkit.record_basket_use", basket_id=basket.id)), status
+
+
+@bp.route("/items/<int:item_id>/uses", methods=["GET", "POST"])
+@login_required
+def record_item_use(item_id: int):
+    item = _item(item_id)
+    if not permissions.can_record_use(current_user, item):
+        raise NotFound()
+    form = UseForm(prefix="use")
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            service.record_use(current_user, item, service.UseData(**form.data_fields()))
+        if outcome.ok:
+            flash(_("Use recorded. Thank you: others can learn from it."), "success")
+            return redirect(url_for("library.item", item_id=item.id) + "#uses")
+    status = 400 if request.method == "POST" else 200
+    return render_template("toolkit/use_form.html", form=form, basket=None, item=item,
+                           action=url_for("toolkit.record_item_use", item_id=item.id)), status
+
+
+@bp.post("/items/<int:item_id>/uses/<int:use_id>/hide")
+@login_required
+def hide_use(item_id: int, use_id: int):
+    item = _item(item_id)
+    use = service.get_use(item, use_id)
+    form = HideUseForm(prefix="hide")
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            service.hide_use(current_user, use, form.reason.data)
+        if outcome.ok:
+            flash(_("The use record is hidden."), "success")
+    else:
+        flash(_("Please give a reason."), "error")
+    return redirect(url_for("library.item", item_id=item.id) + "#uses")
+
+
+def is_visible_item(item: LibraryItem) -> bool:
+    return item.is_published and library_permissions.can_see(current_user, item)
+
+
+__all__ = ["bp", "BasketShare"]
+
+
+# --- Versions compared and restored, texts side by side (under the library's URLs) ------
+
+items_bp = Blueprint("toolkit_items", __name__, url_prefix="/library")
+
+
+@items_bp.get("/<int:item_id>/compare")
+def compare(item_id: int):
+    from buyergroup.toolkit import versions
+
+    item = _item(item_id)
+    visible = library_service.visible_versions(item, current_user)  # newest first
+    numbers = [v.number for v in visible]
+    if not numbers:
+        raise NotFound()
+    newest = request.args.get("to", type=int) or numbers[0]
+    oldest = request.args.get("from", type=int) or (
+        numbers[1] if len(numbers) > 1 else numbers[0])
+    if newest not in numbers or oldest not in numbers:
+        raise NotFound()
+    old = library_service.get_version(item, oldest, current_user)
+    new = library_service.get_version(item, newest, current_user)
+    return render_template(
+        "toolkit/compare.html", item=item, old=old, new=new, numbers=numbers,
+        diffs=versions.compare(library_service.version_data(old),
+                               library_service.version_data(new)),
+        can_restore=versions.can_restore(current_user, item), action_form=ActionForm(),
+    )
+
+
+@items_bp.post("/<int:item_id>/versions/<int:number>/restore")
+@login_required
+def restore(item_id: int, number: int):
+    from buyergroup.toolkit import versions
+
+    item = _item(item_id)
+    if ActionForm().validate_on_submit():
+        with service_errors() as outcome:
+            versions.restore(current_user, item, number)
+        if outcome.ok:
+            flash(_("Version %(n)d restored as a new version.", n=number), "success")
+    return redirect(url_for("library.item", item_id=item.id) + "#history")
+
+
+@items_bp.get("/<int:item_id>/side-by-side")
+def side_by_side(item_id: int):
+    from buyergroup.toolkit import versions
+
+    item = _item(item_id)
+    choices = versions.companions(item, current_user)
+    other_id = request.args.get("with") or (choices[0].id if choices else None)
+    other, rows = versions.side_by_side(item, other_id, current_user)
+    return render_template("toolkit/side_by_side.html", item=item, other=other, rows=rows,
+                           choices=choices)

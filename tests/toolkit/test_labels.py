@@ -1,0 +1,152 @@
+"""The labels register and the stale-label alerts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from lxml import html
+
+from buyergroup.errors import NotAllowed, NotFound
+from buyergroup.extensions import db
+from buyergroup.labels import jobs
+from buyergroup.labels import service as labels
+from buyergroup.labels.models import Label, StaleLabelFlag
+from buyergroup.mail.service import deliver_due
+from buyergroup.scheduler import JOBS
+from buyergroup.toolkit import exports, service
+from tests.conftest import body_of
+
+
+@pytest.fixture
+def tco(organiser):
+    label = labels.save_label(organiser, name="TCO Certified", issuer="TCO Development",
+                              scope="social_and_environmental",
+                              product_groups=["laptops", "screens"])
+    gen9 = labels.save_generation(organiser, label, name="generation 9",
+                                  published_on=date(2021, 12, 1))
+    gen10 = labels.save_generation(organiser, label, name="generation 10",
+                                   published_on=date(2024, 12, 1))
+    db.session.commit()
+    return label, gen9, gen10
+
+
+@pytest.fixture
+def citing(make_item, make_user, tco, member):
+    _, gen9, gen10 = tco
+    author = make_user("author@example.org", name="Anna Author")
+    old = make_item(author=author, title="Laptops: TCO 9", kind="criterion")
+    old2 = make_item(author=author, title="Screens: TCO 9", kind="criterion")
+    new = make_item(title="Laptops: TCO 10", kind="criterion")
+    labels.set_citations(None, old, [gen9.id])
+    labels.set_citations(None, old2, [gen9.id])
+    labels.set_citations(None, new, [gen10.id])
+    db.session.commit()
+    return old, old2, new
+
+
+def test_the_job_is_in_the_scheduler():
+    assert "stale_labels" in [job.id for job in JOBS]
+
+
+def test_flags_exactly_the_citing_items_and_mails_once(app, mailbox, organiser, tco, citing):
+    old, old2, new = citing
+    _, gen9, _ = tco
+    assert jobs.check_stale_labels() == {"flagged": 0, "cleared": 0, "emails": 0}
+    labels.set_status(organiser, gen9, "superseded")
+    db.session.commit()
+    assert jobs.check_stale_labels() == {"flagged": 2, "cleared": 0, "emails": 1}
+    deliver_due()
+    flagged = {f.item_id for f in db.session.scalars(db.select(StaleLabelFlag))}
+    assert flagged == {old.id, old2.id}
+    messages = mailbox.to("author@example.org")
+    assert len(messages) == 1  # one email for both items
+    body = body_of(messages[0])
+    assert "Laptops: TCO 9" in body and "Screens: TCO 9" in body
+    assert "TCO Certified generation 10 is current since December 1, 2024." in body
+    # A second run finds nothing new and sends nothing.
+    assert jobs.check_stale_labels() == {"flagged": 0, "cleared": 0, "emails": 0}
+    deliver_due()
+    assert len(mailbox.to("author@example.org")) == 1
+
+
+def test_notice_on_item_page_basket_and_export_then_cleared(client, auth, member, organiser,
+                                                             tco, citing):
+    old, _, _ = citing
+    _, gen9, gen10 = tco
+    labels.set_status(organiser, gen9, "superseded")
+    jobs.check_stale_labels()
+    basket = service.create_basket(member, "TCO")
+    service.add_item(member, basket, old.id)
+    db.session.commit()
+    notice = "Cites TCO Certified generation 9, which has been superseded."
+    page = client.get(f"/library/{old.id}").get_data(as_text=True)
+    assert notice in page and "TCO Certified generation 10 is current since" in page
+    auth.login(member)
+    assert notice in client.get(f"/baskets/{basket.id}").get_data(as_text=True)
+    annex = exports.build_annex(basket, member, "en", stale_warnings=labels.stale_warnings)
+    assert any(notice in w for w in annex.sections[0].items[0].warnings)
+    item_json = client.get(f"/api/v1/library/{old.id}").get_json()
+    assert item_json["stale_labels"] == [
+        {"label": "TCO Certified", "generation": "generation 9", "status": "superseded"}]
+    assert item_json["labels"][0]["generation"] == "generation 9"
+    # Fixing the citation clears the flag.
+    labels.set_citations(None, old, [gen10.id])
+    db.session.commit()
+    assert notice not in client.get(f"/library/{old.id}").get_data(as_text=True)
+    assert client.get(f"/api/v1/library/{old.id}").get_json()["stale_labels"] == []
+
+
+def test_a_generation_current_again_clears_on_the_next_run(organiser, tco, citing):
+    _, gen9, _ = tco
+    labels.set_status(organiser, gen9, "withdrawn")
+    jobs.check_stale_labels()
+    labels.set_status(organiser, gen9, "current")
+    assert jobs.check_stale_labels()["cleared"] == 2
+
+
+def test_citations_come_from_the_register(client, auth, member, make_item, tco):
+    item = make_item(author=member, status="draft", kind="criterion")
+    auth.login(member)
+    page = html.fromstring(client.get(f"/labels/items/{item.id}/citations").data)
+    boxes = page.xpath('//input[@name="generations"]/@value')
+    assert sorted(boxes) == sorted([str(tco[1].id), str(tco[2].id)])
+    client.post(f"/labels/items/{item.id}/citations", data={"generations": [str(tco[2].id)]})
+    assert [g.name for g in labels.citations_of(item)] == ["generation 10"]
+    with pytest.raises(NotFound):
+        labels.set_citations(member, item, ["999999"])
+
+
+def test_only_organisers_change_the_register(client, auth, member, tco):
+    with pytest.raises(NotAllowed):
+        labels.set_status(member, tco[1], "withdrawn")
+    auth.login(member)
+    assert client.post(f"/labels/generations/{tco[1].id}/status",
+                       data={"status": "withdrawn"}).status_code == 403
+
+
+def test_api_lists_labels_with_generations(client, tco):
+    body = client.get("/api/v1/labels").get_json()
+    assert body["items"][0]["name"] == "TCO Certified"
+    assert [(g["name"], g["status"]) for g in body["items"][0]["generations"]] == [
+        ("generation 10", "current"), ("generation 9", "current")]
+
+
+def test_organisers_add_a_label_and_a_generation(client, auth, organiser):
+    auth.login(organiser)
+    bad = client.post("/labels", data={"name": "", "issuer": "Nobody"})
+    assert bad.status_code == 400
+    assert html.fromstring(bad.data).xpath('//input[@name="issuer"]/@value') == ["Nobody"]
+    client.post("/labels", data={"name": "Fairtrade", "issuer": "Fairtrade International",
+                                 "scope": "social", "product_groups": ["peripherals"]})
+    label = db.session.scalar(db.select(Label).where(Label.name == "Fairtrade"))
+    assert label.product_groups == ["peripherals"] and label.scope.value == "social"
+    tomorrow = (date.today().replace(year=date.today().year + 1)).isoformat()
+    response = client.post(f"/labels/{label.id}/generations",
+                           data={"name": "2024 standard", "published_on": tomorrow,
+                                 "status": "current"})
+    assert response.status_code == 400 and "future" in response.get_data(as_text=True)
+    client.post(f"/labels/{label.id}/generations",
+                data={"name": "2024 standard", "published_on": "2024-01-01", "status": "current"})
+    db.session.refresh(label)
+    assert [g.name for g in label.generations] == ["2024 standard"]
