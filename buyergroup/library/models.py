@@ -361,6 +361,7 @@ VERSION_NOTES = {
     "returned": _l("Returned to the author"),
     "linked": _l("Linked as a translation"),
     "translation_of": _l("Translation of item %(id)d"),
+    "restored": _l("Restored version %(n)d"),
 }
 
 
@@ -402,6 +403,8 @@ class ItemVersion(db.Model):
             return self.note
         if key == "translation_of":
             return str(_l("Translation of item %(id)d", id=int(number or 0)))
+        if key == "restored":
+            return str(_l("Restored version %(n)d", n=int(number or 0)))
         return str(label)
 
 

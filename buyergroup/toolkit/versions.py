@@ -20,7 +20,7 @@ from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.library import fields as library_fields
 from buyergroup.library import permissions as library_permissions
 from buyergroup.library import service as library_service
-from buyergroup.library.models import ItemKind, LibraryItem
+from buyergroup.library.models import ItemKind, LibraryItem, version_note
 from buyergroup.toolkit import service as toolkit_service
 
 TOKENS = re.compile(r"\s+|[^\s]+")
@@ -105,7 +105,7 @@ def restore(actor: User, item: LibraryItem, number: int) -> None:
         if f.name == "ambition_scheme" and value is None and data.get("ambition") in OLD_AMBITION:
             value = "eu_gpp"
         fields[f.name] = value
-    library_service.update_item(actor, item, note=_("Restored version %(n)d", n=number),
+    library_service.update_item(actor, item, note=version_note("restored", number),
                                 **fields)
 
 

@@ -36,7 +36,7 @@ def test_compare_page_and_restore(client, auth, organiser, make_item):
     db.session.refresh(item)
     assert item.body == "The bidder shall disclose sites."
     newest = library_service.visible_versions(item, organiser)[0]
-    assert newest.number == max(numbers) + 1 and "Restored version" in newest.note
+    assert newest.number == max(numbers) + 1 and "Restored version" in newest.note_text
 
 
 def test_members_who_may_not_edit_cannot_restore(client, auth, member, make_user, make_item):
