@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from buyergroup.accounts.service import create_api_token
@@ -37,6 +38,10 @@ def test_the_api_keeps_to_its_document(app, admin, caller):
 
             try:
                 run()
+            except Unsatisfiable:
+                # No parameter and no body (GET /api/v1/labels): nothing invalid to send.
+                if mode is not GenerationMode.NEGATIVE:
+                    raise
             except Exception as error:  # noqa: BLE001 - collected, reported together
                 failures.append(f"{operation.label} ({mode.value}): {error}"[:1500])
     assert not failures, "\n\n".join(failures)
