@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,8 +57,12 @@ REVIEW_ITEM = "Inreview living wage clause"
 SECRET_MINUTES = "Minutes-secret of the kick-off"
 HIDDEN_ORGANISATION = "Hiddenorg procurement office"
 SECRET_COMMENT = "Groupsecret comment on servers"
+SECRET_THREAD = "Threadsecret question on cloud exit fees"
+SECRET_REPLY = "Replysecret: our exit clause costs"
+SECRET_DRAFT = "Draftsecret joint demand on repairable laptops"
 BOGUS_TOKEN = "not-a-real-token-0123456789"
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
@@ -167,6 +172,30 @@ def world(app, make_user, make_organisation) -> World:
     if follow is not None:
         w.ids["mate_follow"] = follow(mate, "group", str(other.id)).id
     db.session.flush()
+    # The group's discussions: mate asks, the member replies (mate reports the reply), a
+    # second reply of mate's is hidden by the group's organiser.
+    from buyergroup.discussions import service as discussions
+
+    thread = discussions.start_thread(mate, group, title=SECRET_THREAD,
+                                      body="What do you pay to leave a cloud supplier?")
+    member_reply = discussions.reply(u[M], thread, SECRET_REPLY)
+    hidden_reply = discussions.reply(mate, thread, "Off topic: a supplier's price list.")
+    discussions.hide_post(u[G], hidden_reply, "Names a supplier.")
+    report = discussions.report_post(mate, member_reply, "Please check the figures.")
+    # The group's statements: a draft and one open for signature, with a roadmap action
+    # that an organisation hidden from visitors owns; the outsider signs for their
+    # organisation (public_org).
+    from buyergroup.statements import service as statements_service
+
+    draft = statements_service.create_statement(
+        u[G], group, title=SECRET_DRAFT, body=f"{SECRET_DRAFT}: we ask suppliers ...")
+    opened = statements_service.create_statement(
+        u[G], group, title="Joint statement on fair ICT", body="We, the signatories, ...")
+    statements_service.open_for_signature(u[G], opened)
+    action = statements_service.add_action(u[G], opened, title="Publish a repair index",
+                                           organisation_id=hidden_org.id)
+    authority = statements_service.authorise_signatory(None, u[O])
+    db.session.flush()
     for role in (O, M, G, S, A):
         w.tokens[role] = create_api_token(u[role], f"{role} token")[1]
     db.session.commit()
@@ -183,6 +212,9 @@ def world(app, make_user, make_organisation) -> World:
         mate=mate.id, mate_membership=group.membership_of(mate).id,
         pending_membership=pending.id, other_membership=other_membership.id,
         other_event=other_event.id,
+        thread=thread.id, opening_post=thread.posts[0].id, member_reply=member_reply.id,
+        hidden_reply=hidden_reply.id, report=report.id, draft=draft.id, opened=opened.id,
+        action=action.id, authority=authority.id,
         mate_session=db.session.scalar(db.select(UserSession.id).where(
             UserSession.user_id == mate.id)),
         mate_token=token.id,
@@ -341,8 +373,107 @@ def cases(ids: dict) -> list[Case]:
              label="group"),
         Case("api.library_item", {"item_id": ids["review_item"]}, read=frozenset({M, S, A}),
              label="review"),
+        *discussion_cases(ids),
+        *statement_cases(ids),
         *newer_cases(ids),
     ]
+
+
+def discussion_cases(ids: dict) -> list[Case]:
+    """The private group's discussions: read and written by its members (and admins),
+    moderated by its organisers (``discussions/permissions.py``). The thread is mate's: the
+    asker is no role here, so accepting and marking a gap are the organisers' alone."""
+    group = {"slug": ids["group"]}
+    thread = {**group, "thread_id": ids["thread"]}
+    opening = {**thread, "post_id": ids["opening_post"]}
+    member_reply = {**thread, "post_id": ids["member_reply"]}
+    hidden = {**thread, "post_id": ids["hidden_reply"]}
+    question = {"title": "Who hosts our minutes?", "body": "Asking for the group.",
+                "language": "en"}
+    return [
+        Case("discussions.index", group, read=GROUP),
+        Case("discussions.new_thread", group, read=GROUP, write=GROUP, form=question),
+        Case("discussions.thread", thread, read=GROUP),
+        Case("discussions.reply", thread, write=GROUP, form={"body": "We pay nothing."}),
+        Case("discussions.accept", member_reply, write=MANAGERS, form={}),
+        # Nothing is accepted yet: allowed, with nothing to withdraw.
+        Case("discussions.withdraw_acceptance", thread, write=MANAGERS),
+        Case("discussions.hide", opening, write=MANAGERS, form={"reason": "Off topic."}),
+        Case("discussions.restore", hidden, write=MANAGERS, form={}),
+        # Whoever may read a post reports it: not its author, not once it is hidden.
+        Case("discussions.report", opening, write=GROUP, form={"reason": "Names a supplier."},
+             label="mate's question"),
+        Case("discussions.report", member_reply, write=MANAGERS,
+             form={"reason": "Names a supplier."}, label="the member's reply"),
+        Case("discussions.report", hidden, write=NOBODY, form={"reason": "Names a supplier."},
+             label="hidden"),
+        Case("discussions.lock", {**thread, "action": "lock"}, write=MANAGERS, form={}),
+        Case("discussions.lock", {**thread, "action": "unlock"}, write=MANAGERS,
+             label="not locked"),
+        Case("discussions.gap", thread, write=MANAGERS, form={"is_gap": "y"}),
+        Case("discussions.reports", group, read=MANAGERS),
+        Case("discussions.dismiss_report", {**group, "report_id": ids["report"]},
+             write=MANAGERS, form={}),
+        # The private group's thread named under the other group's address; the other
+        # (public, open) group's discussions: read by everyone, asked in by its members.
+        Case("discussions.thread", {**thread, "slug": ids["other_group"]}, read=NOBODY,
+             label="crossed"),
+        Case("discussions.reply", {**thread, "slug": ids["other_group"]}, write=NOBODY,
+             form={"body": "We pay nothing."}, label="crossed"),
+        Case("discussions.index", {"slug": ids["other_group"]}, read=EVERYONE,
+             label="other group"),
+        Case("discussions.new_thread", {"slug": ids["other_group"]}, read=frozenset({S, A}),
+             write=frozenset({S, A}), form=question, label="other group"),
+        # The API (bearer tokens).
+        Case("api.discussions", group, read=GROUP),
+        Case("api.create_discussion", group, write=GROUP,
+             form={"title": "Who hosts our minutes?", "body": "Asking for the group."}),
+        Case("api.discussion", {"thread_id": ids["thread"]}, read=GROUP),
+        Case("api.discussion_replies", {"thread_id": ids["thread"]}, write=GROUP,
+             form={"body": "We pay nothing."}),
+    ]
+
+
+def statement_cases(ids: dict) -> list[Case]:
+    """The private group's statements (``statements/permissions.py``): a draft is for the
+    group's members, a statement open for signature is public; its organisers draft, open,
+    close and keep the roadmap; an authorised member (the outsider) signs for their
+    organisation; site organisers record who may sign."""
+    draft, opened = {"statement_id": ids["draft"]}, {"statement_id": ids["opened"]}
+    text = {"title": SECRET_DRAFT, "body": "A second version of the text."}
+    action = {"action-title": "Ask suppliers for repair data", "action-status": "planned",
+              "action-organisation_id": ""}
+    out = [
+        Case("statements.group_statements", {"slug": ids["group"]}, read=SIGNED_IN),
+        Case("statements.new_statement", {"slug": ids["group"]}, read=MANAGERS,
+             write=MANAGERS, form={"title": "A new statement", "body": "We ask ..."}),
+        Case("statements.edit", draft, read=MANAGERS, write=MANAGERS, form=text,
+             label="draft"),
+        # What was opened for signature stays what was signed.
+        Case("statements.edit", opened, read=NOBODY, write=NOBODY, form=text, label="open"),
+        Case("statements.change_state", {**draft, "action": "open"}, write=MANAGERS, form={},
+             label="draft"),
+        Case("statements.change_state", {**opened, "action": "close"}, write=MANAGERS,
+             form={}, label="open"),
+        Case("statements.sign", opened, write=frozenset({O}), form={}, label="open"),
+        Case("statements.sign", draft, write=NOBODY, form={}, label="draft"),
+        Case("statements.add_action", opened, write=MANAGERS, form=action, label="open"),
+        Case("statements.add_action", draft, write=MANAGERS, form=action, label="draft"),
+        Case("statements.set_status", {**opened, "action_id": ids["action"]},
+             write=MANAGERS, form={"status": "done"}),
+        Case("statements.set_status", {**draft, "action_id": ids["action"]},
+             write=NOBODY, form={"status": "done"}, label="crossed"),
+        Case("statements.withdraw_authority", {"authority_id": ids["authority"]},
+             write=MODERATORS, form={}),
+    ]
+    for label, values, readers in (("draft", draft, GROUP), ("open", opened, EVERYONE)):
+        out += [
+            Case("statements.statement", values, read=readers, label=label),
+            Case("statements.version", {**values, "number": 1}, read=readers, label=label),
+            Case("statements.export_docx", values, read=readers, label=label),
+            Case("statements.export_pdf", values, read=readers, label=label),
+        ]
+    return out
 
 
 def newer_cases(ids: dict) -> list[Case]:
@@ -536,7 +667,19 @@ def refused(response, *, api: bool) -> bool:
 
 
 def _body(response) -> str:
-    return response.get_data(as_text=True)
+    """The text a reader is given: a page, or the text of a downloaded DOCX or PDF."""
+    data = response.get_data()
+    if response.mimetype == DOCX:
+        from docx import Document
+
+        document = Document(io.BytesIO(data))
+        cells = [cell.text for table in document.tables for row in table.rows
+                 for cell in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+    if response.mimetype == "application/pdf":  # its text streams, deflated
+        streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.DOTALL)
+        return "\n".join(zlib.decompress(stream).decode("latin-1") for stream in streams)
+    return data.decode("utf-8", errors="replace")
 
 
 # --- The walk ---------------------------------------------------------------------------------
@@ -619,7 +762,7 @@ def test_a_visitor_is_shown_nothing_private(app, world, clients):
     urls += ["/library?q=groupsecret", "/library?q=inreview", "/api/v1/library?q=groupsecret",
              "/events?q=confidential", "/members?q=mate", "/organisations?q=hiddenorg"]
     private = [SECRET_LINK, SECRET_ITEM, REVIEW_ITEM, SECRET_MINUTES, HIDDEN_ORGANISATION,
-               SECRET_COMMENT, *world.emails]
+               SECRET_COMMENT, SECRET_THREAD, SECRET_REPLY, SECRET_DRAFT, *world.emails]
     leaks = []
     for url in urls:
         response = clients[V].send("GET", url)
@@ -640,7 +783,7 @@ def test_who_is_not_in_the_group_is_shown_nothing_of_it(app, world, clients, rol
             urls.append(rule.rule)
     urls += ["/library?q=groupsecret", "/api/v1/library?q=groupsecret", "/events/mine",
              "/api/v1/events"]
-    private = [SECRET_LINK, SECRET_MINUTES]
+    private = [SECRET_LINK, SECRET_MINUTES, SECRET_THREAD, SECRET_REPLY, SECRET_DRAFT]
     if role != S:  # site organisers moderate the whole library, its comments too
         private += [SECRET_ITEM, SECRET_COMMENT]
     leaks = []

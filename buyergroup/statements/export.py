@@ -12,6 +12,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.shared import Pt
@@ -19,7 +20,11 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from buyergroup.statements.models import Statement
+from buyergroup.statements.permissions import can_name_owner
 from buyergroup.vocabulary import country_name
+
+if TYPE_CHECKING:
+    from buyergroup.accounts.models import User
 
 # --- The text, as blocks both formats write -----------------------------------------------
 
@@ -84,7 +89,7 @@ def _headers() -> tuple[str, str, str]:
 # --- DOCX -----------------------------------------------------------------------------------
 
 
-def to_docx(statement: Statement) -> bytes:
+def to_docx(statement: Statement, viewer: User | None = None) -> bytes:
     version = statement.current
     document = Document()
     document.core_properties.title = version.title
@@ -116,7 +121,7 @@ def to_docx(statement: Statement) -> bytes:
     if statement.actions:
         document.add_heading(_("Roadmap"), level=1)
         for action in statement.actions:
-            owner = action.organisation.name if action.organisation else ""
+            owner = action.organisation.name if can_name_owner(viewer, action) else ""
             due = format_date(action.due_on, "medium") if action.due_on else ""
             details = " · ".join(p for p in (action.status.label, owner, due) if p)
             paragraph = document.add_paragraph(style="List Bullet")
@@ -178,7 +183,7 @@ class _Pages:
         self.y -= size * gap
 
 
-def to_pdf(statement: Statement) -> bytes:
+def to_pdf(statement: Statement, viewer: User | None = None) -> bytes:
     version = statement.current
     pages = _Pages()
     pages.write(version.title, "title", gap=0.6)
@@ -198,7 +203,7 @@ def to_pdf(statement: Statement) -> bytes:
     if statement.actions:
         pages.write(_("Roadmap"), "h1", gap=0.6)
         for action in statement.actions:
-            owner = action.organisation.name if action.organisation else ""
+            owner = action.organisation.name if can_name_owner(viewer, action) else ""
             due = format_date(action.due_on, "medium") if action.due_on else ""
             details = " · ".join(p for p in (action.status.label, owner, due) if p)
             pages.write(f"\u2022 {action.title} ({details})", "li", indent=12)

@@ -16,10 +16,16 @@ from buyergroup.accounts.permissions import is_admin, is_signed_in
 from buyergroup.extensions import db
 from buyergroup.network.permissions import (
     can_edit_organisation,
+    can_see_organisation,
     is_group_member,
     is_group_organiser,
 )
-from buyergroup.statements.models import SigningAuthority, Statement, StatementState
+from buyergroup.statements.models import (
+    RoadmapAction,
+    SigningAuthority,
+    Statement,
+    StatementState,
+)
 
 if TYPE_CHECKING:
     from buyergroup.accounts.models import User
@@ -48,6 +54,13 @@ def can_change_state(user: User | None, statement: Statement) -> bool:
 
 def can_keep_roadmap(user: User | None, statement: Statement) -> bool:
     return can_draft(user, statement.group)
+
+
+def can_name_owner(user: User | None, action: RoadmapAction) -> bool:
+    """A roadmap action names its owner only to whom may see the organisation: a public
+    statement does not name an organisation hidden from visitors (its page is a 404 for
+    them), which the group's organisers chose as owner, not the organisation itself."""
+    return action.organisation is not None and can_see_organisation(user, action.organisation)
 
 
 def can_grant_authority(user: User | None) -> bool:

@@ -81,6 +81,7 @@ def _page(statement, version=None):
         can_sign=permissions.can_sign(user, statement),
         may_sign_for=permissions.may_sign_for(user, getattr(user, "organisation", None)),
         can_roadmap=can_roadmap,
+        can_name_owner=lambda action: permissions.can_name_owner(user, action),
         action_form=ActionForm(organisations=organisations, prefix="action"),
         status_form=StatusForm(),
         button_form=ButtonForm(),
@@ -198,7 +199,7 @@ def _download(data: bytes, statement, extension: str, mimetype: str) -> Response
 def export_docx(statement_id: int):
     statement = service.get_statement(statement_id, current_user)
     return _download(
-        export.to_docx(statement), statement, "docx",
+        export.to_docx(statement, current_user), statement, "docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     )
 
@@ -206,7 +207,7 @@ def export_docx(statement_id: int):
 @bp.get("/statements/<int:statement_id>.pdf")
 def export_pdf(statement_id: int):
     statement = service.get_statement(statement_id, current_user)
-    return _download(export.to_pdf(statement), statement, "pdf", "application/pdf")
+    return _download(export.to_pdf(statement, current_user), statement, "pdf", "application/pdf")
 
 
 @bp.route("/statements/signatories", methods=["GET", "POST"])
