@@ -71,7 +71,9 @@ def backend():
 def live_server(app):
     """Serve ``app`` on a free localhost port for the duration of one test."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for serve_forever's next poll: every 50 ms, not every 500 ms.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     try:
