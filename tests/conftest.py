@@ -78,6 +78,7 @@ def pytest_configure(config):
         )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): tests that
     share an expensive fixture run in one worker, so it is built once, not once per worker."""
@@ -90,6 +91,19 @@ def pytest_collection_modifyitems(config, items):
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session):
+    """A group reaches pytest-xdist's scheduler only as a suffix of the test's id (which
+    pytest 9.2 no longer lets it add): fail loudly rather than build a group's fixture in
+    every worker."""
+    config = session.config
+    if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
+        lost = [item.nodeid for item in session.items
+                if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+        if lost:
+            raise pytest.UsageError(
+                f"pytest-xdist's --dist loadgroup does not group with this pytest: {lost[0]}")
 
 
 # --- A real SMTP server ---------------------------------------------------------------------
