@@ -67,9 +67,12 @@ def pytest_configure(config):
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
     if hasattr(config, "workerinput"):
         return  # a pytest-xdist worker: the main process compiled the catalogues already
-    # The interface is tested in every language: compile the catalogues once per run.
+    # The interface is tested in every language: compile the catalogues once per run, when
+    # one is newer than its compiled copy (``make test`` compiles them first).
     translations = ROOT / "buyergroup" / "translations"
-    if any(translations.glob("*/LC_MESSAGES/messages.po")):
+    catalogues = list(translations.glob("*/LC_MESSAGES/messages.po"))
+    if any(not po.with_suffix(".mo").exists()
+           or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime for po in catalogues):
         pybabel = Path(sys.executable).with_name("pybabel")
         subprocess.run(
             [str(pybabel), "compile", "-d", str(translations)],
