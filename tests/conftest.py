@@ -391,11 +391,14 @@ def _hand_over_to_next_session(sender, **extra) -> None:
 
 
 @pytest.fixture
-def app(_session_app, request):
+def app(_session_app, backend, request):
     """The app inside an app context: empty tables, in a transaction rolled back after the
     test; with ``@pytest.mark.committing``, real commits and tables emptied after it."""
     limiter.reset()
     with _session_app.app_context():
+        # A PostgreSQL test must never run on SQLite unnoticed (a cached session app of
+        # another backend would do that).
+        assert db.engine.dialect.name == backend, (db.engine.dialect.name, backend)
         if request.node.get_closest_marker("committing"):
             try:
                 yield _session_app
