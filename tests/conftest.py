@@ -103,7 +103,8 @@ def pytest_collection_finish(session):
     config = session.config
     if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
         lost = [item.nodeid for item in session.items
-                if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+                if (mark := item.get_closest_marker("xdist_group"))
+                and not item.nodeid.endswith(f"@{mark.args[0]}")]
         if lost:
             raise pytest.UsageError(
                 f"pytest-xdist's --dist loadgroup does not group with this pytest: {lost[0]}")
