@@ -64,8 +64,12 @@ scheduler: install
 serve: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers (the suite waits on subprocesses, SMTP and PostgreSQL a good
+# part of the time); tests sharing an expensive fixture run in one (tests/conftest.py).
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 test: install-test translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check buyergroup tests bench

@@ -30,6 +30,13 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _float(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot be used (for example a default secret key in production)."""
 
@@ -129,8 +136,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),
         "BUYERGROUP_SEND_MAIL_ON_COMMIT": _bool(env.get("SEND_MAIL_ON_COMMIT"), True),
         # Seconds between a waiting scheduler's tries to take the scheduler lock over (and
-        # between the working one's checks that it still holds it).
-        "SCHEDULER_LOCK_RETRY_SECONDS": _int(env.get("SCHEDULER_LOCK_RETRY_SECONDS"), 10),
+        # between the working one's checks that it still holds it); fractions allowed.
+        "SCHEDULER_LOCK_RETRY_SECONDS": _float(env.get("SCHEDULER_LOCK_RETRY_SECONDS"), 10),
     }
 
 

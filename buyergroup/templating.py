@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from buyergroup.database import LabelledEnum
 from buyergroup.i18n import LANGUAGES
+from buyergroup.urls import external_url
 from buyergroup.vocabulary import country_name, expertise_label, language_name
 
 # Labels of codes not yet carried by their enum (``LabelledEnum``): each domain moves its
@@ -84,8 +85,6 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    from buyergroup.accounts.service import external_url
-
     return external_url(endpoint, **values)
 
 

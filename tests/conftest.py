@@ -17,9 +17,11 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from flask import appcontext_pushed
+from flask import Flask, appcontext_pushed
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
@@ -51,15 +53,26 @@ CHEAP_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 64, "ARGO
 for _key, _value in CHEAP_PASSWORD_HASHING.items():
     os.environ.setdefault(_key, str(_value))
 
+#: Test files in memory: SQLite databases, Whoosh indexes, uploads and the instance folders
+#: live under pytest's temporary folder, and on this machine's disk every SQLite commit
+#: waits about 8 ms for fsync (0.1 ms in tmpfs). Set before pytest picks its temporary
+#: folder, and inherited by the processes tests start. ``TMPDIR`` set by the caller wins.
+if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    os.environ["TMPDIR"] = "/dev/shm"
+    tempfile.tempdir = None  # forget a folder chosen before
+
 
 def pytest_configure(config):
     if os.environ.get("REQUIRE_POSTGRES") == "1" and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
     if hasattr(config, "workerinput"):
         return  # a pytest-xdist worker: the main process compiled the catalogues already
-    # The interface is tested in every language: compile the catalogues once per run.
+    # The interface is tested in every language: compile the catalogues once per run, when
+    # one is newer than its compiled copy (``make test`` compiles them first).
     translations = ROOT / "buyergroup" / "translations"
-    if any(translations.glob("*/LC_MESSAGES/messages.po")):
+    catalogues = list(translations.glob("*/LC_MESSAGES/messages.po"))
+    if any(not po.with_suffix(".mo").exists()
+           or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime for po in catalogues):
         pybabel = Path(sys.executable).with_name("pybabel")
         subprocess.run(
             [str(pybabel), "compile", "-d", str(translations)],
@@ -68,20 +81,33 @@ def pytest_configure(config):
         )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): tests that
     share an expensive fixture run in one worker, so it is built once, not once per worker."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "seeded_app" in names:
-            group = "seed"  # the demo seed, loaded once per backend
-        elif "seeded" in names:
-            group = f"seeded:{item.module.__name__}"  # a module's own seeded databases
+        if "demo_seed" in names:
+            group = "seed"  # the demo seed, loaded once per database kind and copied
         elif "page" in names:
             group = "browser"  # one Chromium
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session):
+    """A group reaches pytest-xdist's scheduler only as a suffix of the test's id (which
+    pytest 9.2 no longer lets it add): fail loudly rather than build a group's fixture in
+    every worker."""
+    config = session.config
+    if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
+        lost = [item.nodeid for item in session.items
+                if (mark := item.get_closest_marker("xdist_group"))
+                and not item.nodeid.endswith(f"@{mark.args[0]}")]
+        if lost:
+            raise pytest.UsageError(
+                f"pytest-xdist's --dist loadgroup does not group with this pytest: {lost[0]}")
 
 
 # --- A real SMTP server ---------------------------------------------------------------------
@@ -167,29 +193,74 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
+#: Test databases to drop when the run ends: (server URL, name).
+_databases_to_drop: list[tuple[str, str]] = []
+
+_DROP_DATABASES = """
+import sys
+from sqlalchemy import create_engine, text
+server = create_engine(sys.argv[1], isolation_level="AUTOCOMMIT")
+with server.connect() as connection:
+    for name in sys.argv[2:]:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+"""
+
+
 @contextmanager
-def _new_postgres_database(prefix: str) -> Iterator[str]:
-    """The URL of a fresh PostgreSQL database on TEST_DATABASE_URL's server, dropped after."""
+def new_postgres_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database on TEST_DATABASE_URL's server (a copy of
+    the database named ``template`` if given: nobody may be connected to that one).
+
+    Its connections are closed when the block ends; the database itself is dropped when
+    the run ends (see ``pytest_sessionfinish``): each DROP DATABASE makes the server take
+    a checkpoint, seconds on a busy machine, and no test should wait for that.
+    """
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set")
     url = make_url(base)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            copy_of = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy_of}'))
+            # A test database need not survive a server crash: commits return without
+            # waiting for the WAL flush (other sessions see them at once, as before).
+            connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    finally:
         admin.dispose()
+    _databases_to_drop.append((url.render_as_string(hide_password=False), name))
+    database_url = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield database_url
+    finally:
+        # Nothing of the test may keep it open (a left-over connection is a test's bug
+        # elsewhere too): terminate what is left, as DROP DATABASE ... WITH (FORCE) would.
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        admin.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop this run's PostgreSQL databases in a process of their own, not waited for."""
+    by_server: dict[str, list[str]] = {}
+    for server, name in _databases_to_drop:
+        by_server.setdefault(server, []).append(name)
+    _databases_to_drop.clear()
+    for server, names in by_server.items():
+        subprocess.Popen([sys.executable, "-c", _DROP_DATABASES, server, *names],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh PostgreSQL database for this run, dropped at the end."""
-    with _new_postgres_database("buyergroup_test") as url:
+    with new_postgres_database("buyergroup_test") as url:
         yield url
 
 
@@ -321,11 +392,14 @@ def _hand_over_to_next_session(sender, **extra) -> None:
 
 
 @pytest.fixture
-def app(_session_app, request):
+def app(_session_app, backend, request):
     """The app inside an app context: empty tables, in a transaction rolled back after the
     test; with ``@pytest.mark.committing``, real commits and tables emptied after it."""
     limiter.reset()
     with _session_app.app_context():
+        # A PostgreSQL test must never run on SQLite unnoticed (a cached session app of
+        # another backend would do that).
+        assert db.engine.dialect.name == backend, (db.engine.dialect.name, backend)
         if request.node.get_closest_marker("committing"):
             try:
                 yield _session_app
@@ -338,45 +412,115 @@ def app(_session_app, request):
                 yield _session_app
 
 
-# --- The demo seed, loaded once per run and backend -----------------------------------------
+# --- The demo seed, loaded once per run and database kind, copied for each user ------------
 
 SEED_DIR = ROOT / "seed"
 SEED_PASSWORD = "buyergroup-demo"  # load_seed's default, as in the demo
 
 
-@pytest.fixture(scope="session")
-def _seeded_session_app(backend, app_factory, tmp_path_factory):
-    """An app on a database of its own holding the demo seed: loading it takes tens of
-    seconds (attachments are read in a subprocess), so it is loaded once per backend."""
+@dataclass
+class DemoSeed:
+    """The demo seed as loaded once: its database (nobody connects to it afterwards), the
+    upload and Whoosh index folders the load filled, and what the loader reported."""
+
+    url: str
+    database_name: str
+    upload_folder: str
+    index_folder: str
+    report: object
+    commits: int  # how many commits the loader made itself (it should leave them to us)
+
+
+def _load_demo_seed(database: str, app_factory, tmp_path_factory, cleanup: ExitStack):
+    from buyergroup.search.service import apply_pending
     from buyergroup.seeding import load_seed
 
-    with ExitStack() as cleanup:
-        if backend == "postgresql":
-            url = cleanup.enter_context(_new_postgres_database("buyergroup_seeded"))
-        else:
-            url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'seeded.sqlite'}"
-        app = app_factory(url)
-        app.test_client_class = RequestIsolatedClient
-        with app.app_context():
-            db.create_all()
-            commits = []
-            # The loader flushes and leaves the commit to its caller (the CLI command).
-            counting = partial(_count_commit, commits)
-            event.listen(db.session, "before_commit", counting)
-            try:
-                app.seed_report = load_seed(SEED_DIR, password=SEED_PASSWORD)
-            finally:
-                event.remove(db.session, "before_commit", counting)
-            app.seed_commits = len(commits)
-            db.session.commit()
-            db.session.remove()
-        yield app
-        with app.app_context():
-            db.engine.dispose()
+    if database == "postgresql":
+        url = cleanup.enter_context(new_postgres_database("buyergroup_seed"))
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'seed.sqlite'}"
+    app = app_factory(url)
+    with app.app_context():
+        db.create_all()
+        commits = []
+        # The loader flushes and leaves the commit to its caller (the CLI command).
+        counting = partial(_count_commit, commits)
+        event.listen(db.session, "before_commit", counting)
+        try:
+            report = load_seed(SEED_DIR, password=SEED_PASSWORD)
+        finally:
+            event.remove(db.session, "before_commit", counting)
+        db.session.commit()  # the index updates are applied after it, as in the demo
+        while apply_pending():
+            pass
+        db.session.remove()
+        db.engine.dispose()  # nobody stays connected: PostgreSQL copies only such a database
+    return DemoSeed(url=url, database_name=make_url(url).database, report=report,
+                    commits=len(commits), upload_folder=app.config["UPLOAD_FOLDER"],
+                    index_folder=app.config["INDEX_FOLDER"])
 
 
 def _count_commit(commits: list, session) -> None:
     commits.append(session)
+
+
+@pytest.fixture(scope="session")
+def demo_seed(app_factory, tmp_path_factory) -> Iterator:
+    """``demo_seed("sqlite" | "postgresql")``: the demo seed, loaded the first time it is
+    asked for and never again in this run (loading takes seconds: attachments are read in a
+    subprocess). Use ``seeded_copy`` to get an app on a copy of it."""
+    seeds: dict[str, DemoSeed] = {}
+    with ExitStack() as cleanup:
+
+        def get(database: str) -> DemoSeed:
+            if database not in seeds:
+                seeds[database] = _load_demo_seed(database, app_factory, tmp_path_factory,
+                                                  cleanup)
+            return seeds[database]
+
+        yield get
+
+
+@pytest.fixture(scope="session")
+def seeded_copy(demo_seed, app_factory, tmp_path_factory) -> Iterator:
+    """``seeded_copy(database, **config)``: an app (settings as ``app_factory``'s, with
+    ``config`` on top) on a copy of the demo seed: the database (a file copy on SQLite,
+    ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL), its uploads and its Whoosh index.
+
+    ``app.seed_report`` is what loading it reported, ``app.seed_commits`` how many commits
+    the loader made itself."""
+    apps = []
+    with ExitStack() as cleanup:
+
+        def copy(database: str, **config) -> Flask:
+            seed = demo_seed(database)
+            if database == "postgresql":
+                url = cleanup.enter_context(
+                    new_postgres_database("buyergroup_seeded", template=seed.database_name))
+            else:
+                target = tmp_path_factory.mktemp("seeded") / "seeded.sqlite"
+                shutil.copyfile(make_url(seed.url).database, target)
+                url = f"sqlite:///{target}"
+            app = app_factory(url, **config)
+            app.test_client_class = RequestIsolatedClient
+            shutil.copytree(seed.upload_folder, app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
+            shutil.copytree(seed.index_folder, app.config["INDEX_FOLDER"], dirs_exist_ok=True)
+            app.seed_report, app.seed_commits = seed.report, seed.commits
+            apps.append(app)
+            return app
+
+        try:
+            yield copy
+        finally:
+            for app in apps:
+                with app.app_context():
+                    db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _seeded_session_app(backend, seeded_copy):
+    """An app on a database of its own holding the demo seed, one per backend."""
+    return seeded_copy(backend)
 
 
 @pytest.fixture

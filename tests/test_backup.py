@@ -9,16 +9,15 @@ by the same factory, as an operator would set up a replacement server.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from buyergroup.accounts.models import User
@@ -32,6 +31,7 @@ from buyergroup.library import service as library
 from buyergroup.library import uploads
 from buyergroup.library.models import Attachment, ItemStatus, LibraryItem, Visibility
 from buyergroup.network.service import add_member
+from tests.conftest import new_postgres_database
 from tests.events.conftest import event_data
 
 # Other connections (threads, processes, the index) must see what these tests commit.
@@ -60,26 +60,16 @@ def stamped(app):
 @pytest.fixture
 def empty_instance(app, app_factory, tmp_path):
     """A new instance on the same kind of database: no tables, no uploads, no index."""
-    engines = []
+    with ExitStack() as databases:
 
-    def factory():
-        if db.engine.dialect.name == "sqlite":
-            url = f"sqlite:///{tmp_path / f'restored-{uuid.uuid4().hex[:6]}.sqlite'}"
-        else:
-            base = make_url(os.environ["TEST_DATABASE_URL"])
-            name = f"buyergroup_restore_{uuid.uuid4().hex[:10]}"
-            server = create_engine(base, isolation_level="AUTOCOMMIT")
-            with server.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            engines.append((server, name))
-            url = base.set(database=name).render_as_string(hide_password=False)
-        return app_factory(url)
+        def factory():
+            if db.engine.dialect.name == "sqlite":
+                url = f"sqlite:///{tmp_path / f'restored-{uuid.uuid4().hex[:6]}.sqlite'}"
+            else:
+                url = databases.enter_context(new_postgres_database("buyergroup_restore"))
+            return app_factory(url)
 
-    yield factory
-    for server, name in engines:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+        yield factory
 
 
 @pytest.fixture

@@ -1,23 +1,22 @@
 """The migrations build exactly the schema the models describe, and can be undone.
 
 Each backend gets a fresh, empty database: a SQLite file, and a new PostgreSQL database when
-TEST_DATABASE_URL is set (created here, dropped after).
+TEST_DATABASE_URL is set (created here, dropped when the run ends).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import uuid
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from buyergroup.extensions import db
+from tests.conftest import new_postgres_database
 
 
 def _backends() -> list[str]:
@@ -48,17 +47,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
         return
-    url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"buyergroup_migrations_{uuid.uuid4().hex[:10]}"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with new_postgres_database("buyergroup_migrations") as url:
+        yield url
 
 
 @pytest.fixture

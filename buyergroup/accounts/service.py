@@ -49,6 +49,7 @@ from buyergroup.mail.service import queue_email
 from buyergroup.network.models import Organisation
 from buyergroup.network.permissions import require_can_invite_to_group
 from buyergroup.tokens import hash_secret, new_secret
+from buyergroup.urls import external_url  # noqa: F401 - where most callers import it from
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -536,10 +537,3 @@ def revoke_api_token(actor: User, token: ApiToken) -> None:
             AuditAction.token_revoked, actor=actor, target=token,
             details={"scope": token.scope.value},
         )
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for emails, built on BASE_URL (requests may come via a proxy)."""
-    # Built from the URL map, so it also works in CLI commands and jobs with no request.
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["BASE_URL"] + path

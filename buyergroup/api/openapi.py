@@ -13,21 +13,7 @@ from buyergroup.library.models import (
     Visibility,
 )
 from buyergroup.network.models import OrganisationKind
-
-
-def _page_of(schema: str) -> dict:
-    return {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total", "pages"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0},
-        },
-    }
-
+from buyergroup.openapi_schemas import page_of
 
 PAGE_PARAMETERS = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
@@ -532,7 +518,7 @@ SCHEMAS: dict[str, dict] = {
     },
     "LibraryPage": {
         "allOf": [
-            _page_of("LibraryItemSummary"),
+            page_of("LibraryItemSummary"),
             {
                 "type": "object",
                 "properties": {
@@ -577,9 +563,9 @@ SCHEMAS: dict[str, dict] = {
             }
         },
     },
-    "OrganisationPage": _page_of("Organisation"),
-    "GroupPage": _page_of("Group"),
-    "MemberPage": _page_of("Member"),
+    "OrganisationPage": page_of("Organisation"),
+    "GroupPage": page_of("Group"),
+    "MemberPage": page_of("Member"),
 }
 
 

@@ -7,6 +7,7 @@ views (no import cycle).
 from __future__ import annotations
 
 from buyergroup.audit.models import AuditAction
+from buyergroup.openapi_schemas import page_of
 
 OPENAPI_PATHS = {
     "/api/v1/audit": {
@@ -84,17 +85,7 @@ OPENAPI_SCHEMAS = {
             "details": {"type": "object"},
         },
     },
-    "AuditPage": {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total", "pages"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0},
-        },
-    },
+    "AuditPage": page_of("AuditEntry"),
     "AuditParameterError": {
         "type": "object",
         "required": ["error"],

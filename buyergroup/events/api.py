@@ -18,6 +18,7 @@ from buyergroup.events.models import Event, EventKind, EventMode, RegistrationSt
 from buyergroup.events.times import iso_local
 from buyergroup.extensions import db
 from buyergroup.network.models import WorkingGroup
+from buyergroup.openapi_schemas import page_of
 
 MAX_PER_PAGE = 100
 
@@ -355,15 +356,5 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             },
         ]
     },
-    "EventPage": {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total", "pages"],
-        "properties": {
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0},
-        },
-    },
+    "EventPage": page_of("Event"),
 }

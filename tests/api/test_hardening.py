@@ -55,7 +55,8 @@ def test_a_visitors_public_page_may_still_be_cached(client):
 
 def test_the_server_header_names_no_software_version(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         for path in ("/", "/api/v1/groups", "/no-such-page"):

@@ -1,20 +1,18 @@
 """The real seed library: it loads through the services, loads twice without duplicates,
 and searching it finds the right items in every language.
 
-The seed is loaded once per module and per database/search engine (it takes seconds:
-attachments are read by the extraction subprocess), into databases of its own.
+The seed is loaded once per run and database (it takes seconds: attachments are read by
+the extraction subprocess); each database/search engine gets a copy of its own.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from buyergroup.extensions import db
 from buyergroup.glossary.models import Concept
@@ -29,9 +27,10 @@ from buyergroup.library.models import (
     LibraryItem,
     TranslationKind,
 )
-from buyergroup.search.service import apply_pending, init_app, search
+from buyergroup.search.service import reindex, search
 from buyergroup.search.types import SearchQuery
 from buyergroup.seeding import load_seed
+from tests.conftest import SEED_PASSWORD
 from tests.library.conftest import SEED_DIR
 
 HAS_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -44,45 +43,20 @@ if HAS_POSTGRES:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def seeded(request, app_factory, tmp_path_factory) -> Iterator[Flask]:
+def seeded(request, seeded_copy) -> Flask:
+    """The demo seed (loaded once per run, tests/conftest.py), copied for this engine; with
+    PostgreSQL full-text search, the copy is indexed there."""
     database, engine = request.param
-    cleanup = None
-    if database == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'seeded.sqlite'}"
-    else:
-        server_url = make_url(os.environ["TEST_DATABASE_URL"])
-        name = f"buyergroup_seeded_{uuid.uuid4().hex[:10]}"
-        server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server_url.set(database=name).render_as_string(hide_password=False)
+    app = seeded_copy(database, SEARCH_BACKEND=engine, BUYERGROUP_SEND_MAIL_ON_COMMIT=False)
+    if engine == "postgresql":
+        from buyergroup.search import postgres_backend
 
-        def cleanup():
-            with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            server.dispose()
-
-    app = app_factory(url, SEARCH_BACKEND=engine, BUYERGROUP_SEND_MAIL_ON_COMMIT=False)
-    init_search = init_app
-    init_search(app)
-    with app.app_context():
-        db.create_all()
-        if database == "postgresql":
-            from buyergroup.search import postgres_backend
-
+        with app.app_context():
             with db.engine.begin() as connection:
                 postgres_backend.install(connection)
-        app.seed_report = load_seed(SEED_DIR, password="seed-password-for-tests")
-        db.session.commit()
-        while apply_pending():
-            pass
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if cleanup:
-        cleanup()
+            reindex()
+            db.session.remove()
+    return app
 
 
 @pytest.fixture
@@ -140,7 +114,7 @@ class TestLoading:
     def test_loading_again_creates_no_duplicates(self, ctx):
         counts = [db.session.scalar(select(func.count()).select_from(model)) for model in
                   (LibraryItem, Attachment, Comment, ItemRelation, Concept)]
-        report = load_seed(SEED_DIR, password="seed-password-for-tests")
+        report = load_seed(SEED_DIR, password=SEED_PASSWORD)
         db.session.commit()
         assert [db.session.scalar(select(func.count()).select_from(model)) for model in
                 (LibraryItem, Attachment, Comment, ItemRelation, Concept)] == counts

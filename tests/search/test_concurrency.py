@@ -12,10 +12,10 @@ import multiprocessing
 from buyergroup.extensions import db
 from buyergroup.search.service import apply_pending, get_backend
 from tests.search.helpers import published_ids, ref_of
-from tests.search.workers import create_items
+from tests.search.workers import PRELOAD, create_items
 
 WORKERS = 4
-ITEMS_PER_WORKER = 25
+ITEMS_PER_WORKER = 10
 
 
 def test_four_processes_committing_at_once_lose_no_update(queue_app):
@@ -26,7 +26,8 @@ def test_four_processes_committing_at_once_lose_no_update(queue_app):
                     "WTF_CSRF_ENABLED", "BASE_URL", "RATELIMIT_STORAGE_URI")
     }
     db.session.remove()  # nothing of ours holds the database while the workers run
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # once per run: the server starts only once
     start_together = context.Barrier(WORKERS)
     results = context.Queue()
     workers = [

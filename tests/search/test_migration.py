@@ -6,13 +6,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import uuid
 from pathlib import Path
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from buyergroup.extensions import db
 from buyergroup.search.postgres_backend import (
@@ -23,6 +21,7 @@ from buyergroup.search.postgres_backend import (
     documents,
 )
 from buyergroup.search.types import FACETS, SearchDocument, SearchQuery
+from tests.conftest import new_postgres_database
 
 MIGRATION = "fff7216d57e0"
 BEFORE = "12e2338377ba"
@@ -97,14 +96,8 @@ def test_the_migration_is_a_no_op_on_sqlite(app_factory, tmp_path):
 @pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL is not set")
 def test_the_migration_builds_what_the_backend_uses(app_factory):
-    server_url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"buyergroup_search_migration_{uuid.uuid4().hex[:8]}"
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        app = app_factory(server_url.set(database=name).render_as_string(hide_password=False),
-                          SEARCH_BACKEND="postgresql")
+    with new_postgres_database("buyergroup_search_migration") as url:
+        app = app_factory(url, SEARCH_BACKEND="postgresql")
         with app.app_context():
             flask_migrate.upgrade()
             # The migration's frozen copy of the DDL still matches the backend's.
@@ -124,7 +117,3 @@ def test_the_migration_builds_what_the_backend_uses(app_factory):
             assert SCHEMA not in inspect(db.engine).get_schema_names()
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()

@@ -1,13 +1,20 @@
 """Code run in separate processes by tests/search/test_concurrency.py.
 
-It lives in an importable module because the "spawn" start method imports the target in a
-fresh interpreter (a test's local function cannot be pickled).
+It lives in an importable module because the processes start from a fresh interpreter
+(the "forkserver" start method: a test's local function cannot be pickled). The server
+imports this module, so the application's modules, once (``PRELOAD``): each worker is a
+fork of it and only builds its app, instead of importing everything again.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
+
+PRELOAD = [__name__, "buyergroup.models", "buyergroup.cli", "buyergroup.api",
+           "buyergroup.accounts.views", "buyergroup.admin.views", "buyergroup.core.views",
+           "buyergroup.events.views", "buyergroup.glossary.views", "buyergroup.library.views",
+           "buyergroup.network.views", "buyergroup.search.service", "tests.search.helpers"]
 
 
 def create_items(config: dict, worker: int, count: int, start_together, results) -> None:
