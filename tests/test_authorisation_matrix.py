@@ -223,6 +223,12 @@ def world(app, make_user, make_organisation) -> World:
     shared_basket = toolkit.create_basket(u[M], SHARED_BASKET)
     toolkit.add_item(u[M], shared_basket, public_item.id)
     toolkit.update_basket(u[M], shared_basket, share="group", group=group, editable=False)
+    # The member's basket for their organisation (the outsider's too): the outsider reads it
+    # without the group-only item in it.
+    org_basket = toolkit.create_basket(u[M], "Openorg laptops basket")
+    for item in (group_item, public_item):
+        toolkit.add_item(u[M], org_basket, item.id)
+    toolkit.update_basket(u[M], org_basket, share="organisation")
     group_use = toolkit.record_use(mate, group_item, UseData(
         contracting_authority="Hiddenorg", tender_title="Servers 2025",
         used_on=start.date() - timedelta(days=400), lessons=SECRET_USE))
@@ -265,7 +271,8 @@ def world(app, make_user, make_organisation) -> World:
         hidden_reply=hidden_reply.id, report=report.id, draft=draft.id, opened=opened.id,
         action=action.id, authority=authority.id,
         secret_basket=secret_basket.id, editable_basket=editable_basket.id,
-        shared_basket=shared_basket.id,
+        shared_basket=shared_basket.id, org_basket=org_basket.id,
+        org_entry=org_basket.entries[0].id,
         secret_entry=secret_basket.entries[0].id, editable_entry=editable_basket.entries[0].id,
         shared_entry=shared_basket.entries[0].id, group_use=group_use.id,
         public_use=public_use.id, translation=translation.id, label=label.id,
@@ -545,7 +552,9 @@ def toolkit_cases(ids: dict) -> list[Case]:
     group, its members read it, and change its items if the owner made it editable; only the
     owner renames, shares or deletes it; organisers and administrators have no say in it.
     Mate's private basket is nobody's here; mate's shared (editable) one and the member's
-    (read only) are the private group's (the member and its organiser, not the admin)."""
+    (read only) are the private group's (the member and its organiser, not the admin); the
+    member's organisation basket is the outsider's too (to read, without the group-only
+    item in it)."""
     in_group = frozenset({M, G})  # the roles that are active members of the private group
     use_form = {"use-contracting_authority": "Openorg city hall",
                 "use-tender_title": "Laptops 2026", "use-used_on": "2025-03-01"}
@@ -558,7 +567,9 @@ def toolkit_cases(ids: dict) -> list[Case]:
             ("editable", "editable_basket", "editable_entry", "group_item", "public_item",
              in_group, in_group, NOBODY),
             ("read only", "shared_basket", "shared_entry", "public_item", "group_item",
-             in_group, frozenset({M}), frozenset({M}))):
+             in_group, frozenset({M}), frozenset({M})),
+            ("organisation", "org_basket", "org_entry", "group_item", "translation",
+             frozenset({O, M}), frozenset({M}), frozenset({M}))):
         values = {"basket_id": ids[basket]}
         one = {**values, "entry_id": ids[entry]}
         out += [
