@@ -5,7 +5,9 @@ organiser, a site organiser who organises another group, and an administrator. T
 is one private working group ("Confidential buyers") with a members-only event, its
 registrations, agenda, participants-only minutes, a series; library items that are public,
 group-only and in review; a glossary concept, an invitation, a request to join, an
-organisation that is hidden from visitors, API tokens.
+organisation that is hidden from visitors, API tokens; the group's discussions and
+statements; tender baskets (a private one of another member's, two shared with the group,
+to change and to read), recorded uses, a group-only translation, the labels register.
 
 The tables below say, for each endpoint (and each variant of its parameters), which roles
 may read it (GET) and which may write (POST, DELETE). Every request of every role is made
@@ -17,9 +19,9 @@ API); each is undone afterwards, so every request meets the same world. Then:
   with a message) and the request writes nothing to the database;
 * a role that may write is not refused; where the table gives a form, the write happens;
 * a role that may not read is refused; a role that may, gets the page;
-* nothing private (meeting link, group-only and unpublished titles, minutes, members'
-  email addresses, the hidden organisation) is in any page a visitor gets, with or
-  without parameters;
+* nothing private (meeting links, group-only and unpublished titles, minutes, members'
+  email addresses, the hidden organisation, baskets' names, uses' lessons) is
+  in any page a visitor gets, with or without parameters;
 * every route with a path parameter is in the tables (a new route must say who may use it).
 """
 
@@ -52,6 +54,7 @@ NOBODY: frozenset[str] = frozenset()
 
 # Private words: none may appear in anything a visitor is shown.
 SECRET_LINK = "https://meet.example.org/confidential-7Q2"
+OTHER_LINK = "https://meet.example.org/other-5K9"  # the other group's (public) event's
 SECRET_ITEM = "Groupsecret fair servers clause"
 REVIEW_ITEM = "Inreview living wage clause"
 SECRET_MINUTES = "Minutes-secret of the kick-off"
@@ -60,6 +63,11 @@ SECRET_COMMENT = "Groupsecret comment on servers"
 SECRET_THREAD = "Threadsecret question on cloud exit fees"
 SECRET_REPLY = "Replysecret: our exit clause costs"
 SECRET_DRAFT = "Draftsecret joint demand on repairable laptops"
+SECRET_BASKET = "Basketsecret laptops 2027 framework"  # mate's private basket
+SHARED_BASKET = "Sharedsecret servers basket"  # the member's, shared with the private group
+SECRET_USE = "Usesecret: bidders priced the fair servers clause high"  # a use's lessons
+HIDDEN_USE = "Hiddenusesecret: names the winning supplier"  # a hidden use's (public item)
+SECRET_TRANSLATION = "Traductionsecret clause ordinateurs équitables"  # group-only, in French
 BOGUS_TOKEN = "not-a-real-token-0123456789"
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -127,7 +135,7 @@ def world(app, make_user, make_organisation) -> World:
     db.session.flush()
     other_event = events.create_event(u[S], other, events.EventData(
         title="Other workshop", starts_local=start, ends_local=start + timedelta(hours=1),
-        capacity=5, video_url="https://meet.example.org/other",
+        capacity=5, video_url=OTHER_LINK,
     ))
     db.session.flush()
     events.register(u[M], event)
@@ -154,6 +162,8 @@ def world(app, make_user, make_organisation) -> World:
         body="Waiting for review.",
     )
     db.session.flush()
+    for item in (public_item, group_item, review_item):  # a newer text: restoring v1 writes
+        library.update_item(None, item, body=f"{item.body} (Revised.)")
     comment = library.add_comment(mate, public_item, "A public comment on laptops.")
     group_comment = library.add_comment(mate, group_item, SECRET_COMMENT)
     concept = save_concept(None, key="fair-ict", terms={"en": ["fair ICT"]})
@@ -196,6 +206,51 @@ def world(app, make_user, make_organisation) -> World:
                                            organisation_id=hidden_org.id)
     authority = statements_service.authorise_signatory(None, u[O])
     db.session.flush()
+    # The toolkit (``toolkit/permissions.py``): mate's private basket (the group-only and the
+    # public item), mate's basket shared with the private group to change, the member's
+    # shared with it to read only; a use of the group-only item recorded by mate, two of the
+    # public item (one hidden by a moderator); a group-only French translation of the
+    # public item (side by side).
+    from buyergroup.toolkit import service as toolkit
+    from buyergroup.toolkit.service import UseData
+
+    secret_basket = toolkit.create_basket(mate, SECRET_BASKET)
+    for item in (group_item, public_item):
+        toolkit.add_item(mate, secret_basket, item.id)
+    editable_basket = toolkit.create_basket(mate, "Mats's shared servers basket")
+    toolkit.add_item(mate, editable_basket, group_item.id)
+    toolkit.update_basket(mate, editable_basket, share="group", group=group, editable=True)
+    shared_basket = toolkit.create_basket(u[M], SHARED_BASKET)
+    toolkit.add_item(u[M], shared_basket, public_item.id)
+    toolkit.update_basket(u[M], shared_basket, share="group", group=group, editable=False)
+    # The member's basket for their organisation (the outsider's too): the outsider reads it
+    # without the group-only item in it.
+    org_basket = toolkit.create_basket(u[M], "Openorg laptops basket")
+    for item in (group_item, public_item):
+        toolkit.add_item(u[M], org_basket, item.id)
+    toolkit.update_basket(u[M], org_basket, share="organisation")
+    group_use = toolkit.record_use(mate, group_item, UseData(
+        contracting_authority="Hiddenorg", tender_title="Servers 2025",
+        used_on=start.date() - timedelta(days=400), lessons=SECRET_USE))
+    public_use = toolkit.record_use(mate, public_item, UseData(
+        contracting_authority="Openorg city hall", tender_title="Laptops 2025",
+        used_on=start.date() - timedelta(days=400), lessons="Four bids."))
+    hidden_use = toolkit.record_use(mate, public_item, UseData(
+        contracting_authority="Openorg city hall", tender_title="Laptops 2024",
+        used_on=start.date() - timedelta(days=700), lessons=HIDDEN_USE))
+    toolkit.hide_use(u[S], hidden_use, "Names a supplier.")
+    translation = library.create_item(
+        None, created_by=mate, authors=[mate], status=ItemStatus.published,
+        visibility=Visibility.group, group=group, kind="clause", language="fr",
+        translation_of=public_item, title=SECRET_TRANSLATION,
+        body=f"{SECRET_TRANSLATION} : le titulaire ...",
+    )
+    # The labels register (``labels/service.py``: organisers keep it, editors cite).
+    from buyergroup.labels import service as labels
+
+    label = labels.save_label(None, name="TCO Certified", issuer="TCO Development")
+    generation = labels.save_generation(None, label, name="generation 9", status="current")
+    db.session.flush()
     for role in (O, M, G, S, A):
         w.tokens[role] = create_api_token(u[role], f"{role} token")[1]
     db.session.commit()
@@ -215,6 +270,13 @@ def world(app, make_user, make_organisation) -> World:
         thread=thread.id, opening_post=thread.posts[0].id, member_reply=member_reply.id,
         hidden_reply=hidden_reply.id, report=report.id, draft=draft.id, opened=opened.id,
         action=action.id, authority=authority.id,
+        secret_basket=secret_basket.id, editable_basket=editable_basket.id,
+        shared_basket=shared_basket.id, org_basket=org_basket.id,
+        org_entry=org_basket.entries[0].id,
+        secret_entry=secret_basket.entries[0].id, editable_entry=editable_basket.entries[0].id,
+        shared_entry=shared_basket.entries[0].id, group_use=group_use.id,
+        public_use=public_use.id, translation=translation.id, label=label.id,
+        generation=generation.id,
         mate_session=db.session.scalar(db.select(UserSession.id).where(
             UserSession.user_id == mate.id)),
         mate_token=token.id,
@@ -375,6 +437,15 @@ def cases(ids: dict) -> list[Case]:
              label="review"),
         *discussion_cases(ids),
         *statement_cases(ids),
+        *toolkit_cases(ids),
+        *label_cases(ids),
+        # The group Atom feeds are for feed readers (no cookies): a public group's only.
+        Case("core.group_library_feed", {"slug": ids["group"]}, read=NOBODY),
+        Case("core.group_events_feed", {"slug": ids["group"]}, read=NOBODY),
+        Case("core.group_library_feed", {"slug": ids["other_group"]}, read=EVERYONE,
+             label="other group"),
+        Case("core.group_events_feed", {"slug": ids["other_group"]}, read=EVERYONE,
+             label="other group"),
         *newer_cases(ids),
     ]
 
@@ -473,6 +544,120 @@ def statement_cases(ids: dict) -> list[Case]:
             Case("statements.export_docx", values, read=readers, label=label),
             Case("statements.export_pdf", values, read=readers, label=label),
         ]
+    return out
+
+
+def toolkit_cases(ids: dict) -> list[Case]:
+    """Tender baskets (``toolkit/permissions.py``): a basket is its owner's; shared with a
+    group, its members read it, and change its items if the owner made it editable; only the
+    owner renames, shares or deletes it; organisers and administrators have no say in it.
+    Mate's private basket is nobody's here; mate's shared (editable) one and the member's
+    (read only) are the private group's (the member and its organiser, not the admin); the
+    member's organisation basket is the outsider's too (to read, without the group-only
+    item in it)."""
+    in_group = frozenset({M, G})  # the roles that are active members of the private group
+    use_form = {"use-contracting_authority": "Openorg city hall",
+                "use-tender_title": "Laptops 2026", "use-used_on": "2025-03-01"}
+    use_json = {"contracting_authority": "Openorg city hall", "tender_title": "Laptops 2026",
+                "date": "2025-03-01"}
+    out = []
+    for label, basket, entry, held, addable, readers, editors, owners in (
+            ("private", "secret_basket", "secret_entry", "group_item", "translation",
+             NOBODY, NOBODY, NOBODY),
+            ("editable", "editable_basket", "editable_entry", "group_item", "public_item",
+             in_group, in_group, NOBODY),
+            ("read only", "shared_basket", "shared_entry", "public_item", "group_item",
+             in_group, frozenset({M}), frozenset({M})),
+            ("organisation", "org_basket", "org_entry", "group_item", "translation",
+             frozenset({O, M}), frozenset({M}), frozenset({M}))):
+        values = {"basket_id": ids[basket]}
+        one = {**values, "entry_id": ids[entry]}
+        out += [
+            Case("toolkit.basket", values, read=readers, label=label),
+            Case("toolkit.export", values, read=readers, label=label),
+            Case("toolkit.settings", values, write=owners, label=label,
+                 form={"settings-name": "Renamed basket", "settings-language": "en",
+                       "settings-share": "private", "settings-group_id": ""}),
+            Case("toolkit.delete", values, write=owners, form={}, label=label),
+            Case("toolkit.move", one, write=editors, form={"direction": "down"}, label=label),
+            Case("toolkit.remove", one, write=editors, form={}, label=label),
+            Case("toolkit.note", one, write=editors, label=label,
+                 form={f"note{ids[entry]}-note": "Ask for ten years of spare parts."}),
+            Case("toolkit.variant", one, write=editors, label=label,
+                 form={f"variant{ids[entry]}-variant_id": ""}),
+            # Recording a use for a basket's items: whoever may see the basket.
+            Case("toolkit.record_basket_use", values, read=readers, write=readers,
+                 form=use_form, label=label),
+            Case("api.basket", values, read=readers, label=label),
+            Case("api.export_basket", values, read=readers, label=label),
+            Case("api.update_basket", values, write=owners, form={"name": "Renamed basket"},
+                 label=label),
+            Case("api.delete_basket", values, write=owners, form={}, label=label),
+            Case("api.add_basket_item", values, write=editors,
+                 form={"item_id": ids[addable]}, label=label),
+            Case("api.remove_basket_item", {**values, "item_id": ids[held]}, write=editors,
+                 form={}, label=label),
+        ]
+    # Mate's private entry and item named under the member's basket's address.
+    shared = {"basket_id": ids["shared_basket"]}
+    out += [
+        Case("toolkit.note", {**shared, "entry_id": ids["secret_entry"]}, write=NOBODY,
+             form={f"note{ids['secret_entry']}-note": "Mine now."}, label="crossed"),
+        Case("api.remove_basket_item", {**shared, "item_id": ids["group_item"]},
+             write=NOBODY, form={}, label="crossed"),
+    ]
+    # Recorded uses, versions compared and restored, texts side by side (library items).
+    group_readers = GROUP | MODERATORS
+    for label, item, readers in (("public", ids["public_item"], EVERYONE),
+                                 ("group", ids["group_item"], group_readers),
+                                 ("review", ids["review_item"], frozenset({M}) | MODERATORS)):
+        one = {"item_id": item}
+        recorders = readers & SIGNED_IN if label != "review" else NOBODY  # published only
+        out += [
+            Case("toolkit.record_item_use", one, read=recorders, write=recorders,
+                 form=use_form, label=label),
+            Case("api.record_use", one, write=recorders, form=use_json, label=label),
+            Case("toolkit_items.compare", one, read=readers, label=label),
+            # Restoring is editing: the moderators (the authors only while a draft).
+            Case("toolkit_items.restore", {**one, "number": 1}, write=MODERATORS, form={},
+                 label=label),
+        ]
+    public, translation = ids["public_item"], ids["translation"]
+    out += [
+        # Version 1 of the public item was a draft: its author's (mate) and the moderators'.
+        Case("toolkit_items.compare", {"item_id": public, "from": 1}, read=MODERATORS,
+             label="public from v1"),
+        Case("toolkit.hide_use", {"item_id": public, "use_id": ids["public_use"]},
+             write=MODERATORS, form={"hide-reason": "Names a supplier."}, label="public"),
+        Case("toolkit.hide_use", {"item_id": ids["group_item"], "use_id": ids["group_use"]},
+             write=MODERATORS, form={"hide-reason": "Names a supplier."}, label="group"),
+        Case("toolkit.hide_use", {"item_id": public, "use_id": ids["group_use"]},
+             write=NOBODY, form={"hide-reason": "Names a supplier."}, label="crossed"),
+        # The public item beside its group-only French translation: the group's only.
+        Case("toolkit_items.side_by_side", {"item_id": public, "with": translation},
+             read=group_readers, label="public with translation"),
+        Case("toolkit_items.side_by_side", {"item_id": public}, read=group_readers,
+             label="public, first companion"),
+        Case("toolkit_items.side_by_side", {"item_id": translation, "with": public},
+             read=group_readers, label="translation with public"),
+    ]
+    return out
+
+
+def label_cases(ids: dict) -> list[Case]:
+    """The labels register (``labels/service.py``): organisers keep it (site organisers and
+    administrators); who may edit an item cites generations in it (the moderators here: the
+    items are published or in review)."""
+    out = [
+        Case("labels.set_status", {"generation_id": ids["generation"]}, write=MODERATORS,
+             form={"status": "superseded"}),
+        Case("labels.add_generation", {"label_id": ids["label"]}, write=MODERATORS,
+             form={"name": "generation 10", "status": "current"}),
+    ]
+    for label in ("public_item", "group_item", "review_item"):
+        out.append(Case("labels.citations", {"item_id": ids[label]}, read=MODERATORS,
+                        write=MODERATORS, form={"generations": str(ids["generation"])},
+                        label=label.split("_")[0]))
     return out
 
 
@@ -761,8 +946,10 @@ def test_a_visitor_is_shown_nothing_private(app, world, clients):
             urls.append(rule.rule)
     urls += ["/library?q=groupsecret", "/library?q=inreview", "/api/v1/library?q=groupsecret",
              "/events?q=confidential", "/members?q=mate", "/organisations?q=hiddenorg"]
-    private = [SECRET_LINK, SECRET_ITEM, REVIEW_ITEM, SECRET_MINUTES, HIDDEN_ORGANISATION,
-               SECRET_COMMENT, SECRET_THREAD, SECRET_REPLY, SECRET_DRAFT, *world.emails]
+    private = [SECRET_LINK, OTHER_LINK, SECRET_ITEM, REVIEW_ITEM, SECRET_MINUTES,
+               HIDDEN_ORGANISATION, SECRET_COMMENT, SECRET_THREAD, SECRET_REPLY, SECRET_DRAFT,
+               SECRET_BASKET, SHARED_BASKET, SECRET_USE, HIDDEN_USE, SECRET_TRANSLATION,
+               *world.emails]
     leaks = []
     for url in urls:
         response = clients[V].send("GET", url)
@@ -775,7 +962,8 @@ def test_a_visitor_is_shown_nothing_private(app, world, clients):
 @pytest.mark.parametrize("role", [O, S])
 def test_who_is_not_in_the_group_is_shown_nothing_of_it(app, world, clients, role):
     """A member outside the private group, and a site organiser of another group: no
-    meeting link (they are not registered), no group-only item or comment, no minutes."""
+    meeting link (they are not registered), no group-only item, comment, use or translation,
+    no minutes, no basket of the group's."""
     urls = [url_of(app, case) for case in cases(world.ids) if case.read is not None
             and role in case.read]
     for rule in app.url_map.iter_rules():
@@ -783,9 +971,10 @@ def test_who_is_not_in_the_group_is_shown_nothing_of_it(app, world, clients, rol
             urls.append(rule.rule)
     urls += ["/library?q=groupsecret", "/api/v1/library?q=groupsecret", "/events/mine",
              "/api/v1/events"]
-    private = [SECRET_LINK, SECRET_MINUTES, SECRET_THREAD, SECRET_REPLY, SECRET_DRAFT]
-    if role != S:  # site organisers moderate the whole library, its comments too
-        private += [SECRET_ITEM, SECRET_COMMENT]
+    private = [SECRET_LINK, SECRET_MINUTES, SECRET_THREAD, SECRET_REPLY, SECRET_DRAFT,
+               SECRET_BASKET, SHARED_BASKET]
+    if role != S:  # site organisers moderate the whole library, its comments and uses too
+        private += [SECRET_ITEM, SECRET_COMMENT, SECRET_USE, HIDDEN_USE, SECRET_TRANSLATION]
     leaks = []
     for url in urls:
         response = clients[role].send("GET", url)
