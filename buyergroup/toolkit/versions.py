@@ -14,13 +14,15 @@ from itertools import zip_longest
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from sqlalchemy import func, select
 
 from buyergroup.accounts.models import User
 from buyergroup.errors import NotAllowed, NotFound
+from buyergroup.extensions import db
 from buyergroup.library import fields as library_fields
 from buyergroup.library import permissions as library_permissions
 from buyergroup.library import service as library_service
-from buyergroup.library.models import ItemKind, LibraryItem, version_note
+from buyergroup.library.models import ItemKind, ItemVersion, LibraryItem, version_note
 from buyergroup.toolkit import service as toolkit_service
 
 TOKENS = re.compile(r"\s+|[^\s]+")
@@ -86,9 +88,10 @@ def can_restore(user: User | None, item: LibraryItem) -> bool:
     return library_permissions.can_edit(user, item)
 
 
-def restore(actor: User, item: LibraryItem, number: int) -> None:
+def restore(actor: User, item: LibraryItem, number: int) -> bool:
     """Save an old version's content as the newest version (nothing is lost: the version
-    it replaces stays in the history)."""
+    it replaces stays in the history). False when it was the current content already, so
+    nothing new was saved."""
     if not can_restore(actor, item):
         raise NotAllowed(_("You cannot change this item."))
     data = library_service.version_data(library_service.get_version(item, number, actor))
@@ -105,8 +108,15 @@ def restore(actor: User, item: LibraryItem, number: int) -> None:
         if f.name == "ambition_scheme" and value is None and data.get("ambition") in OLD_AMBITION:
             value = "eu_gpp"
         fields[f.name] = value
+    newest = _newest_version(item)
     library_service.update_item(actor, item, note=version_note("restored", number),
                                 **fields)
+    return _newest_version(item) != newest
+
+
+def _newest_version(item: LibraryItem) -> int | None:
+    return db.session.scalar(
+        select(func.max(ItemVersion.number)).where(ItemVersion.item_id == item.id))
 
 
 # --- Side by side -----------------------------------------------------------------------------

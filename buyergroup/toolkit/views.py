@@ -438,9 +438,12 @@ def restore(item_id: int, number: int):
     item = _item(item_id)
     if ActionForm().validate_on_submit():
         with service_errors() as outcome:
-            versions.restore(current_user, item, number)
-        if outcome.ok:
+            restored = versions.restore(current_user, item, number)
+        if outcome.ok and restored:
             flash(_("Version %(n)d restored as a new version.", n=number), "success")
+        elif outcome.ok:
+            flash(_("Version %(n)d is the current text already: nothing to restore.",
+                    n=number), "info")
     return redirect(url_for("library.item", item_id=item.id) + "#history")
 
 

@@ -58,3 +58,14 @@ def test_side_by_side(client, member, organiser, make_item):
     assert rows == [["Text", "Tekst"], ["First paragraph.", "Eerste alinea."],
                     ["Second paragraph.", "Tweede alinea."]]
     assert client.get(f"/library/{item.id}/side-by-side?with=999999").status_code == 404
+
+
+def test_restoring_the_current_text_saves_nothing_and_says_so(client, auth, organiser,
+                                                             make_item):
+    item = make_item(title="Clause", body="The bidder shall disclose sites.")
+    numbers = [v.number for v in library_service.visible_versions(item, organiser)]
+    auth.login(organiser)
+    response = client.post(f"/library/{item.id}/versions/{max(numbers)}/restore",
+                           follow_redirects=True)
+    assert "is the current text already: nothing to restore" in response.get_data(as_text=True)
+    assert [v.number for v in library_service.visible_versions(item, organiser)] == numbers
