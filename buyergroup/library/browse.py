@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import bleach
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
@@ -141,7 +142,16 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
         sort=sort if sort in SORTS else "relevance",
         page=min(page, 1000),
         per_page=per_page,
+        language=reader_language(),
     )
+
+
+def reader_language() -> str:
+    """The language the page is shown in ("" outside a request)."""
+    try:
+        return str(get_locale() or "")[:2]
+    except (RuntimeError, KeyError):
+        return ""
 
 
 def run(query: SearchQuery, user: User | None) -> Browse:

@@ -449,8 +449,9 @@ class PostgresBackend:
         return case(*((analysis == code, q) for code, q in queries.items()), else_=first)
 
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
-        tree = syntax.parse(query.text)
-        tree, applied = syntax.expand(tree, expansions)
+        typed = syntax.parse(query.text)
+        tree, applied = syntax.expand(typed, expansions)
+        protected = frozenset(common.glossary_words(expansions))
         page, per_page = common.page_bounds(query)
         if not common.clean_codes(query.audiences):
             return SearchResults(hits=[], total=0, page=page, per_page=per_page,
@@ -467,7 +468,8 @@ class PostgresBackend:
                 # 10,000 documents (docs/performance.md). Queries without an indexable
                 # condition ("NOT x") still scan: this only removes the bad choice.
                 connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-                results = self._search(connection, query, tree, suggest=True)
+                results = self._search(connection, query, tree, typed=typed,
+                                       protected=protected)
         except OperationalError as error:
             if not _is_timeout(error):
                 raise
@@ -495,7 +497,9 @@ class PostgresBackend:
             savepoint.rollback()
 
     def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
-                *, suggest: bool) -> SearchResults:
+                *, typed: syntax.Node | None = None,
+                protected: frozenset[str] = frozenset()) -> SearchResults:
+        """``typed``: the query as typed, for "did you mean" (None: no suggestion)."""
         page, per_page = common.page_bounds(query)
         conditions = self._conditions(query, with_text=tree is not None)
         queries: dict[str, ColumnElement] = {}
@@ -528,10 +532,9 @@ class PostgresBackend:
         if total > (page - 1) * per_page:
             hits = self._hits(connection, query, tree, queries, where, page, per_page)
         suggestion = None
-        if suggest and tree is not None:
-            # Also when something was found: stemming can find "electronique" for the typo
-            # "electronis", yet the reader meant "electronics".
-            suggestion = self._suggest(connection, query, tree)
+        if typed is not None and common.wants_suggestion(typed, total):
+            # Only for few results, and only the words as typed (not the glossary's).
+            suggestion = self._suggest(connection, query, typed, protected)
         return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
                              facets=facets, suggestion=suggestion)
 
@@ -586,16 +589,20 @@ class PostgresBackend:
 
     # --- Did you mean -------------------------------------------------------------------
 
-    def _suggest(self, connection: Connection, query: SearchQuery,
-                 tree: syntax.Node) -> str | None:
+    def _suggest(self, connection: Connection, query: SearchQuery, tree: syntax.Node,
+                 protected: frozenset[str] = frozenset()) -> str | None:
         visible = and_(*self._conditions(SearchQuery(audiences=query.audiences),
                                          with_text=True))
+        language = common.query_language(query)
 
-        def containing(word: str, limit: int) -> int:
+        def containing(word: str, limit: int, *, in_language: bool = False) -> int:
             # Documents this searcher may see with the word as typed (unstemmed: "electronis"
             # must not count as "electronique"), counted up to ``limit``.
             spelled = func.plainto_tsquery(self._config("simple"), literal(word, Text))
-            found = select(literal(1)).where(visible, documents.c.spell.op("@@")(spelled))
+            conditions = [visible, documents.c.spell.op("@@")(spelled)]
+            if in_language and language:
+                conditions.append(documents.c.language == language)
+            found = select(literal(1)).where(*conditions)
             return connection.execute(
                 select(func.count()).select_from(found.limit(limit).subquery())
             ).scalar_one()
@@ -604,7 +611,8 @@ class PostgresBackend:
             return containing(word, 1) > 0
 
         def frequency(word: str) -> int:
-            return containing(word, 1000)  # enough to rank candidates
+            # Enough to rank candidates; only documents of the query's language count.
+            return containing(word, 1000, in_language=True)
 
         def candidates(word: str) -> list[str]:
             folded = syntax.fold(word)
@@ -628,12 +636,13 @@ class PostgresBackend:
                                     audiences=query.audiences, page=1, per_page=1)
             try:
                 tree_ = syntax.parse(text_)
-                return self._search(connection, corrected, tree_, suggest=False).total > 0
+                return self._search(connection, corrected, tree_).total > 0
             except QuerySyntaxError:
                 return False
 
         return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
-                                         frequency=frequency, finds_any=finds_any)
+                                         frequency=frequency, finds_any=finds_any,
+                                         protected=protected)
 
 
 __all__ = ["PostgresBackend", "SCHEMA_DDL", "documents", "install", "words"]

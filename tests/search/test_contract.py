@@ -282,6 +282,47 @@ def test_did_you_mean_never_reveals_a_hidden_word(corpus):
     assert search(SearchQuery(text="cobalr", audiences=GROUP_7)).suggestion == "cobalt"
 
 
+def test_did_you_mean_only_when_few_results(search_app):
+    """A query that found plenty was understood: no fuzzy corrector, no suggestion."""
+    get_backend().upsert([doc(i, "en", f"Laptop clause {i}", "Buying laptops.")
+                          for i in range(1, 8)] + [doc(9, "en", "Laptip", "A typo kept.")])
+    # "laptip" is in one visible document; its neighbour "laptop" in seven.
+    assert search(SearchQuery(text="laptp", audiences=VISITOR)).suggestion in {"laptop",
+                                                                                "laptip"}
+    plenty = search(SearchQuery(text="laptops OR laptp", audiences=VISITOR))
+    assert plenty.total >= 5 and plenty.suggestion is None
+
+
+def test_did_you_mean_checks_the_typed_words_not_the_glossary_additions(corpus):
+    add_concept("child-labour", en="child labour", nl="kinderarbeid",
+                fr="travail des enfants", de="Kinderarbeit")
+    # "Kinderarbeit" is a German glossary term: a real word, never "corrected" to the Dutch
+    # "kinderarbeid", however near (issue 11); nor are the added translations checked.
+    get_backend().upsert([doc(10, "nl", "Kinderarbeid in de keten", "Over kinderarbeid.")])
+    results = search(SearchQuery(text="Kinderarbeit", audiences=VISITOR, language="de"))
+    assert 10 in {h.item_id for h in results.hits}
+    assert results.suggestion is None
+
+
+def test_did_you_mean_offers_words_of_the_querys_language(search_app):
+    get_backend().upsert([
+        doc(1, "nl", "Arbeid en keten", "Over arbeid in de keten."),
+        doc(2, "de", "Zeitplan", "Der Zeitplan der Lieferung."),
+    ])
+    # A German reader's (correct) "Arbeit" is not a misspelling of the Dutch "arbeid".
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="de")).suggestion \
+        is None
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="nl")).suggestion \
+        == "arbeid"
+    # A single language filter names the query's language too.
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="nl",
+                              filters={"language": ["de"]})).suggestion is None
+    assert search(SearchQuery(text="zeitpln", audiences=VISITOR, language="de")).suggestion \
+        == "zeitplan"
+    # No language known: any visible document's words.
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR)).suggestion == "arbeid"
+
+
 # --- Cross-language expansion ---------------------------------------------------------------
 
 

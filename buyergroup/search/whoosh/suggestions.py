@@ -17,9 +17,13 @@ from buyergroup.search.whoosh.schema import tokens
 
 
 def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_analyzer,
-            total_for: Callable[[SearchQuery, syntax.Node], int]) -> str | None:
-    """A corrected query text, or None. ``allowed``: the documents the reader may see;
-    ``total_for(query, tree)``: how many of them a corrected query finds, on ``searcher``."""
+            total_for: Callable[[SearchQuery, syntax.Node], int], in_language=None,
+            protected: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """A corrected query text, or None. ``tree``: the query as typed. ``allowed``: the
+    documents the reader may see; ``in_language``: those of them in the query's language,
+    where candidates must occur (default ``allowed``); ``total_for(query, tree)``: how many
+    of them a corrected query finds, on ``searcher``."""
+    in_language = allowed if in_language is None else in_language
     corrector = searcher.corrector("spell")
 
     def spelled(word: str) -> str | None:
@@ -41,8 +45,10 @@ def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_a
         token = spelled(word)
         if token is None:
             return 0
+        if not in_language:
+            return 0
         return sum(1 for d in searcher.docs_for_query(wq.Term("spell", token))
-                   if d in allowed)
+                   if d in in_language)
 
     def finds_any(text: str) -> bool:
         corrected = SearchQuery(text=text, filters=query.filters, audiences=query.audiences,
@@ -53,4 +59,5 @@ def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_a
             return False
 
     return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
-                                     frequency=frequency, finds_any=finds_any)
+                                     frequency=frequency, finds_any=finds_any,
+                                     protected=protected)
