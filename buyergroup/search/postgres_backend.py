@@ -33,16 +33,19 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Table,
     Text,
     and_,
     case,
+    cast,
     delete,
     func,
     literal,
     literal_column,
+    null,
     select,
     text,
     true,
@@ -100,6 +103,8 @@ documents = Table(
     Column("ref", Text, primary_key=True),
     Column("item_id", Integer, nullable=False),
     Column("language", Text, nullable=False),
+    # Versions of one thing (an item's translations) share it; a document alone: its ref.
+    Column("group_key", Text, nullable=False),
     Column("analysis", Text, nullable=False),  # which configuration analysed the text
     Column("audiences", ARRAY(Text), nullable=False),
     *(Column(f"facet_{facet}", ARRAY(Text), nullable=False) for facet in FACETS),
@@ -181,10 +186,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
 
 SCHEMA_DDL = _ddl()
 
+# Later changes, each list frozen in its migration (SCHEMA_DDL stays as first shipped).
+SCHEMA_UPGRADES = [
+    # Issue 12: one result per item with its translations folded in.
+    f"ALTER TABLE {SCHEMA}.search_documents ADD COLUMN IF NOT EXISTS group_key text "
+    "NOT NULL DEFAULT ''",
+    f"UPDATE {SCHEMA}.search_documents SET group_key = ref WHERE group_key = ''",
+]
+
 
 def install(connection: Connection) -> None:
     """Create the search schema (tests, benchmarks; production uses the migration)."""
-    for statement in SCHEMA_DDL:
+    for statement in (*SCHEMA_DDL, *SCHEMA_UPGRADES):
         connection.exec_driver_sql(statement)
 
 
@@ -267,6 +280,7 @@ class PostgresBackend:
             "ref": document.ref,
             "item_id": int(document.item_id),
             "language": document.language,
+            "group_key": document.group or document.ref,
             "analysis": common.analysis_language(document.language),
             "audiences": common.clean_codes(document.audiences),
             "published": document.published_at,
@@ -499,38 +513,74 @@ class PostgresBackend:
     def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
                 *, typed: syntax.Node | None = None,
                 protected: frozenset[str] = frozenset()) -> SearchResults:
-        """``typed``: the query as typed, for "did you mean" (None: no suggestion)."""
+        """``typed``: the query as typed, for "did you mean" (None: no suggestion).
+
+        One statement finds the matches, keeps one per group (an item's translations: the
+        version in the reader's language if it matched, else the best ranked), and returns
+        both the page's refs and the total and facet counts over those representatives; a
+        second one makes the headlines of the page's rows only.
+        """
         page, per_page = common.page_bounds(query)
         conditions = self._conditions(query, with_text=tree is not None)
         queries: dict[str, ColumnElement] = {}
         if tree is not None:
             queries = self._language_queries(connection, tree)
             conditions.append(self._match(queries))
-        where = and_(*conditions)
-
-        # Total and facet counts over the whole filtered set, in one statement.
-        matched = select(documents.c.facet_codes).where(where).cte("matched")
-        codes = func.unnest(matched.c.facet_codes).table_valued("code").render_derived()
+        d = documents.c
+        if queries:
+            rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), d.tsv,
+                                   self._per_row(queries, d.analysis))
+        else:
+            rank = literal(0.0)
+        sort = common.effective_sort(query, tree is not None)
+        matched = (select(d.ref, d.item_id, d.language, d.group_key, d.facet_codes,
+                          d.published, d.sort_title, rank.label("score"))
+                   .where(and_(*conditions)).cte("matched"))
+        m = matched.c
+        within = {"relevance": [m.score.desc()], "newest": [m.published.desc().nulls_last()],
+                  "title": [m.sort_title]}[sort]
+        best = {"relevance": func.max(m.score), "newest": func.max(m.published),
+                "title": func.min(m.sort_title)}[sort].over(partition_by=m.group_key)
+        own = case((m.language == (query.language or "").lower(), 0), else_=1)
+        ranked = select(
+            m.ref, m.item_id, m.language, m.facet_codes, m.score, best.label("best"),
+            func.row_number().over(partition_by=m.group_key,
+                                   order_by=[own, *within, m.ref]).label("version"),
+        ).cte("ranked")
+        reps = select(ranked).where(ranked.c.version == 1).cte("reps")
+        r = reps.c
+        order = {"relevance": [r.best.desc(), r.ref], "newest": [r.best.desc().nulls_last(), r.ref],
+                 "title": [r.best, r.ref]}[sort]
+        codes = func.unnest(r.facet_codes).table_valued("code").render_derived()
+        nothing = cast(null(), Text)
         statement = union_all(
-            select(literal("").label("code"), func.count().label("n")).select_from(matched),
-            select(codes.c.code, func.count()).select_from(matched.join(codes, true()))
-            .group_by(codes.c.code),
+            select(literal("").label("code"), func.count().label("n"), nothing.label("ref"),
+                   cast(null(), Integer).label("item_id"), nothing.label("language"),
+                   cast(null(), Float).label("score"),
+                   cast(null(), Integer).label("position")).select_from(reps),
+            select(codes.c.code, func.count(), nothing, cast(null(), Integer), nothing,
+                   cast(null(), Float), cast(null(), Integer))
+            .select_from(reps.join(codes, true())).group_by(codes.c.code),
+            select(nothing, cast(null(), Integer), r.ref, r.item_id, r.language,
+                   r.score, func.row_number().over(order_by=order))
+            .order_by(*order).limit(per_page).offset((page - 1) * per_page),
         )
         total = 0
         facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
-        for code, n in connection.execute(statement):
-            if code == "":
-                total = int(n)
+        page_rows = []
+        for row in connection.execute(statement):
+            if row.ref is not None:
+                page_rows.append(row)
+            elif row.code == "":
+                total = int(row.n)
             else:
-                facet, _, value = code.partition("=")
+                facet, _, value = row.code.partition("=")
                 if facet in facets:
-                    facets[facet].append((value, int(n)))
+                    facets[facet].append((value, int(row.n)))
         for facet in FACETS:
             facets[facet].sort(key=lambda kv: (-kv[1], kv[0]))
-
-        hits: list[SearchHit] = []
-        if total > (page - 1) * per_page:
-            hits = self._hits(connection, query, tree, queries, where, page, per_page)
+        page_rows.sort(key=lambda row: row.position)
+        hits = self._hits(connection, queries, page_rows) if page_rows else []
         suggestion = None
         if typed is not None and common.wants_suggestion(typed, total):
             # Only for few results, and only the words as typed (not the glossary's).
@@ -538,51 +588,34 @@ class PostgresBackend:
         return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
                              facets=facets, suggestion=suggestion)
 
-    def _hits(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
-              queries: dict[str, ColumnElement], where: ColumnElement, page: int,
-              per_page: int) -> list[SearchHit]:
+    def _hits(self, connection: Connection, queries: dict[str, ColumnElement],
+              page_rows: list) -> list[SearchHit]:
+        """The page's hits with their snippets (headlines only for these rows: ts_headline
+        re-parses the text)."""
         d = documents.c
         if queries:
-            rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), d.tsv,
-                                   self._per_row(queries, d.analysis))
-        else:
-            rank = literal(0.0)
-        order = {
-            "relevance": [rank.desc(), d.ref],
-            "newest": [d.published.desc().nulls_last(), d.ref],
-            "title": [d.sort_title, d.ref],
-        }[common.effective_sort(query, tree is not None)]
-        page_rows = (
-            select(d.ref, d.item_id, d.language, d.analysis, d.snippet, rank.label("score"),
-                   func.row_number().over(order_by=order).label("position"))
-            .where(where)
-            .order_by(*order)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-            .subquery("page_rows")
-        )
-        p = page_rows.c
-        if queries:
-            # Headlines only for the rows shown: ts_headline re-parses the text.
-            config = case(*((p.analysis == code, self._config(code)) for code in CONFIGURATIONS),
+            config = case(*((d.analysis == code, self._config(code)) for code in CONFIGURATIONS),
                           else_=self._config("en"))
             # ts_headline drops what looks like HTML ("<script>"); hand it stand-ins instead
             # and escape the real characters afterwards.
-            source = func.translate(p.snippet, literal("".join(common.HTML_STAND_INS), Text),
+            source = func.translate(d.snippet, literal("".join(common.HTML_STAND_INS), Text),
                                     literal("".join(common.HTML_STAND_INS.values()), Text))
-            headline = func.ts_headline(config, source, self._per_row(queries, p.analysis),
+            headline = func.ts_headline(config, source, self._per_row(queries, d.analysis),
                                         literal(HEADLINE_OPTIONS, Text))
         else:
             headline = literal("", Text)
-        rows = connection.execute(
-            select(p.ref, p.item_id, p.language, p.snippet, p.score, headline.label("headline"))
-            .order_by(p.position)
-        ).all()
+        snippets = {
+            row.ref: (row.snippet, row.headline)
+            for row in connection.execute(
+                select(d.ref, d.snippet, headline.label("headline"))
+                .where(d.ref.in_([row.ref for row in page_rows])))
+        }
         hits = []
-        for row in rows:
-            marked = row.headline or ""
+        for row in page_rows:
+            source_text, marked = snippets.get(row.ref, ("", ""))
+            marked = marked or ""
             snippet = (common.marks_to_html(marked) if common.MARK_START in marked
-                       else common.fallback_snippet(row.snippet))
+                       else common.fallback_snippet(source_text))
             hits.append(SearchHit(item_id=row.item_id, ref=row.ref, language=row.language,
                                   score=float(row.score or 0.0), snippet=snippet))
         return hits
@@ -645,4 +678,4 @@ class PostgresBackend:
                                          protected=protected)
 
 
-__all__ = ["PostgresBackend", "SCHEMA_DDL", "documents", "install", "words"]
+__all__ = ["PostgresBackend", "SCHEMA_DDL", "SCHEMA_UPGRADES", "documents", "install", "words"]

@@ -15,7 +15,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from buyergroup.extensions import db
-from buyergroup.search.postgres_backend import SCHEMA, SCHEMA_DDL, PostgresBackend, documents
+from buyergroup.search.postgres_backend import (
+    SCHEMA,
+    SCHEMA_DDL,
+    SCHEMA_UPGRADES,
+    PostgresBackend,
+    documents,
+)
 from buyergroup.search.types import SearchDocument, SearchQuery
 
 MIGRATION = "fff7216d57e0"
@@ -49,6 +55,14 @@ def test_the_migration_holds_the_backends_ddl():
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in SCHEMA_DDL]
+
+
+def test_the_group_key_migration_holds_the_backends_upgrades():
+    path = next(Path(__file__).resolve().parents[2].glob("migrations/versions/*_c3d9e1f0a712_*.py"))
+    spec = importlib.util.spec_from_file_location("group_key_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in SCHEMA_UPGRADES]
 
 
 def _sqlite_schema() -> tuple[str, dict]:

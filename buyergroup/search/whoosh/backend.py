@@ -41,6 +41,7 @@ from buyergroup.search.types import (
     SearchResults,
 )
 from buyergroup.search.whoosh import facets as facet_counts
+from buyergroup.search.whoosh import groups as version_groups
 from buyergroup.search.whoosh import suggestions
 from buyergroup.search.whoosh.query import (
     LengthCachingBM25F,
@@ -213,9 +214,13 @@ class WhooshBackend:
             return
         with self.writer_lock(self.writer_timeout):
             ix = self._writable_index()
+            # An index written before a field existed (``group``) takes the others until
+            # ``flask search reindex`` rebuilds it with the current schema.
+            known = set(ix.schema.names())
             with self._writer(ix) as writer:
                 for document in documents:
-                    writer.update_document(**document_fields(document))
+                    fields = document_fields(document)
+                    writer.update_document(**{k: v for k, v in fields.items() if k in known})
 
     def delete(self, refs: list[str]) -> None:
         if not refs:
@@ -418,8 +423,12 @@ class WhooshBackend:
         # Collect every match, not only the top N: the filtered set (for the total and the
         # facet counts) then comes out of the same pass. A top-N collector skips blocks
         # while scoring but has to run the query again, unscored, to count.
+        versioned = version_groups.versioned_documents(searcher, self._facet_tables())
+        # With versions to fold, the page's groups may need more than page * per_page
+        # matches in order (the sorting collector keys every match anyway).
+        limit = None if versioned else page * per_page
         collector = (collectors.UnlimitedCollector() if sortedby is None
-                     else collectors.SortingCollector(sortedby, limit=page * per_page))
+                     else collectors.SortingCollector(sortedby, limit=limit))
         collector = self._facet_collector(collector)
         # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents): bounded.
         time_limit = self.phrase_time_limit if has_phrase(compiled) else None
@@ -435,21 +444,36 @@ class WhooshBackend:
         if partial:
             # Counting everything would run the slow query to its end after all.
             matched = {docnum for _, docnum in results.top_n}
-            total = len(matched)
         else:
             matched = results.docs()  # the filtered set, as collected
-            total = len(matched)
+        ordered = results.top_n
+        if versioned and not versioned.keys().isdisjoint(matched):
+            # One result per group (an item and its translations): the reader's language
+            # if it matched, else the best version; totals and facets count groups.
+            languages: dict[int, str] = {}
+
+            def language_of(docnum: int) -> str:
+                if docnum not in languages:
+                    languages[docnum] = searcher.stored_fields(docnum).get("language", "")
+                return languages[docnum]
+
+            chosen = version_groups.representatives(ordered, versioned, language_of,
+                                                    (query.language or "").lower())
+            hidden = version_groups.hidden_versions(versioned, chosen, matched)
+            matched = set(matched) - hidden
+            ordered = list(version_groups.fold(ordered, versioned, chosen))
+        total = len(matched)
         facets = self._facets(searcher, results, matched)
 
         terms = highlight_terms(compiled) if tree is not None else {}
         hits = []
-        for hit in results[(page - 1) * per_page : page * per_page]:
-            stored = hit.fields()
+        for key, docnum in ordered[(page - 1) * per_page : page * per_page]:
+            stored = searcher.stored_fields(docnum)
             hits.append(SearchHit(
                 item_id=int(stored["item_id"]),
                 ref=stored["ref"],
                 language=stored.get("language", ""),
-                score=float(hit.score or 0.0) if sortedby is None else 0.0,
+                score=float(key or 0.0) if sortedby is None else 0.0,
                 snippet=self._snippets.snippet(stored, terms),
             ))
         suggestion = None
