@@ -127,17 +127,20 @@ def suggest_correction(
     frequency: Callable[[str], int],
     finds_any: Callable[[str], bool],
     protected: set[str] | frozenset[str] = frozenset(),
+    in_language: Callable[[str], int] | None = None,
 ) -> str | None:
     """A corrected query, or None.
 
     ``tree``: the query as typed (not the glossary-expanded one: only the reader's own
     words are checked). ``known(word)``: a document the searcher may see contains the word
     as typed. ``candidates(word)``: spellings within two edits, from the whole index.
-    ``frequency``: in how many documents the searcher may see (of the query's language,
-    when known) a candidate occurs (0: none). ``finds_any``: the corrected query finds a
-    document the searcher may see. ``protected``: folded words never corrected (glossary
-    terms). The nearest visible candidate wins, the more frequent one among equally near
-    ones. Checking visibility for each word and for the whole query means a suggestion
+    ``frequency``: in how many documents the searcher may see a candidate occurs (0:
+    none); ``in_language``: the same in the query's language, when known: a candidate of
+    the query's language wins over any other (a German "Arbeiter" over a Dutch "arbeid"
+    for "arbeit"), others are offered only when it has none. ``finds_any``: the corrected
+    query finds a document the searcher may see. ``protected``: folded words never
+    corrected (glossary terms). The nearest visible candidate wins, the more frequent one
+    among equally near ones. Checking visibility for each word and for the whole query means a suggestion
     never reveals, nor is chosen by, words that only occur in documents the searcher may
     not read.
     """
@@ -153,9 +156,10 @@ def suggest_correction(
             count = frequency(candidate)
             if count > 0:
                 distance = syntax.damerau_levenshtein(folded, syntax.fold(candidate))
-                ranked.append((distance, -count, candidate))
+                foreign = 0 if in_language is None or in_language(candidate) > 0 else 1
+                ranked.append((foreign, distance, -count, candidate))
         if ranked:
-            replacements[word] = min(ranked)[2]
+            replacements[word] = min(ranked)[-1]
     if not replacements:
         return None
     corrected = syntax.replace_words(text, replacements)

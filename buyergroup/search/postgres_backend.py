@@ -644,8 +644,10 @@ class PostgresBackend:
             return containing(word, 1) > 0
 
         def frequency(word: str) -> int:
-            # Enough to rank candidates; only documents of the query's language count.
-            return containing(word, 1000, in_language=True)
+            return containing(word, 1000)  # enough to rank candidates
+
+        def in_language(word: str) -> int:
+            return containing(word, 1, in_language=True)
 
         def candidates(word: str) -> list[str]:
             folded = syntax.fold(word)
@@ -675,7 +677,8 @@ class PostgresBackend:
 
         return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
                                          frequency=frequency, finds_any=finds_any,
-                                         protected=protected)
+                                         protected=protected,
+                                         in_language=in_language if language else None)
 
 
 __all__ = ["PostgresBackend", "SCHEMA_DDL", "SCHEMA_UPGRADES", "documents", "install", "words"]

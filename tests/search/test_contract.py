@@ -304,23 +304,25 @@ def test_did_you_mean_checks_the_typed_words_not_the_glossary_additions(corpus):
     assert results.suggestion is None
 
 
-def test_did_you_mean_offers_words_of_the_querys_language(search_app):
+def test_did_you_mean_prefers_words_of_the_querys_language(search_app):
     get_backend().upsert([
         doc(1, "nl", "Arbeid en keten", "Over arbeid in de keten."),
-        doc(2, "de", "Zeitplan", "Der Zeitplan der Lieferung."),
+        doc(2, "de", "Arbeiter", "Die Arbeiter der Lieferkette."),
+        doc(3, "nl", "Kinderarbeid", "Geen kinderarbeid."),
     ])
-    # A German reader's (correct) "Arbeit" is not a misspelling of the Dutch "arbeid".
+    # For a German reader a German word two edits away beats a Dutch one one edit away.
     assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="de")).suggestion \
-        is None
+        == "arbeiter"
     assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="nl")).suggestion \
         == "arbeid"
-    # A single language filter names the query's language too.
+    # A single language filter names the query's language, whatever the reader's.
     assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="nl",
-                              filters={"language": ["de"]})).suggestion is None
-    assert search(SearchQuery(text="zeitpln", audiences=VISITOR, language="de")).suggestion \
-        == "zeitplan"
-    # No language known: any visible document's words.
+                              filters={"language": ["de"]})).suggestion == "arbeiter"
+    # No language known: the nearest visible word.
     assert search(SearchQuery(text="arbeit", audiences=VISITOR)).suggestion == "arbeid"
+    # With nothing in the query's language, the other languages still help.
+    assert search(SearchQuery(text="kinderarbied", audiences=VISITOR,
+                              language="en")).suggestion == "kinderarbeid"
 
 
 # --- Cross-language expansion ---------------------------------------------------------------

@@ -483,7 +483,7 @@ class WhooshBackend:
             # words as typed, not the glossary's additions (13 words for "due diligence",
             # 8-14 ms of fuzzy matching each one missing from the index).
             language = common.query_language(query)
-            in_language = allowed
+            in_language = None
             if language:
                 in_language = self._filter(searcher, SearchQuery(
                     audiences=query.audiences, filters={"language": [language]}))
