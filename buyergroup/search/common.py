@@ -140,9 +140,9 @@ def suggest_correction(
     for "arbeit"), others are offered only when it has none. ``finds_any``: the corrected
     query finds a document the searcher may see. ``protected``: folded words never
     corrected (glossary terms). The nearest visible candidate wins, the more frequent one
-    among equally near ones. Checking visibility for each word and for the whole query means a suggestion
-    never reveals, nor is chosen by, words that only occur in documents the searcher may
-    not read.
+    among equally near ones. Checking visibility for each word and for the whole query
+    means a suggestion never reveals, nor is chosen by, words that only occur in documents
+    the searcher may not read.
     """
     replacements: dict[str, str] = {}
     for word in dict.fromkeys(syntax.plain_words(tree)):
