@@ -142,7 +142,7 @@ def load(app, items: int, seed: int) -> float:
         while apply_pending():
             pass
         if items:
-            from buyergroup.bench import load_items
+            from bench.load import load_items
 
             load_items(items, seed=seed)
         else:

@@ -78,10 +78,12 @@ def _bench_group() -> AppGroup:
                 f"bench/ is not importable here ({error}); run from a source checkout"
             ) from None
 
-        def progress(done: int, seconds: float) -> None:
-            click.echo(f"  {done} items, {done / seconds:.0f} items/s")
+        def progress(done: int, seconds: float, cpu: float) -> None:
+            click.echo(f"  {done} items, {done / seconds:.0f} items/s "
+                       f"({done / max(cpu, 1e-9):.0f} per CPU second of this process)")
 
-        rate = load_items(items, seed=seed, batch=batch, progress=progress)
-        click.echo(f"Loaded {items} items at {rate:.0f} items/s.")
+        rate, cpu_rate = load_items(items, seed=seed, batch=batch, progress=progress)
+        click.echo(f"Loaded {items} items at {rate:.0f} items/s "
+                   f"({cpu_rate:.0f} per CPU second of this process).")
 
     return bench

@@ -325,6 +325,64 @@ def test_did_you_mean_prefers_words_of_the_querys_language(search_app):
                               language="en")).suggestion == "kinderarbeid"
 
 
+# --- One result per item (translations folded in) -------------------------------------------
+
+
+def versions(*extra: SearchDocument) -> list[SearchDocument]:
+    grouped = [
+        doc(1, "en", "Laptop clause", "Laptop clause text.", published="2021-01-01"),
+        doc(2, "fr", "Laptop clause (fr)", "Laptop texte.", published="2022-01-01"),
+        doc(3, "nl", "Laptop clause (nl)", "Laptop tekst.", published="2020-01-01",
+            audiences=[AUDIENCE_MEMBERS]),
+    ]
+    for document in grouped:
+        document.group = "clause-a"
+    return [*grouped, doc(4, "en", "Laptop report", "Laptop.", published="2019-01-01"),
+            *extra]
+
+
+@pytest.mark.parametrize("text", ["laptop", ""])
+def test_one_result_per_item_in_the_readers_language(search_app, text):
+    get_backend().upsert(versions())
+    for language, audiences, expected in [
+        ("fr", VISITOR, 2),
+        ("en", VISITOR, 1),
+        ("nl", MEMBER, 3),
+        ("nl", VISITOR, None),  # the Dutch version is members-only: a visible one instead
+        ("de", VISITOR, None),  # no German version: the best (or newest) of the others
+    ]:
+        results = search(SearchQuery(text=text, audiences=audiences, language=language))
+        shown = [hit.item_id for hit in results.hits]
+        assert 4 in shown and len(shown) == 2, (language, shown)
+        [version] = [item_id for item_id in shown if item_id != 4]
+        if expected is not None:
+            assert version == expected, (language, shown)
+        else:
+            assert version in {1, 2}, (language, shown)
+        # Items, not versions, are counted: totals and every facet.
+        assert results.total == 2
+        assert sum(n for _, n in results.facets["language"]) == 2
+        assert dict(results.facets["language"])[results.hits[shown.index(version)].language]
+
+
+def test_a_folded_item_takes_its_best_versions_place(search_app):
+    get_backend().upsert(versions())
+    # Newest first: the French version (2022) puts the item before the 2019 report, shown
+    # in English for an English reader.
+    results = search(SearchQuery(text="", audiences=VISITOR, language="en", sort="newest"))
+    assert [hit.item_id for hit in results.hits] == [1, 4]
+    results = search(SearchQuery(text="", audiences=VISITOR, language="en", sort="newest",
+                                 per_page=1, page=2))
+    assert [hit.item_id for hit in results.hits] == [4] and results.total == 2
+
+
+def test_filters_apply_to_versions_before_folding(search_app):
+    get_backend().upsert(versions())
+    results = search(SearchQuery(text="laptop", audiences=VISITOR, language="en",
+                                 filters={"language": ["fr"]}))
+    assert [hit.item_id for hit in results.hits] == [2] and results.total == 1
+
+
 # --- Cross-language expansion ---------------------------------------------------------------
 
 

@@ -217,10 +217,14 @@ class WhooshBackend:
             # An index written before a field existed (``group``) takes the others until
             # ``flask search reindex`` rebuilds it with the current schema.
             known = set(ix.schema.names())
+            latest = list({document.ref: document for document in documents}.values())
             with self._writer(ix) as writer:
-                for document in documents:
+                # One delete for the whole batch, then plain adds: ``update_document`` opens
+                # a searcher per document to delete its old version (10 ms each).
+                writer.delete_by_query(wq.Or([wq.Term("ref", d.ref) for d in latest]))
+                for document in latest:
                     fields = document_fields(document)
-                    writer.update_document(**{k: v for k, v in fields.items() if k in known})
+                    writer.add_document(**{k: v for k, v in fields.items() if k in known})
 
     def delete(self, refs: list[str]) -> None:
         if not refs:
@@ -402,6 +406,50 @@ class WhooshBackend:
         with self._leased_searcher() as searcher:
             return self._search_on(searcher, query, tree, spelling=spelling)
 
+    def _browse_newest(self, searcher, query: SearchQuery, allowed,
+                       versioned: dict[int, bytes]) -> SearchResults:
+        """Browsing (no words), newest first: the visible set is the filter itself, and
+        the page comes from the index's newest-first order, read only as far as the page
+        (no search, no sort key for each visible document)."""
+        page, per_page = common.page_bounds(query)
+        tables = self._facet_tables()
+        order, positions = version_groups.newest_order(searcher, tables)
+        matched = set(allowed)
+        wanted = page * per_page
+        chosen: dict[bytes, int] = {}
+        if versioned and not versioned.keys().isdisjoint(matched):
+            mine = sorted((positions[d], d) for d in versioned.keys() & matched)
+            chosen = version_groups.representatives(
+                [(None, d) for _, d in mine], versioned,
+                lambda d: searcher.stored_fields(d).get("language", ""),
+                (query.language or "").lower())
+            matched -= version_groups.hidden_versions(versioned, chosen, matched)
+        shown: list[int] = []
+        seen: set[bytes] = set()
+        for docnum in order:
+            if len(shown) >= wanted:
+                break
+            if docnum not in matched:
+                group = versioned.get(docnum)
+                # A hidden version stands for its group at its own place if it is newer.
+                if group is None or group in seen or docnum not in allowed:
+                    continue
+                docnum = chosen[group]
+            group = versioned.get(docnum)
+            if group is not None:
+                if group in seen:
+                    continue
+                seen.add(group)
+            shown.append(docnum)
+        hits = []
+        for docnum in shown[(page - 1) * per_page:]:
+            stored = searcher.stored_fields(docnum)
+            hits.append(SearchHit(item_id=int(stored["item_id"]), ref=stored["ref"],
+                                  language=stored.get("language", ""), score=0.0,
+                                  snippet=self._snippets.snippet(stored, {})))
+        return SearchResults(hits=hits, total=len(matched), page=page, per_page=per_page,
+                             facets=self._facets(searcher, None, matched))
+
     def _search_on(self, searcher, query: SearchQuery, tree: syntax.Node | None, *,
                    spelling: _Spelling | None) -> SearchResults:
         page, per_page = common.page_bounds(query)
@@ -424,6 +472,9 @@ class WhooshBackend:
         # facet counts) then comes out of the same pass. A top-N collector skips blocks
         # while scoring but has to run the query again, unscored, to count.
         versioned = version_groups.versioned_documents(searcher, self._facet_tables())
+        if (tree is None and common.effective_sort(query, False) == "newest"
+                and type(self)._facets is WhooshBackend._facets):  # bench's variants collect
+            return self._browse_newest(searcher, query, allowed, versioned)
         # With versions to fold, the page's groups may need more than page * per_page
         # matches in order (the sorting collector keys every match anyway).
         limit = None if versioned else page * per_page

@@ -102,3 +102,38 @@ def fold(ordered: Iterable[tuple[object, int]], versioned: dict[int, bytes],
         elif group not in shown:
             shown.add(group)
             yield key, chosen.get(group, docnum)
+
+
+def newest_order(searcher, tables: dict) -> tuple[list[int], dict[int, int]]:
+    """Every document, newest first (then by docnum), and docnum -> position; per set of
+    segments. Browsing "newest" reads the first page from it instead of keying and
+    sorting every visible document on each request (6,955 sort keys at 10,000 items)."""
+    leaves = searcher.leaf_searchers()
+    segment_ids = tuple(sub.reader().segment().segment_id() for sub, _ in leaves
+                        if sub.reader().segment() is not None)
+    if not segment_ids:
+        return [], {}
+    key = (segment_ids[0], "newest")
+    cached = tables.get(key)
+    if cached is not None and cached[0] == segment_ids:
+        return cached[1], cached[2]
+    keyed: list[tuple[int, int]] = []
+    for sub, offset in leaves:
+        reader = sub.reader()
+        # The raw sortable values (no conversion to datetimes): larger is newer.
+        column = reader.column_reader("published", translate=False)
+        for docnum in range(reader.doc_count_all()):
+            keyed.append((-_as_number(column[docnum]), offset + docnum))
+    keyed.sort()
+    order = [docnum for _, docnum in keyed]
+    positions = {docnum: n for n, docnum in enumerate(order)}
+    tables[key] = (segment_ids, order, positions)
+    return order, positions
+
+
+def _as_number(value) -> int:
+    if value is None:
+        return -(2 ** 62)  # undated: last
+    if isinstance(value, bytes):
+        return int.from_bytes(value, "big")
+    return int(value)
