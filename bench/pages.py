@@ -160,6 +160,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=0, help="synthetic items beside the seed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--existing", action="store_true",
+                        help="measure the configured database and index as they are "
+                             "(DATABASE_URL, INSTANCE_PATH...; e.g. after flask bench load)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
@@ -168,9 +171,16 @@ def main(argv: list[str] | None = None) -> None:
     results["bare"] = [timed(bare, "/", args.repeat * 5), timed(bare, "/rows", args.repeat * 5)]
 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        app, cleanup = make_app(args.database, args.search, args.pg_url, Path(tmp))
+        if args.existing:
+            from buyergroup import create_app
+
+            app, cleanup = create_app({"WTF_CSRF_ENABLED": False,
+                                       "RATELIMIT_ENABLED": False}), None
+        else:
+            app, cleanup = make_app(args.database, args.search, args.pg_url, Path(tmp))
         try:
-            results["load_seconds"] = round(load(app, args.items, args.seed), 1)
+            if not args.existing:
+                results["load_seconds"] = round(load(app, args.items, args.seed), 1)
             from buyergroup.extensions import db
 
             with app.app_context():

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.models import User
@@ -161,7 +161,9 @@ def reader_language() -> str:
         return ""
 
 
-def run(query: SearchQuery, user: User | None) -> Browse:
+def run(query: SearchQuery, user: User | None, *, lean: bool = False) -> Browse:
+    """``lean``: for the HTML list, which shows neither tags nor authors nor bodies: they
+    are not loaded (the API's summaries need them)."""
     error = None
     try:
         results = search(query)
@@ -170,7 +172,7 @@ def run(query: SearchQuery, user: User | None) -> Browse:
         results.error = str(exc)
     if results.error:
         error = results.error
-    entries = _entries(results.hits, user)
+    entries = _entries(results.hits, user, lean=lean)
     facets = _facets(results, query, is_signed_in(user))
     pagination = ResultsPagination(
         page=query.page, per_page=query.per_page, max_per_page=None, error_out=False,
@@ -180,8 +182,9 @@ def run(query: SearchQuery, user: User | None) -> Browse:
                   pagination=pagination, error=error)
 
 
-def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE) -> Browse:
-    return run(parse_query(args, user, per_page=per_page), user)
+def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
+           lean: bool = False) -> Browse:
+    return run(parse_query(args, user, per_page=per_page), user, lean=lean)
 
 
 # Markdown markup that means nothing in a one-line snippet: "## " headings, "> " quotes (the
@@ -199,17 +202,26 @@ def clean_snippet(snippet: str) -> Markup:
     return Markup(MARKDOWN_NOISE.sub(lambda m: m.group(1) or "", snippet or ""))
 
 
-def _entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
+# What a list row does not show: left in the database for the HTML list.
+LIST_DEFERRED = ("body", "rationale", "verification_notes", "approach", "results", "lessons",
+                 "challenges", "next_steps", "review_note")
+
+
+def _entries(hits: list[SearchHit], user: User | None, *, lean: bool = False) -> list[Entry]:
     ids = [hit.item_id for hit in hits]
     if not ids:
         return []
+    options = [selectinload(LibraryItem.organisation)]
+    if lean:
+        options += [lazyload(LibraryItem.tags), lazyload(LibraryItem.authors),
+                    *(defer(getattr(LibraryItem, name)) for name in LIST_DEFERRED)]
     # One query for the page's items with what each row shows (tags and authors load
     # with them, see the model), and the reader's groups asked once, not once per row.
     items = {
         item.id: item
         for item in db.session.scalars(
             select(LibraryItem)
-            .options(selectinload(LibraryItem.organisation))
+            .options(*options)
             .where(LibraryItem.id.in_(ids))
         )
     }
