@@ -1,8 +1,8 @@
 """Requests per second under gunicorn, next to a bare Flask app served the same way in the
 same run (the machine is shared: only same-run ratios mean much).
 
-    python -m bench.http                     # the configured site (DATABASE_URL, ...)
-    python -m bench.http --seconds 10 --connections 16
+    python -m bench.throughput                     # the configured site (DATABASE_URL, ...)
+    python -m bench.throughput --seconds 10 --connections 16
 
 Starts ``gunicorn -w 2`` (sync workers) for the bare app of ``bench/pages.py`` and for
 ``buyergroup:create_app()``, signs a member in through the login form, and drives each page
@@ -38,11 +38,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(target: str, port: int, workers: int) -> subprocess.Popen:
+def serve(target: str, port: int, workers: int, pythonpath: str = str(ROOT)
+          ) -> subprocess.Popen:
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b",
          f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))},
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": pythonpath},
         start_new_session=True)
     for _ in range(200):
         try:
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--site-path", help="PYTHONPATH for the site (another checkout)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     results: dict = {"load_average_before": os.getloadavg(), "bare": [], "visitor": [],
@@ -134,7 +136,9 @@ def main(argv: list[str] | None = None) -> None:
                 drive(bare_port, path, args.connections, args.seconds)))
     finally:
         stop(bare)
-    site = serve("buyergroup:create_app()", app_port, args.workers)
+    # --site-path: serve another checkout's code (e.g. main) against the same data.
+    site = serve("buyergroup:create_app()", app_port, args.workers,
+                 args.site_path or str(ROOT))
     try:
         for path in VISITOR:
             results["visitor"].append(asyncio.run(
