@@ -12,6 +12,7 @@ searches keep being answered from the old generation until the new one is comple
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import secrets
@@ -419,9 +420,9 @@ class WhooshBackend:
         chosen: dict[bytes, int] = {}
         if versioned and not versioned.keys().isdisjoint(matched):
             mine = sorted((positions[d], d) for d in versioned.keys() & matched)
+            languages = version_groups.version_languages(searcher, tables, self.schema)
             chosen = version_groups.representatives(
-                [(None, d) for _, d in mine], versioned,
-                lambda d: searcher.stored_fields(d).get("language", ""),
+                [(None, d) for _, d in mine], versioned, lambda d: languages.get(d, ""),
                 (query.language or "").lower())
             matched -= version_groups.hidden_versions(versioned, chosen, matched)
         shown: list[int] = []
@@ -501,18 +502,16 @@ class WhooshBackend:
         if versioned and not versioned.keys().isdisjoint(matched):
             # One result per group (an item and its translations): the reader's language
             # if it matched, else the best version; totals and facets count groups.
-            languages: dict[int, str] = {}
-
-            def language_of(docnum: int) -> str:
-                if docnum not in languages:
-                    languages[docnum] = searcher.stored_fields(docnum).get("language", "")
-                return languages[docnum]
-
-            chosen = version_groups.representatives(ordered, versioned, language_of,
-                                                    (query.language or "").lower())
+            languages = version_groups.version_languages(searcher, self._facet_tables(),
+                                                         self.schema)
+            chosen = version_groups.representatives(
+                [entry for entry in ordered if entry[1] in versioned], versioned,
+                lambda d: languages.get(d, ""), (query.language or "").lower())
             hidden = version_groups.hidden_versions(versioned, chosen, matched)
             matched = set(matched) - hidden
-            ordered = list(version_groups.fold(ordered, versioned, chosen))
+            # Only as far as the page: a group never needs more than its first place.
+            ordered = list(itertools.islice(version_groups.fold(ordered, versioned, chosen),
+                                            page * per_page))
         total = len(matched)
         facets = self._facets(searcher, results, matched)
 
