@@ -250,6 +250,16 @@ def test_snippets_mark_matches_and_escape_the_text(corpus):
     assert "<script>" not in hit.snippet
 
 
+def test_snippets_hold_bare_marks_and_nothing_else(corpus):
+    """The pages show snippets as they come (no second sanitising): only <mark>, no
+    attributes, on both backends."""
+    import re
+
+    for text in ("prevent", "child labour", "laptops"):
+        for hit in search(SearchQuery(text=text, audiences=VISITOR)).hits:
+            assert set(re.findall(r"<[^>]*>", hit.snippet)) <= {"<mark>", "</mark>"}, hit.snippet
+
+
 def test_a_hit_without_a_match_in_its_text_still_has_an_escaped_snippet(corpus):
     [hit] = search(SearchQuery(text="supply", audiences=VISITOR)).hits  # only in the title
     assert hit.snippet.startswith("Suppliers must show") and "<script>" not in hit.snippet
