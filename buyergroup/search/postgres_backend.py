@@ -482,6 +482,8 @@ class PostgresBackend:
                 # 10,000 documents (docs/performance.md). Queries without an indexable
                 # condition ("NOT x") still scan: this only removes the bad choice.
                 connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                # Folding versions sorts every match by group: in memory, not on disk.
+                connection.exec_driver_sql("SET LOCAL work_mem = '32MB'")
                 results = self._search(connection, query, tree, typed=typed,
                                        protected=protected)
         except OperationalError as error:
@@ -533,14 +535,17 @@ class PostgresBackend:
         else:
             rank = literal(0.0)
         sort = common.effective_sort(query, tree is not None)
+        # Only the one column the order needs travels through the window's sort (narrow
+        # rows sort in memory).
+        key = {"relevance": rank, "newest": d.published, "title": d.sort_title}[sort]
         matched = (select(d.ref, d.item_id, d.language, d.group_key, d.facet_codes,
-                          d.published, d.sort_title, rank.label("score"))
+                          key.label("o"), rank.label("score"))
                    .where(and_(*conditions)).cte("matched"))
         m = matched.c
-        within = {"relevance": [m.score.desc()], "newest": [m.published.desc().nulls_last()],
-                  "title": [m.sort_title]}[sort]
-        best = {"relevance": func.max(m.score), "newest": func.max(m.published),
-                "title": func.min(m.sort_title)}[sort].over(partition_by=m.group_key)
+        within = {"relevance": [m.o.desc()], "newest": [m.o.desc().nulls_last()],
+                  "title": [m.o]}[sort]
+        best = (func.min(m.o) if sort == "title" else func.max(m.o)).over(
+            partition_by=m.group_key)
         own = case((m.language == (query.language or "").lower(), 0), else_=1)
         ranked = select(
             m.ref, m.item_id, m.language, m.facet_codes, m.score, best.label("best"),
