@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app buyergroup
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# make demo serves with gunicorn, the production server (make serve: the development one).
+WORKERS ?= 2
 export BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: demo serve scheduler install install-test translations db seed test lint bench clean \
@@ -55,7 +57,8 @@ demo: translations seed
 	@mkdir -p instance; \
 	$(FLASK) scheduler run > instance/scheduler.log 2>&1 & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT) --no-debugger --no-reload
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+	  --log-level warning 'buyergroup:create_app()'
 
 # The background jobs on their own (one scheduler process per site, never one per worker).
 scheduler: install
@@ -74,8 +77,11 @@ test: install-test translations
 lint: install-test
 	$(BIN)/ruff check buyergroup tests bench
 
-bench: install-test
-	$(BIN)/python -m bench
+# Search backends and pages at 10,000 items (docs/performance.md); BENCH_ITEMS to change it.
+BENCH_ITEMS ?= 10000
+bench: install-test translations
+	$(BIN)/python -m bench --items $(BENCH_ITEMS)
+	$(BIN)/python -m bench.pages --items $(BENCH_ITEMS)
 
 # Two gunicorn instances and two schedulers on one fresh PostgreSQL database, Redis rate
 # limits, a shared uploads folder; kill -9 of one instance and the working scheduler

@@ -59,9 +59,10 @@ def register_security(app: Flask) -> None:
 
 
 def _signed_in() -> bool:
-    from buyergroup.accounts.permissions import is_signed_in
-
-    return is_signed_in(current_user)
+    # Not ``is_signed_in``: by now the boundary has committed, and reading the expired
+    # account's ``is_active`` would load it again (3 queries on every signed-in page).
+    # Any account at all, active or not, gets a private page.
+    return not current_user.is_anonymous
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import bleach
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.models import User
@@ -144,12 +144,20 @@ class Facet:
         return [o for o in self.options if o.selected]
 
 
+@dataclass(frozen=True)
+class Sibling:
+    """Another language version of an entry's item, as "Also in" links to it."""
+
+    id: int
+    language: str
+
+
 @dataclass
 class Entry:
     item: LibraryItem
     hit: SearchHit
     snippet: Markup
-    other_languages: list[LibraryItem] = field(default_factory=list)
+    other_languages: list[Sibling] = field(default_factory=list)
 
 
 @dataclass
@@ -189,10 +197,21 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
         sort=sort if sort in SORTS or sort in EXTRA_SORTS else "relevance",
         page=min(page, 1000),
         per_page=per_page,
+        language=reader_language(),
     )
 
 
-def run(query: SearchQuery, user: User | None) -> Browse:
+def reader_language() -> str:
+    """The language the page is shown in ("" outside a request)."""
+    try:
+        return str(get_locale() or "")[:2]
+    except (RuntimeError, KeyError):
+        return ""
+
+
+def run(query: SearchQuery, user: User | None, *, lean: bool = False) -> Browse:
+    """``lean``: for the HTML list, which shows neither tags nor authors nor bodies: they
+    are not loaded (the API's summaries need them)."""
     error = None
     try:
         extra = EXTRA_SORTS.get(query.sort)
@@ -204,7 +223,7 @@ def run(query: SearchQuery, user: User | None) -> Browse:
         results.error = str(exc)
     if results.error:
         error = results.error
-    entries = _entries(results.hits, user)
+    entries = _entries(results.hits, user, lean=lean)
     facets = _facets(results, query, is_signed_in(user))
     pagination = ResultsPagination(
         page=query.page, per_page=query.per_page, max_per_page=None, error_out=False,
@@ -215,7 +234,7 @@ def run(query: SearchQuery, user: User | None) -> Browse:
 
 
 def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
-           library_only: bool = False) -> Browse:
+           library_only: bool = False, lean: bool = False) -> Browse:
     """``library_only``: library items only, without the other sources' documents
     (discussions, event notes), for the library's API; browsing without words and without
     a kind is library-only too. The filters shown are still the ones asked for."""
@@ -223,12 +242,12 @@ def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
     # Browsing the library without words lists library items; words search every source.
     library_only = library_only or (not query.text and not query.filters.get("kind"))
     if not library_only:
-        return run(query, user)
+        return run(query, user, lean=lean)
     asked = dict(query.filters)
     given = asked.get("kind", [])
     kinds = [k for k in given if k in ItemKind.__members__]
     query.filters = {**asked, "kind": kinds or (["none"] if given else list(ItemKind.__members__))}
-    result = run(query, user)
+    result = run(query, user, lean=lean)
     result.query.filters = asked
     result.facets = _facets(result.results, result.query, is_signed_in(user))
     return result
@@ -241,37 +260,50 @@ MARKDOWN_NOISE = re.compile(r"(^|\s)(#{1,6}|&gt;)\s+|\*\*|__|`")
 
 
 def clean_snippet(snippet: str) -> Markup:
-    """The index's snippet is escaped text with <mark>; make sure nothing else gets through,
-    and drop the Markdown signs that would show as stray characters."""
-    text = bleach.clean(snippet or "", tags=["mark"], attributes={}, strip=True)
-    return Markup(MARKDOWN_NOISE.sub(lambda m: m.group(1) or "", text))
+    """The index's snippet, less the Markdown signs that would show as stray characters.
+
+    The backends already escape it (``SearchHit.snippet``: escaped text with ``<mark>``;
+    tests/search checks both), so it is not sanitised again: ``bleach.clean`` on 20
+    snippets cost 5-14 ms per page (issue 12)."""
+    return Markup(MARKDOWN_NOISE.sub(lambda m: m.group(1) or "", snippet or ""))
 
 
-def _entries(hits: list[SearchHit], user: User | None) -> list:
+# What a list row does not show: left in the database for the HTML list.
+LIST_DEFERRED = ("body", "rationale", "verification_notes", "approach", "results", "lessons",
+                 "challenges", "next_steps", "review_note")
+
+
+def _entries(hits: list[SearchHit], user: User | None, *, lean: bool = False) -> list:
     """The page's results in rank order: library items as ``Entry``, hits of the other
     sources (discussions) as their source presents them (``search.service.present_hits``)."""
     library_hits = [hit for hit in hits if source_of(hit.ref) == LIBRARY_PREFIX]
     others = present_hits([hit for hit in hits if source_of(hit.ref) != LIBRARY_PREFIX], user)
     for result in others.values():
         result.snippet = clean_snippet(result.hit.snippet)
-    library = {entry.hit.ref: entry for entry in _library_entries(library_hits, user)}
+    library = {entry.hit.ref: entry
+               for entry in _library_entries(library_hits, user, lean=lean)}
     return [
         shown for hit in hits
         if (shown := library.get(hit.ref) or others.get(hit.ref)) is not None
     ]
 
 
-def _library_entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
+def _library_entries(hits: list[SearchHit], user: User | None, *,
+                     lean: bool = False) -> list[Entry]:
     ids = [hit.item_id for hit in hits]
     if not ids:
         return []
+    options = [selectinload(LibraryItem.organisation)]
+    if lean:
+        options += [lazyload(LibraryItem.tags), lazyload(LibraryItem.authors),
+                    *(defer(getattr(LibraryItem, name)) for name in LIST_DEFERRED)]
     # One query for the page's items with what each row shows (tags and authors load
     # with them, see the model), and the reader's groups asked once, not once per row.
     items = {
         item.id: item
         for item in db.session.scalars(
             select(LibraryItem)
-            .options(selectinload(LibraryItem.organisation))
+            .options(*options)
             .where(LibraryItem.id.in_(ids))
         )
     }
@@ -284,13 +316,17 @@ def _library_entries(hits: list[SearchHit], user: User | None) -> list[Entry]:
         and permissions.can_see(user, items[hit.item_id], group_ids=group_ids)
     ]
     keys = {item.translation_key for _, item in visible}
-    siblings: dict[str, list[LibraryItem]] = {}
-    for other in db.session.scalars(
+    # Only what "Also in" shows (id and language), not whole items with their tags and
+    # authors: 268 objects per list page before (issue 12).
+    siblings: dict[str, list[Sibling]] = {}
+    for other in db.session.execute(
         service.visible_items_query(user)
+        .with_only_columns(LibraryItem.id, LibraryItem.language, LibraryItem.translation_key)
         .where(LibraryItem.translation_key.in_(keys))
         .order_by(LibraryItem.language)
     ):
-        siblings.setdefault(other.translation_key, []).append(other)
+        siblings.setdefault(other.translation_key, []).append(
+            Sibling(other.id, other.language))
     return [
         Entry(
             item=item,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
 from buyergroup.extensions import db
@@ -38,18 +39,37 @@ can_link_translations = is_moderator
 can_share_with_any_group = is_moderator
 
 
+_GROUP_IDS = "buyergroup.library.active_group_ids"
+
+
 def active_group_ids(user: User | None) -> set[int]:
-    """The working groups whose group-only items ``user`` may see."""
+    """The working groups whose group-only items ``user`` may see.
+
+    Asked once per transaction and user (a list page asked three times): kept in the
+    session's ``info`` until the next flush, commit or rollback, so a membership changed in
+    this transaction is seen at once."""
     if not is_signed_in(user):
         return set()
-    return set(
-        db.session.scalars(
-            select(GroupMembership.group_id).where(
-                GroupMembership.user_id == user.id,
-                GroupMembership.state == MembershipState.active,
+    session = db.session()
+    cache = session.info.setdefault(_GROUP_IDS, {})
+    if user.id not in cache:
+        cache[user.id] = frozenset(
+            db.session.scalars(
+                select(GroupMembership.group_id).where(
+                    GroupMembership.user_id == user.id,
+                    GroupMembership.state == MembershipState.active,
+                )
             )
         )
-    )
+    return set(cache[user.id])
+
+
+def _forget_group_ids(session, *args) -> None:
+    session.info.pop(_GROUP_IDS, None)
+
+
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget_group_ids)
 
 
 def audiences_for(user: User | None) -> list[str]:

@@ -79,6 +79,8 @@ def build_document(item: LibraryItem | None) -> SearchDocument | None:
         audiences=audiences_of(item),
         facets={name: values for name, values in facets.items() if values},
         published_at=item.published_at,
+        # An item's translations are one result (the reader's language shown first).
+        group=f"{PREFIX}:translations:{item.translation_key}",
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
@@ -584,6 +584,9 @@ def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     """The other language versions of ``item`` that ``user`` may see, by language."""
     others = db.session.scalars(
         select(LibraryItem)
+        # The page names each version's language and state; tags are not shown (authors
+        # stay: whether a reader may see a draft translation depends on them).
+        .options(lazyload(LibraryItem.tags))
         .where(LibraryItem.translation_key == item.translation_key, LibraryItem.id != item.id)
         .order_by(LibraryItem.language, LibraryItem.id)
     ).all()
@@ -706,7 +709,9 @@ def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
 def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     items = db.session.scalars(
         select(LibraryItem)
-        .options(selectinload(LibraryItem.organisation))  # each row names its organisation
+        # Each row names its organisation; tags and authors are not shown (issue 12).
+        .options(selectinload(LibraryItem.organisation), lazyload(LibraryItem.tags),
+                 lazyload(LibraryItem.authors))
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
         .where(ItemRelation.item_id == item.id)
         .order_by(LibraryItem.title)
@@ -778,7 +783,10 @@ def comments_of(item: LibraryItem) -> list[Comment]:
     return list(
         db.session.scalars(
             select(Comment)
-            .options(selectinload(Comment.author).selectinload(User.organisation))
+            .options(selectinload(Comment.author).selectinload(User.organisation),
+                     # Not shown with a comment: the author's languages and expertise.
+                     selectinload(Comment.author).lazyload(User.language_links),
+                     selectinload(Comment.author).lazyload(User.expertise_links))
             .where(Comment.item_id == item.id)
             .order_by(Comment.created_at, Comment.id)
         )

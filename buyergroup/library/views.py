@@ -138,7 +138,7 @@ def _too_large(error):
 
 @bp.get("")
 def index():
-    result = browsing.browse(request.args, current_user)
+    result = browsing.browse(request.args, current_user, lean=True)
     review_count = None
     can_review = permissions.can_review(current_user)
     if can_review:

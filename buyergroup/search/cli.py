@@ -49,3 +49,41 @@ def register_search_cli(app: Flask) -> None:
             click.echo(f"Oldest pending update: {status['oldest_pending']:%Y-%m-%d %H:%M:%S} UTC")
 
     app.cli.add_command(search)
+    app.cli.add_command(_bench_group())
+
+
+def _bench_group() -> AppGroup:
+    bench = AppGroup("bench", help="Benchmark data (bench/, in a source checkout).")
+
+    @bench.command("load")
+    @click.option("--items", type=click.IntRange(min=1), required=True,
+                  help="Synthetic library items to add.")
+    @click.option("--seed", type=int, default=7, show_default=True,
+                  help="Same seed, same corpus.")
+    @click.option("--batch", type=click.IntRange(min=1), default=2000, show_default=True,
+                  help="Items per transaction.")
+    def bench_load(items: int, seed: int, batch: int) -> None:
+        """Fill the database and the search index with the synthetic corpus of
+        bench/corpus.py (published items, a fifth of them translations)."""
+        import sys
+        from pathlib import Path
+
+        root = str(Path(__file__).resolve().parents[2])
+        if root not in sys.path:
+            sys.path.append(root)  # bench/ sits beside the package in a checkout
+        try:
+            from bench.load import load_items
+        except ImportError as error:
+            raise click.ClickException(
+                f"bench/ is not importable here ({error}); run from a source checkout"
+            ) from None
+
+        def progress(done: int, seconds: float, cpu: float) -> None:
+            click.echo(f"  {done} items, {done / seconds:.0f} items/s "
+                       f"({done / max(cpu, 1e-9):.0f} per CPU second of this process)")
+
+        rate, cpu_rate = load_items(items, seed=seed, batch=batch, progress=progress)
+        click.echo(f"Loaded {items} items at {rate:.0f} items/s "
+                   f"({cpu_rate:.0f} per CPU second of this process).")
+
+    return bench

@@ -33,16 +33,19 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Table,
     Text,
     and_,
     case,
+    cast,
     delete,
     func,
     literal,
     literal_column,
+    null,
     select,
     text,
     true,
@@ -100,6 +103,8 @@ documents = Table(
     Column("ref", Text, primary_key=True),
     Column("item_id", Integer, nullable=False),
     Column("language", Text, nullable=False),
+    # Versions of one thing (an item's translations) share it; a document alone: its ref.
+    Column("group_key", Text, nullable=False),
     Column("analysis", Text, nullable=False),  # which configuration analysed the text
     Column("audiences", ARRAY(Text), nullable=False),
     *(Column(f"facet_{facet}", ARRAY(Text), nullable=False) for facet in FACETS),
@@ -183,10 +188,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
 
 SCHEMA_DDL = _ddl()
 
+# Later changes, each list frozen in its migration (SCHEMA_DDL stays as first shipped).
+SCHEMA_UPGRADES = [
+    # Issue 12: one result per item with its translations folded in.
+    f"ALTER TABLE {SCHEMA}.search_documents ADD COLUMN IF NOT EXISTS group_key text "
+    "NOT NULL DEFAULT ''",
+    f"UPDATE {SCHEMA}.search_documents SET group_key = ref WHERE group_key = ''",
+]
+
 
 def install(connection: Connection) -> None:
     """Create the search schema (tests, benchmarks; production uses the migration)."""
-    for statement in SCHEMA_DDL:
+    for statement in (*SCHEMA_DDL, *SCHEMA_UPGRADES):
         connection.exec_driver_sql(statement)
 
 
@@ -269,6 +282,7 @@ class PostgresBackend:
             "ref": document.ref,
             "item_id": int(document.item_id),
             "language": document.language,
+            "group_key": document.group or document.ref,
             "analysis": common.analysis_language(document.language),
             "audiences": common.clean_codes(document.audiences),
             "published": document.published_at,
@@ -451,8 +465,9 @@ class PostgresBackend:
         return case(*((analysis == code, q) for code, q in queries.items()), else_=first)
 
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
-        tree = syntax.parse(query.text)
-        tree, applied = syntax.expand(tree, expansions)
+        typed = syntax.parse(query.text)
+        tree, applied = syntax.expand(typed, expansions)
+        protected = frozenset(common.glossary_words(expansions))
         page, per_page = common.page_bounds(query)
         if not common.clean_codes(query.audiences):
             return SearchResults(hits=[], total=0, page=page, per_page=per_page,
@@ -469,7 +484,10 @@ class PostgresBackend:
                 # 10,000 documents (docs/performance.md). Queries without an indexable
                 # condition ("NOT x") still scan: this only removes the bad choice.
                 connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-                results = self._search(connection, query, tree, suggest=True)
+                # Folding versions sorts every match by group: in memory, not on disk.
+                connection.exec_driver_sql("SET LOCAL work_mem = '32MB'")
+                results = self._search(connection, query, tree, typed=typed,
+                                       protected=protected)
         except OperationalError as error:
             if not _is_timeout(error):
                 raise
@@ -497,107 +515,134 @@ class PostgresBackend:
             savepoint.rollback()
 
     def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
-                *, suggest: bool) -> SearchResults:
+                *, typed: syntax.Node | None = None,
+                protected: frozenset[str] = frozenset()) -> SearchResults:
+        """``typed``: the query as typed, for "did you mean" (None: no suggestion).
+
+        One statement finds the matches, keeps one per group (an item's translations: the
+        version in the reader's language if it matched, else the best ranked), and returns
+        both the page's refs and the total and facet counts over those representatives; a
+        second one makes the headlines of the page's rows only.
+        """
         page, per_page = common.page_bounds(query)
         conditions = self._conditions(query, with_text=tree is not None)
         queries: dict[str, ColumnElement] = {}
         if tree is not None:
             queries = self._language_queries(connection, tree)
             conditions.append(self._match(queries))
-        where = and_(*conditions)
-
-        # Total and facet counts over the whole filtered set, in one statement.
-        matched = select(documents.c.facet_codes).where(where).cte("matched")
-        codes = func.unnest(matched.c.facet_codes).table_valued("code").render_derived()
-        statement = union_all(
-            select(literal("").label("code"), func.count().label("n")).select_from(matched),
-            select(codes.c.code, func.count()).select_from(matched.join(codes, true()))
-            .group_by(codes.c.code),
-        )
-        total = 0
-        facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
-        for code, n in connection.execute(statement):
-            if code == "":
-                total = int(n)
-            else:
-                facet, _, value = code.partition("=")
-                if facet in facets:
-                    facets[facet].append((value, int(n)))
-        for facet in FACETS:
-            facets[facet].sort(key=lambda kv: (-kv[1], kv[0]))
-
-        hits: list[SearchHit] = []
-        if total > (page - 1) * per_page:
-            hits = self._hits(connection, query, tree, queries, where, page, per_page)
-        suggestion = None
-        if suggest and tree is not None:
-            # Also when something was found: stemming can find "electronique" for the typo
-            # "electronis", yet the reader meant "electronics".
-            suggestion = self._suggest(connection, query, tree)
-        return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
-                             facets=facets, suggestion=suggestion)
-
-    def _hits(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
-              queries: dict[str, ColumnElement], where: ColumnElement, page: int,
-              per_page: int) -> list[SearchHit]:
         d = documents.c
         if queries:
             rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), d.tsv,
                                    self._per_row(queries, d.analysis))
         else:
             rank = literal(0.0)
-        order = {
-            "relevance": [rank.desc(), d.ref],
-            "newest": [d.published.desc().nulls_last(), d.ref],
-            "title": [d.sort_title, d.ref],
-        }[common.effective_sort(query, tree is not None)]
-        page_rows = (
-            select(d.ref, d.item_id, d.language, d.analysis, d.snippet, rank.label("score"),
-                   func.row_number().over(order_by=order).label("position"))
-            .where(where)
-            .order_by(*order)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-            .subquery("page_rows")
+        sort = common.effective_sort(query, tree is not None)
+        # Only the one column the order needs travels through the window's sort (narrow
+        # rows sort in memory).
+        key = {"relevance": rank, "newest": d.published, "title": d.sort_title}[sort]
+        matched = (select(d.ref, d.item_id, d.language, d.group_key, d.facet_codes,
+                          key.label("o"), rank.label("score"))
+                   .where(and_(*conditions)).cte("matched"))
+        m = matched.c
+        within = {"relevance": [m.o.desc()], "newest": [m.o.desc().nulls_last()],
+                  "title": [m.o]}[sort]
+        best = (func.min(m.o) if sort == "title" else func.max(m.o)).over(
+            partition_by=m.group_key)
+        own = case((m.language == (query.language or "").lower(), 0), else_=1)
+        ranked = select(
+            m.ref, m.item_id, m.language, m.facet_codes, m.score, best.label("best"),
+            func.row_number().over(partition_by=m.group_key,
+                                   order_by=[own, *within, m.ref]).label("version"),
+        ).cte("ranked")
+        reps = select(ranked).where(ranked.c.version == 1).cte("reps")
+        r = reps.c
+        order = {"relevance": [r.best.desc(), r.ref], "newest": [r.best.desc().nulls_last(), r.ref],
+                 "title": [r.best, r.ref]}[sort]
+        codes = func.unnest(r.facet_codes).table_valued("code").render_derived()
+        nothing = cast(null(), Text)
+        statement = union_all(
+            select(literal("").label("code"), func.count().label("n"), nothing.label("ref"),
+                   cast(null(), Integer).label("item_id"), nothing.label("language"),
+                   cast(null(), Float).label("score"),
+                   cast(null(), Integer).label("position")).select_from(reps),
+            select(codes.c.code, func.count(), nothing, cast(null(), Integer), nothing,
+                   cast(null(), Float), cast(null(), Integer))
+            .select_from(reps.join(codes, true())).group_by(codes.c.code),
+            select(nothing, cast(null(), Integer), r.ref, r.item_id, r.language,
+                   r.score, func.row_number().over(order_by=order))
+            .order_by(*order).limit(per_page).offset((page - 1) * per_page),
         )
-        p = page_rows.c
+        total = 0
+        facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
+        page_rows = []
+        for row in connection.execute(statement):
+            if row.ref is not None:
+                page_rows.append(row)
+            elif row.code == "":
+                total = int(row.n)
+            else:
+                facet, _, value = row.code.partition("=")
+                if facet in facets:
+                    facets[facet].append((value, int(row.n)))
+        for facet in FACETS:
+            facets[facet].sort(key=lambda kv: (-kv[1], kv[0]))
+        page_rows.sort(key=lambda row: row.position)
+        hits = self._hits(connection, queries, page_rows) if page_rows else []
+        suggestion = None
+        if typed is not None and common.wants_suggestion(typed, total):
+            # Only for few results, and only the words as typed (not the glossary's).
+            suggestion = self._suggest(connection, query, typed, protected)
+        return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
+                             facets=facets, suggestion=suggestion)
+
+    def _hits(self, connection: Connection, queries: dict[str, ColumnElement],
+              page_rows: list) -> list[SearchHit]:
+        """The page's hits with their snippets (headlines only for these rows: ts_headline
+        re-parses the text)."""
+        d = documents.c
         if queries:
-            # Headlines only for the rows shown: ts_headline re-parses the text.
-            config = case(*((p.analysis == code, self._config(code)) for code in CONFIGURATIONS),
+            config = case(*((d.analysis == code, self._config(code)) for code in CONFIGURATIONS),
                           else_=self._config("en"))
             # ts_headline drops what looks like HTML ("<script>"); hand it stand-ins instead
             # and escape the real characters afterwards.
-            source = func.translate(p.snippet, literal("".join(common.HTML_STAND_INS), Text),
+            source = func.translate(d.snippet, literal("".join(common.HTML_STAND_INS), Text),
                                     literal("".join(common.HTML_STAND_INS.values()), Text))
-            headline = func.ts_headline(config, source, self._per_row(queries, p.analysis),
+            headline = func.ts_headline(config, source, self._per_row(queries, d.analysis),
                                         literal(HEADLINE_OPTIONS, Text))
         else:
             headline = literal("", Text)
-        rows = connection.execute(
-            select(p.ref, p.item_id, p.language, p.snippet, p.score, headline.label("headline"))
-            .order_by(p.position)
-        ).all()
+        snippets = {
+            row.ref: (row.snippet, row.headline)
+            for row in connection.execute(
+                select(d.ref, d.snippet, headline.label("headline"))
+                .where(d.ref.in_([row.ref for row in page_rows])))
+        }
         hits = []
-        for row in rows:
-            marked = row.headline or ""
+        for row in page_rows:
+            source_text, marked = snippets.get(row.ref, ("", ""))
+            marked = marked or ""
             snippet = (common.marks_to_html(marked) if common.MARK_START in marked
-                       else common.fallback_snippet(row.snippet))
+                       else common.fallback_snippet(source_text))
             hits.append(SearchHit(item_id=row.item_id, ref=row.ref, language=row.language,
                                   score=float(row.score or 0.0), snippet=snippet))
         return hits
 
     # --- Did you mean -------------------------------------------------------------------
 
-    def _suggest(self, connection: Connection, query: SearchQuery,
-                 tree: syntax.Node) -> str | None:
+    def _suggest(self, connection: Connection, query: SearchQuery, tree: syntax.Node,
+                 protected: frozenset[str] = frozenset()) -> str | None:
         visible = and_(*self._conditions(SearchQuery(audiences=query.audiences),
                                          with_text=True))
+        language = common.query_language(query)
 
-        def containing(word: str, limit: int) -> int:
+        def containing(word: str, limit: int, *, in_language: bool = False) -> int:
             # Documents this searcher may see with the word as typed (unstemmed: "electronis"
             # must not count as "electronique"), counted up to ``limit``.
             spelled = func.plainto_tsquery(self._config("simple"), literal(word, Text))
-            found = select(literal(1)).where(visible, documents.c.spell.op("@@")(spelled))
+            conditions = [visible, documents.c.spell.op("@@")(spelled)]
+            if in_language and language:
+                conditions.append(documents.c.language == language)
+            found = select(literal(1)).where(*conditions)
             return connection.execute(
                 select(func.count()).select_from(found.limit(limit).subquery())
             ).scalar_one()
@@ -607,6 +652,9 @@ class PostgresBackend:
 
         def frequency(word: str) -> int:
             return containing(word, 1000)  # enough to rank candidates
+
+        def in_language(word: str) -> int:
+            return containing(word, 1, in_language=True)
 
         def candidates(word: str) -> list[str]:
             folded = syntax.fold(word)
@@ -630,12 +678,14 @@ class PostgresBackend:
                                     audiences=query.audiences, page=1, per_page=1)
             try:
                 tree_ = syntax.parse(text_)
-                return self._search(connection, corrected, tree_, suggest=False).total > 0
+                return self._search(connection, corrected, tree_).total > 0
             except QuerySyntaxError:
                 return False
 
         return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
-                                         frequency=frequency, finds_any=finds_any)
+                                         frequency=frequency, finds_any=finds_any,
+                                         protected=protected,
+                                         in_language=in_language if language else None)
 
 
-__all__ = ["PostgresBackend", "SCHEMA_DDL", "documents", "install", "words"]
+__all__ = ["PostgresBackend", "SCHEMA_DDL", "SCHEMA_UPGRADES", "documents", "install", "words"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from buyergroup.extensions import db
 from buyergroup.search import common, hooks
@@ -354,7 +354,27 @@ def reindex(*, procs: int | None = None) -> int:
             with app.app_context():
                 if not _drain(backend, 500, None):
                     break
+    with app.app_context():
+        refresh_statistics()
     return count
+
+
+def refresh_statistics() -> None:
+    """Fresh planner statistics for the application's tables, after a bulk load or a
+    rebuild. Without them SQLite picked the status/visibility index for the list pages'
+    translation-siblings query: 11 ms per page at 10,000 items, 0.14 ms after ANALYZE
+    (issue 12)."""
+    session = db.session()
+    try:
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("ANALYZE"))
+            session.execute(text("PRAGMA optimize"))
+        else:
+            session.execute(text("ANALYZE"))
+        session.commit()
+    except Exception:  # noqa: BLE001 - statistics are an optimisation, never a failure
+        log.exception("could not refresh the database statistics")
+        session.rollback()
 
 
 def index_status() -> dict[str, Any]:

@@ -50,6 +50,9 @@ class SearchDocument:
     audiences: list[str] = field(default_factory=lambda: [AUDIENCE_PUBLIC])
     facets: dict[str, list[str]] = field(default_factory=dict)
     published_at: datetime | None = None
+    # Documents with the same group are versions of one thing (an item's translations):
+    # results show one per group, counts and facets count groups. "" means its own group.
+    group: str = ""
 
 
 @dataclass
@@ -61,6 +64,10 @@ class SearchQuery:
     page: int = 1
     per_page: int = 20
     expand_languages: bool = True  # use the glossary to also match other languages
+    # The reader's language ("de"): of a group's matching versions, this one is shown; and
+    # "did you mean" offers only words of the query's language (this, or a single language
+    # filter). "" means no preference.
+    language: str = ""
 
 
 @dataclass

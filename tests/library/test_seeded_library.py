@@ -72,10 +72,27 @@ def by_key(key: str) -> LibraryItem:
     return item
 
 
-def first_page(query: str, audiences=("public",)) -> list[str]:
-    results = search(SearchQuery(text=query, audiences=list(audiences), per_page=10))
+def shown(query: str, audiences=("public",), language: str = "") -> list[str]:
+    """The seed keys of the versions the first page shows (one per item)."""
+    results = search(SearchQuery(text=query, audiences=list(audiences), per_page=10,
+                                 language=language))
     assert results.error is None, results.error
     return [db.session.get(LibraryItem, hit.item_id).seed_key for hit in results.hits]
+
+
+def first_page(query: str, audiences=("public",), language: str = "") -> list[str]:
+    """The versions the first page shows, each followed by its translations (the page
+    folds them in: "Also in: ...")."""
+    found = []
+    for key in shown(query, audiences, language):
+        item = by_key(key)
+        found.append(key)
+        found += [db.session.get(LibraryItem, other.id).seed_key for other in
+                  db.session.scalars(select(LibraryItem).where(
+                      LibraryItem.translation_key == item.translation_key,
+                      LibraryItem.id != item.id, LibraryItem.status == ItemStatus.published))
+                  if set(audiences) >= {"public", "members"} or other.visibility.value == "public"]
+    return found
 
 
 MEMBER = ("public", "members")
@@ -164,11 +181,45 @@ class TestSearchQuality:
         assert "ew-contract-conditions-en" in corrected
 
     def test_visitor_counts_cover_public_items_only(self, ctx):
-        # Library items only: the index also holds the public groups' discussions.
+        # Library items only (the index also holds the public groups' discussions), and
+        # items, not versions: an item and its translations count once.
         library_kinds = [kind.value for kind in ItemKind]
         results = search(SearchQuery(text="", audiences=["public"],
                                      filters={"kind": library_kinds}))
-        public = db.session.scalar(select(func.count(LibraryItem.id)).where(
-            LibraryItem.status == ItemStatus.published, LibraryItem.visibility == "public"))
+        public = db.session.scalar(select(func.count(LibraryItem.translation_key.distinct()))
+                                   .where(LibraryItem.status == ItemStatus.published,
+                                          LibraryItem.visibility == "public"))
         assert results.total == public
         assert sum(count for _, count in results.facets["kind"]) == public
+        assert sum(count for _, count in results.facets["language"]) == public
+
+    @pytest.mark.parametrize(("language", "expected"), [
+        ("nl", "ilo-core-conventions-clause-nl"),
+        ("fr", "ilo-core-conventions-clause-fr"),
+        ("en", "ilo-core-conventions-clause-en"),
+    ])
+    def test_one_result_per_item_in_the_readers_language(self, ctx, language, expected):
+        """Issue 11: the clause came three times (en, fr, nl), the reader's own fifth."""
+        keys = shown("child labour", language=language)
+        versions = [k for k in keys if k.startswith("ilo-core-conventions-clause-")]
+        assert versions == [expected]
+        assert keys.index(expected) < 3, keys
+
+    def test_a_german_glossary_word_is_not_corrected_to_dutch(self, ctx):
+        """Issue 11: "Kinderarbeit" was answered "did you mean kinderarbeid"."""
+        for language in ("de", "en", ""):
+            results = search(SearchQuery(text="Kinderarbeit", audiences=["public"],
+                                         language=language))
+            assert results.total > 0 and results.suggestion is None, language
+
+    def test_totals_count_items_not_versions(self, ctx):
+        english = by_key("ew-contract-conditions-en")
+        versions = db.session.scalar(select(func.count(LibraryItem.id)).where(
+            LibraryItem.translation_key == english.translation_key,
+            LibraryItem.visibility == "public", LibraryItem.status == ItemStatus.published))
+        assert versions >= 2
+        everything = search(SearchQuery(text="", audiences=["public"], per_page=100))
+        refs = [hit.item_id for hit in everything.hits]
+        assert len(refs) == everything.total
+        keys = {db.session.get(LibraryItem, item_id).translation_key for item_id in refs}
+        assert len(keys) == len(refs)  # no item twice

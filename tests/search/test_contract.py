@@ -250,6 +250,16 @@ def test_snippets_mark_matches_and_escape_the_text(corpus):
     assert "<script>" not in hit.snippet
 
 
+def test_snippets_hold_bare_marks_and_nothing_else(corpus):
+    """The pages show snippets as they come (no second sanitising): only <mark>, no
+    attributes, on both backends."""
+    import re
+
+    for text in ("prevent", "child labour", "laptops"):
+        for hit in search(SearchQuery(text=text, audiences=VISITOR)).hits:
+            assert set(re.findall(r"<[^>]*>", hit.snippet)) <= {"<mark>", "</mark>"}, hit.snippet
+
+
 def test_a_hit_without_a_match_in_its_text_still_has_an_escaped_snippet(corpus):
     [hit] = search(SearchQuery(text="supply", audiences=VISITOR)).hits  # only in the title
     assert hit.snippet.startswith("Suppliers must show") and "<script>" not in hit.snippet
@@ -280,6 +290,107 @@ def test_did_you_mean_never_reveals_a_hidden_word(corpus):
     assert search(SearchQuery(text="wolfrmite", audiences=MEMBER)).suggestion == "wolframite"
     assert search(SearchQuery(text="cobalr", audiences=MEMBER)).suggestion is None
     assert search(SearchQuery(text="cobalr", audiences=GROUP_7)).suggestion == "cobalt"
+
+
+def test_did_you_mean_only_when_few_results(search_app):
+    """A query that found plenty was understood: no fuzzy corrector, no suggestion."""
+    get_backend().upsert([doc(i, "en", f"Laptop clause {i}", "Buying laptops.")
+                          for i in range(1, 8)] + [doc(9, "en", "Laptip", "A typo kept.")])
+    # "laptip" is in one visible document; its neighbour "laptop" in seven.
+    assert search(SearchQuery(text="laptp", audiences=VISITOR)).suggestion in {"laptop",
+                                                                                "laptip"}
+    plenty = search(SearchQuery(text="laptops OR laptp", audiences=VISITOR))
+    assert plenty.total >= 5 and plenty.suggestion is None
+
+
+def test_did_you_mean_checks_the_typed_words_not_the_glossary_additions(corpus):
+    add_concept("child-labour", en="child labour", nl="kinderarbeid",
+                fr="travail des enfants", de="Kinderarbeit")
+    # "Kinderarbeit" is a German glossary term: a real word, never "corrected" to the Dutch
+    # "kinderarbeid", however near (issue 11); nor are the added translations checked.
+    get_backend().upsert([doc(10, "nl", "Kinderarbeid in de keten", "Over kinderarbeid.")])
+    results = search(SearchQuery(text="Kinderarbeit", audiences=VISITOR, language="de"))
+    assert 10 in {h.item_id for h in results.hits}
+    assert results.suggestion is None
+
+
+def test_did_you_mean_prefers_words_of_the_querys_language(search_app):
+    get_backend().upsert([
+        doc(1, "nl", "Arbeid en keten", "Over arbeid in de keten."),
+        doc(2, "de", "Arbeiter", "Die Arbeiter der Lieferkette."),
+        doc(3, "nl", "Kinderarbeid", "Geen kinderarbeid."),
+    ])
+    # For a German reader a German word two edits away beats a Dutch one one edit away.
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="de")).suggestion \
+        == "arbeiter"
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="nl")).suggestion \
+        == "arbeid"
+    # A single language filter names the query's language, whatever the reader's.
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR, language="nl",
+                              filters={"language": ["de"]})).suggestion == "arbeiter"
+    # No language known: the nearest visible word.
+    assert search(SearchQuery(text="arbeit", audiences=VISITOR)).suggestion == "arbeid"
+    # With nothing in the query's language, the other languages still help.
+    assert search(SearchQuery(text="kinderarbied", audiences=VISITOR,
+                              language="en")).suggestion == "kinderarbeid"
+
+
+# --- One result per item (translations folded in) -------------------------------------------
+
+
+def versions(*extra: SearchDocument) -> list[SearchDocument]:
+    grouped = [
+        doc(1, "en", "Laptop clause", "Laptop clause text.", published="2021-01-01"),
+        doc(2, "fr", "Laptop clause (fr)", "Laptop texte.", published="2022-01-01"),
+        doc(3, "nl", "Laptop clause (nl)", "Laptop tekst.", published="2020-01-01",
+            audiences=[AUDIENCE_MEMBERS]),
+    ]
+    for document in grouped:
+        document.group = "clause-a"
+    return [*grouped, doc(4, "en", "Laptop report", "Laptop.", published="2019-01-01"),
+            *extra]
+
+
+@pytest.mark.parametrize("text", ["laptop", ""])
+def test_one_result_per_item_in_the_readers_language(search_app, text):
+    get_backend().upsert(versions())
+    for language, audiences, expected in [
+        ("fr", VISITOR, 2),
+        ("en", VISITOR, 1),
+        ("nl", MEMBER, 3),
+        ("nl", VISITOR, None),  # the Dutch version is members-only: a visible one instead
+        ("de", VISITOR, None),  # no German version: the best (or newest) of the others
+    ]:
+        results = search(SearchQuery(text=text, audiences=audiences, language=language))
+        shown = [hit.item_id for hit in results.hits]
+        assert 4 in shown and len(shown) == 2, (language, shown)
+        [version] = [item_id for item_id in shown if item_id != 4]
+        if expected is not None:
+            assert version == expected, (language, shown)
+        else:
+            assert version in {1, 2}, (language, shown)
+        # Items, not versions, are counted: totals and every facet.
+        assert results.total == 2
+        assert sum(n for _, n in results.facets["language"]) == 2
+        assert dict(results.facets["language"])[results.hits[shown.index(version)].language]
+
+
+def test_a_folded_item_takes_its_best_versions_place(search_app):
+    get_backend().upsert(versions())
+    # Newest first: the French version (2022) puts the item before the 2019 report, shown
+    # in English for an English reader.
+    results = search(SearchQuery(text="", audiences=VISITOR, language="en", sort="newest"))
+    assert [hit.item_id for hit in results.hits] == [1, 4]
+    results = search(SearchQuery(text="", audiences=VISITOR, language="en", sort="newest",
+                                 per_page=1, page=2))
+    assert [hit.item_id for hit in results.hits] == [4] and results.total == 2
+
+
+def test_filters_apply_to_versions_before_folding(search_app):
+    get_backend().upsert(versions())
+    results = search(SearchQuery(text="laptop", audiences=VISITOR, language="en",
+                                 filters={"language": ["fr"]}))
+    assert [hit.item_id for hit in results.hits] == [2] and results.total == 1
 
 
 # --- Cross-language expansion ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from buyergroup.extensions import db
 from buyergroup.search.postgres_backend import (
     SCHEMA,
     SCHEMA_DDL,
+    SCHEMA_UPGRADES,
     PostgresBackend,
     _ddl,
     documents,
@@ -57,6 +58,14 @@ def test_the_migration_holds_the_backends_ddl():
     spec.loader.exec_module(migration)
     facets_then = tuple(f for f in FACETS if f not in LATER_FACETS)
     assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in _ddl(facets_then)]
+
+
+def test_the_group_key_migration_holds_the_backends_upgrades():
+    path = next(Path(__file__).resolve().parents[2].glob("migrations/versions/*_c3d9e1f0a712_*.py"))
+    spec = importlib.util.spec_from_file_location("group_key_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in SCHEMA_UPGRADES]
 
 
 def _sqlite_schema() -> tuple[str, dict]:

@@ -12,6 +12,7 @@ searches keep being answered from the old generation until the new one is comple
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import secrets
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ from buyergroup.search.types import (
     SearchResults,
 )
 from buyergroup.search.whoosh import facets as facet_counts
+from buyergroup.search.whoosh import groups as version_groups
 from buyergroup.search.whoosh import suggestions
 from buyergroup.search.whoosh.query import (
     LengthCachingBM25F,
@@ -100,6 +103,14 @@ class _ThreadState(threading.local):
     searcher: Any = None
     filters: dict | None = None
     leases: int = 0  # searches of this thread using ``searcher`` right now
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    """What "did you mean" looks at: the query as typed and the words never corrected."""
+
+    typed: syntax.Node | None
+    protected: frozenset[str]
 
 
 class WhooshBackend:
@@ -204,9 +215,17 @@ class WhooshBackend:
             return
         with self.writer_lock(self.writer_timeout):
             ix = self._writable_index()
+            # An index written before a field existed (``group``) takes the others until
+            # ``flask search reindex`` rebuilds it with the current schema.
+            known = set(ix.schema.names())
+            latest = list({document.ref: document for document in documents}.values())
             with self._writer(ix) as writer:
-                for document in documents:
-                    writer.update_document(**document_fields(document))
+                # One delete for the whole batch, then plain adds: ``update_document`` opens
+                # a searcher per document to delete its old version (10 ms each).
+                writer.delete_by_query(wq.Or([wq.Term("ref", d.ref) for d in latest]))
+                for document in latest:
+                    fields = document_fields(document)
+                    writer.add_document(**{k: v for k, v in fields.items() if k in known})
 
     def delete(self, refs: list[str]) -> None:
         if not refs:
@@ -369,25 +388,71 @@ class WhooshBackend:
         return allowed
 
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
-        tree = syntax.parse(query.text)
-        tree, applied = syntax.expand(tree, expansions)
+        typed = syntax.parse(query.text)
+        tree, applied = syntax.expand(typed, expansions)
+        spelling = _Spelling(typed, frozenset(common.glossary_words(expansions)))
         try:
-            results = self._search(query, tree)
+            results = self._search(query, tree, spelling)
         except OSError:
             # A writer in another process merged segments away while this searcher was
             # about to open one of their files: start again on a fresh searcher.
             log.info("search index changed during a search; retrying", exc_info=True)
             self._close_searcher()
-            results = self._search(query, tree)
+            results = self._search(query, tree, spelling)
         results.expansions = applied
         return results
 
-    def _search(self, query: SearchQuery, tree: syntax.Node | None) -> SearchResults:
+    def _search(self, query: SearchQuery, tree: syntax.Node | None,
+                spelling: _Spelling | None = None) -> SearchResults:
         with self._leased_searcher() as searcher:
-            return self._search_on(searcher, query, tree, suggest=True)
+            return self._search_on(searcher, query, tree, spelling=spelling)
+
+    def _browse_newest(self, searcher, query: SearchQuery, allowed,
+                       versioned: dict[int, bytes]) -> SearchResults:
+        """Browsing (no words), newest first: the visible set is the filter itself, and
+        the page comes from the index's newest-first order, read only as far as the page
+        (no search, no sort key for each visible document)."""
+        page, per_page = common.page_bounds(query)
+        tables = self._facet_tables()
+        order, positions = version_groups.newest_order(searcher, tables)
+        matched = set(allowed)
+        wanted = page * per_page
+        chosen: dict[bytes, int] = {}
+        if versioned and not versioned.keys().isdisjoint(matched):
+            mine = sorted((positions[d], d) for d in versioned.keys() & matched)
+            languages = version_groups.version_languages(searcher, tables, self.schema)
+            chosen = version_groups.representatives(
+                [(None, d) for _, d in mine], versioned, lambda d: languages.get(d, ""),
+                (query.language or "").lower())
+            matched -= version_groups.hidden_versions(versioned, chosen, matched)
+        shown: list[int] = []
+        seen: set[bytes] = set()
+        for docnum in order:
+            if len(shown) >= wanted:
+                break
+            if docnum not in matched:
+                group = versioned.get(docnum)
+                # A hidden version stands for its group at its own place if it is newer.
+                if group is None or group in seen or docnum not in allowed:
+                    continue
+                docnum = chosen[group]
+            group = versioned.get(docnum)
+            if group is not None:
+                if group in seen:
+                    continue
+                seen.add(group)
+            shown.append(docnum)
+        hits = []
+        for docnum in shown[(page - 1) * per_page:]:
+            stored = searcher.stored_fields(docnum)
+            hits.append(SearchHit(item_id=int(stored["item_id"]), ref=stored["ref"],
+                                  language=stored.get("language", ""), score=0.0,
+                                  snippet=self._snippets.snippet(stored, {})))
+        return SearchResults(hits=hits, total=len(matched), page=page, per_page=per_page,
+                             facets=self._facets(searcher, None, matched))
 
     def _search_on(self, searcher, query: SearchQuery, tree: syntax.Node | None, *,
-                   suggest: bool) -> SearchResults:
+                   spelling: _Spelling | None) -> SearchResults:
         page, per_page = common.page_bounds(query)
         empty = SearchResults(hits=[], total=0, page=page, per_page=per_page,
                               facets={facet: [] for facet in FACETS})
@@ -407,8 +472,15 @@ class WhooshBackend:
         # Collect every match, not only the top N: the filtered set (for the total and the
         # facet counts) then comes out of the same pass. A top-N collector skips blocks
         # while scoring but has to run the query again, unscored, to count.
+        versioned = version_groups.versioned_documents(searcher, self._facet_tables())
+        if (tree is None and common.effective_sort(query, False) == "newest"
+                and type(self)._facets is WhooshBackend._facets):  # bench's variants collect
+            return self._browse_newest(searcher, query, allowed, versioned)
+        # With versions to fold, the page's groups may need more than page * per_page
+        # matches in order (the sorting collector keys every match anyway).
+        limit = None if versioned else page * per_page
         collector = (collectors.UnlimitedCollector() if sortedby is None
-                     else collectors.SortingCollector(sortedby, limit=page * per_page))
+                     else collectors.SortingCollector(sortedby, limit=limit))
         collector = self._facet_collector(collector)
         # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents): bounded.
         time_limit = self.phrase_time_limit if has_phrase(compiled) else None
@@ -424,30 +496,51 @@ class WhooshBackend:
         if partial:
             # Counting everything would run the slow query to its end after all.
             matched = {docnum for _, docnum in results.top_n}
-            total = len(matched)
         else:
             matched = results.docs()  # the filtered set, as collected
-            total = len(matched)
+        ordered = results.top_n
+        if versioned and not versioned.keys().isdisjoint(matched):
+            # One result per group (an item and its translations): the reader's language
+            # if it matched, else the best version; totals and facets count groups.
+            languages = version_groups.version_languages(searcher, self._facet_tables(),
+                                                         self.schema)
+            chosen = version_groups.representatives(
+                [entry for entry in ordered if entry[1] in versioned], versioned,
+                lambda d: languages.get(d, ""), (query.language or "").lower())
+            hidden = version_groups.hidden_versions(versioned, chosen, matched)
+            matched = set(matched) - hidden
+            # Only as far as the page: a group never needs more than its first place.
+            ordered = list(itertools.islice(version_groups.fold(ordered, versioned, chosen),
+                                            page * per_page))
+        total = len(matched)
         facets = self._facets(searcher, results, matched)
 
         terms = highlight_terms(compiled) if tree is not None else {}
         hits = []
-        for hit in results[(page - 1) * per_page : page * per_page]:
-            stored = hit.fields()
+        for key, docnum in ordered[(page - 1) * per_page : page * per_page]:
+            stored = searcher.stored_fields(docnum)
             hits.append(SearchHit(
                 item_id=int(stored["item_id"]),
                 ref=stored["ref"],
                 language=stored.get("language", ""),
-                score=float(hit.score or 0.0) if sortedby is None else 0.0,
+                score=float(key or 0.0) if sortedby is None else 0.0,
                 snippet=self._snippets.snippet(stored, terms),
             ))
         suggestion = None
-        if suggest and tree is not None:
-            # Also when something was found: stemming can find "electronique" for the typo
-            # "electronis", yet the reader meant "electronics".
+        if spelling is not None and spelling.typed is not None and common.wants_suggestion(
+                spelling.typed, total):
+            # Only for few results (a query that found plenty was understood), and only the
+            # words as typed, not the glossary's additions (13 words for "due diligence",
+            # 8-14 ms of fuzzy matching each one missing from the index).
+            language = common.query_language(query)
+            in_language = None
+            if language:
+                in_language = self._filter(searcher, SearchQuery(
+                    audiences=query.audiences, filters={"language": [language]}))
             suggestion = suggestions.suggest(
-                searcher, query, tree, allowed, spell_analyzer=self._spell_analyzer,
+                searcher, query, spelling.typed, allowed, spell_analyzer=self._spell_analyzer,
+                in_language=in_language, protected=spelling.protected,
                 # On the same searcher: the corrections are counted in what was searched.
-                total_for=lambda q, t: self._search_on(searcher, q, t, suggest=False).total)
+                total_for=lambda q, t: self._search_on(searcher, q, t, spelling=None).total)
         return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
                              facets=facets, suggestion=suggestion, partial=partial)

@@ -45,6 +45,8 @@ def language_analyzer(language: str):
 def build_schema() -> Schema:
     fields: dict[str, Any] = {
         "ref": ID(unique=True, stored=True),
+        # The versions of one thing share it (groups.py); a document alone has its ref.
+        "group": ID(),
         "item_id": STORED(),
         "language": ID(stored=True),
         "analysis": ID(),  # which language's fields hold the text
@@ -86,6 +88,7 @@ def document_fields(document: SearchDocument) -> dict[str, Any]:
     }
     fields: dict[str, Any] = {
         "ref": document.ref,
+        "group": document.group or document.ref,
         "item_id": int(document.item_id),
         "language": document.language,
         "analysis": language,

@@ -151,6 +151,9 @@ class Snippets:
             fragments.append(highlight.Fragment(source, inside, start, end))
             i += len(inside)
         formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        # A bare <mark>, as PostgreSQL's snippets: no class attributes for the page to
+        # strip (it no longer runs bleach over snippets, issue 12).
+        formatter.template = "<%(tag)s>%(t)s</%(tag)s>"
         marked = formatter.format(fragments)  # escapes the text around the marks
         if fragments[0].startchar > 0:
             marked = "… " + marked

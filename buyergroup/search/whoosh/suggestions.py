@@ -17,9 +17,13 @@ from buyergroup.search.whoosh.schema import tokens
 
 
 def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_analyzer,
-            total_for: Callable[[SearchQuery, syntax.Node], int]) -> str | None:
-    """A corrected query text, or None. ``allowed``: the documents the reader may see;
-    ``total_for(query, tree)``: how many of them a corrected query finds, on ``searcher``."""
+            total_for: Callable[[SearchQuery, syntax.Node], int], in_language=None,
+            protected: set[str] | frozenset[str] = frozenset()) -> str | None:
+    """A corrected query text, or None. ``tree``: the query as typed. ``allowed``: the
+    documents the reader may see; ``in_language``: those of them in the query's language,
+    whose candidates are preferred (None: no preference); ``total_for(query, tree)``: how many
+    of them a corrected query finds, on ``searcher``."""
+
     corrector = searcher.corrector("spell")
 
     def spelled(word: str) -> str | None:
@@ -37,12 +41,16 @@ def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_a
         token = spelled(word)
         return list(corrector.suggest(token, limit=8, maxdist=2, prefix=1)) if token else []
 
-    def frequency(word: str) -> int:
-        token = spelled(word)
-        if token is None:
-            return 0
-        return sum(1 for d in searcher.docs_for_query(wq.Term("spell", token))
-                   if d in allowed)
+    def counter(documents):
+        def count(word: str) -> int:
+            token = spelled(word)
+            if token is None or not documents:
+                return 0
+            return sum(1 for d in searcher.docs_for_query(wq.Term("spell", token))
+                       if d in documents)
+        return count
+
+    frequency = counter(allowed)
 
     def finds_any(text: str) -> bool:
         corrected = SearchQuery(text=text, filters=query.filters, audiences=query.audiences,
@@ -53,4 +61,7 @@ def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_a
             return False
 
     return common.suggest_correction(tree, query.text, known=known, candidates=candidates,
-                                     frequency=frequency, finds_any=finds_any)
+                                     frequency=frequency, finds_any=finds_any,
+                                     protected=protected,
+                                     in_language=None if in_language is None
+                                     else counter(in_language))
