@@ -25,6 +25,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import lazyload
 
 from buyergroup.accounts.models import User, UserSession
 from buyergroup.database import utcnow
@@ -116,6 +117,9 @@ def load_user(identity: str) -> User | None:
             UserSession.key_hash == hash_secret(key),
             UserSession.ended_at.is_(None),
         )
+        # The member's languages and expertise are read by few pages (the profile, their
+        # card): loaded when asked, not with the account on every request (2 queries).
+        .options(lazyload(User.language_links), lazyload(User.expertise_links))
     )
     if user is None or not user.is_active:
         return None

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,11 @@ def vnu(node_modules):
 
 # The events domain's factories (a group with an organiser and a member, events in it).
 from tests.events.conftest import group, make_event, make_member  # noqa: E402, F401
+
+
+def in_own_thread(work):
+    """Run ``work`` in a thread of its own. Playwright's sync API refuses to start where an
+    asyncio loop runs, and a pytest-xdist worker that ran the pytest-playwright tests has
+    one on its main thread; a new thread has none."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()

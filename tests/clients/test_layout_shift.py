@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from buyergroup.extensions import db
+from tests.clients.conftest import in_own_thread
 
 CHROMIUM = shutil.which("chromium")
 LIMIT = 0.1
@@ -74,23 +75,27 @@ def test_main_pages_do_not_shift(served_seed, width):
     app, base = served_seed
     paths = main_paths(app)
     found = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        context = browser.new_context(viewport={"width": width, "height": 900},
-                                      locale="en-GB")
-        context.add_init_script(OBSERVE)
-        page = context.new_page()
-        # Lighthouse's mobile throttling, roughly: scripts and styles arrive late, as on a
-        # slow connection, so what moves when they arrive is measured.
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": 150, "downloadThroughput": 1.6 * 1024 * 1024 / 8,
-            "uploadThroughput": 750 * 1024 / 8})
-        for name, path in paths.items():
-            found[name] = measure(page, base + path)
-        browser.close()
+
+    def look() -> None:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+            context = browser.new_context(viewport={"width": width, "height": 900},
+                                          locale="en-GB")
+            context.add_init_script(OBSERVE)
+            page = context.new_page()
+            # Lighthouse's mobile throttling, roughly: scripts and styles arrive late, as on a
+            # slow connection, so what moves when they arrive is measured.
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", {
+                "offline": False, "latency": 150, "downloadThroughput": 1.6 * 1024 * 1024 / 8,
+                "uploadThroughput": 750 * 1024 / 8})
+            for name, path in paths.items():
+                found[name] = measure(page, base + path)
+            browser.close()
+
+    in_own_thread(look)
     print({name: round(cls, 3) for name, (cls, _) in found.items()})
     shifted = {name: (round(cls, 3), shifts[:4]) for name, (cls, shifts) in found.items()
                if cls >= LIMIT}
