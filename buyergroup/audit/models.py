@@ -56,6 +56,9 @@ class AuditAction(LabelledEnum):
     token_revoked = "token_revoked"
     sign_in_failures = "sign_in_failures"
     audit_downloaded = "audit_downloaded"
+    post_hidden = "post_hidden"
+    thread_locked = "thread_locked"
+    use_hidden = "use_hidden"
 
     @classmethod
     def _labels(cls) -> dict:
@@ -77,6 +80,9 @@ class AuditAction(LabelledEnum):
             cls.token_revoked: _l("API token revoked"),
             cls.sign_in_failures: _l("Repeated sign-in failures"),
             cls.audit_downloaded: _l("Audit log downloaded"),
+            cls.post_hidden: _l("Discussion post hidden"),
+            cls.thread_locked: _l("Discussion locked"),
+            cls.use_hidden: _l("Recorded use in a tender hidden"),
         }
 
 

@@ -21,6 +21,9 @@ from sqlalchemy.orm import selectinload
 from buyergroup import signals
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin, is_signed_in
+from buyergroup.audit import service as audit
+from buyergroup.audit.models import AuditAction
+from buyergroup.audit.service import Target
 from buyergroup.database import slugify, utcnow
 from buyergroup.discussions import permissions
 from buyergroup.discussions.models import Post, PostReport, Thread
@@ -387,6 +390,8 @@ def lock_thread(actor: User, thread: Thread, *, locked: bool = True) -> Thread:
     if locked and not thread.is_locked:
         thread.locked_at = utcnow()
         thread.locked_by_id = actor.id
+        audit.record(AuditAction.thread_locked, actor=actor,
+                     target=Target("thread", thread.id, thread.title))
     elif not locked:
         thread.locked_at = None
         thread.locked_by_id = None
@@ -410,6 +415,9 @@ def hide_post(actor: User, post: Post, reason: str) -> Post:
     for report in post.reports:
         report.resolved_at = report.resolved_at or utcnow()
     db.session.flush()
+    audit.record(AuditAction.post_hidden, actor=actor,
+                 target=Target("post", post.id, post.thread.title),
+                 details={"reason": post.hidden_reason})
     return post
 
 

@@ -15,6 +15,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from buyergroup.accounts.models import User
+from buyergroup.audit import service as audit
+from buyergroup.audit.models import AuditAction
+from buyergroup.audit.service import Target
 from buyergroup.database import utcnow
 from buyergroup.errors import AlreadyExists, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
@@ -499,6 +502,9 @@ def hide_use(actor: User, use, reason: str) -> None:
     use.hidden_by_id = actor.id
     use.hidden_reason = reason
     db.session.flush()
+    audit.record(AuditAction.use_hidden, actor=actor,
+                 target=Target("use", use.id, use.tender_title or ""),
+                 details={"reason": reason})
 
 
 def uses_of(item: LibraryItem, *, include_hidden: bool = False) -> list[ClauseUse]:

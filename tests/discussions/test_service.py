@@ -5,8 +5,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import func, select
 
 from buyergroup import signals
+from buyergroup.audit.models import AuditAction, AuditEntry
 from buyergroup.discussions import service
 from buyergroup.errors import Conflict, NotAllowed, ValidationFailed
 from buyergroup.extensions import db
@@ -186,9 +188,15 @@ class TestModeration:
             service.hide_post(p.organiser, post, "  ")
         service.hide_post(p.organiser, post, "Advertising")
         assert post.is_hidden and post.hidden_reason == "Advertising"
+        hidden = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == AuditAction.post_hidden)).all()
+        assert [(e.actor_id, e.target_id, e.details["reason"]) for e in hidden] == [
+            (p.organiser.id, post.id, "Advertising")]
         with pytest.raises(NotAllowed):
             service.lock_thread(p.member, thread)
         service.lock_thread(p.organiser, thread)
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == AuditAction.thread_locked)) == 1
         with pytest.raises(Conflict):
             service.reply(p.member, thread, "One more thing")
         service.lock_thread(p.organiser, thread, locked=False)

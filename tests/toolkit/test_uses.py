@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from lxml import html
+from sqlalchemy import select
 
+from buyergroup.audit.models import AuditAction, AuditEntry
 from buyergroup.extensions import db
 from buyergroup.toolkit import service
 from buyergroup.toolkit.models import ClauseUse
@@ -102,6 +104,9 @@ def test_organisers_hide_a_use_with_a_reason(client, auth, member, organiser, ma
                 data={"hide-reason": "Advertising, not a tender"})
     db.session.refresh(use)
     assert use.is_hidden and use.hidden_reason == "Advertising, not a tender"
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == AuditAction.use_hidden)).one()
+    assert entry.actor_id == organiser.id and entry.details["reason"] == use.hidden_reason
     auth.logout()
     section = html.fromstring(client.get(f"/library/{item.id}").data).xpath(
         '//section[@id="uses"]')[0].text_content()
