@@ -83,7 +83,7 @@ def group_json(group: WorkingGroup) -> dict:
         "languages": group.languages,
         "join_policy": group.join_policy.value,
         "founded_on": group.founded_on.isoformat() if group.founded_on else None,
-        "member_count": len(group.active_memberships),
+        "member_count": group.listed_member_count,
         "url": external_url("network.group", slug=group.slug),
     }
 

@@ -156,6 +156,12 @@ class WorkingGroup(TimestampMixin, db.Model):
         return [m for m in self.memberships if m.state is MembershipState.active]
 
     @property
+    def listed_member_count(self) -> int:
+        """Active members who chose to appear in member lists: the count shown to anyone
+        who is not an organiser, so it never tells that someone unlisted is there."""
+        return sum(1 for m in self.active_memberships if m.user.listed_in_directory)
+
+    @property
     def pending_memberships(self) -> list[GroupMembership]:
         return [m for m in self.memberships if m.state is MembershipState.pending]
 

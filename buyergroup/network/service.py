@@ -378,14 +378,19 @@ def visible_groups(user: User | None):
 
 
 def active_member_counts(group_ids: list[int]) -> dict[int, int]:
-    """Active members per group id, for a list of groups in one query (missing: none)."""
+    """Active members per group id, for a list of groups in one query (missing: none).
+
+    Only members listed in member lists count: the lists show no one else, and a count
+    larger than the list would tell that someone unlisted is there."""
     if not group_ids:
         return {}
     rows = db.session.execute(
         select(GroupMembership.group_id, func.count())
+        .join(User, User.id == GroupMembership.user_id)
         .where(
             GroupMembership.group_id.in_(group_ids),
             GroupMembership.state == MembershipState.active,
+            User.listed_in_directory.is_(True),
         )
         .group_by(GroupMembership.group_id)
     )

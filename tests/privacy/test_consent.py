@@ -222,3 +222,23 @@ def test_api_registration_asks_too(client, make_member, make_event, token_of):
     assert response.status_code == 201 and response.get_json()["show_name"] is True
     db.session.expire_all()
     assert [r.user.name for r in events.listed_participants(event)] == ["Lou Loud"]
+
+
+def test_member_counts_count_only_who_the_lists_show(client, auth, group, hidden, member,
+                                                     organiser, outsider, token_of):
+    """A count larger than the list would tell that someone unlisted is in the group."""
+    listed = len(group.active_memberships) - 1  # everyone but Hilde
+    for reader in (None, outsider, member):
+        if reader is not None:
+            auth.login(reader)
+        for url in (f"/groups/{group.slug}", "/groups"):
+            page = client.get(url).get_data(as_text=True)
+            assert f"{listed} members" in page or f"<dd>{listed}</dd>" in page, (reader, url)
+            assert f"{listed + 1} members" not in page and f"<dd>{listed + 1}</dd>" not in page
+        if reader is not None:
+            auth.logout()
+    groups = client.get("/api/v1/groups", headers=token_of(member)).get_json()["items"]
+    assert {g["slug"]: g["member_count"] for g in groups}[group.slug] == listed
+    auth.login(organiser)  # who runs the group sees how many are really in it
+    assert f"<dd>{listed + 1}</dd>" in client.get(f"/groups/{group.slug}").get_data(
+        as_text=True)
