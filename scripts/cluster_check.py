@@ -208,10 +208,14 @@ class Browser:
             if attempt:
                 self.resent.append(f"{method} {path}")
             try:
-                with self.opener.open(request, timeout=REQUEST_TIMEOUT) as answer:
-                    response = Response(answer.status, _headers(answer), answer.read(), name)
-            except urllib.error.HTTPError as error:
-                response = Response(error.code, _headers(error), error.read(), name)
+                try:
+                    with self.opener.open(request, timeout=REQUEST_TIMEOUT) as answer:
+                        response = Response(answer.status, _headers(answer), answer.read(),
+                                            name)
+                except urllib.error.HTTPError as error:
+                    # Its body is read here too: an instance killed half-way through an
+                    # error answer raises IncompleteRead, which is the case just below.
+                    response = Response(error.code, _headers(error), error.read(), name)
             except (urllib.error.URLError, *CONNECTION_ERRORS) as error:
                 # The instance died under us (or before): the next one gets the request.
                 last_error = error
