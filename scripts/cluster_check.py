@@ -696,6 +696,7 @@ class ClusterCheck:
         from sqlalchemy import func, select
 
         from buyergroup.extensions import db
+        from buyergroup.library.models import Attachment, ExtractionState
         from buyergroup.mail.models import OutboxMessage, OutboxState
         from buyergroup.search.models import PendingIndexUpdate
 
@@ -706,13 +707,29 @@ class ClusterCheck:
                 pending = db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                             .where(OutboxMessage.state == OutboxState.pending))
                 queued = db.session.scalar(select(func.count()).select_from(PendingIndexUpdate))
+                # An upload's text is read after the response and then queues its item for
+                # the index: settled only once no text is waiting to be read either.
+                reading = db.session.scalar(
+                    select(func.count()).select_from(Attachment)
+                    .where(Attachment.extraction_state == ExtractionState.pending))
                 db.session.remove()
-                return pending == 0 and queued == 0
+                return pending == 0 and queued == 0 and reading == 0
+
+        calm_since: list[float] = []
+
+        def settled_for_a_while() -> bool:
+            # Work can still arrive after the queues first empty (a surviving worker ending
+            # its after-response work): settled means empty for two seconds running.
+            if not settled():
+                calm_since.clear()
+                return False
+            calm_since[:1] = calm_since[:1] or [time.monotonic()]
+            return time.monotonic() - calm_since[0] >= 2
 
         started = time.monotonic()
         try:
-            wait_until(settled, SETTLE_LIMIT_SECONDS, "the outbox and search queue",
-                       interval=1)
+            wait_until(settled_for_a_while, SETTLE_LIMIT_SECONDS, "the outbox and search queue",
+                       interval=0.5)
         except SetupFailed:
             pass
         self.outcome.figures["settled in"] = f"{time.monotonic() - started:.1f} s"
