@@ -209,9 +209,11 @@ def reader_language() -> str:
         return ""
 
 
-def run(query: SearchQuery, user: User | None, *, lean: bool = False) -> Browse:
+def run(query: SearchQuery, user: User | None, *, lean: bool = False,
+        shown_filters: dict | None = None) -> Browse:
     """``lean``: for the HTML list, which shows neither tags nor authors nor bodies: they
-    are not loaded (the API's summaries need them)."""
+    are not loaded (the API's summaries need them). ``shown_filters``: the filters the page
+    and its facets show, when the search ran with narrower ones (``browse``)."""
     error = None
     try:
         extra = EXTRA_SORTS.get(query.sort)
@@ -224,6 +226,8 @@ def run(query: SearchQuery, user: User | None, *, lean: bool = False) -> Browse:
     if results.error:
         error = results.error
     entries = _entries(results.hits, user, lean=lean)
+    if shown_filters is not None:
+        query.filters = shown_filters
     facets = _facets(results, query, is_signed_in(user))
     pagination = ResultsPagination(
         page=query.page, per_page=query.per_page, max_per_page=None, error_out=False,
@@ -247,10 +251,7 @@ def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
     given = asked.get("kind", [])
     kinds = [k for k in given if k in ItemKind.__members__]
     query.filters = {**asked, "kind": kinds or (["none"] if given else list(ItemKind.__members__))}
-    result = run(query, user, lean=lean)
-    result.query.filters = asked
-    result.facets = _facets(result.results, result.query, is_signed_in(user))
-    return result
+    return run(query, user, lean=lean, shown_filters=asked)
 
 
 # Markdown markup that means nothing in a one-line snippet: "## " headings, "> " quotes (the
