@@ -35,36 +35,36 @@ from buyergroup.library.permissions import active_group_ids, can_see
 
 # --- Agenda ---------------------------------------------------------------------------------
 
-_LIBRARY_REF = re.compile(r"(?:/library/)?(\d+)")
+def _library_ref(token: str) -> int | None:
+    """The item id in "12", "#12" or a pasted link to a library item, else None. Twelve
+    digits at most: a longer number names no item and would overflow the column."""
+    match = (re.search(r"/library/(\d{1,12})(?!\d)", token)
+             or re.fullmatch(r"#?(\d{1,12})", token))
+    return int(match.group(1)) if match else None
+
+
+def _tokens(text: str) -> list[str]:
+    return [token for token in re.split(r"[\s,;]+", (text or "").strip()) if token]
 
 
 def parse_library_refs(text: str) -> list[int]:
     """Library item ids from "12, 15" or from pasted links to library items."""
     ids = []
-    for token in re.split(r"[\s,;]+", (text or "").strip()):
-        if not token:
-            continue
-        # Twelve digits at most: a longer number names no item and would overflow the column.
-        match = (re.search(r"/library/(\d{1,12})(?!\d)", token)
-                 or re.fullmatch(r"#?(\d{1,12})", token))
-        if match is None:
+    for token in _tokens(text):
+        item_id = _library_ref(token)
+        if item_id is None:
             raise ValidationFailed(
                 _("“%(text)s” is not a library item number or link.", text=token[:80]),
                 field="library_items",
             )
-        ids.append(int(match.group(1)))
+        ids.append(item_id)
     return list(dict.fromkeys(ids))
 
 
 def picked_library_items(actor: User | None, text: str) -> list[LibraryItem]:
     """The library items that ``text`` names and ``actor`` may see, for showing a choice
     back (titles instead of numbers); what cannot be read is left out, not refused."""
-    ids = []
-    for token in re.split(r"[\s,;]+", (text or "").strip()):
-        match = (re.search(r"/library/(\d{1,12})(?!\d)", token)
-                 or re.fullmatch(r"#?(\d{1,12})", token))
-        if match:
-            ids.append(int(match.group(1)))
+    ids = [item_id for token in _tokens(text) if (item_id := _library_ref(token)) is not None]
     if not ids:
         return []
     found = {item.id: item for item in db.session.scalars(
