@@ -312,14 +312,30 @@ def _session_app(backend, app_factory, tmp_path_factory, request):
         db.engine.dispose()
 
 
-def _empty_all_tables() -> None:
+def empty_all_tables(*extra_tables: str) -> None:
+    """Delete every row (of the models' tables and ``extra_tables``) and restart the ids.
+
+    On PostgreSQL by ``DELETE`` with the triggers off for the transaction (the foreign keys'
+    and the audit log's append-only guard): ``TRUNCATE`` of the 51 tables took 0.6-1.4 s
+    per test, as it gives every table new files; deleting the few rows a test wrote takes
+    milliseconds.
+    """
     tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            db.session.execute(table.delete())
+        for name in extra_tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+        db.session.execute(text(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"))
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
+        for name in extra_tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
     db.session.commit()
 
 
@@ -406,7 +422,7 @@ def app(_session_app, backend, request):
             finally:
                 db.session.rollback()
                 db.session.remove()
-                _empty_all_tables()
+                empty_all_tables()
         else:
             with _rolled_back(_session_app):
                 yield _session_app

@@ -17,12 +17,12 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from buyergroup.extensions import db
 from buyergroup.search import postgres_backend
 from buyergroup.search.expansion import invalidate_expansions
 from buyergroup.search.service import init_app
+from tests.conftest import empty_all_tables
 from tests.search.helpers import register_library_source, registrations_restored
 
 HAS_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -76,16 +76,11 @@ def sqlite_search_url(tmp_path_factory) -> str:
 
 
 def _empty_everything() -> None:
-    tables = db.metadata.sorted_tables
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.session.execute(text(f"TRUNCATE {postgres_backend.SCHEMA}.search_documents, "
-                                f"{postgres_backend.SCHEMA}.search_words"))
+        empty_all_tables(f"{postgres_backend.SCHEMA}.search_documents",
+                         f"{postgres_backend.SCHEMA}.search_words")
     else:
-        for table in reversed(tables):
-            db.session.execute(table.delete())
-    db.session.commit()
+        empty_all_tables()
 
 
 def _app_for(request, search_apps, sqlite_search_url, database: str, backend: str) -> Flask:
