@@ -250,6 +250,11 @@ def world(app, make_user, make_organisation) -> World:
 
     label = labels.save_label(None, name="TCO Certified", issuer="TCO Development")
     generation = labels.save_generation(None, label, name="generation 9", status="current")
+    # A generation the public item cites (not to be deleted), and a label nothing cites.
+    cited_generation = labels.save_generation(None, label, name="generation 8",
+                                              status="superseded")
+    labels.set_citations(None, public_item, [cited_generation.id])
+    uncited_label = labels.save_label(None, name="EPEAT", issuer="Global Electronics Council")
     db.session.flush()
     for role in (O, M, G, S, A):
         w.tokens[role] = create_api_token(u[role], f"{role} token")[1]
@@ -276,7 +281,8 @@ def world(app, make_user, make_organisation) -> World:
         secret_entry=secret_basket.entries[0].id, editable_entry=editable_basket.entries[0].id,
         shared_entry=shared_basket.entries[0].id, group_use=group_use.id,
         public_use=public_use.id, translation=translation.id, label=label.id,
-        generation=generation.id,
+        generation=generation.id, cited_generation=cited_generation.id,
+        uncited_label=uncited_label.id,
         mate_session=db.session.scalar(db.select(UserSession.id).where(
             UserSession.user_id == mate.id)),
         mate_token=token.id,
@@ -618,7 +624,8 @@ def toolkit_cases(ids: dict) -> list[Case]:
                  form=use_form, label=label),
             Case("api.record_use", one, write=recorders, form=use_json, label=label),
             Case("toolkit_items.compare", one, read=readers, label=label),
-            # Restoring is editing: the moderators (the authors only while a draft).
+            # Restoring: the moderators (the authors restore published texts of a published item;
+    # the world's items are not the roles' own: see tests/toolkit/test_versions.py).
             Case("toolkit_items.restore", {**one, "number": 1}, write=MODERATORS, form={},
                  label=label),
         ]
@@ -653,6 +660,19 @@ def label_cases(ids: dict) -> list[Case]:
              form={"status": "superseded"}),
         Case("labels.add_generation", {"label_id": ids["label"]}, write=MODERATORS,
              form={"name": "generation 10", "status": "current"}),
+        Case("labels.edit_label", {"label_id": ids["label"]}, read=MODERATORS,
+             write=MODERATORS, form={"name": "TCO Certified", "issuer": "TCO Development AB"}),
+        Case("labels.edit_generation", {"generation_id": ids["generation"]}, read=MODERATORS,
+             write=MODERATORS, form={"name": "generation 9", "status": "withdrawn"}),
+        Case("labels.delete_generation", {"generation_id": ids["generation"]},
+             write=MODERATORS, form={}),
+        Case("labels.delete_label", {"label_id": ids["uncited_label"]}, write=MODERATORS,
+             form={}, label="uncited"),
+        # Cited by the public item: refused (409) whoever asks, and nothing is lost.
+        Case("labels.delete_generation", {"generation_id": ids["cited_generation"]},
+             write=NOBODY, form={}, label="cited"),
+        Case("labels.delete_label", {"label_id": ids["label"]}, write=NOBODY, form={},
+             label="cited"),
     ]
     for label in ("public_item", "group_item", "review_item"):
         out.append(Case("labels.citations", {"item_id": ids[label]}, read=MODERATORS,

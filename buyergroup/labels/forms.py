@@ -39,6 +39,10 @@ class GenerationForm(FlaskForm):
         self.status.choices = GenerationStatus.choices()
 
 
+class DeleteForm(FlaskForm):
+    """A delete button's form: nothing but its CSRF token."""
+
+
 class LabelForm(FlaskForm):
     name = StringField(_l("Name of the label"), validators=[DataRequired(), Length(max=120)])
     issuer = StringField(_l("Issuer"), validators=[Optional(), Length(max=200)])

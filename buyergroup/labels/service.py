@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
-from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
+from buyergroup.errors import (
+    AlreadyExists,
+    InvariantError,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+)
 from buyergroup.extensions import db
 from buyergroup.labels.models import (
     GenerationStatus,
@@ -27,20 +33,9 @@ from buyergroup.labels.models import (
     LabelGeneration,
     StaleLabelFlag,
 )
-from buyergroup.library import permissions as library_permissions
-from buyergroup.library.fields import CLAUSE_KINDS
+from buyergroup.labels.permissions import can_cite, can_manage_labels
 from buyergroup.library.models import LabelScope, LibraryItem
 from buyergroup.vocabulary import PRODUCT_GROUPS
-
-
-def can_manage_labels(user: User | None) -> bool:
-    return library_permissions.is_moderator(user)
-
-
-def can_cite(user: User | None, item: LibraryItem) -> bool:
-    """Who may change an item may choose the label generations it cites."""
-    return item.kind in CLAUSE_KINDS and library_permissions.can_edit(user, item)
-
 
 # --- The register -----------------------------------------------------------------------------
 
@@ -51,16 +46,24 @@ def all_labels() -> list[Label]:
     ))
 
 
+def _id(raw) -> int | None:
+    """An id a database column can hold, or None (a 404, never a 500, for any number)."""
+    text = str(raw)
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+
 def get_label(label_id) -> Label:
-    label = db.session.get(Label, int(label_id)) if str(label_id).isdigit() else None
+    label_id = _id(label_id)
+    label = db.session.get(Label, label_id) if label_id is not None else None
     if label is None:
         raise NotFound()
     return label
 
 
 def get_generation(generation_id) -> LabelGeneration:
-    generation = (db.session.get(LabelGeneration, int(generation_id))
-                  if str(generation_id).isdigit() and len(str(generation_id)) < 10 else None)
+    generation_id = _id(generation_id)
+    generation = (db.session.get(LabelGeneration, generation_id)
+                  if generation_id is not None else None)
     if generation is None:
         raise NotFound()
     return generation
@@ -69,6 +72,8 @@ def get_generation(generation_id) -> LabelGeneration:
 def save_label(actor: User | None, *, name: str, issuer: str = "", scope: str | None = None,
                product_groups: list[str] = (), url: str = "", seed_key: str | None = None,
                label: Label | None = None) -> Label:
+    """Add a label to the register, or change ``label``: its name, issuer, scope, product
+    groups and link."""
     if actor is not None and not can_manage_labels(actor):
         raise NotAllowed(_("Only organisers keep the labels register."))
     name = " ".join((name or "").split())
@@ -78,14 +83,22 @@ def save_label(actor: User | None, *, name: str, issuer: str = "", scope: str | 
     unknown = [c for c in product_groups if c not in PRODUCT_GROUPS]
     if unknown:
         raise ValidationFailed(_("Please choose from the list."), field="product_groups")
-    if url and not url.startswith(("http://", "https://")):
-        raise ValidationFailed(_("Enter a web address starting with https://"), field="url")
+    try:
+        the_scope = LabelScope(getattr(scope, "value", scope)) if scope else None
+    except ValueError:
+        raise ValidationFailed(_("Please choose one of the options."), field="scope") from None
+    _check_url(url)
+    same_name = select(Label.id).where(func.lower(Label.name) == name.lower())
+    if label is not None and label.id is not None:
+        same_name = same_name.where(Label.id != label.id)
+    if db.session.scalar(same_name) is not None:
+        raise AlreadyExists(_("The register already has a label with this name."), field="name")
     if label is None:
         label = Label(seed_key=seed_key)
         db.session.add(label)
     label.name = name
     label.issuer = (issuer or "").strip()[:200]
-    label.scope = LabelScope(scope) if scope else None
+    label.scope = the_scope
     label.product_groups_text = " ".join(dict.fromkeys(product_groups))
     label.url = url or ""
     db.session.flush()
@@ -108,6 +121,11 @@ def save_generation(actor: User | None, label: Label, *, name: str,
         raise ValidationFailed(_("Please choose one of the options."), field="status") from None
     if published_on is not None and published_on > date.today():
         raise ValidationFailed(_("The date cannot be in the future."), field="published_on")
+    _check_url(url)
+    if any(other.name.lower() == name.lower() and other is not generation
+           for other in label.generations):
+        raise AlreadyExists(_("This label already has a generation with this name."),
+                            field="name")
     if generation is None:
         generation = LabelGeneration(label=label)
         db.session.add(generation)
@@ -119,6 +137,56 @@ def save_generation(actor: User | None, label: Label, *, name: str,
     generation.url = url or ""
     db.session.flush()
     return generation
+
+
+def _check_url(url: str) -> None:
+    if url and not url.startswith(("http://", "https://")):
+        raise ValidationFailed(_("Enter a web address starting with https://"), field="url")
+
+
+def citation_counts(generations) -> dict[int, int]:
+    """How many items cite each generation (for the organisers who keep the register: they
+    see every item, so the number tells them nothing they could not see)."""
+    ids = [g.id for g in generations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(LabelCitation.generation_id, func.count())
+        .where(LabelCitation.generation_id.in_(ids)).group_by(LabelCitation.generation_id))
+    return {gid: 0 for gid in ids} | {gid: n for gid, n in rows}
+
+
+def delete_generation(actor: User | None, generation: LabelGeneration) -> None:
+    """Remove a generation nobody cites. One that criteria cite stays: deleting it would
+    silently drop their citations (and their stale-label flags)."""
+    if actor is not None and not can_manage_labels(actor):
+        raise NotAllowed(_("Only organisers keep the labels register."))
+    cited = citation_counts([generation])[generation.id]
+    if cited:
+        raise InvariantError(ngettext(
+            "%(generation)s is cited by %(num)d criterion or clause: change its citation "
+            "first, or mark the generation superseded or withdrawn instead.",
+            "%(generation)s is cited by %(num)d criteria or clauses: change their citations "
+            "first, or mark the generation superseded or withdrawn instead.",
+            cited, generation=generation.title))
+    label = generation.label
+    label.generations.remove(generation)
+    db.session.delete(generation)
+    db.session.flush()
+
+
+def delete_label(actor: User | None, label: Label) -> None:
+    """Remove a label with its generations, unless a criterion cites one of them."""
+    if actor is not None and not can_manage_labels(actor):
+        raise NotAllowed(_("Only organisers keep the labels register."))
+    cited = sum(citation_counts(label.generations).values())
+    if cited:
+        raise InvariantError(ngettext(
+            "%(label)s is cited by %(num)d criterion or clause: change its citation first.",
+            "%(label)s is cited by %(num)d criteria or clauses: change their citations first.",
+            cited, label=label.name))
+    db.session.delete(label)
+    db.session.flush()
 
 
 def set_status(actor: User | None, generation: LabelGeneration, status: str) -> None:

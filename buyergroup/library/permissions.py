@@ -136,6 +136,27 @@ def can_edit(user: User | None, item: LibraryItem) -> bool:
     return is_author(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
 
 
+def can_restore_version(user: User | None, item: LibraryItem, *, text_was_published: bool) -> bool:
+    """Who may save an old version's text as the newest version (nothing is lost: the
+    version it replaces stays in the history).
+
+    Organisers restore any version. Authors restore any version while they may edit the
+    item (a draft, or returned to them). Once the item is published, an author restores only
+    a text that was published before (``text_was_published``: some version with that text
+    was saved while the item was published, so it passed review); the restored text is
+    published at once, as an organiser's edit would be. A text that was never published
+    would skip review: that one stays an organiser's decision. While the item waits for
+    review (submitted) or is archived, its authors restore nothing.
+    """
+    if is_moderator(user):
+        return True
+    if not is_author(user, item):
+        return False
+    if item.status in (ItemStatus.draft, ItemStatus.returned):
+        return True
+    return item.status is ItemStatus.published and text_was_published
+
+
 def can_submit(user: User | None, item: LibraryItem) -> bool:
     return can_edit(user, item) and item.status in (ItemStatus.draft, ItemStatus.returned)
 

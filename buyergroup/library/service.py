@@ -50,11 +50,13 @@ from buyergroup.library.permissions import (
     can_mark_official,
     can_moderate_comments,
     can_publish,
+    can_restore_version,
     can_review,
     can_see,
     can_share_with_group,
     can_submit,
     can_translate,
+    is_author,
     is_moderator,
     version_visible,
 )
@@ -460,6 +462,13 @@ def update_item(
     """
     if actor is not None and not can_edit(actor, item):
         raise NotAllowed(_("You cannot change this item."))
+    return _update(actor, item, note=note, files=files, remove_attachments=remove_attachments,
+                   fields=fields)
+
+
+def _update(actor: User | None, item: LibraryItem, *, note: str, files: Iterable,
+            remove_attachments: Iterable[int], fields: dict) -> list[str]:
+    """``update_item`` once the caller has checked that ``actor`` may make this change."""
     before = snapshot(item)
     _apply_fields(actor, item, fields)
     removed = []
@@ -476,6 +485,113 @@ def update_item(
     # The files go once the removal is committed; a rollback keeps them with their rows.
     uploads.delete_after_commit(removed)
     return removed
+
+
+# --- Restoring an old version -----------------------------------------------------------------
+
+# Ambition codes of versions saved before the common scale (EU GPP words).
+OLD_AMBITION = {"core": "1", "comprehensive": "2"}
+
+
+def restorable_fields(data: dict, item: LibraryItem) -> dict:
+    """What restoring a version (its snapshot ``data``) writes: its kind and the content
+    fields of that kind. The audience (status, visibility, group), the authors and the
+    files are not the text and stay as they are now."""
+    kind = data.get("kind") or item.kind.value
+    fields: dict = {}
+    if kind in ItemKind.__members__:
+        fields["kind"] = kind
+    for f in library_fields.fields_for(kind):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name == "ambition":
+            value = OLD_AMBITION.get(value, value)
+        if f.name == "ambition_scheme" and value is None and data.get("ambition") in OLD_AMBITION:
+            value = "eu_gpp"
+        fields[f.name] = value
+    return fields
+
+
+def _empty_as_none(value):
+    return None if value in (None, "", []) else value
+
+
+def _text_key(fields: dict) -> str:
+    """A text's identity: its filled fields (a field a version predates counts as empty)."""
+    filled = {name: value for name, value in fields.items() if _empty_as_none(value) is not None}
+    return json.dumps(filled, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _changes(fields: dict, item: LibraryItem) -> bool:
+    """Whether writing ``fields`` would change the item's text."""
+    now = restorable_fields(snapshot(item), item)
+    return any(_empty_as_none(now.get(name)) != _empty_as_none(value)
+               for name, value in fields.items())
+
+
+def _published_texts(item: LibraryItem, versions: Iterable[ItemVersion]) -> set[str]:
+    """The texts this item had while it was published (versions saved with that status)."""
+    keys = set()
+    for version in versions:
+        data = version_data(version)
+        if data.get("status") == ItemStatus.published.value:
+            keys.add(_text_key(restorable_fields(data, item)))
+    return keys
+
+
+def _all_versions(item: LibraryItem) -> list[ItemVersion]:
+    return list(db.session.scalars(
+        select(ItemVersion).where(ItemVersion.item_id == item.id)
+        .order_by(ItemVersion.number.desc())))
+
+
+def restorable_versions(item: LibraryItem, user: User | None,
+                        versions: Iterable[ItemVersion] | None = None) -> set[int]:
+    """The numbers of the versions (of ``versions``, those ``user`` sees) that ``user`` may
+    restore and whose text differs from the item's now: where the history offers Restore
+    (once per text: the newest version that has it)."""
+    if not is_signed_in(user) or not (is_moderator(user) or is_author(user, item)):
+        return set()
+    if versions is None:
+        versions = visible_versions(item, user)
+    published = _published_texts(item, _all_versions(item))
+    numbers, offered = set(), set()
+    for version in sorted(versions, key=lambda v: -v.number):
+        fields = restorable_fields(version_data(version), item)
+        key = _text_key(fields)
+        if key in offered:
+            continue  # the same text as a newer version (say, the draft it was published as)
+        if _changes(fields, item) and can_restore_version(
+                user, item, text_was_published=key in published):
+            numbers.add(version.number)
+            offered.add(key)
+    return numbers
+
+
+def restore_version(actor: User | None, item: LibraryItem, number: int) -> bool:
+    """Save version ``number``'s text as the newest version (``permissions.
+    can_restore_version`` says who may). False when it is the current text already, so
+    nothing new was saved. On a published item the new version is published at once and
+    announced like any edit (``item_version_added``)."""
+    if actor is not None and not can_restore_version(actor, item, text_was_published=True):
+        raise NotAllowed(_("You cannot change this item."))  # whichever version it is
+    version = get_version(item, number, actor)
+    fields = restorable_fields(version_data(version), item)
+    published = _published_texts(item, _all_versions(item))
+    if actor is not None and not can_restore_version(
+        actor, item, text_was_published=_text_key(fields) in published
+    ):
+        raise NotAllowed(_(
+            "Version %(n)d was never published, so restoring it would skip the review. "
+            "Ask an organiser to restore it, or restore a version that was published.",
+            n=number))
+    if not _changes(fields, item):
+        return False
+    newest = max(v.number for v in item.versions)
+    _update(actor, item, note=version_note("restored", number), files=(),
+            remove_attachments=(), fields=fields)
+    return max(v.number for v in item.versions) != newest
 
 
 # --- Review -----------------------------------------------------------------------------------

@@ -169,6 +169,8 @@ def item(item_id: int):
         translations=service.translations_of(item, current_user),
         related=service.related_items(item, current_user),
         versions=versions,
+        # The versions this reader may restore (``permissions.can_restore_version``).
+        restorable=service.restorable_versions(item, current_user, versions),
         comments=service.comments_of(item),
         can_edit=permissions.can_edit(current_user, item),
         can_submit=permissions.can_submit(current_user, item),

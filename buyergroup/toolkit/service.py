@@ -327,6 +327,7 @@ class EntryText:
     requested_language: str
     kind: TranslationKind  # of ``source``
     is_fallback: bool  # no text in the requested language: the original is used
+    variant: LibraryItem | None = None  # the chosen legal variant, when it replaces the item
 
     @property
     def marked_member_translation(self) -> bool:
@@ -376,20 +377,21 @@ def text_for(entry: BasketEntry, language: str, user: User | None) -> EntryText:
     member translation (marked as such); otherwise the original, with a note.
     """
     base = entry.item
+    variant = None
     if entry.variant is not None and entry.variant.is_published and library_permissions.can_see(
         user, entry.variant
     ):
-        base = entry.variant
+        base = variant = entry.variant
     family = [base, *[t for t in library_service.translations_of(base, user) if t.is_published]]
     in_language = [t for t in family if t.language == language]
     if base.language == language:
-        return EntryText(base, language, base.translation_kind, False)
+        return EntryText(base, language, base.translation_kind, False, variant)
     for wanted in (TranslationKind.original, TranslationKind.official, TranslationKind.member):
         for candidate in in_language:
             if candidate.translation_kind is wanted:
-                return EntryText(candidate, language, wanted, False)
+                return EntryText(candidate, language, wanted, False, variant)
     original = next((t for t in family if t.translation_kind is TranslationKind.original), base)
-    return EntryText(original, language, original.translation_kind, True)
+    return EntryText(original, language, original.translation_kind, True, variant)
 
 
 # --- The reuse register -----------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Versions you can compare and restore, and texts side by side (flush, never commit).
 
 A word-level diff (difflib) between two versions the reader may see; restoring an old
-version saves its content as a new version, under the library's own editing rule; and an
-item beside one of its translations or legal variants, aligned paragraph by paragraph.
+version saves its content as a new version (the library's service and rule: see
+``library.service.restore_version``); and an item beside one of its translations or legal
+variants, aligned paragraph by paragraph.
 """
 
 from __future__ import annotations
@@ -14,20 +15,15 @@ from itertools import zip_longest
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
 
 from buyergroup.accounts.models import User
-from buyergroup.errors import NotAllowed, NotFound
-from buyergroup.extensions import db
+from buyergroup.errors import NotFound
 from buyergroup.library import fields as library_fields
-from buyergroup.library import permissions as library_permissions
 from buyergroup.library import service as library_service
-from buyergroup.library.models import ItemKind, ItemVersion, LibraryItem, version_note
+from buyergroup.library.models import LibraryItem
 from buyergroup.toolkit import service as toolkit_service
 
 TOKENS = re.compile(r"\s+|[^\s]+")
-# Ambition codes of versions saved before the common scale (EU GPP words).
-OLD_AMBITION = {"core": "1", "comprehensive": "2"}
 
 
 @dataclass
@@ -83,40 +79,11 @@ def compare(old: dict, new: dict) -> list[FieldDiff]:
     return diffs
 
 
-def can_restore(user: User | None, item: LibraryItem) -> bool:
-    """Restoring is editing: the item's authors while they may edit it, and organisers."""
-    return library_permissions.can_edit(user, item)
-
-
 def restore(actor: User, item: LibraryItem, number: int) -> bool:
-    """Save an old version's content as the newest version (nothing is lost: the version
-    it replaces stays in the history). False when it was the current content already, so
-    nothing new was saved."""
-    if not can_restore(actor, item):
-        raise NotAllowed(_("You cannot change this item."))
-    data = library_service.version_data(library_service.get_version(item, number, actor))
-    kind = data.get("kind") or item.kind.value
-    fields: dict = {}
-    if kind != item.kind.value and kind in ItemKind.__members__:
-        fields["kind"] = kind
-    for f in library_fields.fields_for(kind):
-        if f.name not in data:
-            continue
-        value = data[f.name]
-        if f.name == "ambition":
-            value = OLD_AMBITION.get(value, value)
-        if f.name == "ambition_scheme" and value is None and data.get("ambition") in OLD_AMBITION:
-            value = "eu_gpp"
-        fields[f.name] = value
-    newest = _newest_version(item)
-    library_service.update_item(actor, item, note=version_note("restored", number),
-                                **fields)
-    return _newest_version(item) != newest
-
-
-def _newest_version(item: LibraryItem) -> int | None:
-    return db.session.scalar(
-        select(func.max(ItemVersion.number)).where(ItemVersion.item_id == item.id))
+    """Save an old version's text as the newest version: the library's own rule
+    (``library.permissions.can_restore_version``) and service. False when it was the
+    current text already, so nothing new was saved."""
+    return library_service.restore_version(actor, item, number)
 
 
 # --- Side by side -----------------------------------------------------------------------------
@@ -134,18 +101,24 @@ def _paragraphs(markdown_text: str) -> list[str]:
     return blocks
 
 
-def companions(item: LibraryItem, user: User | None) -> list[LibraryItem]:
-    """What an item can be shown beside: its translations and its legal variants."""
+def companions(item: LibraryItem, user: User | None,
+               variants: list[LibraryItem] | None = None) -> list[LibraryItem]:
+    """What an item can be shown beside: its translations and its legal variants
+    (``variants``: those already looked up)."""
+    if variants is None:
+        variants = toolkit_service.legal_variants(item, user)
     seen: dict[int, LibraryItem] = {}
-    for other in [*library_service.translations_of(item, user),
-                  *toolkit_service.legal_variants(item, user)]:
+    for other in [*library_service.translations_of(item, user), *variants]:
         seen.setdefault(other.id, other)
     return list(seen.values())
 
 
-def side_by_side(item: LibraryItem, other_id, user: User | None) -> tuple[LibraryItem, list]:
+def side_by_side(item: LibraryItem, other_id, user: User | None,
+                 choices: list[LibraryItem] | None = None) -> tuple[LibraryItem, list]:
     """The other text and the rows: (left block, right block), aligned by paragraph."""
-    other = next((o for o in companions(item, user) if str(o.id) == str(other_id)), None)
+    if choices is None:
+        choices = companions(item, user)
+    other = next((o for o in choices if str(o.id) == str(other_id)), None)
     if other is None:
         raise NotFound()
     rows = list(zip_longest(_paragraphs(item.body), _paragraphs(other.body), fillvalue=""))

@@ -95,9 +95,20 @@ def _toolkit_globals() -> dict:
         "toolkit_baskets_holding": baskets_holding,
         "toolkit_clean_text": exports.clean_text,
         "toolkit_uses": _uses_context,
-        "toolkit_has_companions": lambda item: bool(
-            item.kind in CLAUSE_KINDS and service.legal_variants(item, current_user)),
+        "toolkit_legal_variants": legal_variants_of,
+        "toolkit_has_companions": lambda item: bool(legal_variants_of(item)),
     }
+
+
+def legal_variants_of(item: LibraryItem) -> list[LibraryItem]:
+    """The item's national legal variants the reader may see (asked twice by the item page:
+    looked up once per request)."""
+    if item.kind not in CLAUSE_KINDS:
+        return []
+    cache = g.setdefault("toolkit_variants", {})
+    if item.id not in cache:
+        cache[item.id] = service.legal_variants(item, current_user)
+    return cache[item.id]
 
 
 def _uses_context(item: LibraryItem) -> dict:
@@ -426,7 +437,9 @@ def compare(item_id: int):
         "toolkit/compare.html", item=item, old=old, new=new, numbers=numbers,
         diffs=versions.compare(library_service.version_data(old),
                                library_service.version_data(new)),
-        can_restore=versions.can_restore(current_user, item), action_form=ActionForm(),
+        can_restore=old.number in library_service.restorable_versions(
+            item, current_user, [old]),
+        action_form=ActionForm(),
     )
 
 
@@ -452,8 +465,13 @@ def side_by_side(item_id: int):
     from buyergroup.toolkit import versions
 
     item = _item(item_id)
-    choices = versions.companions(item, current_user)
+    variants = legal_variants_of(item)
+    choices = versions.companions(item, current_user, variants)
     other_id = request.args.get("with") or (choices[0].id if choices else None)
-    other, rows = versions.side_by_side(item, other_id, current_user)
-    return render_template("toolkit/side_by_side.html", item=item, other=other, rows=rows,
-                           choices=choices)
+    other, rows = versions.side_by_side(item, other_id, current_user, choices)
+    variant_ids = {v.id for v in variants}
+    return render_template(
+        "toolkit/side_by_side.html", item=item, other=other, rows=rows,
+        translations=[c for c in choices if c.id not in variant_ids],
+        variants=[c for c in choices if c.id in variant_ids],
+        other_is_variant=other.id in variant_ids)

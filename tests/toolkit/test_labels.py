@@ -150,3 +150,104 @@ def test_organisers_add_a_label_and_a_generation(client, auth, organiser):
                 data={"name": "2024 standard", "published_on": "2024-01-01", "status": "current"})
     db.session.refresh(label)
     assert [g.name for g in label.generations] == ["2024 standard"]
+
+
+# --- Editing and deleting the register on the web ----------------------------------------
+
+
+def test_organisers_edit_a_label(client, auth, organiser, tco):
+    label, _, _ = tco
+    auth.login(organiser)
+    form = html.fromstring(client.get(f"/labels/{label.id}/edit").data)
+    assert form.xpath('//input[@name="name"]/@value') == ["TCO Certified"]
+    assert sorted(form.xpath('//input[@name="product_groups"][@checked]/@value')) == [
+        "laptops", "screens"]
+    data = {"name": "TCO Certified", "issuer": "TCO Development AB", "scope": "environmental",
+            "product_groups": ["laptops", "smartphones"], "url": "https://tcocertified.com/"}
+    response = client.post(f"/labels/{label.id}/edit", data=data)
+    assert response.status_code == 302
+    db.session.refresh(label)
+    assert (label.issuer, label.scope.value, label.product_groups) == (
+        "TCO Development AB", "environmental", ["laptops", "smartphones"])
+    assert client.get("/api/v1/labels").get_json()["items"][0]["issuer"] == "TCO Development AB"
+    # A name another label has, or a link that is not a web address, is refused by its field
+    # and what was typed stays.
+    labels.save_label(organiser, name="EPEAT")
+    db.session.commit()
+    bad = client.post(f"/labels/{label.id}/edit", data={**data, "name": "epeat",
+                                                         "issuer": "Typed issuer"})
+    assert bad.status_code == 400
+    page = html.fromstring(bad.data)
+    assert "already has a label with this name" in page.xpath(
+        '//input[@name="name"]/preceding-sibling::p[@class="error"]')[0].text_content()
+    assert page.xpath('//input[@name="issuer"]/@value') == ["Typed issuer"]
+    bad = client.post(f"/labels/{label.id}/edit", data={**data, "url": "javascript:alert(1)"})
+    assert bad.status_code == 400
+    db.session.refresh(label)
+    assert label.name == "TCO Certified" and label.url == "https://tcocertified.com/"
+
+
+def test_a_generation_edited_to_superseded_flags_its_citations(client, auth, organiser, tco,
+                                                               citing):
+    old, old2, _ = citing
+    _, gen9, _ = tco
+    auth.login(organiser)
+    form = html.fromstring(client.get(f"/labels/generations/{gen9.id}/edit").data)
+    assert form.xpath('//select[@name="status"]/option[@selected]/@value') == ["current"]
+    response = client.post(f"/labels/generations/{gen9.id}/edit", follow_redirects=True, data={
+        "name": "generation 9", "published_on": "2021-11-30", "status": "superseded",
+        "url": "https://tcocertified.com/"})
+    assert "flagged at the next check" in response.get_data(as_text=True)
+    db.session.refresh(gen9)
+    assert (gen9.status.value, gen9.published_on) == ("superseded", date(2021, 11, 30))
+    assert jobs.check_stale_labels()["flagged"] == 2
+    assert {f.item_id for f in db.session.scalars(db.select(StaleLabelFlag))} == {
+        old.id, old2.id}
+
+
+def test_a_cited_generation_or_label_is_not_deleted(client, auth, organiser, tco, citing):
+    label, gen9, gen10 = tco
+    auth.login(organiser)
+    response = client.post(f"/labels/generations/{gen9.id}/delete")
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "TCO Certified generation 9 is cited by 2 criteria or clauses" in text
+    response = client.post(f"/labels/{label.id}/delete")
+    assert response.status_code == 409
+    assert "TCO Certified is cited by 3 criteria or clauses" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [g.name for g in db.session.get(Label, label.id).generations] == [
+        "generation 10", "generation 9"]
+    assert len(labels.citations_of(citing[0])) == 1
+    # The edit page says why, and offers no delete button.
+    page = html.fromstring(client.get(f"/labels/generations/{gen9.id}/edit").data)
+    assert not page.xpath('//form[contains(@action, "/delete")]')
+
+
+def test_an_uncited_generation_and_label_are_deleted(client, auth, organiser, tco):
+    label, gen9, _ = tco
+    auth.login(organiser)
+    page = html.fromstring(client.get(f"/labels/generations/{gen9.id}/edit").data)
+    action = page.xpath('//form[contains(@action, "/delete")]/@action')[0]
+    client.post(action)
+    db.session.expire_all()
+    assert [g.name for g in db.session.get(Label, label.id).generations] == ["generation 10"]
+    response = client.post(f"/labels/{label.id}/delete", follow_redirects=True)
+    assert "TCO Certified is removed from the register." in response.get_data(as_text=True)
+    assert client.get("/api/v1/labels").get_json()["items"] == []
+
+
+def test_members_neither_edit_nor_delete_the_register(client, auth, member, tco):
+    label, gen9, _ = tco
+    with pytest.raises(NotAllowed):
+        labels.delete_generation(member, gen9)
+    with pytest.raises(NotAllowed):
+        labels.delete_label(member, label)
+    auth.login(member)
+    assert client.get(f"/labels/{label.id}/edit").status_code == 403
+    assert client.post(f"/labels/{label.id}/edit", data={"name": "Mine"}).status_code == 403
+    assert client.post(f"/labels/{label.id}/delete").status_code == 403
+    assert client.post(f"/labels/generations/{gen9.id}/delete").status_code == 403
+    assert not html.fromstring(client.get("/labels").data).xpath('//a[contains(@href, "/edit")]')
+    db.session.expire_all()
+    assert db.session.get(Label, label.id).name == "TCO Certified"

@@ -43,3 +43,47 @@ def test_seeded_item_page_shows_the_alert(seeded_app):
         LibraryItem.seed_key == "laptops-energy-efficiency-core-en"))
     page = seeded_app.test_client().get(f"/library/{item.id}").get_data(as_text=True)
     assert "Cites TCO Certified generation 9, which has been superseded." in page
+
+
+def test_seeded_basket_offers_the_dutch_law_variant_and_exports_it(seeded_app):
+    import io
+
+    import docx
+    from lxml import html
+
+    def key(seed_key):
+        return db.session.scalar(select(LibraryItem).where(LibraryItem.seed_key == seed_key))
+
+    member = get_user_by_email("member@example.org")
+    belgian, dutch = key("ew-contract-conditions-nl"), key(
+        "ew-contract-conditions-nl-aanbestedingswet")
+    assert service.legal_variants(belgian, member) == [dutch]
+    assert service.legal_variants(dutch, member) == [belgian]
+    laptops = next(b for b in service.baskets_for(member) if b.name.startswith("Laptops"))
+    entry = next(e for e in laptops.entries if e.item_id == belgian.id)
+    client = seeded_app.test_client()
+    client.post("/login", data={"email": member.email, "password": "buyergroup-demo"})
+    client.post("/language", data={"language": "en", "next": "/"})  # the demo member reads nl
+    page = html.fromstring(client.get(f"/baskets/{laptops.id}").data)
+    options = page.xpath(f'//select[@name="variant{entry.id}-variant_id"]/option')
+    assert [o.get("value") for o in options] == ["", str(dutch.id)]
+    assert options[0].text_content().startswith("As added: Belgium: Wet van 17 juni 2016")
+    assert options[1].text_content().startswith("Netherlands: Aanbestedingswet 2012")
+    client.post(f"/baskets/{laptops.id}/entries/{entry.id}/variant",
+                data={f"variant{entry.id}-variant_id": str(dutch.id)})
+    text = client.get(f"/baskets/{laptops.id}").get_data(as_text=True)
+    assert "The export uses the legal variant for Aanbestedingswet 2012" in text
+    exported = client.get(f"/baskets/{laptops.id}/export?format=docx&language=nl")
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(exported.data)).paragraphs]
+    assert dutch.title in paragraphs and belgian.title not in paragraphs
+    assert any("schriftelijk in gebreke" in p for p in paragraphs)
+    # The item page names the variant; side by side, the two texts align paragraph by
+    # paragraph (the same six blocks).
+    item_page = html.fromstring(client.get(f"/library/{belgian.id}").data)
+    assert item_page.xpath(f'//section[@id="legal-variants"]//a[@href="/library/{dutch.id}"]')
+    side = html.fromstring(client.get(
+        f"/library/{belgian.id}/side-by-side?with={dutch.id}").data)
+    rows = [[td.text_content().strip() for td in tr.xpath("td")]
+            for tr in side.xpath("//tbody/tr")]
+    assert len(rows) == 6 and rows[0] == ["Doel", "Doel"]
+    assert all(left and right for left, right in rows)
