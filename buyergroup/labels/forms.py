@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, URLField
 from wtforms.validators import DataRequired, Length, Optional
@@ -32,7 +33,8 @@ class GenerationForm(FlaskForm):
                        description=_l("For example “generation 10”."))
     published_on = DateField(_l("Published on"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[DataRequired()])
-    url = URLField(_l("Link"), validators=[Optional(), Length(max=500)])
+    url = URLField(lazy_pgettext("web address", "Link"),
+                   validators=[Optional(), Length(max=500)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,7 +50,8 @@ class LabelForm(FlaskForm):
     issuer = StringField(_l("Issuer"), validators=[Optional(), Length(max=200)])
     scope = SelectField(_l("What the label covers"), validators=[Optional()])
     product_groups = MultiCheckboxField(_l("Product groups"))
-    url = URLField(_l("Link"), validators=[Optional(), Length(max=500)])
+    url = URLField(lazy_pgettext("web address", "Link"),
+                   validators=[Optional(), Length(max=500)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
