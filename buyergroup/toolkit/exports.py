@@ -294,6 +294,12 @@ def _annex_item(entry: BasketEntry, language: str, user: User | None, stale_warn
         note = _("Member translation, not checked by the source organisation.")
     elif chosen.kind is TranslationKind.official:
         note = _("Official translation.")
+    if chosen.variant is not None:
+        # The reader must know this is not the clause they added but its version for
+        # another legal framework (the basket page says so too).
+        variant_note = _("Legal variant for %(law)s, chosen instead of the clause as added.",
+                         law=chosen.variant.legal_system)
+        note = f"{variant_note} {note}".strip()
     warnings = list(stale_warnings(entry.item)) if stale_warnings else []
     return AnnexItem(
         title=item.title,

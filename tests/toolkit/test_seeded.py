@@ -77,6 +77,8 @@ def test_seeded_basket_offers_the_dutch_law_variant_and_exports_it(seeded_app):
     paragraphs = [p.text for p in docx.Document(io.BytesIO(exported.data)).paragraphs]
     assert dutch.title in paragraphs and belgian.title not in paragraphs
     assert any("schriftelijk in gebreke" in p for p in paragraphs)
+    # ... and says so, in the document's language.
+    assert any(p.startswith("Juridische variant voor Aanbestedingswet 2012") for p in paragraphs)
     # The item page names the variant; side by side, the two texts align paragraph by
     # paragraph (the same six blocks).
     item_page = html.fromstring(client.get(f"/library/{belgian.id}").data)
