@@ -1,11 +1,11 @@
 """Background jobs, run by ONE scheduler process: ``flask --app buyergroup scheduler run``.
 
 Web workers never run jobs (FIELD-NOTES: a BackgroundScheduler inside ``create_app`` under
-three gunicorn workers ran every job three times). One ``BlockingScheduler`` with
-``coalesce=True`` and ``max_instances=1`` runs each job at most once at a time in this
-process; the work itself is idempotent, so a second scheduler started by mistake, or a
-cron job running ``flask scheduler tick`` beside it, sends nothing twice (each outbox
-message is claimed by one sender; each reminder has a unique key).
+three gunicorn workers ran every job three times). One scheduler with ``coalesce=True``
+and ``max_instances=1`` runs each job at most once at a time in its own process; the work
+itself is idempotent, so a second scheduler started by mistake, or a cron job running
+``flask scheduler tick`` beside it, sends nothing twice (each outbox message is claimed by
+one sender; each reminder has a unique key).
 
 **Only one scheduler works at a time**, however many are started (one per server, for
 failover): the working one holds a lock, the others wait and retry every
@@ -18,6 +18,12 @@ failover): the working one holds a lock, the others wait and retry every
   Advisory locks are per database, so instances on other databases do not interfere.
 - SQLite (one machine by nature): an ``fcntl.flock`` on ``<database file>.scheduler-lock``;
   the kernel releases it when the process ends, however it ends.
+
+The scheduler's loop runs in a thread of its own (APScheduler's ``BackgroundScheduler``)
+while the main thread only waits: SIGTERM's ``SystemExit`` is then raised in our code. In
+the main thread of a ``BlockingScheduler`` it could land inside APScheduler's job
+submission, whose ``except BaseException`` logged and swallowed it: the process went on
+and ignored SIGTERM (seen in the test suite under load).
 
 The working scheduler checks its lock every retry interval and stops with exit status 1
 if it has lost it (say the database restarted), so a supervisor restarts it as a waiter.
@@ -138,10 +144,11 @@ def tick(app: Flask) -> dict[str, object]:
 
 
 def build_scheduler(app: Flask):
-    """A BlockingScheduler with every job; ``JobUnavailable`` if any cannot be imported."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    """A scheduler (not started) with every job; ``JobUnavailable`` if any cannot be
+    imported. Its loop runs in a daemon thread once started (see the module's notes)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    scheduler = BlockingScheduler(
+    scheduler = BackgroundScheduler(
         timezone="UTC",
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
@@ -336,9 +343,13 @@ def register_cli(app: Flask) -> None:
             # Run everything once at start, so a restart does not wait a full interval.
             tick(app)
             scheduler.start()
+            while scheduler.running:  # until stopped, or the lock check shuts it down
+                time.sleep(0.2)
         except (KeyboardInterrupt, SystemExit):
             click.echo("Scheduler stopped.")
         finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             lock.release()
         if lost_lock:
             raise click.ClickException("The scheduler lock was lost; restart this process.")

@@ -85,10 +85,10 @@ def test_a_job_that_cannot_be_imported_stops_the_start(app, monkeypatch, broken_
     monkeypatch.setattr(scheduler, "JOBS", (
         *scheduler.JOBS, scheduler.Job("reminders", target, 60, "Send reminders"),
     ))
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     started = []
-    monkeypatch.setattr(BlockingScheduler, "start", lambda self: started.append(self))
+    monkeypatch.setattr(BackgroundScheduler, "start", lambda self: started.append(self))
 
     result = app.test_cli_runner().invoke(args=["scheduler", "run"])
     assert result.exit_code == 1

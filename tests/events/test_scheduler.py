@@ -19,9 +19,9 @@ from tests.events.conftest import ZONE
 
 def test_jobs_coalesce_and_never_overlap(app):
     built = scheduler.build_scheduler(app)
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    assert isinstance(built, BlockingScheduler)
+    assert isinstance(built, BackgroundScheduler)
     jobs = {job.id: job for job in built.get_jobs()}
     assert {"deliver_mail", "event_reminders", "housekeeping"} <= set(jobs)
     for job in jobs.values():
@@ -71,12 +71,12 @@ def test_the_commands(app, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "deliver_mail" in result.output and "event_reminders" in result.output
 
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     def stop(self):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(BlockingScheduler, "start", stop)
+    monkeypatch.setattr(BackgroundScheduler, "start", stop)
     result = runner.invoke(args=["scheduler", "run"])
     assert result.exit_code == 0, result.output
     assert "event_reminders" in result.output and "Scheduler stopped." in result.output
