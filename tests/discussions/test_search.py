@@ -121,13 +121,16 @@ def test_event_notes_are_found_by_who_may_read_them(world, search_app):
     members = events.add_material(None, workshop, title="Notes",
                                   note="Budget for the hydrothermal study.",
                                   visibility="members", notify=False)
-    events.add_material(None, workshop, title="Private", note="Participants: vulcanology.",
-                        visibility="participants", notify=False)
+    private = events.add_material(None, workshop, title="Private",
+                                  note="Participants: vulcanology.", visibility="participants",
+                                  notify=False)
     db.session.commit()
     assert _refs("geothermal", None) == [f"event_note:{everyone.id}"]
     assert _refs("hydrothermal", None) == []
     assert _refs("hydrothermal", world["outsider"]) == [f"event_note:{members.id}"]
-    assert _refs("vulcanology", world["organiser"]) == []  # never indexed
+    # Participants-only: the group's organisers (and participants, test_minutes_search.py).
+    assert _refs("vulcanology", world["organiser"]) == [f"event_note:{private.id}"]
+    assert _refs("vulcanology", world["member"]) == []
     with search_app.test_request_context("/library?q=geothermal"):
         (entry,) = browse.browse(MultiDict({"q": "geothermal"}), None).entries
         assert entry.source_label == "Event notes" and "Workshop 4" in entry.title
