@@ -3,9 +3,9 @@ later too), the groups they join and the series of the events they register for,
 those domains knowing of follows.
 
 An ORM hook (``after_flush``) sees new items, authors linked to a member account,
-memberships that became active and registrations, and inserts the follow in the same transaction with one INSERT ... SELECT
-that skips any follow row already there, including a stopped one: a member who stopped
-following is not made to follow again.
+memberships that became active and registrations, and inserts the follow in the same
+transaction with one INSERT ... SELECT that skips any follow row already there, including a
+stopped one: a member who stopped following is not made to follow again.
 """
 
 from __future__ import annotations

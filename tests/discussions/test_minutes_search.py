@@ -67,7 +67,7 @@ def world(search_app):
     private = events.add_material(
         organiser, workshop, title="Participants' notes", visibility="participants",
         notify=False, note="Supplier names: tantalum refinery in Kivu.",
-        stored=_file("Attendance: the geothermal pilot team.".encode(), "attendance.txt"))
+        stored=_file(b"Attendance: the geothermal pilot team.", "attendance.txt"))
     db.session.commit()
     return {"group": group, "organiser": organiser, "participant": participant,
             "member": member, "admin": admin, "workshop": workshop, "minutes": minutes,

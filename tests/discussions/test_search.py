@@ -80,6 +80,17 @@ def test_replies_find_their_thread_until_hidden(world):
     assert _refs("refurbished", None) == [ref]  # the question itself is still found
 
 
+def test_an_edit_is_found_by_its_new_words_not_its_old_ones(world):
+    ref = f"discussion:{world['open'].id}"
+    reply = world["open"].posts[1]
+    service.edit_post(world["organiser"], reply, "We wrote a tantalum smelter clause.")
+    service.edit_thread(world["member"], world["open"], title="Screen repair tenders")
+    db.session.commit()
+    assert _refs("tantalum", None) == [ref]
+    assert _refs("cobalt", None) == []
+    assert _refs("repair", None) == [ref]
+
+
 def test_a_group_made_private_takes_its_threads_out_of_public_search(world):
     from buyergroup.network.service import save_group as update_group
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from sqlalchemy import select
 
 from buyergroup.errors import ValidationFailed
