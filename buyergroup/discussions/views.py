@@ -216,7 +216,7 @@ def edit_post(slug: str, thread_id: int, post_id: int):
             else:
                 service.edit_post(current_user, post, form.body.data)
         if outcome.ok:
-            flash(_("Your changes are saved."), "success")
+            flash(_("Your changes have been saved."), "success")
             return _back(slug, thread_id, f"post-{post_id}")
     return render_template("discussions/edit_post.html", group=thread.group, thread=thread,
                            post=post, form=form, question=question, body_hint=BODY_HINT)
