@@ -151,3 +151,16 @@ def test_a_new_organiser_of_the_group_finds_it_and_a_former_one_does_not(world):
                     GroupRole.member)
     db.session.commit()
     assert _refs("tantalum", world["organiser"]) == []
+
+
+def test_anonymised_registrations_name_nobody_in_the_index(world):
+    from buyergroup.database import utcnow
+    from buyergroup.privacy.service import anonymise_past_registrations
+
+    ref = f"event_note:{world['private'].id}"
+    assert _refs("tantalum", world["participant"]) == [ref]
+    # The retention job, a year and more after the event (one bulk statement).
+    assert anonymise_past_registrations(now=utcnow() + timedelta(days=400)) == 1
+    db.session.commit()
+    assert _refs("tantalum", world["participant"]) == []
+    assert _refs("tantalum", world["organiser"]) == [ref]
