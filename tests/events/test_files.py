@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import select
 
 from buyergroup.errors import ValidationFailed
@@ -59,3 +60,20 @@ def test_a_refused_material_leaves_no_file_behind(client, auth, make_event, orga
     assert response.status_code == 200
     assert "Refused after the file was stored." in response.get_data(as_text=True)
     assert stored_files() == before
+
+
+@pytest.mark.committing  # the text is read after the response, in its own app context
+def test_an_uploaded_files_text_is_read_after_the_response(client, auth, make_event,
+                                                          organiser):
+    from buyergroup.library.models import ExtractionState
+
+    event = make_event()
+    auth.login(organiser)
+    response = upload(client, event)
+    assert response.status_code == 302
+    response.close()  # as a server does once the response has gone out
+    db.session.expire_all()
+    material = db.session.scalar(select(EventMaterial))
+    # The library's reader read it once the response had gone: the search can index it.
+    assert material.extraction_state is ExtractionState.done
+    assert "Repairability scores." in material.extracted_text
