@@ -81,6 +81,8 @@ JOBS: tuple[Job, ...] = (
         "Apply pending search index updates"),
     Job("library_extraction", "buyergroup.library.extraction:extract_pending", 120,
         "Read the text of new library attachments"),
+    Job("event_file_extraction", "buyergroup.events.extraction:extract_pending", 120,
+        "Read the text of new event files (minutes, slides), for the search"),
     Job("housekeeping", "buyergroup.scheduler:housekeeping", 6 * 3600,
         "Purge expired password resets and invitations"),
     Job("audit_purge", "buyergroup.audit.service:purge_expired", 24 * 3600,

@@ -41,6 +41,10 @@ event_changed = _signals.signal("event-changed")
 discussion_posted = _signals.signal("discussion-posted")
 #: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>``.
 discussion_answer_accepted = _signals.signal("discussion-answer-accepted")
+#: ``sender=<discussion Thread>``, ``post=<Post>``, ``actor=<User>`` (its author),
+#: ``mentioned=<list[User]>``: the members the edit newly mentions (each told once per post,
+#: and already limited to those who may read the thread).
+discussion_post_edited = _signals.signal("discussion-post-edited")
 
 # --- Privacy ---------------------------------------------------------------------------------
 

@@ -484,6 +484,13 @@ def discussion_cases(ids: dict) -> list[Case]:
              form={"reason": "Names a supplier."}, label="the member's reply"),
         Case("discussions.report", hidden, write=NOBODY, form={"reason": "Names a supplier."},
              label="hidden"),
+        # Authors change their own words, nobody else's (organisers hide, not rewrite).
+        Case("discussions.edit_post", member_reply, read=frozenset({M}), write=frozenset({M}),
+             form={"body": "We pay nothing at all."}, label="the member's reply"),
+        Case("discussions.edit_post", opening, read=NOBODY, write=NOBODY,
+             form={"title": "Who pays?", "body": "Rewritten."}, label="mate's question"),
+        Case("discussions.edit_post", hidden, read=NOBODY, write=NOBODY,
+             form={"body": "Rewritten."}, label="hidden"),
         Case("discussions.lock", {**thread, "action": "lock"}, write=MANAGERS, form={}),
         Case("discussions.lock", {**thread, "action": "unlock"}, write=MANAGERS,
              label="not locked"),
@@ -508,6 +515,14 @@ def discussion_cases(ids: dict) -> list[Case]:
         Case("api.discussion", {"thread_id": ids["thread"]}, read=GROUP),
         Case("api.discussion_replies", {"thread_id": ids["thread"]}, write=GROUP,
              form={"body": "We pay nothing."}),
+        Case("api.edit_discussion", {"thread_id": ids["thread"]}, write=NOBODY,
+             form={"title": "Who pays?"}),
+        Case("api.edit_discussion_reply", {"thread_id": ids["thread"],
+                                           "post_id": ids["member_reply"]},
+             write=frozenset({M}), form={"body": "We pay nothing at all."}),
+        Case("api.edit_discussion_reply", {"thread_id": ids["thread"],
+                                           "post_id": ids["hidden_reply"]},
+             write=NOBODY, form={"body": "Rewritten."}, label="hidden"),
     ]
 
 

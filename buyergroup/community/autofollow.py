@@ -1,10 +1,11 @@
-"""Automatic follows: members follow their own items, the groups they join and the series
-of the events they register for, without those domains knowing of follows.
+"""Automatic follows: members follow their own items (every author's, co-authors added
+later too), the groups they join and the series of the events they register for, without
+those domains knowing of follows.
 
-An ORM hook (``after_flush``) sees new items, memberships that became active and
-registrations, and inserts the follow in the same transaction with one INSERT ... SELECT
-that skips any follow row already there, including a stopped one: a member who stopped
-following is not made to follow again.
+An ORM hook (``after_flush``) sees new items, authors linked to a member account,
+memberships that became active and registrations, and inserts the follow in the same
+transaction with one INSERT ... SELECT that skips any follow row already there, including a
+stopped one: a member who stopped following is not made to follow again.
 """
 
 from __future__ import annotations
@@ -69,13 +70,21 @@ def _changed_to(obj, attribute: str) -> bool:
 
 def _after_flush(session: Session, flush_context) -> None:
     from buyergroup.events.models import Event, Registration, RegistrationState
-    from buyergroup.library.models import LibraryItem
+    from buyergroup.library.models import ItemAuthor, LibraryItem
     from buyergroup.network.models import GroupMembership, MembershipState
 
     pending = []
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, LibraryItem) and obj in session.new and obj.created_by_id:
             pending.append(_pair(obj.created_by_id, "item", str(obj.id)))
+        elif (
+            isinstance(obj, ItemAuthor)
+            and obj.user_id and obj.item_id
+            and (obj in session.new or _changed_to(obj, "user_id"))
+        ):
+            # An author the moment they become one (named on a new item, or added to an
+            # existing one); one who stopped following keeps their stopped row.
+            pending.append(_pair(obj.user_id, "item", str(obj.item_id)))
         elif (
             isinstance(obj, GroupMembership)
             and obj.state is MembershipState.active

@@ -120,6 +120,16 @@ def on_discussion_posted(thread, post=None, actor=None, mentioned=(), **extra) -
         autofollow.ensure(actor.id, "thread", key)
 
 
+def on_discussion_post_edited(thread, post=None, actor=None, mentioned=(), **extra) -> None:
+    """An edit tells only the members it newly mentions (the discussions domain has left out
+    those the post told before); the thread's followers heard of the post already."""
+    if not targets.known("thread"):
+        return
+    mentioned_ids = {u.id for u in mentioned or ()}
+    if mentioned_ids:
+        service.notify(mentioned_ids, Kind.discussion, "mention", "thread", thread, actor=actor)
+
+
 def on_discussion_answer_accepted(thread, post=None, actor=None, **extra) -> None:
     if not targets.known("thread"):
         return
@@ -144,6 +154,7 @@ _CONNECTIONS = (
     (signals.event_changed, on_event_changed),
     (signals.discussion_posted, on_discussion_posted),
     (signals.discussion_answer_accepted, on_discussion_answer_accepted),
+    (signals.discussion_post_edited, on_discussion_post_edited),
     (signals.member_erased, on_member_erased),
 )
 

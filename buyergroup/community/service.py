@@ -8,7 +8,9 @@ an item that became hidden leaves the list and the count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -209,6 +211,21 @@ def visible_kinds(user: User) -> list[Kind]:
 # --- Making notifications ---------------------------------------------------------------------
 
 
+_WITHOUT_EMAIL: ContextVar[bool] = ContextVar("community_without_email", default=False)
+
+
+@contextmanager
+def without_email() -> Iterator[None]:
+    """Notifications made inside are shown (in the centre, the badge, the home page) but
+    never emailed, neither at once nor in a digest: for the demo seed, whose members are
+    fictional and whose activity happened only on paper."""
+    token = _WITHOUT_EMAIL.set(True)
+    try:
+        yield
+    finally:
+        _WITHOUT_EMAIL.reset(token)
+
+
 def notify(
     recipient_ids: Iterable[int],
     kind: Kind,
@@ -245,7 +262,8 @@ def notify(
             actor_id=actor.id if actor is not None else None, created_at=now,
         )
         frequency = frequencies[user.id]
-        if frequency is Frequency.never:
+        if frequency is Frequency.never or _WITHOUT_EMAIL.get():
+            frequency = Frequency.never
             notification.emailed_at = now  # nothing will go out for it
         db.session.add(notification)
         made.append((notification, user, frequency))

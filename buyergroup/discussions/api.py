@@ -13,7 +13,7 @@ from buyergroup.accounts.service import external_url
 from buyergroup.api.auth import api_user, token_required
 from buyergroup.discussions import permissions, service
 from buyergroup.discussions.models import Post, Thread
-from buyergroup.errors import json_error
+from buyergroup.errors import NotFound, json_error
 from buyergroup.extensions import db
 
 MAX_PER_PAGE = 100
@@ -42,6 +42,7 @@ def post_json(post: Post, user) -> dict:
         "hidden": post.is_hidden,
         "hidden_reason": (post.hidden_reason or None) if post.is_hidden and shows_text else None,
         "created_at": _iso(post.created_at),
+        "edited_at": _iso(post.edited_at),
     }
 
 
@@ -170,6 +171,54 @@ def create_reply(thread_id: int):
     return jsonify(post_json(post, user)), 201
 
 
+def _text_fields(body: dict, allowed: tuple[str, ...]):
+    """The body's fields, each text; a field error response for anything else."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        return _field_errors({name: ["Unknown field."] for name in unknown})
+    wrong = {name: ["Expected text."] for name in allowed
+             if name in body and not isinstance(body[name], str)}
+    if wrong:
+        return _field_errors(wrong)
+    if not any(name in body for name in allowed):
+        return _field_errors({name: ["Send at least one of: " + ", ".join(allowed) + "."]
+                              for name in allowed})
+    return None
+
+
+@token_required
+def edit_thread(thread_id: int):
+    """The asker changes the question's title and/or text (while the thread is open)."""
+    user = api_user()
+    thread = service.get_thread(thread_id, user)
+    body = _body()
+    if body is None:
+        return _not_an_object()
+    refused = _text_fields(body, ("title", "body"))
+    if refused is not None:
+        return refused
+    service.edit_thread(user, thread, title=body.get("title"), body=body.get("body"))
+    return jsonify(thread_json(thread, user, full=True))
+
+
+@token_required
+def edit_reply(thread_id: int, post_id: int):
+    """The author changes their reply (while the thread is open and the reply shown)."""
+    user = api_user()
+    thread = service.get_thread(thread_id, user)
+    post = service.get_post(thread, post_id)
+    if post.is_opening:
+        raise NotFound()  # the question is changed through the thread
+    body = _body()
+    if body is None:
+        return _not_an_object()
+    refused = _text_fields(body, ("body",))
+    if refused is not None:
+        return refused
+    service.edit_post(user, post, body["body"])
+    return jsonify(post_json(post, user))
+
+
 def register_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/groups/<slug>/discussions", "discussions", list_threads, methods=["GET"])
     bp.add_url_rule("/groups/<slug>/discussions", "create_discussion", create_thread,
@@ -177,6 +226,10 @@ def register_routes(bp: Blueprint) -> None:
     bp.add_url_rule("/discussions/<int:thread_id>", "discussion", get_thread, methods=["GET"])
     bp.add_url_rule("/discussions/<int:thread_id>/replies", "discussion_replies", create_reply,
                     methods=["POST"])
+    bp.add_url_rule("/discussions/<int:thread_id>", "edit_discussion", edit_thread,
+                    methods=["PATCH"])
+    bp.add_url_rule("/discussions/<int:thread_id>/replies/<int:post_id>",
+                    "edit_discussion_reply", edit_reply, methods=["PATCH"])
 
 
 # --- OpenAPI ----------------------------------------------------------------------------------
@@ -196,6 +249,8 @@ def _error(description: str) -> dict:
 _SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 _ID = {"name": "thread_id", "in": "path", "required": True,
        "schema": {"type": "integer", "minimum": 1}}
+_POST_ID = {"name": "post_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
 
 OPENAPI_PATHS: dict[str, dict] = {
     "/api/v1/groups/{slug}/discussions": {
@@ -243,6 +298,51 @@ OPENAPI_PATHS: dict[str, dict] = {
                 "200": _json("#/components/schemas/DiscussionDetail", "The thread"),
                 "404": _error("No such thread, or not one the caller may read"),
             },
+        },
+        "patch": {
+            "summary": "Change the question's title and/or text (the asker, while the thread "
+                       "is not locked); the opening post then shows edited_at",
+            "operationId": "editDiscussion",
+            "security": [{"bearerAuth": []}],
+            "parameters": [_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "minProperties": 1, "additionalProperties": False,
+                "properties": {
+                    "title": {"type": "string", "maxLength": 200},
+                    "body": {"type": "string", "description": "Markdown; members newly "
+                             "mentioned with @handle are told, once"},
+                },
+            }}}},
+            "responses": {
+                "200": _json("#/components/schemas/DiscussionDetail", "The changed thread"),
+                "400": _error("A field is missing or not valid (named in 'fields')"),
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "403": _error("Not the one who asked, or a read-only token"),
+                "404": _error("No such thread, or not one the caller may read"),
+                "409": _error("The thread is locked, or the question hidden by an organiser"),
+            },
+        },
+    },
+    "/api/v1/discussions/{thread_id}/replies/{post_id}": {
+        "patch": {
+            "summary": "Change a reply's text (its author, while the thread is not locked "
+                       "and the reply not hidden); it then shows edited_at",
+            "operationId": "editDiscussionReply",
+            "security": [{"bearerAuth": []}],
+            "parameters": [_ID, _POST_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["body"], "additionalProperties": False,
+                "properties": {"body": {"type": "string", "description": "Markdown; members "
+                                        "newly mentioned with @handle are told, once"}},
+            }}}},
+            "responses": {
+                "200": _json("#/components/schemas/DiscussionPost", "The changed reply"),
+                "400": _error("The body is missing or not valid"),
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "403": _error("Not the reply's author, or a read-only token"),
+                "404": _error("No such reply in a thread the caller may read"),
+                "409": _error("The thread is locked, or the reply hidden by an organiser"),
+            },
         }
     },
     "/api/v1/discussions/{thread_id}/replies": {
@@ -288,6 +388,8 @@ OPENAPI_SCHEMAS: dict[str, dict] = {
             "hidden": {"type": "boolean"},
             "hidden_reason": {"type": ["string", "null"]},
             "created_at": _TIME,
+            "edited_at": {"type": ["string", "null"], "format": "date-time",
+                          "description": "When its author last changed it; null: never"},
         },
     },
     "Discussion": {

@@ -38,6 +38,15 @@ class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=MAX_BODY)])
 
 
+class EditPostForm(FlaskForm):
+    body = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=MAX_BODY)])
+
+
+class EditQuestionForm(FlaskForm):
+    title = StringField(_l("Question"), validators=[DataRequired(), Length(max=MAX_TITLE)])
+    body = TextAreaField(_l("Details"), validators=[DataRequired(), Length(max=MAX_BODY)])
+
+
 class ReasonForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=MAX_REASON)])
 

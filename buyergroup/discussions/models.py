@@ -137,12 +137,16 @@ class Post(TimestampMixin, db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     hidden_reason: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    # When its author last changed its words (for the question: its title too); None:
+    # never. Accepting or hiding a post is no edit.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     thread: Mapped[Thread] = relationship(back_populates="posts")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     reports: Mapped[list[PostReport]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostReport.id"
     )
+    mentions: Mapped[list[PostMention]] = relationship(cascade="all, delete-orphan")
 
     @property
     def is_hidden(self) -> bool:
@@ -151,6 +155,20 @@ class Post(TimestampMixin, db.Model):
     @property
     def is_opening(self) -> bool:
         return bool(self.thread.posts) and self.thread.posts[0] is self
+
+
+class PostMention(db.Model):
+    """A member this post told of an @mention: each member once, however often the post is
+    edited (an edit tells only those it newly mentions)."""
+
+    __tablename__ = "discussion_post_mentions"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("discussion_posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class PostReport(db.Model):

@@ -76,6 +76,24 @@ def can_report(user: User | None, post: Post) -> bool:
     )
 
 
+def can_edit_post(user: User | None, post: Post) -> bool:
+    """Authors change their own words, while the thread takes replies and the post is not
+    hidden. Nobody changes anyone else's: organisers hide a post, they do not rewrite it."""
+    return (
+        is_signed_in(user)
+        and post.author_id is not None
+        and post.author_id == user.id
+        and not post.is_hidden
+        and can_reply(user, post.thread)
+    )
+
+
+def can_edit_thread(user: User | None, thread: Thread) -> bool:
+    """The asker changes the question's title and text (on the same terms as a post)."""
+    opening = thread.opening_post
+    return is_asker(user, thread) and opening is not None and can_edit_post(user, opening)
+
+
 def can_see_hidden(user: User | None, post: Post) -> bool:
     """A hidden post's text stays readable to the organisers and to its author."""
     return can_moderate(user, post.thread.group) or (

@@ -132,10 +132,10 @@ def register(app: Flask) -> None:
             with db.session.no_autoflush:
                 refs += [ref_of(i) for i in db.session.scalars(
                     select(Thread.id).where(Thread.group_id == group.id))]
-                # Event notes for everyone follow the group's visibility too.
+                # Event notes and files for everyone follow the group's visibility too.
                 refs += [minutes_search.ref_of(i) for i in db.session.scalars(
                     select(EventMaterial.id).join(Event, EventMaterial.event_id == Event.id)
-                    .where(Event.group_id == group.id, EventMaterial.note != ""))]
+                    .where(Event.group_id == group.id, minutes_search.HAS_TEXT))]
         return refs
 
     group_refs._discussions = True  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ from buyergroup.audit.models import AuditAction
 from buyergroup.audit.service import Target
 from buyergroup.database import slugify, utcnow
 from buyergroup.discussions import permissions
-from buyergroup.discussions.models import Post, PostReport, Thread
+from buyergroup.discussions.models import Post, PostMention, PostReport, Thread
 from buyergroup.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.library import permissions as library_permissions
@@ -233,6 +233,17 @@ def _clean_body(body: str | None) -> str:
     return body
 
 
+def _clean_title(title: str | None) -> str:
+    title = " ".join(_clean_text(title).split())
+    if not title:
+        raise ValidationFailed(_("Please give your question a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise ValidationFailed(
+            _("Please keep the title under %(n)d characters.", n=MAX_TITLE), field="title"
+        )
+    return title
+
+
 def _clean_codes(values, vocabulary: dict, field_name: str) -> list[str]:
     codes = [str(v).strip() for v in (values or []) if str(v).strip()]
     unknown = [c for c in codes if c not in vocabulary]
@@ -283,13 +294,7 @@ def start_thread(
     """Ask a question in ``group``: the thread and its opening post."""
     if not permissions.can_start_thread(actor, group):
         raise NotAllowed(_("Only members of this group can start a discussion."))
-    title = " ".join(_clean_text(title).split())
-    if not title:
-        raise ValidationFailed(_("Please give your question a title."), field="title")
-    if len(title) > MAX_TITLE:
-        raise ValidationFailed(
-            _("Please keep the title under %(n)d characters.", n=MAX_TITLE), field="title"
-        )
+    title = _clean_title(title)
     body = _clean_body(body)
     if language not in ITEM_LANGUAGES:
         raise ValidationFailed(_("Please choose a language."), field="language")
@@ -328,8 +333,83 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
 
 def _announce(thread: Thread, post: Post, actor: User, *, new_thread: bool = False) -> None:
     mentioned = mentioned_in(thread, post.body, author=actor)
+    _record_mentions(post, mentioned)
     signals.discussion_posted.send(thread, post=post, actor=actor, mentioned=mentioned,
                                    new_thread=new_thread)
+
+
+def _record_mentions(post: Post, users: list[User]) -> None:
+    for user in users:
+        post.mentions.append(PostMention(user_id=user.id))
+    if users:
+        db.session.flush()
+
+
+def _newly_mentioned(post: Post, old_body: str, actor: User) -> list[User]:
+    """Whom an edit mentions that the post has not told yet: not those it told (recorded),
+    nor those its text already named (posts from before the record was kept)."""
+    told = {m.user_id for m in post.mentions}
+    told |= {u.id for u in mentioned_in(post.thread, old_body, author=actor)}
+    return [u for u in mentioned_in(post.thread, post.body, author=actor) if u.id not in told]
+
+
+def _refuse_edit(actor: User, post: Post) -> None:
+    """Why ``actor`` may not change ``post``, as the domain error that says so."""
+    own = is_signed_in(actor) and post.author_id == actor.id
+    if own and post.thread.is_locked:
+        raise Conflict(_("This discussion is locked: its posts can no longer be changed."),
+                       field="body")
+    if own and post.is_hidden:
+        raise Conflict(_("An organiser has hidden this post: it can no longer be changed."),
+                       field="body")
+    if own:
+        raise NotAllowed(_("Only members of this group can change their posts."))
+    raise NotAllowed(_("Only its author can change a post."))
+
+
+def edit_post(actor: User, post: Post, body: str) -> Post:
+    """The author changes their post's text; it shows "edited" with the time. Members it
+    newly mentions are told (each once per post); the search index follows (hooks)."""
+    if not permissions.can_edit_post(actor, post):
+        _refuse_edit(actor, post)
+    body = _clean_body(body)
+    if body == post.body:
+        return post  # nothing changed: not "edited"
+    old_body = post.body
+    post.body = body
+    post.edited_at = utcnow()
+    db.session.flush()
+    _announce_edit(post, old_body, actor)
+    return post
+
+
+def edit_thread(actor: User, thread: Thread, *, title: str | None = None,
+                body: str | None = None) -> Thread:
+    """The asker changes the question's title and/or text (``None``: left as it is)."""
+    opening = thread.opening_post
+    if opening is None or not permissions.can_edit_thread(actor, thread):
+        if opening is not None and permissions.is_asker(actor, thread):
+            _refuse_edit(actor, opening)
+        raise NotAllowed(_("Only the person who asked can change the question."))
+    new_title = thread.title if title is None else _clean_title(title)
+    new_body = opening.body if body is None else _clean_body(body)
+    if (new_title, new_body) == (thread.title, opening.body):
+        return thread
+    old_body = opening.body
+    thread.title = new_title
+    opening.body = new_body
+    opening.edited_at = utcnow()
+    db.session.flush()
+    if new_body != old_body:
+        _announce_edit(opening, old_body, actor)
+    return thread
+
+
+def _announce_edit(post: Post, old_body: str, actor: User) -> None:
+    mentioned = _newly_mentioned(post, old_body, actor)
+    _record_mentions(post, mentioned)
+    signals.discussion_post_edited.send(post.thread, post=post, actor=actor,
+                                        mentioned=mentioned)
 
 
 def accept_answer(actor: User, thread: Thread, post: Post) -> Post:

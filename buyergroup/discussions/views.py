@@ -12,6 +12,8 @@ from buyergroup.discussions import permissions, service
 from buyergroup.discussions.forms import (
     BODY_HINT,
     ActionForm,
+    EditPostForm,
+    EditQuestionForm,
     GapForm,
     ReasonForm,
     ReplyForm,
@@ -146,6 +148,9 @@ def thread_page(slug: str, thread_id: int, reply_form: ReplyForm | None = None):
         can_mark_gap=can_mark_gap,
         can_moderate=permissions.can_moderate(current_user, group),
         can_report=lambda post: permissions.can_report(current_user, post),
+        can_edit=lambda post: (permissions.can_edit_thread(current_user, thread)
+                               if post.is_opening
+                               else permissions.can_edit_post(current_user, post)),
         can_see_hidden=lambda post: permissions.can_see_hidden(current_user, post),
         render_post=service.render_post,
         PRODUCT_GROUPS=PRODUCT_GROUPS,
@@ -179,6 +184,42 @@ def _post_action(slug: str, thread_id: int, post_id: int):
 def _back(slug: str, thread_id: int, anchor: str | None = None):
     return redirect(url_for("discussions.thread", slug=slug, thread_id=thread_id,
                             _anchor=anchor))
+
+
+@bp.route("/groups/<slug>/discussions/<int:thread_id>/posts/<int:post_id>/edit",
+          methods=["GET", "POST"])
+@login_required
+def edit_post(slug: str, thread_id: int, post_id: int):
+    """The author changes their post; the asker, for the question, its title too."""
+    thread, post = _post_action(slug, thread_id, post_id)
+    question = post.is_opening
+    allowed = (permissions.can_edit_thread(current_user, thread) if question
+               else permissions.can_edit_post(current_user, post))
+    if not allowed:
+        if question and permissions.is_asker(current_user, thread) or (
+                not question and post.author_id == current_user.id):
+            # Locked, hidden or no longer a member: the thread says which.
+            flash(_("This post can no longer be changed."), "error")
+            return _back(slug, thread_id, f"post-{post_id}")
+        raise NotAllowed(_("Only its author can change a post."))
+    if question:
+        form = EditQuestionForm(obj=None if request.method == "POST" else post)
+        if request.method == "GET":
+            form.title.data = thread.title
+    else:
+        form = EditPostForm(obj=None if request.method == "POST" else post)
+    if form.validate_on_submit():
+        with service_errors(form) as outcome:
+            if question:
+                service.edit_thread(current_user, thread, title=form.title.data,
+                                    body=form.body.data)
+            else:
+                service.edit_post(current_user, post, form.body.data)
+        if outcome.ok:
+            flash(_("Your changes have been saved."), "success")
+            return _back(slug, thread_id, f"post-{post_id}")
+    return render_template("discussions/edit_post.html", group=thread.group, thread=thread,
+                           post=post, form=form, question=question, body_hint=BODY_HINT)
 
 
 @bp.post("/groups/<slug>/discussions/<int:thread_id>/posts/<int:post_id>/accept")

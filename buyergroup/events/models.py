@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
+from buyergroup.library.models import ExtractionState
 
 if TYPE_CHECKING:
     from buyergroup.accounts.models import User
@@ -359,6 +360,18 @@ class EventMaterial(db.Model):
     original_name: Mapped[str | None] = mapped_column(String(255))
     content_type: Mapped[str | None] = mapped_column(String(120))
     size: Mapped[int | None] = mapped_column()
+    # The file's text, read outside the request by the library's reader
+    # (``events.extraction``) so that the site search finds minutes attached as files.
+    # None: a note without a file, nothing to read.
+    extraction_state: Mapped[ExtractionState | None] = mapped_column(
+        string_enum(ExtractionState, "material_extraction_state", length=20)
+    )
+    extracted_text: Mapped[str] = mapped_column(
+        Text, default="", server_default="", nullable=False
+    )
+    extraction_error: Mapped[str] = mapped_column(
+        String(500), default="", server_default="", nullable=False
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 

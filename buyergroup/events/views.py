@@ -27,7 +27,7 @@ from buyergroup.accounts.service import external_url, get_user_by_email
 from buyergroup.boundary import mark_rollback_only, service_errors
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound
-from buyergroup.events import calendar, permissions, service, storage
+from buyergroup.events import calendar, extraction, permissions, service, storage
 from buyergroup.events.forms import (
     AddParticipantForm,
     AgendaItemForm,
@@ -691,7 +691,10 @@ def new_material(event_id: int):
                         "told by email."), "success")
             else:
                 flash(_("The material has been added."), "success")
-            return redirect(url_for("events.detail", event_id=event.id) + "#materials")
+            return extraction.extract_after_response(
+                redirect(url_for("events.detail", event_id=event.id) + "#materials"),
+                [material.id] if material.has_file else [],
+            )
     return render_template("events/material_form.html", event=event, form=form)
 
 

@@ -15,6 +15,7 @@ import selectors
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,14 +93,17 @@ def run_worker(path: Path, kind: str) -> Outcome:
     return Outcome(text=text, truncated=truncated or len(out) >= max_bytes)
 
 
-def extract_file(stored_name: str) -> Outcome:
-    path = path_of(stored_name)
+def extract_file(stored_name: str, path: Path | None = None) -> Outcome:
+    """Read one stored file (the library's, or the one at ``path`` for another domain's)."""
+    path = path_of(stored_name) if path is None else path
     if not path.is_file():
         return Outcome(error="the stored file is missing")
     return run_worker(path, extension_of(stored_name))
 
 
-def record(attachment: Attachment, outcome: Outcome) -> None:
+def record(attachment, outcome: Outcome) -> None:
+    """Keep what was read on the row (an ``Attachment``, or any row with the same
+    ``extraction_state``, ``extracted_text`` and ``extraction_error`` columns)."""
     if outcome.ok:
         attachment.extraction_state = ExtractionState.done
         attachment.extracted_text = outcome.text.strip()
@@ -118,25 +122,32 @@ def extract_pending(ids: list[int] | None = None, limit: int = 100) -> tuple[int
     finished meanwhile is left alone, so running it twice at once does no harm.
     Returns (read, failed).
     """
-    query = select(Attachment.id).where(Attachment.extraction_state == ExtractionState.pending)
+    return extract_pending_rows(Attachment, path_of, ids=ids, limit=limit)
+
+
+def extract_pending_rows(model, path_for: Callable[[str], Path], *,
+                         ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
+    """``extract_pending`` for any model whose rows keep a ``stored_name`` and the
+    extraction columns (event files use it too); ``path_for(stored_name)`` is the file."""
+    query = select(model.id).where(model.extraction_state == ExtractionState.pending)
     if ids is not None:
-        query = query.where(Attachment.id.in_(ids))
-    pending = list(db.session.scalars(query.order_by(Attachment.id).limit(limit)))
+        query = query.where(model.id.in_(ids))
+    pending = list(db.session.scalars(query.order_by(model.id).limit(limit)))
     db.session.rollback()
     read = failed = 0
-    for attachment_id in pending:
-        attachment = db.session.get(Attachment, attachment_id)
-        if attachment is None or attachment.extraction_state is not ExtractionState.pending:
+    for row_id in pending:
+        row = db.session.get(model, row_id)
+        if row is None or row.extraction_state is not ExtractionState.pending:
             db.session.rollback()
             continue
-        stored_name = attachment.stored_name
+        stored_name = row.stored_name
         db.session.rollback()  # end the read transaction before the (slow) child process
-        outcome = extract_file(stored_name)
-        attachment = db.session.get(Attachment, attachment_id)
-        if attachment is None or attachment.extraction_state is not ExtractionState.pending:
+        outcome = extract_file(stored_name, path_for(stored_name))
+        row = db.session.get(model, row_id)
+        if row is None or row.extraction_state is not ExtractionState.pending:
             db.session.rollback()
             continue
-        record(attachment, outcome)
+        record(row, outcome)
         db.session.commit()
         if outcome.ok:
             read += 1
@@ -145,16 +156,19 @@ def extract_pending(ids: list[int] | None = None, limit: int = 100) -> tuple[int
     return read, failed
 
 
-def extract_after_response(response, ids: list[int]):
-    """Read the given attachments once ``response`` has been sent (best effort)."""
+def extract_after_response(response, ids: list[int], extract: Callable | None = None):
+    """Read the given attachments once ``response`` has been sent (best effort).
+
+    ``extract(ids=...)``: another domain's ``extract_pending`` (default the library's)."""
     if not ids:
         return response
     app: Flask = current_app._get_current_object()
+    extract = extract or extract_pending
 
     def run() -> None:
         with app.app_context():
             try:
-                extract_pending(ids=list(ids))
+                extract(ids=list(ids))
             except Exception:  # noqa: BLE001 - left pending for `flask library extract`
                 db.session.rollback()
                 app.logger.exception("Reading attachment text failed; left pending")

@@ -12,12 +12,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from buyergroup.accounts.permissions import is_signed_in, is_site_organiser
+from buyergroup.accounts.permissions import is_admin, is_signed_in, is_site_organiser
 from buyergroup.extensions import db
 from buyergroup.library.models import ItemStatus, LibraryItem, Visibility
 from buyergroup.network.models import GroupMembership, MembershipState
 from buyergroup.network.permissions import can_see_organisation
-from buyergroup.search.types import AUDIENCE_MEMBERS, AUDIENCE_PUBLIC, group_audience
+from buyergroup.search.types import (
+    AUDIENCE_ADMINS,
+    AUDIENCE_MEMBERS,
+    AUDIENCE_PUBLIC,
+    group_audience,
+    user_audience,
+)
 
 if TYPE_CHECKING:
     from buyergroup.accounts.models import User
@@ -73,13 +79,17 @@ for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollb
 
 
 def audiences_for(user: User | None) -> list[str]:
-    """The search audiences a user belongs to: what the index may show them."""
+    """The search audiences a user belongs to: what the index may show them (their own
+    ``user_audience`` for documents that name their few readers, such as an event's
+    participants-only minutes; administrators read those too)."""
     if not is_signed_in(user):
         return [AUDIENCE_PUBLIC]
     return [
         AUDIENCE_PUBLIC,
         AUDIENCE_MEMBERS,
         *(group_audience(gid) for gid in sorted(active_group_ids(user))),
+        user_audience(user.id),
+        *([AUDIENCE_ADMINS] if is_admin(user) else []),
     ]
 
 

@@ -495,6 +495,15 @@ def erasure_summary(user: User) -> dict[str, int]:
 def anonymise_past_registrations(now=None) -> int:
     """Anonymise registrations of events that ended more than the retention period ago."""
     cutoff = (now or utcnow()) - timedelta(days=registration_retention_days())
+    # A participants-only material names its readers in the search index: indexed again
+    # once their registrations name nobody (one statement, which the ORM does not see).
+    from buyergroup.discussions import minutes_search
+    from buyergroup.events.models import Event
+
+    minutes_search.queue_participant_materials(select(Event.id).where(
+        Event.ends_at < cutoff,
+        Event.id.in_(select(Registration.event_id).where(Registration.anonymised_at.is_(None),
+                                                         Registration.user_id.is_not(None)))))
     return event_registrations.anonymise_registrations_before(cutoff)
 
 

@@ -32,10 +32,19 @@ SORTS = ("relevance", "newest", "title")
 # Audience codes: who may see a document. A searcher passes the audiences they belong to.
 AUDIENCE_PUBLIC = "public"
 AUDIENCE_MEMBERS = "members"
+# Administrators: documents for a few named people (``user_audience``) are theirs too.
+AUDIENCE_ADMINS = "admins"
 
 
 def group_audience(group_id: int) -> str:
     return f"group:{group_id}"
+
+
+def user_audience(user_id: int) -> str:
+    """One member: for documents only a few named people may see (an event's
+    participants-only minutes name each participant and organiser). Every signed-in
+    searcher passes their own, so the search asks the database nothing more."""
+    return f"user:{user_id}"
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Load the demo content (organisations, members, working groups, glossary, library, events)
-from the YAML in ``seed/``.
+"""Load the demo content (organisations, members, working groups, glossary, library, events,
+statements, discussions, recent activity) from the YAML in ``seed/``.
 
 Everything is created through the services, never with raw inserts, so the demo data obeys the
 same rules as data entered on the site. Loading is idempotent: organisations and groups are
@@ -13,7 +13,13 @@ is reported as a :class:`SeedError` naming the file and entry, and nothing is ha
 
 One module per domain (``network``, ``glossary``, ``library``, ``events``), each with its
 ``parse_*``, ``check_references`` and ``load_*``; ``common`` holds the checked reading of
-entries and the report. This module only puts them in order.
+entries and the report. This module only puts them in order; ``activity`` comes last (an
+item published, an event changed), so that the demo members find notifications.
+
+What the load does tells the followers as the site would (notifications, the header's
+badge), but nothing is emailed: the members are fictional, and the activity happened only
+on paper (``community.service.without_email``; services called by the loader as a trusted
+caller, ``actor=None``, send no mail of their own either).
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from buyergroup.community import service as community
 from buyergroup.extensions import db
-from buyergroup.seeding import events, library, network, toolkit
+from buyergroup.seeding import activity, events, library, network, toolkit
 from buyergroup.seeding import statements as statements_seed
 from buyergroup.seeding.common import SeedError, SeedReport, Tally
 from buyergroup.seeding.events import EventsSeed
@@ -46,6 +53,7 @@ class SeedData:
     events: EventsSeed | None = None
     statements: statements_seed.StatementsSeed | None = None
     toolkit: toolkit.ToolkitSeed | None = None
+    activity: activity.ActivitySeed | None = None
 
 
 def read_seed(seed_dir: Path) -> SeedData:
@@ -58,6 +66,7 @@ def read_seed(seed_dir: Path) -> SeedData:
         items=library.parse_library(seed_dir),
         events=events.parse_events(seed_dir),
         statements=statements_seed.parse(seed_dir),
+        activity=activity.parse_activity(seed_dir),
     )
     data = replace(data, toolkit=toolkit.parse_toolkit(
         seed_dir, item_keys={i.seed_key for i in data.items},
@@ -76,6 +85,11 @@ def read_seed(seed_dir: Path) -> SeedData:
             organisations={o.name.lower() for o in data.organisations},
             item_keys={i.seed_key for i in data.items},
         )
+    if data.activity is not None:
+        activity.check_references(
+            data.activity, emails=emails, item_keys={i.seed_key for i in data.items},
+            demo_event_keys={e.key for e in data.events.demo} if data.events else set(),
+        )
     return data
 
 
@@ -87,6 +101,13 @@ def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport
     not commit. Raises :class:`SeedError` when a file is invalid or refers to something unknown.
     """
     data = read_seed(Path(seed_dir))
+    with community.without_email():
+        report = _load(data, Path(seed_dir), password)
+    db.session.flush()
+    return report
+
+
+def _load(data: SeedData, seed_dir: Path, password: str) -> SeedReport:
     report = SeedReport()
     for organisation in data.organisations:
         network.load_organisation(organisation, report)
@@ -96,12 +117,13 @@ def load_seed(seed_dir: Path, *, password: str = DEFAULT_PASSWORD) -> SeedReport
         network.load_group(group, report)
     for concept in data.concepts:
         load_concept(concept, report)
-    library.load_library(data.items, Path(seed_dir), report)
+    library.load_library(data.items, seed_dir, report)
     if data.toolkit is not None:
         report.other_lines.extend(toolkit.summary(toolkit.load_toolkit(data.toolkit, report)))
     if data.events is not None:
         events.load_events(data.events, report)
     if data.statements is not None:
         report.other_lines.append(statements_seed.load(data.statements).summary())
-    db.session.flush()
+    if data.activity is not None:
+        report.other_lines.append(activity.load_activity(data.activity).summary())
     return report

@@ -45,6 +45,46 @@ def test_members_follow_groups_they_join_and_their_own_items(group, member, make
     assert service.following(member, "item", str(item.id)) is not None
 
 
+def test_every_author_follows_the_item_co_authors_added_later_too(
+    member, make_user, make_item, publish
+):
+    creator, co_author = make_user(name="Cleo Creator"), make_user(name="Cas Coauthor")
+    item = library.create_item(None, created_by=creator, authors=[creator, co_author],
+                               kind="clause", title="Fair mice", language="en",
+                               body="The contractor ...")
+    db.session.commit()
+    assert service.following(co_author, "item", str(item.id)).automatic
+    # Added later, with a name first and their account linked in another edit.
+    library.update_item(None, item, authors=[creator, co_author, "Mia Member"])
+    db.session.commit()
+    assert service.following(member, "item", str(item.id)) is None
+    library.update_item(None, item, authors=[creator, co_author, member])
+    db.session.commit()
+    assert service.following(member, "item", str(item.id)).automatic
+    # They hear of what happens to it, as the creator does.
+    publish(item)
+    commenter = make_user(name="Kim Commenter")
+    library.add_comment(commenter, item, "We used it in 2024.")
+    db.session.commit()
+    told = {n.user_id for n in db.session.scalars(
+        db.select(Notification).where(Notification.event == "comment"))}
+    assert told == {creator.id, co_author.id, member.id}
+
+
+def test_an_author_who_unfollowed_is_not_made_to_follow_again(make_user, make_item):
+    author, co_author = make_user(name="Ann Author"), make_user(name="Cas Coauthor")
+    item = make_item(author)
+    library.update_item(None, item, authors=[author, co_author])
+    db.session.commit()
+    service.unfollow(co_author, service.following(co_author, "item", str(item.id)))
+    db.session.commit()
+    library.update_item(None, item, authors=[author])  # taken off the item ...
+    db.session.commit()
+    library.update_item(None, item, authors=[author, co_author])  # ... and named again
+    db.session.commit()
+    assert service.following(co_author, "item", str(item.id)) is None
+
+
 def test_a_stopped_automatic_follow_is_not_made_again(group, member, organiser):
     row = service.following(member, "group", str(group.id))
     service.unfollow(member, row)

@@ -80,6 +80,17 @@ def test_replies_find_their_thread_until_hidden(world):
     assert _refs("refurbished", None) == [ref]  # the question itself is still found
 
 
+def test_an_edit_is_found_by_its_new_words_not_its_old_ones(world):
+    ref = f"discussion:{world['open'].id}"
+    reply = world["open"].posts[1]
+    service.edit_post(world["organiser"], reply, "We wrote a tantalum smelter clause.")
+    service.edit_thread(world["member"], world["open"], title="Screen repair tenders")
+    db.session.commit()
+    assert _refs("tantalum", None) == [ref]
+    assert _refs("cobalt", None) == []
+    assert _refs("repair", None) == [ref]
+
+
 def test_a_group_made_private_takes_its_threads_out_of_public_search(world):
     from buyergroup.network.service import save_group as update_group
 
@@ -121,13 +132,16 @@ def test_event_notes_are_found_by_who_may_read_them(world, search_app):
     members = events.add_material(None, workshop, title="Notes",
                                   note="Budget for the hydrothermal study.",
                                   visibility="members", notify=False)
-    events.add_material(None, workshop, title="Private", note="Participants: vulcanology.",
-                        visibility="participants", notify=False)
+    private = events.add_material(None, workshop, title="Private",
+                                  note="Participants: vulcanology.", visibility="participants",
+                                  notify=False)
     db.session.commit()
     assert _refs("geothermal", None) == [f"event_note:{everyone.id}"]
     assert _refs("hydrothermal", None) == []
     assert _refs("hydrothermal", world["outsider"]) == [f"event_note:{members.id}"]
-    assert _refs("vulcanology", world["organiser"]) == []  # never indexed
+    # Participants-only: the group's organisers (and participants, test_minutes_search.py).
+    assert _refs("vulcanology", world["organiser"]) == [f"event_note:{private.id}"]
+    assert _refs("vulcanology", world["member"]) == []
     with search_app.test_request_context("/library?q=geothermal"):
         (entry,) = browse.browse(MultiDict({"q": "geothermal"}), None).entries
         assert entry.source_label == "Event notes" and "Workshop 4" in entry.title

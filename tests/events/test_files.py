@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import select
 
 from buyergroup.errors import ValidationFailed
@@ -59,3 +60,46 @@ def test_a_refused_material_leaves_no_file_behind(client, auth, make_event, orga
     assert response.status_code == 200
     assert "Refused after the file was stored." in response.get_data(as_text=True)
     assert stored_files() == before
+
+
+@pytest.mark.committing  # the text is read after the response, in its own app context
+def test_an_uploaded_files_text_is_read_after_the_response(client, auth, make_event,
+                                                          organiser):
+    from buyergroup.library.models import ExtractionState
+
+    event = make_event()
+    auth.login(organiser)
+    response = upload(client, event)
+    assert response.status_code == 302
+    response.close()  # as a server does once the response has gone out
+    db.session.expire_all()
+    material = db.session.scalar(select(EventMaterial))
+    # The library's reader read it once the response had gone: the search can index it.
+    assert material.extraction_state is ExtractionState.done
+    assert "Repairability scores." in material.extracted_text
+
+
+def test_a_file_whose_text_could_not_be_read_is_named_to_its_organisers(
+    client, auth, make_event, organiser, make_member
+):
+    from buyergroup.events.models import MaterialVisibility
+    from buyergroup.library.models import ExtractionState
+
+    event = make_event()
+    auth.login(organiser)
+    upload(client, event).close()
+    material = db.session.scalar(select(EventMaterial))
+    material.visibility = MaterialVisibility.members
+    material.extraction_state = ExtractionState.failed
+    db.session.commit()
+    warning = "The text of this file could not be read, so the site search does not find it."
+    assert warning in client.get(f"/events/{event.id}").get_data(as_text=True)
+    material.extraction_state = ExtractionState.done
+    db.session.commit()
+    assert warning not in client.get(f"/events/{event.id}").get_data(as_text=True)
+    material.extraction_state = ExtractionState.failed
+    db.session.commit()
+    auth.logout()
+    auth.login(make_member())
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Slides" in page and warning not in page  # the file is listed, the warning is not

@@ -169,7 +169,8 @@ class TestPermissions:
         assert [permissions.can_see(insider, i) for i in (public, members, grouped)] == [
             True, True, True]
         assert permissions.audiences_for(None) == ["public"]
-        assert permissions.audiences_for(insider) == ["public", "members", f"group:{group.id}"]
+        assert permissions.audiences_for(insider) == [
+            "public", "members", f"group:{group.id}", f"user:{insider.id}"]
 
 
 class TestVersions:

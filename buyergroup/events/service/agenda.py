@@ -30,7 +30,7 @@ from buyergroup.events.times import (
     to_utc,
 )
 from buyergroup.extensions import db
-from buyergroup.library.models import LibraryItem
+from buyergroup.library.models import ExtractionState, LibraryItem
 from buyergroup.library.permissions import active_group_ids, can_see
 
 # --- Agenda ---------------------------------------------------------------------------------
@@ -172,6 +172,8 @@ def add_material(
         material.original_name = stored.original_name
         material.content_type = stored.content_type
         material.size = stored.size
+        # Read after the response (``events.extraction``): then the search finds it.
+        material.extraction_state = ExtractionState.pending
     db.session.add(material)
     db.session.flush()
     if notify:
