@@ -88,12 +88,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "demo_seed" in names:
-            group = "seed"  # the demo seed, loaded once per database kind and copied
+            # The demo seed, loaded once per database kind and copied: one group per kind,
+            # so the two kinds' seeded tests (two minutes of work) run in parallel.
+            kind = _database_kind(item)
+            group = f"seed-{kind}" if kind else "seed"
         elif "page" in names:
             group = "browser"  # one Chromium
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _database_kind(item) -> str | None:
+    """"sqlite" or "postgresql": the database a parametrised test runs on (the ``backend``
+    fixture's parameter, or the first of a tuple parameter such as ``("sqlite", "whoosh")``)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    for value in callspec.params.values():
+        first = value[0] if isinstance(value, tuple) and value else value
+        if first in ("sqlite", "postgresql"):
+            return first
+    return None
 
 
 def pytest_collection_finish(session):
