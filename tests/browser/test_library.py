@@ -65,8 +65,9 @@ def test_a_case_study_from_draft_to_search_result(page, live_server, member, org
     # that can outlast the clicks above, and a read that found the database busy leaves the
     # attachment pending for the scheduler's extraction job. Wait a little as a visitor
     # arriving later would, then tick the scheduler's jobs: extraction (a no-op when the
-    # after-response read finished) and the index queue.
-    deadline = time.monotonic() + 15
+    # after-response read finished) and the index queue. (A read that failed stays pending
+    # however long one waits: waiting 15 s then cost 15 s of the suite.)
+    deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         db.session.rollback()
         states = set(db.session.scalars(select(Attachment.extraction_state)))
