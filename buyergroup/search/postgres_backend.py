@@ -126,6 +126,11 @@ documents = Table(
 
 words = Table("search_words", metadata, Column("word", Text, primary_key=True))
 
+# One row: the generation of the index, changed in every transaction that writes to it.
+index_state = Table("index_state", metadata,
+                    Column("id", Integer, primary_key=True),
+                    Column("generation", Integer, nullable=False))
+
 
 def _ddl(facets: tuple[str, ...] = FACETS) -> list[str]:
     """The statements that create the search schema; safe to run again.
@@ -188,13 +193,27 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
 
 SCHEMA_DDL = _ddl()
 
-# Later changes, each list frozen in its migration (SCHEMA_DDL stays as first shipped).
-SCHEMA_UPGRADES = [
+# Later changes, each list frozen in its migration (SCHEMA_DDL stays as first shipped), by
+# the migration's revision.
+UPGRADES_BY_REVISION = {
     # Issue 12: one result per item with its translations folded in.
-    f"ALTER TABLE {SCHEMA}.search_documents ADD COLUMN IF NOT EXISTS group_key text "
-    "NOT NULL DEFAULT ''",
-    f"UPDATE {SCHEMA}.search_documents SET group_key = ref WHERE group_key = ''",
-]
+    "c3d9e1f0a712": [
+        f"ALTER TABLE {SCHEMA}.search_documents ADD COLUMN IF NOT EXISTS group_key text "
+        "NOT NULL DEFAULT ''",
+        f"UPDATE {SCHEMA}.search_documents SET group_key = ref WHERE group_key = ''",
+    ],
+    # Issue 12: the index's generation, which every write changes, for the result cache.
+    # From a sequence, which no rollback rewinds: a generation never names two states.
+    "d4e5f6a7b8c9": [
+        f"CREATE SEQUENCE IF NOT EXISTS {SCHEMA}.index_generations",
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.index_state (id smallint PRIMARY KEY "
+        "CHECK (id = 1), generation bigint NOT NULL)",
+        f"INSERT INTO {SCHEMA}.index_state (id, generation) "
+        f"VALUES (1, nextval('{SCHEMA}.index_generations')) ON CONFLICT (id) DO NOTHING",
+    ],
+}
+SCHEMA_UPGRADES = [statement for statements in UPGRADES_BY_REVISION.values()
+                   for statement in statements]
 
 
 def install(connection: Connection) -> None:
@@ -254,7 +273,8 @@ class PostgresBackend:
 
     def __init__(self, engine: Engine, *, writer_timeout: float = 30.0,
                  statement_timeout_ms: int = 5000,
-                 reading_connection: Callable[[], Connection] | None = None):
+                 reading_connection: Callable[[], Connection] | None = None,
+                 result_cache_size: int = 256):
         """``reading_connection``: where searches read, e.g. the request's own session
         connection (the app passes it, so that a search request holds one pooled
         connection, not two); by default a connection of their own from ``engine``."""
@@ -264,6 +284,8 @@ class PostgresBackend:
         self._reading_connection = reading_connection
         self.writer_timeout = writer_timeout
         self.statement_timeout_ms = int(statement_timeout_ms)
+        # Recent results per generation of the index (``search.index_state``).
+        self.results = common.ResultCache(result_cache_size)
 
     # --- Locks and writes ---------------------------------------------------------------
 
@@ -348,17 +370,30 @@ class PostgresBackend:
                 ).on_conflict_do_nothing()
             )
 
+    @staticmethod
+    def _next_generation(connection: Connection) -> None:
+        """Give the index a new generation in the writing transaction: cached results of
+        the old one are no longer found once it commits (and stay right if it rolls back)."""
+        connection.exec_driver_sql(
+            f"INSERT INTO {SCHEMA}.index_state (id, generation) "
+            f"VALUES (1, nextval('{SCHEMA}.index_generations')) ON CONFLICT (id) "
+            f"DO UPDATE SET generation = EXCLUDED.generation")
+
     def upsert(self, documents_: list[SearchDocument]) -> None:
         """Add or replace ``documents_`` (matched on ``ref``) in one transaction."""
+        if not documents_:
+            return
         with self.engine.begin() as connection:
             for start in range(0, len(documents_), WRITE_BATCH):
                 self._write(connection, documents_[start : start + WRITE_BATCH])
+            self._next_generation(connection)
 
     def delete(self, refs: list[str]) -> None:
         if not refs:
             return
         with self.engine.begin() as connection:
             connection.execute(delete(documents).where(documents.c.ref.in_(refs)))
+            self._next_generation(connection)
 
     def rebuild(self, documents_: Iterable[SearchDocument], *, procs: int | None = None) -> int:
         """Replace the whole index in one transaction: searches see the old rows until it
@@ -378,6 +413,7 @@ class PostgresBackend:
             if batch:
                 self._write(connection, batch)
                 count += len(batch)
+            self._next_generation(connection)
         # Clear the replaced rows and the GIN pending lists now, and give the planner fresh
         # statistics, rather than leave searches slow until autovacuum comes by.
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
@@ -472,22 +508,18 @@ class PostgresBackend:
         if not common.clean_codes(query.audiences):
             return SearchResults(hits=[], total=0, page=page, per_page=per_page,
                                  expansions=applied)
+        key = common.query_key(query, expansions)
         try:
             with self._reading() as connection:
-                # A bound on every statement: a pathological query must not hold a
-                # connection (and a worker) for long.
-                connection.exec_driver_sql(
-                    f"SET LOCAL statement_timeout = {self.statement_timeout_ms}")
-                # The planner does not know that testing a (TOASTed) tsvector costs far
-                # more than reading an index: for a word in a fifth of the documents it
-                # picks a sequential scan, 31 ms against 4 ms for the GIN bitmap scans at
-                # 10,000 documents (docs/performance.md). Queries without an indexable
-                # condition ("NOT x") still scan: this only removes the bad choice.
-                connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-                # Folding versions sorts every match by group: in memory, not on disk.
-                connection.exec_driver_sql("SET LOCAL work_mem = '32MB'")
+                generation, queries = self._prepare(connection, tree)
+                cached = self.results.get((generation, key))
+                if cached is not None:
+                    return cached
                 results = self._search(connection, query, tree, typed=typed,
-                                       protected=protected)
+                                       protected=protected, queries=queries)
+                results.expansions = applied
+                self.results.put((generation, key), results)
+                return results
         except OperationalError as error:
             if not _is_timeout(error):
                 raise
@@ -495,8 +527,39 @@ class PostgresBackend:
             return SearchResults(hits=[], total=0, page=page, per_page=per_page, partial=True,
                                  error="The search took too long. Try fewer or more "
                                        "specific words.")
-        results.expansions = applied
-        return results
+
+    def _prepare(self, connection: Connection,
+                 tree: syntax.Node | None) -> tuple[int | None, dict[str, ColumnElement]]:
+        """The search's settings, the index's generation and the languages in which the
+        query keeps a word, in one statement (four before; each counts on a page).
+
+        * ``statement_timeout``: a pathological query must not hold a connection (and a
+          worker) for long.
+        * ``enable_seqscan`` off: the planner does not know that testing a (TOASTed)
+          tsvector costs far more than reading an index: for a word in a fifth of the
+          documents it picks a sequential scan, 31 ms against 4 ms for the GIN bitmap scans
+          at 10,000 documents (docs/performance.md). Queries without an indexable condition
+          ("NOT x") still scan: this only removes the bad choice.
+        * ``work_mem``: folding versions sorts every match by group: in memory, not on disk.
+
+        ``set_config(..., true)`` is ``SET LOCAL``: it ends with the search's savepoint.
+        """
+        compiled = ({code: self._tsquery(tree, code) for code in CONFIGURATIONS}
+                    if tree is not None else {})
+        row = connection.execute(select(
+            func.set_config("statement_timeout", str(self.statement_timeout_ms), True),
+            func.set_config("enable_seqscan", "off", True),
+            func.set_config("work_mem", "32MB", True),
+            select(index_state.c.generation).where(index_state.c.id == 1)
+            .scalar_subquery().label("generation"),
+            *(func.numnode(q).label(f"n_{code}") for code, q in compiled.items()),
+        )).one()
+        kept = {code: q for code, q in compiled.items() if getattr(row, f"n_{code}") > 0}
+        if tree is not None and not kept:
+            raise QuerySyntaxError(
+                "The search only holds very common words; add a more specific word."
+            )
+        return row.generation, kept
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -516,7 +579,8 @@ class PostgresBackend:
 
     def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
                 *, typed: syntax.Node | None = None,
-                protected: frozenset[str] = frozenset()) -> SearchResults:
+                protected: frozenset[str] = frozenset(),
+                queries: dict[str, ColumnElement] | None = None) -> SearchResults:
         """``typed``: the query as typed, for "did you mean" (None: no suggestion).
 
         One statement finds the matches, keeps one per group (an item's translations: the
@@ -526,9 +590,11 @@ class PostgresBackend:
         """
         page, per_page = common.page_bounds(query)
         conditions = self._conditions(query, with_text=tree is not None)
-        queries: dict[str, ColumnElement] = {}
-        if tree is not None:
+        if tree is None:
+            queries = {}
+        elif queries is None:
             queries = self._language_queries(connection, tree)
+        if queries:
             conditions.append(self._match(queries))
         d = documents.c
         if queries:
@@ -688,4 +754,5 @@ class PostgresBackend:
                                          in_language=in_language if language else None)
 
 
-__all__ = ["PostgresBackend", "SCHEMA_DDL", "SCHEMA_UPGRADES", "documents", "install", "words"]
+__all__ = ["PostgresBackend", "SCHEMA_DDL", "SCHEMA_UPGRADES", "UPGRADES_BY_REVISION", "documents",
+           "index_state", "install", "words"]

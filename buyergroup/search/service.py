@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_REINDEX_PROCS": 1,
     # PostgreSQL: statement_timeout for a search.
     "SEARCH_STATEMENT_TIMEOUT_MS": 5000,
+    # Results of recent searches kept per process, per generation of the index (a write
+    # makes the older ones unreachable); 0 keeps none.
+    "SEARCH_RESULT_CACHE_SIZE": 256,
 }
 MAX_ERROR_LENGTH = 500
 
@@ -179,6 +182,7 @@ def get_backend() -> SearchBackend:
                 writer_timeout=float(_setting("SEARCH_LOCK_TIMEOUT")),
                 phrase_time_limit=float(_setting("SEARCH_PHRASE_TIME_LIMIT")),
                 reindex_procs=int(_setting("SEARCH_REINDEX_PROCS")),
+                result_cache_size=int(_setting("SEARCH_RESULT_CACHE_SIZE")),
             )
         else:
             backend = PostgresBackend(
@@ -187,6 +191,7 @@ def get_backend() -> SearchBackend:
                 statement_timeout_ms=int(_setting("SEARCH_STATEMENT_TIMEOUT_MS")),
                 # The request's own connection: one pooled connection per search request.
                 reading_connection=lambda: db.session.connection(),
+                result_cache_size=int(_setting("SEARCH_RESULT_CACHE_SIZE")),
             )
         backends[key] = backend
     return backend

@@ -119,8 +119,11 @@ class WhooshBackend:
     name = "whoosh"
 
     def __init__(self, folder: str | os.PathLike[str], *, writer_timeout: float = 30.0,
-                 phrase_time_limit: float = 0.5, reindex_procs: int = 1):
+                 phrase_time_limit: float = 0.5, reindex_procs: int = 1,
+                 result_cache_size: int = 256):
         self.folder = Path(folder)
+        # Recent results per commit of the index, shared by this process's threads.
+        self.results = common.ResultCache(result_cache_size)
         self.writer_timeout = writer_timeout
         self.phrase_time_limit = phrase_time_limit
         self.reindex_procs = max(int(reindex_procs), 1)
@@ -391,21 +394,32 @@ class WhooshBackend:
         typed = syntax.parse(query.text)
         tree, applied = syntax.expand(typed, expansions)
         spelling = _Spelling(typed, frozenset(common.glossary_words(expansions)))
+        key = common.query_key(query, expansions)
         try:
-            results = self._search(query, tree, spelling)
+            return self._search(query, tree, spelling, key=key, applied=applied)
         except OSError:
             # A writer in another process merged segments away while this searcher was
             # about to open one of their files: start again on a fresh searcher.
             log.info("search index changed during a search; retrying", exc_info=True)
             self._close_searcher()
-            results = self._search(query, tree, spelling)
-        results.expansions = applied
-        return results
+            return self._search(query, tree, spelling, key=key, applied=applied)
 
     def _search(self, query: SearchQuery, tree: syntax.Node | None,
-                spelling: _Spelling | None = None) -> SearchResults:
+                spelling: _Spelling | None = None, *, key: tuple | None = None,
+                applied: list[str] | None = None) -> SearchResults:
         with self._leased_searcher() as searcher:
-            return self._search_on(searcher, query, tree, spelling=spelling)
+            # The live folder and its commit: any write (another process's too) changes it.
+            generation = (None if searcher is None
+                          else (self._local.generation, searcher.ixreader.generation()))
+            if key is not None and generation is not None:
+                cached = self.results.get((generation, key))
+                if cached is not None:
+                    return cached
+            results = self._search_on(searcher, query, tree, spelling=spelling)
+            results.expansions = list(applied or [])
+            if key is not None and generation is not None:
+                self.results.put((generation, key), results)
+            return results
 
     def _browse_newest(self, searcher, query: SearchQuery, allowed,
                        versioned: dict[int, bytes]) -> SearchResults:
