@@ -296,12 +296,13 @@ def main(argv: list[str] | None = None) -> None:
                   f"{row['queries'] if row['queries'] is not None else '':>4}  "
                   f"{row['median_ms'] / hello:7.0f}")
     for kind, row in results.get("member_kinds", {}).items():
-        line = (f"m {kind:16} {row['queries']:3} searches  first: median {row['first_median_ms']:7.2f}"
-                f" p95 {row['first_p95_ms']:7.2f} (CPU {row['first_cpu_median_ms']:.2f} /"
-                f" {row['first_cpu_p95_ms']:.2f})")
+        line = (f"m {kind:16} {row['queries']:3} searches  first: median "
+                f"{row['first_median_ms']:7.2f} p95 {row['first_p95_ms']:7.2f} "
+                f"(CPU {row['first_cpu_median_ms']:.2f} / {row['first_cpu_p95_ms']:.2f})")
         if "again_median_ms" in row:
-            line += (f"  again: median {row['again_median_ms']:7.2f} p95 {row['again_p95_ms']:7.2f}"
-                     f" (CPU {row['again_cpu_median_ms']:.2f} / {row['again_cpu_p95_ms']:.2f})")
+            line += (f"  again: median {row['again_median_ms']:7.2f} "
+                     f"p95 {row['again_p95_ms']:7.2f} (CPU {row['again_cpu_median_ms']:.2f} "
+                     f"/ {row['again_cpu_p95_ms']:.2f})")
         print(line)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
