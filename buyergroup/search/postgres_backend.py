@@ -436,6 +436,10 @@ class PostgresBackend:
 
     def _tsquery(self, node: syntax.Node, code: str) -> ColumnElement:
         config = self._config(code)
+        if isinstance(node, (syntax.Term, syntax.Phrase)) and not syntax.searched_in(node, code):
+            # A glossary translation of another language: nothing in this one (an empty
+            # tsquery drops out of the OR it stands in).
+            return literal_column("''::tsquery")
         if isinstance(node, syntax.Term):
             if node.prefix:
                 # The word is letters and digits only (syntax.WORD_RE): safe in to_tsquery.
