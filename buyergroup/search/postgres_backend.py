@@ -653,8 +653,8 @@ class PostgresBackend:
 
         One statement finds the matches, keeps one per group (an item's translations: the
         version in the reader's language if it matched, else the best ranked), and returns
-        both the page's refs and the total and facet counts over those representatives; a
-        second one makes the headlines of the page's rows only.
+        the total and facet counts over those representatives and the page's rows with
+        their headlines.
         """
         page, per_page = common.page_bounds(query)
         conditions = self._conditions(query, with_text=tree is not None)
@@ -696,17 +696,25 @@ class PostgresBackend:
                  "title": [r.best, r.ref]}[sort]
         codes = func.unnest(r.facet_codes).table_valued("code").render_derived()
         nothing = cast(null(), Text)
+        no_number = cast(null(), Integer)
+        page_of = (select(r.ref, r.item_id, r.language, r.score,
+                          func.row_number().over(order_by=order).label("position"))
+                   .order_by(*order).limit(per_page).offset((page - 1) * per_page)
+                   .subquery("page_of"))
+        # The page's rows with their headlines, in the same statement (a second one before).
+        shown = documents.alias("shown")
         statement = union_all(
             select(literal("").label("code"), func.count().label("n"), nothing.label("ref"),
-                   cast(null(), Integer).label("item_id"), nothing.label("language"),
-                   cast(null(), Float).label("score"),
-                   cast(null(), Integer).label("position")).select_from(reps),
-            select(codes.c.code, func.count(), nothing, cast(null(), Integer), nothing,
-                   cast(null(), Float), cast(null(), Integer))
+                   no_number.label("item_id"), nothing.label("language"),
+                   cast(null(), Float).label("score"), no_number.label("position"),
+                   nothing.label("snippet"), nothing.label("headline")).select_from(reps),
+            select(codes.c.code, func.count(), nothing, no_number, nothing,
+                   cast(null(), Float), no_number, nothing, nothing)
             .select_from(reps.join(codes, true())).group_by(codes.c.code),
-            select(nothing, cast(null(), Integer), r.ref, r.item_id, r.language,
-                   r.score, func.row_number().over(order_by=order))
-            .order_by(*order).limit(per_page).offset((page - 1) * per_page),
+            select(nothing, no_number, page_of.c.ref, page_of.c.item_id, page_of.c.language,
+                   page_of.c.score, page_of.c.position, shown.c.snippet,
+                   self._headline(queries, shown))
+            .join_from(page_of, shown, shown.c.ref == page_of.c.ref),
         )
         total = 0
         facets: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
@@ -723,7 +731,7 @@ class PostgresBackend:
         for facet in FACETS:
             facets[facet].sort(key=lambda kv: (-kv[1], kv[0]))
         page_rows.sort(key=lambda row: row.position)
-        hits = self._hits(connection, queries, page_rows) if page_rows else []
+        hits = [self._hit(row) for row in page_rows]
         suggestion = None
         if typed is not None and common.wants_suggestion(typed, total):
             # Only for few results, and only the words as typed (not the glossary's).
@@ -731,37 +739,27 @@ class PostgresBackend:
         return SearchResults(hits=hits, total=total, page=page, per_page=per_page,
                              facets=facets, suggestion=suggestion)
 
-    def _hits(self, connection: Connection, queries: dict[str, ColumnElement],
-              page_rows: list) -> list[SearchHit]:
-        """The page's hits with their snippets (headlines only for these rows: ts_headline
-        re-parses the text)."""
-        d = documents.c
-        if queries:
-            config = case(*((d.analysis == code, self._config(code)) for code in CONFIGURATIONS),
-                          else_=self._config("en"))
-            # ts_headline drops what looks like HTML ("<script>"); hand it stand-ins instead
-            # and escape the real characters afterwards.
-            source = func.translate(d.snippet, literal("".join(common.HTML_STAND_INS), Text),
-                                    literal("".join(common.HTML_STAND_INS.values()), Text))
-            headline = func.ts_headline(config, source, self._per_row(queries, d.analysis),
-                                        literal(HEADLINE_OPTIONS, Text))
-        else:
-            headline = literal("", Text)
-        snippets = {
-            row.ref: (row.snippet, row.headline)
-            for row in connection.execute(
-                select(d.ref, d.snippet, headline.label("headline"))
-                .where(d.ref.in_([row.ref for row in page_rows])))
-        }
-        hits = []
-        for row in page_rows:
-            source_text, marked = snippets.get(row.ref, ("", ""))
-            marked = marked or ""
-            snippet = (common.marks_to_html(marked) if common.MARK_START in marked
-                       else common.fallback_snippet(source_text))
-            hits.append(SearchHit(item_id=row.item_id, ref=row.ref, language=row.language,
-                                  score=float(row.score or 0.0), snippet=snippet))
-        return hits
+    def _headline(self, queries: dict[str, ColumnElement], shown) -> ColumnElement:
+        """A row's snippet with the matches marked (``ts_headline`` re-parses the text: for
+        the page's rows only); NULL when browsing."""
+        if not queries:
+            return cast(null(), Text)
+        config = case(*((shown.c.analysis == code, self._config(code)) for code in CONFIGURATIONS),
+                      else_=self._config("en"))
+        # ts_headline drops what looks like HTML ("<script>"); hand it stand-ins instead
+        # and escape the real characters afterwards.
+        source = func.translate(shown.c.snippet, literal("".join(common.HTML_STAND_INS), Text),
+                                literal("".join(common.HTML_STAND_INS.values()), Text))
+        return func.ts_headline(config, source, self._per_row(queries, shown.c.analysis),
+                                literal(HEADLINE_OPTIONS, Text))
+
+    @staticmethod
+    def _hit(row) -> SearchHit:
+        marked = row.headline or ""
+        snippet = (common.marks_to_html(marked) if common.MARK_START in marked
+                   else common.fallback_snippet(row.snippet or ""))
+        return SearchHit(item_id=row.item_id, ref=row.ref, language=row.language,
+                         score=float(row.score or 0.0), snippet=snippet)
 
     # --- Did you mean -------------------------------------------------------------------
 
