@@ -43,6 +43,73 @@ VISITOR_PAGES = [
     "/groups",
 ]
 MEMBER_PAGES = ["/", "/library", "/library?q=due+diligence", "/library?q=laptop"]
+SEARCH_KINDS = ("term", "phrase", "faceted", "cross-language")
+
+
+def search_urls(per_kind: int, seed: int) -> dict[str, list[str]]:
+    """``per_kind`` different member searches of each kind, as library URLs: the queries of
+    ``bench/search.py`` (corpus words, planted glossary phrases), with the site's own
+    filter codes (the app finds the glossary expansions itself)."""
+    import random
+    from urllib.parse import urlencode
+
+    from bench.search import make_queries
+    from buyergroup.vocabulary import COUNTRIES, PRODUCT_GROUPS
+
+    rng = random.Random(seed)
+    urls: dict[str, list[str]] = {kind: [] for kind in SEARCH_KINDS}
+    for query in make_queries(per_kind, seed):
+        if query.kind not in urls:
+            continue
+        params = [("q", query.text)]
+        if query.kind == "faceted":
+            params.append(("product_group", rng.choice(list(PRODUCT_GROUPS))))
+            if "country" in query.filters:
+                params.append(("country", rng.choice(list(COUNTRIES))))
+        urls[query.kind].append("/library?" + urlencode(params))
+    return urls
+
+
+def timed_kinds(client, urls: dict[str, list[str]], repeat: int) -> dict:
+    """Per kind: each URL once ("first": nothing cached for this query), then ``repeat``
+    times more ("again": the median of those); median and p95 over the URLs."""
+    out = {}
+    for kind, kind_urls in urls.items():
+        first, again, first_cpu, again_cpu = [], [], [], []
+        for url in kind_urls:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            first.append((time.perf_counter() - start) * 1000)
+            first_cpu.append((time.process_time() - cpu_start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            runs, runs_cpu = [], []
+            for _ in range(repeat):
+                start, cpu_start = time.perf_counter(), time.process_time()
+                client.get(url)
+                runs.append((time.perf_counter() - start) * 1000)
+                runs_cpu.append((time.process_time() - cpu_start) * 1000)
+            if runs:
+                again.append(statistics.median(runs))
+                again_cpu.append(statistics.median(runs_cpu))
+
+        def p95(values):
+            ordered = sorted(values)
+            return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
+
+        out[kind] = {
+            "queries": len(kind_urls),
+            "first_median_ms": round(statistics.median(first), 2), "first_p95_ms": p95(first),
+            "first_cpu_median_ms": round(statistics.median(first_cpu), 2),
+            "first_cpu_p95_ms": p95(first_cpu),
+        }
+        if again:
+            out[kind].update({
+                "again_median_ms": round(statistics.median(again), 2),
+                "again_p95_ms": p95(again),
+                "again_cpu_median_ms": round(statistics.median(again_cpu), 2),
+                "again_cpu_p95_ms": p95(again_cpu),
+            })
+    return out
 
 
 def bare_app() -> Flask:
@@ -168,6 +235,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--existing", action="store_true",
                         help="measure the configured database and index as they are "
                              "(DATABASE_URL, INSTANCE_PATH...; e.g. after flask bench load)")
+    parser.add_argument("--kinds", type=int, default=0,
+                        help="also time this many different member searches of each kind "
+                             "(term, phrase, faceted, cross-language)")
+    parser.add_argument("--kinds-seed", type=int, default=5)
+    parser.add_argument("--kinds-repeat", type=int, default=3)
+    parser.add_argument("--only-kinds", action="store_true",
+                        help="skip the fixed page list")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
@@ -191,12 +265,20 @@ def main(argv: list[str] | None = None) -> None:
             with app.app_context():
                 engine = db.engine
             client = app.test_client()
-            results["visitor"] = [timed(client, url, args.repeat, engine) for url in VISITOR_PAGES]
+            pages = not args.only_kinds
+            results["visitor"] = [timed(client, url, args.repeat, engine)
+                                  for url in VISITOR_PAGES if pages]
             member = app.test_client()
             response = member.post("/login", data={"email": "member@example.org",
                                                    "password": "buyergroup-demo"})
             assert response.status_code == 302, response.status_code
-            results["member"] = [timed(member, url, args.repeat, engine) for url in MEMBER_PAGES]
+            results["member"] = [timed(member, url, args.repeat, engine)
+                                 for url in MEMBER_PAGES if pages]
+            if args.kinds:
+                for url in MEMBER_PAGES:  # open the searchers, fill the glossary's cache
+                    member.get(url)
+                results["member_kinds"] = timed_kinds(
+                    member, search_urls(args.kinds, args.kinds_seed), args.kinds_repeat)
             with app.app_context():
                 db.engine.dispose()
         finally:
@@ -213,6 +295,15 @@ def main(argv: list[str] | None = None) -> None:
                   f"{row['min_ms']:8.2f} {row['cpu_median_ms']:8.2f} "
                   f"{row['queries'] if row['queries'] is not None else '':>4}  "
                   f"{row['median_ms'] / hello:7.0f}")
+    for kind, row in results.get("member_kinds", {}).items():
+        line = (f"m {kind:16} {row['queries']:3} searches  first: median "
+                f"{row['first_median_ms']:7.2f} p95 {row['first_p95_ms']:7.2f} "
+                f"(CPU {row['first_cpu_median_ms']:.2f} / {row['first_cpu_p95_ms']:.2f})")
+        if "again_median_ms" in row:
+            line += (f"  again: median {row['again_median_ms']:7.2f} "
+                     f"p95 {row['again_p95_ms']:7.2f} (CPU {row['again_cpu_median_ms']:.2f} "
+                     f"/ {row['again_cpu_p95_ms']:.2f})")
+        print(line)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 

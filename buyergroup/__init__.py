@@ -113,6 +113,9 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.community import register_community
 
     register_community(app)
+    from buyergroup import static_files
+
+    static_files.install(app)  # content-hashed names, cached for a year
     from buyergroup import boundary
 
     boundary.install(app)  # last: it wraps every view registered above

@@ -131,6 +131,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SEARCH_BACKEND": env.get("SEARCH_BACKEND", "whoosh"),
         "SEARCH_APPLY_ON_COMMIT": _bool(env.get("SEARCH_APPLY_ON_COMMIT"), True),
         "SEARCH_REINDEX_PROCS": _int(env.get("SEARCH_REINDEX_PROCS"), 1),
+        # Recent search results kept per process and index generation (0: none).
+        "SEARCH_RESULT_CACHE_SIZE": _int(env.get("SEARCH_RESULT_CACHE_SIZE"), 256),
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits key on the client address, links use the forwarded scheme and host).
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),

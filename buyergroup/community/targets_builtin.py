@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, false, or_, select
+from sqlalchemy import Integer, String, cast, false, or_, select
 from sqlalchemy.orm import lazyload
 
 from buyergroup.accounts.permissions import is_admin, is_site_organiser
@@ -81,13 +81,21 @@ def _can_see_item(user, item) -> bool:
 
 
 def _item_visible_keys(user):
-    """The keys of the library items ``user`` may see, as SQL (``library.permissions.can_see``)."""
+    """The keys of the library items ``user`` may see, as SQL (``library.permissions.can_see``),
+    among those ``user``'s own notifications point to: the only keys they are compared with
+    (``service.visible_clause``). Without that bound the database listed every visible
+    item for each page's notification count: 9-12 ms per signed-in page at 10,000 items,
+    on SQLite and PostgreSQL alike (issue 12)."""
+    from buyergroup.community.models import Notification
     from buyergroup.library.models import ItemAuthor, ItemStatus, LibraryItem, Visibility
     from buyergroup.library.permissions import is_moderator
     from buyergroup.network.models import GroupMembership, MembershipState
 
     if is_moderator(user):
         return None
+    # The WHERE runs before the cast: only item notifications' keys (numbers) are cast.
+    mentioned = select(cast(Notification.target_key, Integer)).where(
+        Notification.user_id == user.id, Notification.target_type == "item")
     groups = select(GroupMembership.group_id).where(
         GroupMembership.user_id == user.id, GroupMembership.state == MembershipState.active
     )
@@ -98,7 +106,8 @@ def _item_visible_keys(user):
         (LibraryItem.visibility == Visibility.group) & LibraryItem.group_id.in_(groups),
     )
     return select(cast(LibraryItem.id, String)).where(
-        or_(published, LibraryItem.created_by_id == user.id, LibraryItem.id.in_(authored))
+        LibraryItem.id.in_(mentioned),
+        or_(published, LibraryItem.created_by_id == user.id, LibraryItem.id.in_(authored)),
     )
 
 

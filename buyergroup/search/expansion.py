@@ -42,7 +42,8 @@ class ExpansionSource:
 
 @dataclass
 class _Expansions:
-    phrases: dict[str, list[str]]  # folded phrase -> the equivalent terms in other languages
+    # folded phrase -> the equivalent terms in other languages (with their languages)
+    phrases: dict[str, list[syntax.Translation]]
     longest: int  # words in the longest phrase
     fingerprint: tuple
     checked_at: float
@@ -81,20 +82,25 @@ def invalidate_expansions() -> None:
         _generation += 1
 
 
-def _phrases(groups: Iterable[list[tuple[str, str]]]) -> dict[str, list[str]]:
-    phrases: dict[str, list[str]] = {}
+def _phrases(groups: Iterable[list[tuple[str, str]]]) -> dict[str, list[syntax.Translation]]:
+    """Folded phrase -> its translations, each with the languages it is a term of (the same
+    word may be a term of several: "coltan"). Searches look for a translation only in the
+    documents of its languages: "Kinderarbeit" in German ones, not in the fields of every
+    language (four times the matching, for words that only one language's texts hold)."""
+    phrases: dict[str, dict[str, set[str]]] = {}
     for terms in groups:
         for language, term in terms:
             key = " ".join(syntax.query_words(term))
             if not key:
                 continue
-            translations = phrases.setdefault(key, [])
+            translations = phrases.setdefault(key, {})
             for other_language, other in terms:
                 if (other_language != language
-                        and " ".join(syntax.query_words(other)) != key
-                        and other not in translations):
-                    translations.append(other)
-    return {key: values for key, values in phrases.items() if values}
+                        and " ".join(syntax.query_words(other)) != key):
+                    translations.setdefault(other, set()).add(other_language)
+    return {key: [syntax.Translation(text, sorted(languages))
+                  for text, languages in values.items()]
+            for key, values in phrases.items() if values}
 
 
 def _expansions(source: ExpansionSource) -> _Expansions:

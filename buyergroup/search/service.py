@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_REINDEX_PROCS": 1,
     # PostgreSQL: statement_timeout for a search.
     "SEARCH_STATEMENT_TIMEOUT_MS": 5000,
+    # Results of recent searches kept per process, per generation of the index (a write
+    # makes the older ones unreachable); 0 keeps none.
+    "SEARCH_RESULT_CACHE_SIZE": 256,
 }
 MAX_ERROR_LENGTH = 500
 
@@ -95,6 +98,9 @@ class Source:
     # None: the page that searches knows these documents itself (the library's own).
     present: Callable[[list[SearchHit], Any], dict[str, Any]] | None = None
     label: Any = None  # what a result from this source is called ("Discussion")
+    # Optional: the documents of many ids at once (rebuilds and queue drains load in a few
+    # queries what ``loader`` loads in several per document); ids it leaves out are gone.
+    load_many: Callable[[list[int]], Iterable[SearchDocument]] | None = None
 
 
 _sources: dict[str, Source] = {}
@@ -107,14 +113,16 @@ def register_source(
     *,
     present: Callable[[list[SearchHit], Any], dict[str, Any]] | None = None,
     label: Any = None,
+    load_many: Callable[[list[int]], Iterable[SearchDocument]] | None = None,
 ) -> None:
     """Make documents ``"<prefix>:<id>"`` indexable. Registering a prefix again replaces it.
 
     ``present`` and ``label``: how a search page shows this source's hits (see ``Source``).
+    ``load_many(ids)``: optional, the documents of many ids at once (see ``Source``).
     """
     if not prefix or ":" in prefix:
         raise ValueError(f"invalid source prefix {prefix!r}")
-    _sources[prefix] = Source(prefix, loader, all_ids, present, label)
+    _sources[prefix] = Source(prefix, loader, all_ids, present, label, load_many)
 
 
 def unregister_source(prefix: str) -> None:
@@ -179,6 +187,7 @@ def get_backend() -> SearchBackend:
                 writer_timeout=float(_setting("SEARCH_LOCK_TIMEOUT")),
                 phrase_time_limit=float(_setting("SEARCH_PHRASE_TIME_LIMIT")),
                 reindex_procs=int(_setting("SEARCH_REINDEX_PROCS")),
+                result_cache_size=int(_setting("SEARCH_RESULT_CACHE_SIZE")),
             )
         else:
             backend = PostgresBackend(
@@ -187,6 +196,7 @@ def get_backend() -> SearchBackend:
                 statement_timeout_ms=int(_setting("SEARCH_STATEMENT_TIMEOUT_MS")),
                 # The request's own connection: one pooled connection per search request.
                 reading_connection=lambda: db.session.connection(),
+                result_cache_size=int(_setting("SEARCH_RESULT_CACHE_SIZE")),
             )
         backends[key] = backend
     return backend
@@ -323,16 +333,27 @@ def _record_failures(by_ref: dict[str, list[PendingIndexUpdate]], failures: dict
 # --- Rebuild and status -------------------------------------------------------------------------
 
 
+LOAD_BATCH = 500
+
+
 def _all_documents() -> Iterator[SearchDocument]:
     session = db.session()
     count = 0
     for _prefix, source in sorted(_sources.items()):
-        for item_id in list(source.all_ids()):
-            document = source.loader(int(item_id))
+        ids = [int(item_id) for item_id in source.all_ids()]
+        if source.load_many is not None:
+            # A few queries per batch instead of several per document (issue 12: the
+            # loaders, not the index, set the pace of a reindex).
+            for start in range(0, len(ids), LOAD_BATCH):
+                yield from source.load_many(ids[start:start + LOAD_BATCH])
+                session.expunge_all()
+            continue
+        for item_id in ids:
+            document = source.loader(item_id)
             if document is not None:
                 yield document
             count += 1
-            if count % 500 == 0:
+            if count % LOAD_BATCH == 0:
                 session.expunge_all()  # bound the identity map on big rebuilds
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "Or",
     "Phrase",
     "Term",
+    "Translation",
     "contains",
     "damerau_levenshtein",
     "expand",
@@ -42,6 +43,7 @@ __all__ = [
     "plain_words",
     "query_words",
     "replace_words",
+    "searched_in",
 ]
 
 WORD_RE = re.compile(r"\w+")
@@ -70,11 +72,41 @@ def fold(text: str) -> str:
 class Term:
     text: str  # one word as typed (no punctuation); engines analyse it themselves
     prefix: bool = False
+    # A glossary translation is looked for only in the fields of its own languages (the
+    # German "Kinderarbeit" in German documents); () for what the reader typed: any language.
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Phrase:
     words: tuple[str, ...]
+    languages: tuple[str, ...] = ()  # as for Term
+
+
+class Translation(str):
+    """A glossary term added to a query: the text (shown as "Also searched for") and the
+    languages it is a term of, whose documents alone are searched for it. A plain string
+    is a term of every language."""
+
+    languages: tuple[str, ...]
+
+    def __new__(cls, text: str, languages: tuple[str, ...] | list[str] = ()):
+        translation = super().__new__(cls, text)
+        translation.languages = tuple(sorted(set(languages)))
+        return translation
+
+    def __reduce__(self):
+        return (Translation, (str(self), self.languages))
+
+
+def searched_in(node: Term | Phrase, language: str) -> bool:
+    """Whether a leaf is looked for in ``language``'s fields (its languages as analysed:
+    a language without its own analyser is read as English)."""
+    if not node.languages:
+        return True
+    from buyergroup.search.common import analysis_language
+
+    return language in {analysis_language(code) for code in node.languages}
 
 
 @dataclass(frozen=True)
@@ -327,8 +359,10 @@ def damerau_levenshtein(a: str, b: str) -> int:
 # --- Cross-language expansion -------------------------------------------------------------
 
 
-def _leaf_of_words(words: list[str]) -> Node:
-    return Term(words[0]) if len(words) == 1 else Phrase(tuple(words))
+def _leaf_of_words(words: list[str], languages: tuple[str, ...] = ()) -> Node:
+    if len(words) == 1:
+        return Term(words[0], languages=languages)
+    return Phrase(tuple(words), languages=languages)
 
 
 def _alternatives(original: Node, key: str, expansions: dict[str, list[str]],
@@ -338,9 +372,9 @@ def _alternatives(original: Node, key: str, expansions: dict[str, list[str]],
     for translation in expansions[key]:
         words = WORD_RE.findall(translation.replace("_", " "))
         if words:
-            options.append(_leaf_of_words(words))
+            options.append(_leaf_of_words(words, getattr(translation, "languages", ())))
             if translation not in applied:
-                applied.append(translation)
+                applied.append(str(translation))
     return options[0] if len(options) == 1 else Or(tuple(options))
 
 

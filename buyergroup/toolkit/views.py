@@ -68,10 +68,18 @@ def _editable_baskets() -> list[Basket]:
 
 
 def add_form_for(item: LibraryItem) -> AddItemForm | None:
-    """The "add to a basket" form for an item, or None where it has no place (asked once per
-    result of a search page: the reader's groups and baskets are looked up once)."""
+    """The "add to a basket" form for an item, or None where it has no place (asked twice per
+    result of a search page, for the controls and for the form: made once per item and
+    request; the reader's groups and baskets are looked up once)."""
     if item.kind not in CLAUSE_KINDS or not current_user.is_authenticated:
         return None
+    made = g.setdefault("toolkit_add_forms", {})
+    if item.id not in made:
+        made[item.id] = _new_add_form(item)
+    return made[item.id]
+
+
+def _new_add_form(item: LibraryItem) -> AddItemForm | None:
     if "toolkit_group_ids" not in g:
         g.toolkit_group_ids = library_permissions.active_group_ids(current_user)
     if not permissions.can_add_item(current_user, item, group_ids=g.toolkit_group_ids):

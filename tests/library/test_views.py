@@ -497,7 +497,8 @@ class TestContributing:
         kinds = doc.xpath("//fieldset[@data-kinds]/@data-kinds")
         assert kinds == ["criterion clause", "case_study", "label", "policy"]
         assert doc.xpath('//input[@type="file"]/@accept')[0].startswith(".pdf,.docx,.odt")
-        assert doc.xpath('//script[contains(@src, "library.js")]')
+        # (static files have content-hashed names: js/library.<hash>.js)
+        assert doc.xpath('//script[contains(@src, "/js/library.")]')
         assert not doc.xpath("//script[not(@src)]")  # no inline script (CSP)
 
     # The attachment's text is read after the response, in an app context of its own.

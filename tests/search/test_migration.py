@@ -16,7 +16,7 @@ from buyergroup.extensions import db
 from buyergroup.search.postgres_backend import (
     SCHEMA,
     SCHEMA_DDL,
-    SCHEMA_UPGRADES,
+    UPGRADES_BY_REVISION,
     PostgresBackend,
     _ddl,
     documents,
@@ -60,12 +60,14 @@ def test_the_migration_holds_the_backends_ddl():
     assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in _ddl(facets_then)]
 
 
-def test_the_group_key_migration_holds_the_backends_upgrades():
-    path = next(Path(__file__).resolve().parents[2].glob("migrations/versions/*_c3d9e1f0a712_*.py"))
-    spec = importlib.util.spec_from_file_location("group_key_migration", path)
+@pytest.mark.parametrize("revision", list(UPGRADES_BY_REVISION))
+def test_each_later_migration_holds_the_backends_upgrades(revision):
+    path = next(Path(__file__).resolve().parents[2].glob(f"migrations/versions/*_{revision}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"search_upgrade_{revision}", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    assert [s.strip() for s in migration.STATEMENTS] == [s.strip() for s in SCHEMA_UPGRADES]
+    assert [s.strip() for s in migration.STATEMENTS] == [
+        s.strip() for s in UPGRADES_BY_REVISION[revision]]
 
 
 def _sqlite_schema() -> tuple[str, dict]:

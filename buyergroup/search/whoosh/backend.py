@@ -12,6 +12,7 @@ searches keep being answered from the old generation until the new one is comple
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import os
@@ -19,6 +20,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +30,6 @@ from typing import Any
 from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
-from whoosh.idsets import BitSet
 from whoosh.index import LockError, create_in, open_dir
 
 from buyergroup.search import common, syntax
@@ -44,6 +45,7 @@ from buyergroup.search.types import (
 from buyergroup.search.whoosh import facets as facet_counts
 from buyergroup.search.whoosh import groups as version_groups
 from buyergroup.search.whoosh import suggestions
+from buyergroup.search.whoosh.evaluation import Evaluation, supported
 from buyergroup.search.whoosh.query import (
     LengthCachingBM25F,
     QueryCompiler,
@@ -60,6 +62,9 @@ LOCK_FILE = "writer.lock"
 GENERATION_PREFIX = "gen-"
 # How long files that a commit made obsolete are kept for the searches still reading them.
 DELETE_GRACE_SECONDS = 60.0
+# Sets of allowed documents kept (per audiences and filters); each is up to one int per
+# document in the index.
+ALLOWED_SETS = 32
 
 
 class _DeferredDeletes(FileStorage):
@@ -101,7 +106,6 @@ class _ThreadState(threading.local):
     pid: int = 0
     generation: str | None = None
     searcher: Any = None
-    filters: dict | None = None
     leases: int = 0  # searches of this thread using ``searcher`` right now
 
 
@@ -119,8 +123,11 @@ class WhooshBackend:
     name = "whoosh"
 
     def __init__(self, folder: str | os.PathLike[str], *, writer_timeout: float = 30.0,
-                 phrase_time_limit: float = 0.5, reindex_procs: int = 1):
+                 phrase_time_limit: float = 0.5, reindex_procs: int = 1,
+                 result_cache_size: int = 256):
         self.folder = Path(folder)
+        # Recent results per commit of the index, shared by this process's threads.
+        self.results = common.ResultCache(result_cache_size)
         self.writer_timeout = writer_timeout
         self.phrase_time_limit = phrase_time_limit
         self.reindex_procs = max(int(reindex_procs), 1)
@@ -137,6 +144,9 @@ class WhooshBackend:
         self._facet_cache_generation: str | None = None
         self._facet_cache_lock = threading.Lock()
         self._weighting = LengthCachingBM25F(self._facet_tables)
+        # Allowed documents per audience and filters (``_filter``), shared by the threads.
+        self._allowed: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+        self._allowed_lock = threading.Lock()
 
     # --- Generations --------------------------------------------------------------------
 
@@ -283,8 +293,8 @@ class WhooshBackend:
         """
         state = self._local
         if state.pid != os.getpid():  # a forked child: the parent's files are not ours
-            state.pid, state.generation, state.searcher, state.filters, state.leases = (
-                os.getpid(), None, None, {}, 0)
+            state.pid, state.generation, state.searcher, state.leases = (
+                os.getpid(), None, None, 0)
         searcher = self._up_to_date_searcher() if state.leases == 0 else state.searcher
         state.leases += 1
         try:
@@ -314,8 +324,7 @@ class WhooshBackend:
                 log.debug("checking the searcher failed; reopening", exc_info=True)
         self._close_searcher()
         searcher = open_dir(str(self.folder / generation)).searcher(weighting=self._weighting)
-        state.pid, state.generation, state.searcher, state.filters = (
-            os.getpid(), generation, searcher, {})
+        state.pid, state.generation, state.searcher = os.getpid(), generation, searcher
         self._prune_tables(searcher)
         return searcher
 
@@ -327,7 +336,7 @@ class WhooshBackend:
                 state.searcher.close()
             except Exception:  # noqa: BLE001 - already closed, or its files are gone
                 log.debug("closing a stale searcher failed", exc_info=True)
-        state.searcher, state.filters = None, {}
+        state.searcher = None
 
     def _facet_tables(self) -> dict:
         generation = self._local.generation
@@ -367,45 +376,69 @@ class WhooshBackend:
         with self._leased_searcher() as searcher:
             return 0 if searcher is None else searcher.doc_count()
 
-    def _filter(self, searcher, query: SearchQuery):
-        """Allowed documents as a bit set, cached on this thread's searcher."""
+    def _filter(self, searcher, query: SearchQuery) -> frozenset[int]:
+        """The documents the query's audiences may see that pass its facet filters, as a set
+        of docnums; shared by this process's threads per commit of the index (a deletion
+        changes the set, not the segments)."""
         audiences = tuple(sorted(common.clean_codes(query.audiences)))
         filters = common.checked_filters(query)
-        key = (audiences, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
-        cache = self._local.filters
-        if cache is None:
-            cache = self._local.filters = {}
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
+        key = (self._local.generation, searcher.ixreader.generation(), audiences,
+               tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
+        with self._allowed_lock:
+            cached = self._allowed.get(key)
+            if cached is not None:
+                self._allowed.move_to_end(key)
+                return cached
         parts = [wq.Or([wq.Term("audience", a) for a in audiences])]
         for facet, values in filters.items():
             parts.append(wq.Or([wq.Term(facet_field(facet), v) for v in values]))
-        allowed = BitSet(searcher.docs_for_query(wq.And(parts)), size=searcher.doc_count_all())
-        if len(cache) > 256:
-            cache.clear()
-        cache[key] = allowed
+        allowed = frozenset(searcher.docs_for_query(wq.And(parts)))
+        with self._allowed_lock:
+            self._allowed[key] = allowed
+            while len(self._allowed) > ALLOWED_SETS:
+                self._allowed.popitem(last=False)
         return allowed
+
+    def _lengths(self, reader, field: str) -> list[int]:
+        """A segment's field lengths (as Whoosh stores them), read once per segment."""
+        tables = self._facet_tables()
+        key = (reader.segment().segment_id(), "lengths", field)
+        lengths = tables.get(key)
+        if lengths is None:
+            lengths = tables[key] = [reader.doc_field_length(d, field, 1)
+                                     for d in range(reader.doc_count_all())]
+        return lengths
 
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
         typed = syntax.parse(query.text)
         tree, applied = syntax.expand(typed, expansions)
         spelling = _Spelling(typed, frozenset(common.glossary_words(expansions)))
+        key = common.query_key(query, expansions)
         try:
-            results = self._search(query, tree, spelling)
+            return self._search(query, tree, spelling, key=key, applied=applied)
         except OSError:
             # A writer in another process merged segments away while this searcher was
             # about to open one of their files: start again on a fresh searcher.
             log.info("search index changed during a search; retrying", exc_info=True)
             self._close_searcher()
-            results = self._search(query, tree, spelling)
-        results.expansions = applied
-        return results
+            return self._search(query, tree, spelling, key=key, applied=applied)
 
     def _search(self, query: SearchQuery, tree: syntax.Node | None,
-                spelling: _Spelling | None = None) -> SearchResults:
+                spelling: _Spelling | None = None, *, key: tuple | None = None,
+                applied: list[str] | None = None) -> SearchResults:
         with self._leased_searcher() as searcher:
-            return self._search_on(searcher, query, tree, spelling=spelling)
+            # The live folder and its commit: any write (another process's too) changes it.
+            generation = (None if searcher is None
+                          else (self._local.generation, searcher.ixreader.generation()))
+            if key is not None and generation is not None:
+                cached = self.results.get((generation, key))
+                if cached is not None:
+                    return cached
+            results = self._search_on(searcher, query, tree, spelling=spelling)
+            results.expansions = list(applied or [])
+            if key is not None and generation is not None:
+                self.results.put((generation, key), results)
+            return results
 
     def _browse_newest(self, searcher, query: SearchQuery, allowed,
                        versioned: dict[int, bytes]) -> SearchResults:
@@ -451,6 +484,40 @@ class WhooshBackend:
         return SearchResults(hits=hits, total=len(matched), page=page, per_page=per_page,
                              facets=self._facets(searcher, None, matched))
 
+    def _scored(self, searcher, compiled, allowed: frozenset[int], versioned: dict[int, bytes],
+                sort: str, wanted: int, time_limit: float | None
+                ) -> tuple[list[tuple[float, int]], set[int], bool]:
+        """Every allowed match scored (``evaluation.py``), and the first of them in result
+        order as (score, docnum): enough for ``wanted`` results once versions are folded,
+        and every matched version (the folding looks at all of a group's versions).
+        Relevance: highest score first, then lowest docnum (Whoosh's order); newest: the
+        index's cached newest-first order."""
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        evaluation = Evaluation(searcher, self._weighting, self._lengths, deadline, allowed)
+        scores = evaluation.evaluate(compiled)
+        matched = scores.keys() & allowed
+        versions = versioned.keys() & matched if versioned else set()
+        need = wanted + len(versions)
+        if sort == "relevance":
+            # Stable: equal scores keep the docnum order.
+            first = heapq.nlargest(need, sorted(matched), key=scores.__getitem__)
+            order_key = None
+        else:
+            _, positions = version_groups.newest_order(searcher, self._facet_tables())
+            first = heapq.nsmallest(need, matched, key=positions.__getitem__)
+            order_key = positions.__getitem__
+        shown = set(first)
+        missing = [d for d in versions if d not in shown]
+        if missing:  # versions ranked below the cut still choose their group's version
+            if order_key is None:
+                missing.sort()
+                missing.sort(key=scores.__getitem__, reverse=True)
+            else:
+                missing.sort(key=order_key)
+            first += missing
+        ordered = [(scores[d], d) for d in first]
+        return ordered, matched, evaluation.partial
+
     def _search_on(self, searcher, query: SearchQuery, tree: syntax.Node | None, *,
                    spelling: _Spelling | None) -> SearchResults:
         page, per_page = common.page_bounds(query)
@@ -476,29 +543,36 @@ class WhooshBackend:
         if (tree is None and common.effective_sort(query, False) == "newest"
                 and type(self)._facets is WhooshBackend._facets):  # bench's variants collect
             return self._browse_newest(searcher, query, allowed, versioned)
-        # With versions to fold, the page's groups may need more than page * per_page
-        # matches in order (the sorting collector keys every match anyway).
-        limit = None if versioned else page * per_page
-        collector = (collectors.UnlimitedCollector() if sortedby is None
-                     else collectors.SortingCollector(sortedby, limit=limit))
-        collector = self._facet_collector(collector)
         # Phrases are the slow path (FIELD-NOTES: p95 1.6 s at 20,000 documents): bounded.
         time_limit = self.phrase_time_limit if has_phrase(compiled) else None
-        collector = VisibleOnly(collector, allowed, time_limit)  # outermost: restricts all
-        partial = False
-        try:
-            searcher.search_with_collector(compiled, collector)
-        except collectors.TimeLimit:
-            partial = True
-            collector.finish()
-        results = collector.results()
-
-        if partial:
-            # Counting everything would run the slow query to its end after all.
-            matched = {docnum for _, docnum in results.top_n}
+        sort = common.effective_sort(query, tree is not None)
+        results = None
+        if (sort in ("relevance", "newest") and supported(compiled)
+                and type(self)._facet_collector is WhooshBackend._facet_collector):
+            ordered, matched, partial = self._scored(
+                searcher, compiled, allowed, versioned, sort, page * per_page, time_limit)
         else:
-            matched = results.docs()  # the filtered set, as collected
-        ordered = results.top_n
+            # NOT, sorting by title, and the benchmark's facet variants: Whoosh's collectors.
+            # With versions to fold, the page's groups may need more than page * per_page
+            # matches in order (the sorting collector keys every match anyway).
+            limit = None if versioned else page * per_page
+            collector = (collectors.UnlimitedCollector() if sortedby is None
+                         else collectors.SortingCollector(sortedby, limit=limit))
+            collector = self._facet_collector(collector)
+            collector = VisibleOnly(collector, allowed, time_limit)  # outermost: restricts all
+            partial = False
+            try:
+                searcher.search_with_collector(compiled, collector)
+            except collectors.TimeLimit:
+                partial = True
+                collector.finish()
+            results = collector.results()
+            if partial:
+                # Counting everything would run the slow query to its end after all.
+                matched = {docnum for _, docnum in results.top_n}
+            else:
+                matched = results.docs()  # the filtered set, as collected
+            ordered = results.top_n
         if versioned and not versioned.keys().isdisjoint(matched):
             # One result per group (an item and its translations): the reader's language
             # if it matched, else the best version; totals and facets count groups.
@@ -523,7 +597,7 @@ class WhooshBackend:
                 item_id=int(stored["item_id"]),
                 ref=stored["ref"],
                 language=stored.get("language", ""),
-                score=float(key or 0.0) if sortedby is None else 0.0,
+                score=float(key or 0.0) if sort == "relevance" else 0.0,
                 snippet=self._snippets.snippet(stored, terms),
             ))
         suggestion = None

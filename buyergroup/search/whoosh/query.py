@@ -49,6 +49,9 @@ class QueryCompiler:
         (a stop word, for instance)."""
         fields = [f"{part}_{language}" for part, _ in TEXT_PARTS]
         analyzer = self.analyzers[language]
+        if isinstance(node, (syntax.Term, syntax.Phrase)) and not syntax.searched_in(
+                node, language):
+            return None  # a glossary translation of another language
         if isinstance(node, syntax.Term):
             words = tokens(analyzer, node.text, prefix=node.prefix)
             if not words:
@@ -114,7 +117,10 @@ class VisibleOnly(collectors.FilterCollector):
         self._deadline = float("inf")
 
     def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
+        # The allowed set is the backend's frozenset of docnums, used as it is (Whoosh's
+        # own preparation knows only its id sets, queries and mutable sets).
+        self.child.prepare(top_searcher, q, context)
+        self._allow, self._restrict, self.filtered_count = self.allow, None, 0
         if self.time_limit is not None:
             self._deadline = time.monotonic() + self.time_limit
 

@@ -34,8 +34,7 @@ def suggest(searcher, query: SearchQuery, tree: syntax.Node, allowed, *, spell_a
         token = spelled(word)
         if token is None:
             return True  # not a single word: nothing to correct
-        found = searcher.search(wq.Term("spell", token), filter=allowed, limit=1)
-        return found.scored_length() > 0
+        return any(d in allowed for d in searcher.docs_for_query(wq.Term("spell", token)))
 
     def candidates(word: str) -> list[str]:
         token = spelled(word)
