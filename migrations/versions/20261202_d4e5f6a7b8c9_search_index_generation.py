@@ -2,7 +2,7 @@
 rows and LZ4 for the big values
 
 Revision ID: d4e5f6a7b8c9
-Revises: c3d9e1f0a712
+Revises: e8b2f4c61d37
 Create Date: 2026-12-01 16:00:00.000000
 
 PostgreSQL only (the search schema). A frozen copy of the statements that
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd4e5f6a7b8c9'
-down_revision = 'c3d9e1f0a712'
+down_revision = 'e8b2f4c61d37'
 branch_labels = None
 depends_on = None
 
