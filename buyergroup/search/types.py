@@ -40,6 +40,11 @@ def group_audience(group_id: int) -> str:
     return f"group:{group_id}"
 
 
+def is_personal_audience(code: str) -> bool:
+    """A ``user_audience``: one member's, not shared by a group or role."""
+    return code.startswith("user:")
+
+
 def user_audience(user_id: int) -> str:
     """One member: for documents only a few named people may see (an event's
     participants-only minutes name each participant and organiser). Every signed-in

@@ -116,3 +116,22 @@ def test_files_merged_away_are_deleted_once_no_search_can_still_read_them(backen
             open_dir(str(backend.folder / backend.live_generation()))._segments()}
     assert {name.split(".")[0] for name in segment_files()} <= live
     assert backend.search(SearchQuery(text="last"), {}).total == 3
+
+
+def test_members_share_one_allowed_set_and_each_finds_only_their_own_documents(backend):
+    # Participants-only minutes name their readers (``user:<id>``); every signed-in
+    # searcher passes their own token. The set of what "members" may see is built once for
+    # all of them, not once per member.
+    shared = documents(3)
+    own = SearchDocument(ref="w:9", item_id=9, language="en", title="child labour minutes",
+                         audiences=["user:1"])
+    backend.upsert([*shared, own])
+    found = {}
+    for user in (1, 2, 3):
+        query = SearchQuery(text="child", audiences=["public", "members", f"user:{user}"],
+                            per_page=50)
+        results = backend.search(query, {})
+        found[user] = ({hit.item_id for hit in results.hits}, results.total)
+    assert found[1] == ({1, 2, 3, 9}, 4)
+    assert found[2] == found[3] == ({1, 2, 3}, 3)  # also not in the count
+    assert len(backend._allowed) == 1

@@ -41,6 +41,7 @@ from buyergroup.search.types import (
     SearchHit,
     SearchQuery,
     SearchResults,
+    is_personal_audience,
 )
 from buyergroup.search.whoosh import facets as facet_counts
 from buyergroup.search.whoosh import groups as version_groups
@@ -381,22 +382,31 @@ class WhooshBackend:
         of docnums; shared by this process's threads per commit of the index (a deletion
         changes the set, not the segments)."""
         audiences = tuple(sorted(common.clean_codes(query.audiences)))
+        # A member's own audience (documents naming their few readers) is looked up apart:
+        # in the shared set's key, every member would have a set of their own to build.
+        personal = tuple(a for a in audiences if is_personal_audience(a))
+        shared = tuple(a for a in audiences if not is_personal_audience(a))
         filters = common.checked_filters(query)
-        key = (self._local.generation, searcher.ixreader.generation(), audiences,
+        facet_parts = [wq.Or([wq.Term(facet_field(facet), v) for v in values])
+                       for facet, values in filters.items()]
+        key = (self._local.generation, searcher.ixreader.generation(), shared,
                tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
         with self._allowed_lock:
-            cached = self._allowed.get(key)
-            if cached is not None:
+            allowed = self._allowed.get(key)
+            if allowed is not None:
                 self._allowed.move_to_end(key)
-                return cached
-        parts = [wq.Or([wq.Term("audience", a) for a in audiences])]
-        for facet, values in filters.items():
-            parts.append(wq.Or([wq.Term(facet_field(facet), v) for v in values]))
-        allowed = frozenset(searcher.docs_for_query(wq.And(parts)))
-        with self._allowed_lock:
-            self._allowed[key] = allowed
-            while len(self._allowed) > ALLOWED_SETS:
-                self._allowed.popitem(last=False)
+        if allowed is None:
+            allowed = frozenset(searcher.docs_for_query(wq.And(
+                [wq.Or([wq.Term("audience", a) for a in shared]), *facet_parts])))
+            with self._allowed_lock:
+                self._allowed[key] = allowed
+                while len(self._allowed) > ALLOWED_SETS:
+                    self._allowed.popitem(last=False)
+        if personal:
+            own = frozenset(searcher.docs_for_query(wq.And(
+                [wq.Or([wq.Term("audience", a) for a in personal]), *facet_parts])))
+            if not own <= allowed:
+                allowed = allowed | own
         return allowed
 
     def _lengths(self, reader, field: str) -> list[int]:
