@@ -41,9 +41,11 @@ class Counts:
     existing: int = 0
 
     def summary(self) -> str:
+        # One line per kind, as the other domains' counts are printed.
         return (f"statements     {self.statements:>3} created ({self.signatures} signatures, "
-                f"{self.actions} roadmap actions), discussions {self.threads:>3} created "
-                f"({self.posts} posts), {self.existing} already there")
+                f"{self.actions} roadmap actions)\n"
+                f"discussions    {self.threads:>3} created ({self.posts} posts); "
+                f"{self.existing} statements and discussions already there")
 
 
 @dataclass(frozen=True)
