@@ -9,6 +9,16 @@ Each page is fetched ``--repeat`` times with Flask's test client after two warm-
 the median and p95 latency and the SQL statements of one fetch are printed (and written as
 JSON with ``--json``). The load average is printed with the figures. Not a test.
 
+``--kinds N`` also times N different member searches of each kind (term, phrase, faceted,
+cross-language): each page once ("first": nothing cached for that query) and then again
+("again": from the result cache). On a database loaded with ``flask bench load``:
+
+    INSTANCE_PATH=... DATABASE_URL=... python bench/pages.py --existing --kinds 20
+    ... python bench/pages.py --existing --only-kinds --kinds 20 --searches-only 2
+
+(``--searches-only R``: the searches alone through the search service, cache off, each
+query's best of R runs: for 100,000 items, where the search is most of the page.)
+
 The script imports ``buyergroup`` from ``sys.path``: ``PYTHONPATH=/path/to/other/checkout
 python bench/pages.py`` measures another checkout's code with the same harness.
 """
@@ -68,6 +78,52 @@ def search_urls(per_kind: int, seed: int) -> dict[str, list[str]]:
                 params.append(("country", rng.choice(list(COUNTRIES))))
         urls[query.kind].append("/library?" + urlencode(params))
     return urls
+
+
+def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
+    """The same member searches through ``search.service.search`` alone (no page), the
+    result cache off: each query's best of ``repeat`` runs, then median and p95 per kind.
+    For large indexes, where the search is most of a page."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from sqlalchemy import select
+    from werkzeug.datastructures import MultiDict
+
+    from buyergroup.accounts.models import User
+    from buyergroup.extensions import db
+    from buyergroup.library.browse import parse_query
+    from buyergroup.search import service
+
+    out = {}
+    with app.test_request_context():
+        cache = getattr(service.get_backend(), "results", None)
+        if cache is not None:  # (another checkout's code may have none)
+            cache.size = 0  # every search computed, none remembered
+        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+        for kind, kind_urls in urls.items():
+            best, best_cpu = [], []
+            for url in kind_urls:
+                args = MultiDict([(k, v) for k, values in parse_qs(urlsplit(url).query).items()
+                                  for v in values])
+                query = parse_query(args, member)
+                wall = cpu = float("inf")
+                for _ in range(max(repeat, 1)):
+                    start, cpu_start = time.perf_counter(), time.process_time()
+                    service.search(query)
+                    wall = min(wall, (time.perf_counter() - start) * 1000)
+                    cpu = min(cpu, (time.process_time() - cpu_start) * 1000)
+                best.append(wall)
+                best_cpu.append(cpu)
+
+            def p95(values):
+                ordered = sorted(values)
+                return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
+
+            out[kind] = {"queries": len(kind_urls),
+                         "median_ms": round(statistics.median(best), 2), "p95_ms": p95(best),
+                         "cpu_median_ms": round(statistics.median(best_cpu), 2),
+                         "cpu_p95_ms": p95(best_cpu)}
+    return out
 
 
 def timed_kinds(client, urls: dict[str, list[str]], repeat: int) -> dict:
@@ -242,6 +298,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kinds-repeat", type=int, default=3)
     parser.add_argument("--only-kinds", action="store_true",
                         help="skip the fixed page list")
+    parser.add_argument("--searches-only", type=int, default=0, metavar="REPEAT",
+                        help="time the --kinds searches through the search service alone "
+                             "(no pages, result cache off), each the best of REPEAT runs")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
@@ -277,8 +336,11 @@ def main(argv: list[str] | None = None) -> None:
             if args.kinds:
                 for url in MEMBER_PAGES:  # open the searchers, fill the glossary's cache
                     member.get(url)
-                results["member_kinds"] = timed_kinds(
-                    member, search_urls(args.kinds, args.kinds_seed), args.kinds_repeat)
+                urls = search_urls(args.kinds, args.kinds_seed)
+                if args.searches_only:
+                    results["member_searches"] = timed_searches(app, urls, args.searches_only)
+                else:
+                    results["member_kinds"] = timed_kinds(member, urls, args.kinds_repeat)
             with app.app_context():
                 db.engine.dispose()
         finally:
@@ -304,6 +366,10 @@ def main(argv: list[str] | None = None) -> None:
                      f"p95 {row['again_p95_ms']:7.2f} (CPU {row['again_cpu_median_ms']:.2f} "
                      f"/ {row['again_cpu_p95_ms']:.2f})")
         print(line)
+    for kind, row in results.get("member_searches", {}).items():
+        print(f"s {kind:16} {row['queries']:3} searches  median {row['median_ms']:7.2f} "
+              f"p95 {row['p95_ms']:7.2f} (CPU {row['cpu_median_ms']:.2f} / "
+              f"{row['cpu_p95_ms']:.2f})")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import defer, lazyload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.accounts.models import User
@@ -294,7 +294,8 @@ def _library_entries(hits: list[SearchHit], user: User | None, *,
     ids = [hit.item_id for hit in hits]
     if not ids:
         return []
-    options = [selectinload(LibraryItem.organisation)]
+    # The organisation in the items' own statement (a second one with selectinload).
+    options = [joinedload(LibraryItem.organisation)]
     if lean:
         options += [lazyload(LibraryItem.tags), lazyload(LibraryItem.authors),
                     *(defer(getattr(LibraryItem, name)) for name in LIST_DEFERRED)]

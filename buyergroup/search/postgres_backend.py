@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Float,
@@ -130,7 +131,7 @@ words = Table("search_words", metadata, Column("word", Text, primary_key=True))
 # One row: the generation of the index, changed in every transaction that writes to it.
 index_state = Table("index_state", metadata,
                     Column("id", Integer, primary_key=True),
-                    Column("generation", Integer, nullable=False))
+                    Column("generation", BigInteger, nullable=False))
 
 
 def _ddl(facets: tuple[str, ...] = FACETS) -> list[str]:
@@ -194,9 +195,12 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.search_documents (
 
 SCHEMA_DDL = _ddl()
 
-# Columns a search reads for every match, kept in the row (STORAGE MAIN).
-_KEPT_IN_ROW = ("group_key", "audiences", "facet_codes", "sort_title",
-                *(f"facet_{facet}" for facet in FACETS))
+# Columns a search reads for every match, kept in the row (STORAGE MAIN): frozen with
+# the migration that set them (a facet added later needs its own).
+_KEPT_IN_ROW = ("group_key", "audiences", "facet_codes", "sort_title", "facet_kind",
+                "facet_phase", "facet_product_group", "facet_theme", "facet_language",
+                "facet_country", "facet_organisation", "facet_year", "facet_ambition",
+                "facet_verification")
 
 # Later changes, each list frozen in its migration (SCHEMA_DDL stays as first shipped), by
 # the migration's revision.
@@ -697,10 +701,16 @@ class PostgresBackend:
         codes = func.unnest(r.facet_codes).table_valued("code").render_derived()
         nothing = cast(null(), Text)
         no_number = cast(null(), Integer)
-        page_of = (select(r.ref, r.item_id, r.language, r.score,
-                          func.row_number().over(order_by=order).label("position"))
-                   .order_by(*order).limit(per_page).offset((page - 1) * per_page)
-                   .subquery("page_of"))
+        # The page first (a bounded sort of the first page * per_page), then its order: a
+        # window over all the representatives sorted them all (tens of thousands at 100,000).
+        top = (select(r.ref, r.item_id, r.language, r.score, r.best)
+               .order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery("top"))
+        top_order = {"relevance": [top.c.best.desc(), top.c.ref],
+                     "newest": [top.c.best.desc().nulls_last(), top.c.ref],
+                     "title": [top.c.best, top.c.ref]}[sort]
+        page_of = select(top.c.ref, top.c.item_id, top.c.language, top.c.score,
+                         func.row_number().over(order_by=top_order).label("position")
+                         ).subquery("page_of")
         # The page's rows with their headlines, in the same statement (a second one before).
         shown = documents.alias("shown")
         statement = union_all(

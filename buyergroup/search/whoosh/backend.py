@@ -494,38 +494,63 @@ class WhooshBackend:
         return SearchResults(hits=hits, total=len(matched), page=page, per_page=per_page,
                              facets=self._facets(searcher, None, matched))
 
-    def _scored(self, searcher, compiled, allowed: frozenset[int], versioned: dict[int, bytes],
-                sort: str, wanted: int, time_limit: float | None
+    def _scored(self, searcher, query: SearchQuery, compiled, allowed: frozenset[int],
+                versioned: dict[int, bytes], sort: str, wanted: int, time_limit: float | None
                 ) -> tuple[list[tuple[float, int]], set[int], bool]:
-        """Every allowed match scored (``evaluation.py``), and the first of them in result
-        order as (score, docnum): enough for ``wanted`` results once versions are folded,
-        and every matched version (the folding looks at all of a group's versions).
+        """Every allowed match scored (``evaluation.py``), versions folded, and the first
+        ``wanted`` results in order as (score, docnum); with the folded set of matches (for
+        the total and the facets) and whether the time limit cut the matching short.
+
         Relevance: highest score first, then lowest docnum (Whoosh's order); newest: the
-        index's cached newest-first order."""
+        index's cached newest-first order. A group of versions (an item's translations)
+        takes the place of its best version and shows the version in the reader's language
+        if one matched, else the best: as ``groups.representatives`` and ``groups.fold``
+        over the whole ordered list, in one pass over the matched versions instead of
+        sorting them all (thousands at 100,000 items)."""
         deadline = None if time_limit is None else time.monotonic() + time_limit
         evaluation = Evaluation(searcher, self._weighting, self._lengths, deadline, allowed)
         scores = evaluation.evaluate(compiled)
         matched = scores.keys() & allowed
-        versions = versioned.keys() & matched if versioned else set()
-        need = wanted + len(versions)
         if sort == "relevance":
-            # Stable: equal scores keep the docnum order.
-            first = heapq.nlargest(need, sorted(matched), key=scores.__getitem__)
-            order_key = None
+            def better(a: int, b: int) -> bool:
+                return scores[a] > scores[b] or (scores[a] == scores[b] and a < b)
         else:
             _, positions = version_groups.newest_order(searcher, self._facet_tables())
-            first = heapq.nsmallest(need, matched, key=positions.__getitem__)
-            order_key = positions.__getitem__
-        shown = set(first)
-        missing = [d for d in versions if d not in shown]
-        if missing:  # versions ranked below the cut still choose their group's version
-            if order_key is None:
-                missing.sort()
-                missing.sort(key=scores.__getitem__, reverse=True)
-            else:
-                missing.sort(key=order_key)
-            first += missing
-        ordered = [(scores[d], d) for d in first]
+
+            def better(a: int, b: int) -> bool:
+                return positions[a] < positions[b]
+        places = matched
+        stand_in: dict[int, int] = {}
+        versions = versioned.keys() & matched if versioned else set()
+        if versions:
+            languages = version_groups.version_languages(searcher, self._facet_tables(),
+                                                         self.schema)
+            preferred = (query.language or "").lower()
+            best: dict[bytes, int] = {}
+            chosen: dict[bytes, int] = {}
+            for docnum in versions:
+                group = versioned[docnum]
+                current = best.get(group)
+                if current is None or better(docnum, current):
+                    best[group] = docnum
+                current = chosen.get(group)
+                if current is None:
+                    chosen[group] = docnum
+                    continue
+                mine = bool(preferred) and languages.get(docnum, "") == preferred
+                theirs = bool(preferred) and languages.get(current, "") == preferred
+                if (mine and not theirs) or (mine == theirs and better(docnum, current)):
+                    chosen[group] = docnum
+            shown = set(chosen.values())
+            matched = matched - (versions - shown)
+            places = (matched - shown) | set(best.values())
+            stand_in = {best[group]: chosen[group] for group in best}
+        if sort == "relevance":
+            # Stable: equal scores keep the docnum order.
+            first = heapq.nlargest(wanted, sorted(places), key=scores.__getitem__)
+        else:
+            first = heapq.nsmallest(wanted, places, key=positions.__getitem__)
+        ordered = [(scores[d], stand_in.get(d, d)) for d in first]
         return ordered, matched, evaluation.partial
 
     def _search_on(self, searcher, query: SearchQuery, tree: syntax.Node | None, *,
@@ -560,7 +585,8 @@ class WhooshBackend:
         if (sort in ("relevance", "newest") and supported(compiled)
                 and type(self)._facet_collector is WhooshBackend._facet_collector):
             ordered, matched, partial = self._scored(
-                searcher, compiled, allowed, versioned, sort, page * per_page, time_limit)
+                searcher, query, compiled, allowed, versioned, sort, page * per_page, time_limit)
+            folded = True
         else:
             # NOT, sorting by title, and the benchmark's facet variants: Whoosh's collectors.
             # With versions to fold, the page's groups may need more than page * per_page
@@ -583,7 +609,8 @@ class WhooshBackend:
             else:
                 matched = results.docs()  # the filtered set, as collected
             ordered = results.top_n
-        if versioned and not versioned.keys().isdisjoint(matched):
+            folded = False
+        if not folded and versioned and not versioned.keys().isdisjoint(matched):
             # One result per group (an item and its translations): the reader's language
             # if it matched, else the best version; totals and facets count groups.
             languages = version_groups.version_languages(searcher, self._facet_tables(),

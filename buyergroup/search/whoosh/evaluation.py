@@ -132,6 +132,9 @@ class Evaluation:
                 self._from_matcher(query, sub, offset, scores)
                 continue
             lengths = self.lengths(reader, field)
+            # whoosh.scoring.bm25 written out, operation for operation (the same floats):
+            # a function call per posting was a fifth of a common word's search.
+            k1_plus_1, one_minus_b = K1 + 1, 1 - B
             while matcher.is_active():
                 if matcher._ids is None:
                     matcher._read_ids()
@@ -140,7 +143,9 @@ class Evaluation:
                 ids, weights = matcher._ids, matcher._weights
                 for i in range(matcher._i, matcher._blocklength):
                     docnum = ids[i]
-                    scores[offset + docnum] = bm25(idf, weights[i], lengths[docnum], avgfl, B, K1)
+                    tf = weights[i]
+                    scores[offset + docnum] = idf * ((tf * k1_plus_1) / (
+                        tf + K1 * (one_minus_b + B * lengths[docnum] / avgfl)))
                 matcher._i = matcher._blocklength - 1
                 matcher.next()
         return scores

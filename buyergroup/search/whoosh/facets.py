@@ -10,6 +10,8 @@ comparison.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from whoosh.fields import Schema
 
 from buyergroup.search.types import FACETS
@@ -35,13 +37,18 @@ def count_facets(schema: Schema, searcher, docs, tables: dict) -> dict[str, list
     """Per facet, (value, matched documents having it), most frequent first."""
     counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
     leaves = searcher.leaf_searchers()
+    # Each segment's share of the documents, from one sorted list (filtering the whole set
+    # once per segment cost segments x documents: 57 ms a search at 100,000 items in 20
+    # segments).
+    ordered = sorted(docs) if len(leaves) > 1 else None
     for sub, offset in leaves:
         reader = sub.reader()
-        if len(leaves) == 1:
+        if ordered is None:
             local = docs if isinstance(docs, (set, frozenset)) else set(docs)
         else:
-            end = offset + reader.doc_count_all()
-            local = {d - offset for d in docs if offset <= d < end}
+            first = bisect_left(ordered, offset)
+            last = bisect_left(ordered, offset + reader.doc_count_all(), first)
+            local = {d - offset for d in ordered[first:last]}
         if not local:
             continue
         for facet in FACETS:
