@@ -100,8 +100,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _database_kind(item) -> str | None:
-    """"sqlite" or "postgresql": the database a parametrised test runs on (the ``backend``
-    fixture's parameter, or the first of a tuple parameter such as ``("sqlite", "whoosh")``)."""
+    """The database a parametrised test runs on, "sqlite" or "postgresql": the ``backend``
+    fixture's parameter, or the first of a tuple parameter such as ``("sqlite", "whoosh")``."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return None
