@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -31,6 +31,15 @@ def _labels_globals() -> dict:
 
 
 def _item_context(item) -> dict:
+    """What the item page's two label panels show, looked up once per request and item (the
+    notice above the text and the list in the sidebar both ask)."""
+    made = g.setdefault("labels_item_context", {})
+    if item.id not in made:
+        made[item.id] = _new_item_context(item)
+    return made[item.id]
+
+
+def _new_item_context(item) -> dict:
     flags = {f.generation_id for f in service.flags_of(item)}
     citations = service.citations_of(item)
     return {

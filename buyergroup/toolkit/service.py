@@ -13,6 +13,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.audit import service as audit
@@ -166,8 +167,10 @@ def baskets_for(user: User | None) -> list[Basket]:
         )
     if group_ids:
         conditions.append((Basket.share == BasketShare.group) & Basket.group_id.in_(group_ids))
+    # Their entries in one statement (pages ask which baskets hold an item, or count them).
     baskets = db.session.scalars(
-        select(Basket).where(or_(*conditions)).order_by(func.lower(Basket.name), Basket.id)
+        select(Basket).where(or_(*conditions)).options(selectinload(Basket.entries))
+        .order_by(func.lower(Basket.name), Basket.id)
     ).all()
     return sorted(baskets, key=lambda b: (b.owner_id != user.id, b.name.lower()))
 

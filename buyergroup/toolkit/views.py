@@ -61,10 +61,16 @@ def _item(item_id: int) -> LibraryItem:
     return library_service.get_item(item_id, current_user)
 
 
-def _editable_baskets() -> list[Basket]:
+def _baskets() -> list[Basket]:
+    """The reader's baskets, looked up once per request (the add-to-basket forms and the
+    item page's "in your baskets" both ask)."""
     if "toolkit_baskets" not in g:
-        g.toolkit_baskets = service.editable_baskets_for(current_user)
+        g.toolkit_baskets = service.baskets_for(current_user)
     return g.toolkit_baskets
+
+
+def _editable_baskets() -> list[Basket]:
+    return [b for b in _baskets() if permissions.can_edit_basket(current_user, b)]
 
 
 def add_form_for(item: LibraryItem) -> AddItemForm | None:
@@ -92,8 +98,7 @@ def _new_add_form(item: LibraryItem) -> AddItemForm | None:
 
 
 def baskets_holding(item: LibraryItem) -> list[Basket]:
-    return [b for b in service.baskets_for(current_user) if any(
-        e.item_id == item.id for e in b.entries)]
+    return [b for b in _baskets() if any(e.item_id == item.id for e in b.entries)]
 
 
 @bp.app_context_processor

@@ -349,3 +349,24 @@ def test_any_number_in_an_api_path_is_a_404(client, member, bearer):
                            ).status_code == 404
         assert client.delete(f"/api/v1/baskets/{n}/items/{n}", headers=headers
                              ).status_code == 404
+
+
+def test_the_item_page_asks_as_many_questions_for_one_basket_as_for_four(
+    client, auth, member, criteria
+):
+    # The page shows which of the reader's baskets hold the item and offers to add it to
+    # the others: the baskets and their entries are looked up once, not once per basket.
+    from tests.queries import count_for
+
+    item = criteria["award_criterion"]
+    auth.login(member)
+    first = service.create_basket(member, "Laptops 2027")
+    service.add_item(member, first, item.id)
+    db.session.commit()
+    with_one = count_for(client, f"/library/{item.id}")
+    for name in ("Servers 2027", "Screens 2028", "Phones 2028"):
+        service.add_item(member, service.create_basket(member, name), item.id)
+    db.session.commit()
+    page = client.get(f"/library/{item.id}").get_data(as_text=True)
+    assert "Phones 2028" in page  # the page does list the baskets that hold it
+    assert count_for(client, f"/library/{item.id}") == with_one
