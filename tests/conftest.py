@@ -343,10 +343,12 @@ def empty_all_tables(*extra_tables: str) -> None:
             db.session.execute(table.delete())
         for name in extra_tables:
             db.session.execute(text(f"DELETE FROM {name}"))
+        # The ids' sequences (those a column owns, as RESTART IDENTITY would); not a free
+        # sequence such as the search index's generation, which caches key on.
         db.session.execute(text(
-            "SELECT setval(c.oid, 1, false) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"))
+            "SELECT setval(s.oid, 1, false) FROM pg_class s "
+            "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+            "AND d.deptype IN ('a', 'i') WHERE s.relkind = 'S'"))
     else:
         for table in reversed(tables):
             db.session.execute(table.delete())
