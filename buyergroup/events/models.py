@@ -383,6 +383,11 @@ class EventMaterial(db.Model):
     def has_file(self) -> bool:
         return self.stored_name is not None
 
+    @property
+    def text_unreadable(self) -> bool:
+        """Its file's text could not be read, so the site search does not find it."""
+        return self.extraction_state is ExtractionState.failed
+
 
 class CalendarFeed(db.Model):
     """The secret link of a member's personal calendar feed; only its SHA-256 is stored."""

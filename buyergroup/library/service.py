@@ -185,15 +185,22 @@ def version_data(version: ItemVersion) -> dict:
     return json.loads(version.data_json)
 
 
-def visible_versions(item: LibraryItem, user: User | None) -> list[ItemVersion]:
-    """The item's versions, newest first, that ``user`` may read (see
-    ``permissions.version_visible``: each version keeps the audience it was saved for)."""
-    versions = db.session.scalars(
+def all_versions(item: LibraryItem) -> list[ItemVersion]:
+    """Every version of the item, newest first, with its editor (whoever may read them)."""
+    return list(db.session.scalars(
         select(ItemVersion)
         .options(selectinload(ItemVersion.editor))
         .where(ItemVersion.item_id == item.id)
         .order_by(ItemVersion.number.desc())
-    ).all()
+    ))
+
+
+def visible_versions(item: LibraryItem, user: User | None,
+                     history: list[ItemVersion] | None = None) -> list[ItemVersion]:
+    """The item's versions, newest first, that ``user`` may read (see
+    ``permissions.version_visible``: each version keeps the audience it was saved for).
+    ``history``: ``all_versions(item)`` when the caller has it already."""
+    versions = all_versions(item) if history is None else history
     group_ids = active_group_ids(user)
     return [
         v for v in versions
@@ -540,22 +547,19 @@ def _published_texts(item: LibraryItem, versions: Iterable[ItemVersion]) -> set[
     return keys
 
 
-def _all_versions(item: LibraryItem) -> list[ItemVersion]:
-    return list(db.session.scalars(
-        select(ItemVersion).where(ItemVersion.item_id == item.id)
-        .order_by(ItemVersion.number.desc())))
-
-
 def restorable_versions(item: LibraryItem, user: User | None,
-                        versions: Iterable[ItemVersion] | None = None) -> set[int]:
+                        versions: Iterable[ItemVersion] | None = None,
+                        history: list[ItemVersion] | None = None) -> set[int]:
     """The numbers of the versions (of ``versions``, those ``user`` sees) that ``user`` may
     restore and whose text differs from the item's now: where the history offers Restore
     (once per text: the newest version that has it)."""
     if not is_signed_in(user) or not (is_moderator(user) or is_author(user, item)):
         return set()
+    if history is None:
+        history = all_versions(item)
     if versions is None:
-        versions = visible_versions(item, user)
-    published = _published_texts(item, _all_versions(item))
+        versions = visible_versions(item, user, history)
+    published = _published_texts(item, history)
     numbers, offered = set(), set()
     for version in sorted(versions, key=lambda v: -v.number):
         fields = restorable_fields(version_data(version), item)
@@ -578,7 +582,7 @@ def restore_version(actor: User | None, item: LibraryItem, number: int) -> bool:
         raise NotAllowed(_("You cannot change this item."))  # whichever version it is
     version = get_version(item, number, actor)
     fields = restorable_fields(version_data(version), item)
-    published = _published_texts(item, _all_versions(item))
+    published = _published_texts(item, all_versions(item))
     if actor is not None and not can_restore_version(
         actor, item, text_was_published=_text_key(fields) in published
     ):

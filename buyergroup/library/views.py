@@ -161,7 +161,8 @@ def index():
 @bp.get("/<int:item_id>")
 def item(item_id: int):
     item = service.get_item(item_id, current_user)
-    versions = service.visible_versions(item, current_user)
+    history = service.all_versions(item)  # read once: the history and what may be restored
+    versions = service.visible_versions(item, current_user, history)
     return render_template(
         "library/item.html",
         item=item,
@@ -170,7 +171,7 @@ def item(item_id: int):
         related=service.related_items(item, current_user),
         versions=versions,
         # The versions this reader may restore (``permissions.can_restore_version``).
-        restorable=service.restorable_versions(item, current_user, versions),
+        restorable=service.restorable_versions(item, current_user, versions, history),
         comments=service.comments_of(item),
         can_edit=permissions.can_edit(current_user, item),
         can_submit=permissions.can_submit(current_user, item),

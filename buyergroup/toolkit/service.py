@@ -175,8 +175,10 @@ def baskets_for(user: User | None) -> list[Basket]:
     return sorted(baskets, key=lambda b: (b.owner_id != user.id, b.name.lower()))
 
 
-def editable_baskets_for(user: User | None) -> list[Basket]:
-    return [b for b in baskets_for(user) if permissions.can_edit_basket(user, b)]
+def editable_baskets_for(user: User | None, baskets: list[Basket] | None = None) -> list[Basket]:
+    """Those of ``baskets`` (default: all the user's, ``baskets_for``) the user may change."""
+    baskets = baskets_for(user) if baskets is None else baskets
+    return [b for b in baskets if permissions.can_edit_basket(user, b)]
 
 
 # --- Entries ----------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def _baskets() -> list[Basket]:
 
 
 def _editable_baskets() -> list[Basket]:
-    return [b for b in _baskets() if permissions.can_edit_basket(current_user, b)]
+    return service.editable_baskets_for(current_user, _baskets())
 
 
 def add_form_for(item: LibraryItem) -> AddItemForm | None:
@@ -435,7 +435,8 @@ def compare(item_id: int):
     from buyergroup.toolkit import versions
 
     item = _item(item_id)
-    visible = library_service.visible_versions(item, current_user)  # newest first
+    history = library_service.all_versions(item)  # read once for both questions below
+    visible = library_service.visible_versions(item, current_user, history)  # newest first
     numbers = [v.number for v in visible]
     if not numbers:
         raise NotFound()
@@ -451,7 +452,7 @@ def compare(item_id: int):
         diffs=versions.compare(library_service.version_data(old),
                                library_service.version_data(new)),
         can_restore=old.number in library_service.restorable_versions(
-            item, current_user, [old]),
+            item, current_user, [old], history),
         action_form=ActionForm(),
     )
 
