@@ -9,43 +9,16 @@ from buyergroup.accounts.service import create_api_token
 from buyergroup.extensions import db
 from buyergroup.library import service as library
 from buyergroup.library.models import ItemStatus, Visibility
-from tests.events.conftest import event_data, local_days_ahead, new_client, reload  # noqa: F401
+from tests.events.conftest import (  # noqa: F401 - fixtures and helpers, shared
+    event_data,
+    group,
+    local_days_ahead,
+    make_event,
+    make_member,
+    new_client,
+    reload,
+)
 from tests.library.conftest import fresh_search_index  # noqa: F401 - autouse
-
-
-@pytest.fixture
-def group(make_group, organiser, member):
-    from buyergroup.network.service import add_member
-
-    group = make_group("Fair ICT buyers", organiser=organiser)
-    add_member(group, member)
-    db.session.commit()
-    return group
-
-
-@pytest.fixture
-def make_member(make_user, group):
-    from buyergroup.network.service import add_member
-
-    def factory(email=None, **fields):
-        user = make_user(email, **fields)
-        add_member(group, user)
-        db.session.commit()
-        return user
-
-    return factory
-
-
-@pytest.fixture
-def make_event(group, organiser):
-    from buyergroup.events import service
-
-    def factory(**overrides):
-        event = service.create_event(organiser, group, event_data(**overrides))
-        db.session.commit()
-        return event
-
-    return factory
 
 
 @pytest.fixture
