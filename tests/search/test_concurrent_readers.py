@@ -29,7 +29,7 @@ pytestmark = pytest.mark.committing
 
 READERS = 16
 WRITERS = 4
-COMMITS_PER_WRITER = 4
+COMMITS_PER_WRITER = 2
 REQUESTS_PER_READER = 2
 DEADLINE_SECONDS = 120  # a stuck pool shows up as a test failure, not as a hung run
 PASSWORD = "correct horse battery"
