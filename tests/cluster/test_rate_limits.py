@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from buyergroup.extensions import db
 from tests.cluster.test_cluster_check import _redis_answers
+from tests.forked import ForkedProcess
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EMAIL = "guarded@example.org"
@@ -38,14 +38,14 @@ def shared_database(app_factory, tmp_path):
 
 
 def attempts(url: str, storage: str, prefix: str, wrong: int, right: int) -> list[int]:
-    run = subprocess.run(
+    worker = ForkedProcess(  # a process of its own, forked: see tests.forked
         [sys.executable, "-m", "tests.cluster.limiter_worker", url, storage, prefix, EMAIL,
          str(wrong), str(right)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output[-3000:]
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def test_failed_sign_ins_count_across_processes_in_redis(shared_database):

@@ -13,7 +13,6 @@ import email.parser
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from buyergroup.extensions import db
 from buyergroup.mail.models import OutboxMessage, OutboxState
 from buyergroup.mail.service import queue_email
+from tests.forked import ForkedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -176,26 +176,27 @@ def process_env(app, smtp: TestSMTPServer, **extra) -> dict[str, str]:
     return env
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+def start(command: list[str], env: dict[str, str]) -> ForkedProcess:
+    """``flask ...`` or ``python worker.py ...`` as a process of its own, forked from this
+    one (``tests.forked``: a second of CPU less per process than a new interpreter)."""
+    return ForkedProcess(command, env=env, cwd=ROOT)
 
 
-def flask_mail_deliver(env: dict[str, str]) -> subprocess.Popen:
+def flask_mail_deliver(env: dict[str, str]) -> ForkedProcess:
     return start([FLASK, "--app", "buyergroup", "mail", "deliver"], env)
 
 
-def worker(env: dict[str, str], *args: str) -> subprocess.Popen:
+def worker(env: dict[str, str], *args: str) -> ForkedProcess:
     return start([sys.executable, WORKER, *args], env)
 
 
-def kill_when_stalled(smtp: TestSMTPServer, process: subprocess.Popen) -> None:
+def kill_when_stalled(smtp: TestSMTPServer, process: ForkedProcess) -> None:
     """kill -9 ``process`` while it waits for the server's answer in the middle of a message."""
     assert smtp.stalled.wait(timeout=90), "the sender never reached the stall"
     kill(process)
 
 
-def kill(process: subprocess.Popen) -> None:
+def kill(process: ForkedProcess) -> None:
     """kill -9, and reap it."""
     os.kill(process.pid, signal.SIGKILL)
     output, _ = process.communicate(timeout=30)
@@ -203,7 +204,7 @@ def kill(process: subprocess.Popen) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def finish(process: subprocess.Popen, timeout: float = 120) -> str:
+def finish(process: ForkedProcess, timeout: float = 120) -> str:
     output, _ = process.communicate(timeout=timeout)
     assert process.returncode == 0, output
     return output
@@ -212,7 +213,7 @@ def finish(process: subprocess.Popen, timeout: float = 120) -> str:
 class Lines:
     """A process's output, read line by line in a thread, so a test can wait for a line."""
 
-    def __init__(self, process: subprocess.Popen) -> None:
+    def __init__(self, process: ForkedProcess) -> None:
         self.process = process
         self.lines: list[str] = []
         self._changed = threading.Condition()
