@@ -84,7 +84,17 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): tests that
-    share an expensive fixture run in one worker, so it is built once, not once per worker."""
+    share an expensive fixture run in one worker, so it is built once, not once per worker.
+
+    A test marked ``one_database`` checks only the form of what the site sends (the HTML a
+    validator reads, the headers a mail client reads): it runs on SQLite alone, and what
+    the database does for those pages and messages is tested on both by the domains' own
+    tests, the authorisation matrix and the no-5xx walk."""
+    on_another_database = [item for item in items if item.get_closest_marker("one_database")
+                           and _database_kind(item) not in (None, "sqlite")]
+    if on_another_database:
+        config.hook.pytest_deselected(items=on_another_database)
+        items[:] = [item for item in items if item not in on_another_database]
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "demo_seed" in names:

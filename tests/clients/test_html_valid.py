@@ -14,6 +14,9 @@ from buyergroup.library.models import ItemStatus, LibraryItem, Visibility
 from buyergroup.network.models import WorkingGroup
 from tests.conftest import SEED_PASSWORD
 
+# What the validator reads is the same whatever the database.
+pytestmark = pytest.mark.one_database
+
 
 def main_pages(client) -> dict[str, str]:
     item = db.session.scalar(select(LibraryItem).where(

@@ -19,6 +19,9 @@ from buyergroup.extensions import db
 from buyergroup.mail.service import deliver_due
 from tests.clients.conftest import in_own_thread
 
+# What a mail client reads is the same whatever the database.
+pytestmark = pytest.mark.one_database
+
 START = datetime(2030, 10, 28, 10, 0)
 
 
