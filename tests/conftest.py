@@ -86,10 +86,11 @@ def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): tests that
     share an expensive fixture run in one worker, so it is built once, not once per worker.
 
-    A test marked ``one_database`` checks only the form of what the site sends (the HTML a
-    validator reads, the headers a mail client reads): it runs on SQLite alone, and what
-    the database does for those pages and messages is tested on both by the domains' own
-    tests, the authorisation matrix and the no-5xx walk."""
+    A test marked ``one_database`` is about what the site shows and sends (its pages and
+    forms, the HTML a validator reads, the headers a mail client reads), not about how it
+    stores: it runs on SQLite alone. The queries behind those pages run on both databases
+    in the domains' service tests, the authorisation matrix (every route, every role, reads
+    and writes), the no-5xx walk and the API contract."""
     on_another_database = [item for item in items if item.get_closest_marker("one_database")
                            and _database_kind(item) not in (None, "sqlite")]
     if on_another_database:

@@ -19,6 +19,10 @@ from buyergroup.mail.models import OutboxMessage
 from tests.accounts.helpers import element, flashes, html_lang, link_in, path_of
 from tests.conftest import TEST_PASSWORD, body_of
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 NEW_PASSWORD = "a brand new passphrase"
 WRONG_PASSWORD = "not the password at all"
 BAD_CREDENTIALS = "The email address or password is not correct."

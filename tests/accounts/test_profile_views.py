@@ -17,6 +17,10 @@ from tests.accounts.helpers import element, flashes, has_element, html_lang
 from tests.conftest import TEST_PASSWORD
 from tests.network.pages import html
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def signed_in_member(client, make_user, make_organisation, sign_in_as):

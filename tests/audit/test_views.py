@@ -15,6 +15,10 @@ from buyergroup.audit.models import AuditAction, AuditEntry
 from buyergroup.extensions import db
 from tests.audit.conftest import bearer
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def entries(make_entry, admin, member, organiser):

@@ -15,6 +15,10 @@ from buyergroup.library import service as library
 from buyergroup.network.service import add_member, join_group
 from tests.queries import count_for
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 
 def test_follow_button_on_a_group_page_and_back(client, auth, make_group, organiser, member):
     other = make_group("Screens", organiser=organiser)

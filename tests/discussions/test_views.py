@@ -7,6 +7,10 @@ import pytest
 from buyergroup.discussions.models import Post, Thread
 from buyergroup.extensions import db
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 
 def _url(group, thread=None, suffix=""):
     base = f"/groups/{group.slug}/discussions"

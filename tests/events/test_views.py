@@ -18,6 +18,10 @@ from tests.events.conftest import ZONE, event_data, local_days_ahead, reload
 from tests.network.pages import error_by, html, main_text
 from tests.network.pages import input_value as raw_input_value
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 FORM_FORMAT = "%Y-%m-%dT%H:%M"
 
 

@@ -23,6 +23,10 @@ from tests.library.conftest import broken_pdf_bytes, docx_bytes, odt_bytes, pdf_
 from tests.network.pages import error_by, html, main_text
 from tests.network.pages import input_value as raw_input_value
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 
 def input_value(response, name: str) -> str | None:
     # Browsers drop the newline WTForms writes after <textarea>; lxml keeps it.

@@ -25,6 +25,10 @@ from buyergroup.onboarding import service as onboarding
 from tests.conftest import Auth, body_of
 from tests.network.pages import error_by, form_actions, html, input_value, main_text
 
+# Pages and forms: see the marker (pyproject.toml); their queries run on both databases
+# in the authorisation matrix, the no-5xx walk and the services' own tests.
+pytestmark = pytest.mark.one_database
+
 
 def reload(instance):
     """Read a row again: requests commit in their own session, not the test's."""
