@@ -23,7 +23,7 @@ from tests.mail.support import (
     queue_messages,
     recipients,
     running_smtp_server,
-    start,
+    start_interpreter,
     wait_until_nothing_pending,
 )
 
@@ -36,7 +36,7 @@ WAITING = "Another scheduler is working; waiting"
 
 
 def scheduler_run(env) -> Lines:
-    return Lines(start([FLASK, "--app", "buyergroup", "scheduler", "run"], env))
+    return Lines(start_interpreter([FLASK, "--app", "buyergroup", "scheduler", "run"], env))
 
 
 def sent_by() -> dict[str, int]:

@@ -13,6 +13,7 @@ import email.parser
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -180,6 +181,14 @@ def start(command: list[str], env: dict[str, str]) -> ForkedProcess:
     """``flask ...`` or ``python worker.py ...`` as a process of its own, forked from this
     one (``tests.forked``: a second of CPU less per process than a new interpreter)."""
     return ForkedProcess(command, env=env, cwd=ROOT)
+
+
+def start_interpreter(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """``command`` in a new interpreter, for what a fork of a threaded pytest worker may
+    not reproduce: how a process ends on SIGTERM. (A forked scheduler once hung after
+    SIGTERM in a full run; started this way, it has always stopped.)"""
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 def flask_mail_deliver(env: dict[str, str]) -> ForkedProcess:
