@@ -18,6 +18,9 @@ from buyergroup.extensions import db
 from buyergroup.mail.models import OutboxMessage
 from tests.conftest import CHEAP_PASSWORD_HASHING, TEST_PASSWORD, RequestIsolatedClient
 
+# Headers, cookies, CSRF and password hashing: the same whatever the database.
+pytestmark = pytest.mark.one_database
+
 CSRF_PAGE = "The form has expired"
 
 
