@@ -26,6 +26,7 @@ import runpy
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -66,11 +67,19 @@ class ForkedProcess:
         return self.returncode
 
     def communicate(self, timeout: float | None = None) -> tuple[str, None]:
-        """The rest of the output, once the process has ended (as Popen's)."""
-        output = self.stdout.read()
+        """The rest of the output, once the process has ended (as Popen's, including the
+        ``TimeoutExpired`` of a process that neither ends nor closes its output)."""
+        started = time.monotonic()
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.append(self.stdout.read()),
+                                  daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            raise subprocess.TimeoutExpired(self.args, timeout)
         self.stdout.close()
-        self.wait(timeout)
-        return output, None
+        self.wait(None if timeout is None else max(0.0, timeout - (time.monotonic() - started)))
+        return output[0], None
 
     def send_signal(self, number: int) -> None:
         if self.returncode is None:

@@ -32,6 +32,8 @@ from tests.forked import ForkedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
+#: A sender, scheduler or web process: forked (``start``) or a new interpreter.
+Process = ForkedProcess | subprocess.Popen
 WORKER = str(Path(__file__).with_name("worker.py"))
 
 #: Seconds a sender's claim lasts in these tests (production: 300), so that a message
@@ -199,13 +201,13 @@ def worker(env: dict[str, str], *args: str) -> ForkedProcess:
     return start([sys.executable, WORKER, *args], env)
 
 
-def kill_when_stalled(smtp: TestSMTPServer, process: ForkedProcess) -> None:
+def kill_when_stalled(smtp: TestSMTPServer, process: Process) -> None:
     """kill -9 ``process`` while it waits for the server's answer in the middle of a message."""
     assert smtp.stalled.wait(timeout=90), "the sender never reached the stall"
     kill(process)
 
 
-def kill(process: ForkedProcess) -> None:
+def kill(process: Process) -> None:
     """kill -9, and reap it."""
     os.kill(process.pid, signal.SIGKILL)
     output, _ = process.communicate(timeout=30)
@@ -213,7 +215,7 @@ def kill(process: ForkedProcess) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def finish(process: ForkedProcess, timeout: float = 120) -> str:
+def finish(process: Process, timeout: float = 120) -> str:
     output, _ = process.communicate(timeout=timeout)
     assert process.returncode == 0, output
     return output
@@ -222,7 +224,7 @@ def finish(process: ForkedProcess, timeout: float = 120) -> str:
 class Lines:
     """A process's output, read line by line in a thread, so a test can wait for a line."""
 
-    def __init__(self, process: ForkedProcess) -> None:
+    def __init__(self, process: Process) -> None:
         self.process = process
         self.lines: list[str] = []
         self._changed = threading.Condition()
