@@ -69,10 +69,12 @@ serve: install
 
 # Two pytest-xdist workers (the suite waits on subprocesses, SMTP and PostgreSQL a good
 # part of the time); tests sharing an expensive fixture run in one (tests/conftest.py).
-# PYTEST_WORKERS=0 runs everything in one process.
+# PYTEST_WORKERS=0 runs everything in one process. Bytecode is written even where the
+# environment says PYTHONDONTWRITEBYTECODE (as this machine's does): otherwise each of the
+# suite's processes compiles the app again, and each run rewrites every test module's asserts.
 PYTEST_WORKERS ?= 2
 test: install-test translations
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check buyergroup tests bench
