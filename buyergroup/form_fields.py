@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup, escape
 from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 if TYPE_CHECKING:
     from buyergroup.errors import DomainError
@@ -28,6 +30,45 @@ class MultiCheckboxField(SelectMultipleField):
                     self.gettext("'%(value)s' is not a valid choice for this field.")
                     % {"value": item}
                 )
+
+
+class GroupedMenuSelect(Select):
+    """WTForms' ``Select`` for a long grouped menu whose groups are shared tuples (the
+    time-zone menu's ~430 zones, ``i18n.timezone_choices``): each group's options are
+    rendered once per language and kept, and only the selected one is marked per page.
+    Rendering them through WTForms took 12 of the 20 ms of the profile page.
+
+    The markup is WTForms' own: ``<option value="…">`` and ``<option selected value="…">``.
+    """
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        for flag in self.validation_attrs:
+            if flag not in kwargs and getattr(field.flags, flag, False):
+                kwargs[flag] = True
+        parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for group, entries in field.choices.items():
+            # Tuples are the shared, cached groups; a list (the "Other" group, which holds
+            # the member's own old zone name) is rendered for this page only.
+            render = _kept_optgroup if isinstance(entries, tuple) else _optgroup
+            parts.append(render(str(group), entries))
+        parts.append("</select>")
+        menu = "".join(parts)
+        if field.data:
+            value = escape(field.data)
+            menu = menu.replace(f'<option value="{value}">',
+                                f'<option selected value="{value}">', 1)
+        return Markup(menu)
+
+
+def _optgroup(label: str, entries) -> str:
+    options = "".join(f'<option value="{escape(value)}">{escape(text)}</option>'
+                      for value, text in entries)
+    return f"<optgroup {html_params(label=label)}>{options}</optgroup>"
+
+
+#: Keyed by the group's label and entries: one per region and language.
+_kept_optgroup = lru_cache(maxsize=64)(_optgroup)
 
 
 def optional_choices(choices, empty_label) -> list[tuple[str, str]]:

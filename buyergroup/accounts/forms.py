@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from buyergroup.accounts.models import TokenScope
 from buyergroup.accounts.service import MIN_PASSWORD_LENGTH
-from buyergroup.form_fields import MultiCheckboxField, optional_choices
+from buyergroup.form_fields import GroupedMenuSelect, MultiCheckboxField, optional_choices
 from buyergroup.i18n import LANGUAGES, timezone_choices
 from buyergroup.vocabulary import country_choices, expertise_choices, language_choices
 
@@ -112,6 +112,7 @@ class ProfileForm(ProfileFieldsMixin, FlaskForm):
         _l("Time zone"),
         validators=[DataRequired()],
         description=_l("Dates and times are shown in this zone."),
+        widget=GroupedMenuSelect(),
     )
 
     def __init__(self, *args, organisations=(), **kwargs):
@@ -130,7 +131,7 @@ class AcceptInvitationForm(FlaskForm):
     )
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=160)])
     locale = SelectField(_l("Interface language"), validators=[Optional()])
-    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()], widget=GroupedMenuSelect())
     password, confirm = _new_password_fields()
 
     def __init__(self, *args, **kwargs):

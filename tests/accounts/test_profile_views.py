@@ -436,3 +436,20 @@ def test_a_long_text_field_tells_its_limit_before_the_member_writes(client, sign
     limit = page.xpath(f'//*[@id="{bio.get("id")}-limit"]')[0]
     assert limit.text_content() == "Maximaal 2.000 tekens."
     assert limit.get("id") in bio.get("aria-describedby").split()
+
+
+@pytest.mark.parametrize("language, zone", [("en", "Europe/Brussels"), ("nl", "Asia/Tokyo"),
+                                            ("fr", "US/Eastern")])
+def test_the_kept_time_zone_menu_is_the_one_wtforms_renders(app, language, zone):
+    """The menu's options are rendered once per language and kept; what a page gets is what
+    WTForms' own widget gives, with the member's zone (an old name too) selected."""
+    from flask_babel import force_locale
+    from wtforms.widgets import Select
+
+    from buyergroup.accounts.forms import ProfileForm
+
+    with app.test_request_context(), force_locale(language):
+        for _ in range(2):  # the second time from what was kept
+            form = ProfileForm(data={"timezone": zone})
+            assert str(form.timezone()) == str(Select()(form.timezone))
+        assert f'<option selected value="{zone}">' in str(form.timezone())
