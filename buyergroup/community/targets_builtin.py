@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, cast, false, or_, select
+from sqlalchemy import Integer, cast, false, or_, select
 from sqlalchemy.orm import lazyload
 
 from buyergroup.accounts.permissions import is_admin, is_site_organiser
-from buyergroup.community.targets import register_target
+from buyergroup.community.targets import KEY_TYPE, register_target
 from buyergroup.extensions import db
 from buyergroup.vocabulary import PRODUCT_GROUPS, THEMES
+
+#: One instance, like ``KEY_TYPE``: a new one per statement costs SQLAlchemy a cache key.
+_ID_TYPE = Integer()
 
 
 def _by_ids(model, keys: list[str], *options) -> dict[str, object]:
@@ -94,7 +97,7 @@ def _item_visible_keys(user):
     if is_moderator(user):
         return None
     # The WHERE runs before the cast: only item notifications' keys (numbers) are cast.
-    mentioned = select(cast(Notification.target_key, Integer)).where(
+    mentioned = select(cast(Notification.target_key, _ID_TYPE)).where(
         Notification.user_id == user.id, Notification.target_type == "item")
     groups = select(GroupMembership.group_id).where(
         GroupMembership.user_id == user.id, GroupMembership.state == MembershipState.active
@@ -105,7 +108,7 @@ def _item_visible_keys(user):
         LibraryItem.visibility == Visibility.members,
         (LibraryItem.visibility == Visibility.group) & LibraryItem.group_id.in_(groups),
     )
-    return select(cast(LibraryItem.id, String)).where(
+    return select(cast(LibraryItem.id, KEY_TYPE)).where(
         LibraryItem.id.in_(mentioned),
         or_(published, LibraryItem.created_by_id == user.id, LibraryItem.id.in_(authored)),
     )
@@ -116,7 +119,7 @@ def _join_request_visible_keys(user):
 
     if is_site_organiser(user):
         return None
-    return select(cast(JoinRequest.id, String)).where(false())
+    return select(cast(JoinRequest.id, KEY_TYPE)).where(false())
 
 
 def _group_request_visible_keys(user):
@@ -129,7 +132,7 @@ def _group_request_visible_keys(user):
         GroupMembership.state == MembershipState.active,
         GroupMembership.role == GroupRole.organiser,
     )
-    return select(cast(GroupMembership.id, String)).where(
+    return select(cast(GroupMembership.id, KEY_TYPE)).where(
         GroupMembership.group_id.in_(organised)
     )
 

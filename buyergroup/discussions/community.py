@@ -11,13 +11,13 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, select
+from sqlalchemy import cast, select
 from sqlalchemy.orm import joinedload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin
 from buyergroup.community.home import set_open_questions
-from buyergroup.community.targets import register_target
+from buyergroup.community.targets import KEY_TYPE, register_target
 from buyergroup.discussions.models import Post, Thread
 from buyergroup.discussions.permissions import can_read
 from buyergroup.discussions.service import readable_groups_query
@@ -41,7 +41,7 @@ def _visible_thread_keys(user: User):
     if is_admin(user):
         return None
     groups = readable_groups_query(user).with_only_columns(WorkingGroup.id)
-    return select(cast(Thread.id, String)).where(Thread.group_id.in_(groups))
+    return select(cast(Thread.id, KEY_TYPE)).where(Thread.group_id.in_(groups))
 
 
 def open_questions(user: User) -> list[dict]:
