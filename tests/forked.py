@@ -1,7 +1,7 @@
 """Commands of ours run in a fork of the test process: real processes, without the second
 of CPU that every fresh interpreter spends importing Flask, SQLAlchemy and the app.
 
-The outbox and rate-limit tests start about thirty sender and web processes and kill
+The outbox and rate-limit tests start about twenty sender and web processes and kill
 several with SIGKILL. A fork is as real a process for that (its own pid, its own database
 connections, killed by the kernel mid-statement), and it starts in 0.1 s instead of 1.3 s
 because the parent has already imported everything. What a fork inherits from a pytest
@@ -9,9 +9,9 @@ worker is undone before the command runs: the signal handlers, the root logger's
 pytest's captured standard streams, the environment.
 
 Not for a test of how a process ends on SIGTERM: in one full run a forked scheduler never
-stopped after SIGTERM (its scheduler thread went quiet, its main thread never saw the
-signal), which a new interpreter has never done. The scheduler-lock tests start real
-interpreters (``tests.mail.support.start_interpreter``).
+stopped after SIGTERM (its log went quiet; it never said "Scheduler stopped."), which a
+new interpreter has never done. The scheduler-lock tests start new interpreters
+(``tests.mail.support.start_interpreter``).
 
 ``ForkedProcess`` answers as much of ``subprocess.Popen`` as these tests use: ``pid``,
 ``stdout`` (text, line by line), ``poll``, ``wait``, ``communicate`` and ``returncode``
