@@ -409,16 +409,6 @@ class WhooshBackend:
                 allowed = allowed | own
         return allowed
 
-    def _lengths(self, reader, field: str) -> list[int]:
-        """A segment's field lengths (as Whoosh stores them), read once per segment."""
-        tables = self._facet_tables()
-        key = (reader.segment().segment_id(), "lengths", field)
-        lengths = tables.get(key)
-        if lengths is None:
-            lengths = tables[key] = [reader.doc_field_length(d, field, 1)
-                                     for d in range(reader.doc_count_all())]
-        return lengths
-
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
         typed = syntax.parse(query.text)
         tree, applied = syntax.expand(typed, expansions)
@@ -508,7 +498,7 @@ class WhooshBackend:
         over the whole ordered list, in one pass over the matched versions instead of
         sorting them all (thousands at 100,000 items)."""
         deadline = None if time_limit is None else time.monotonic() + time_limit
-        evaluation = Evaluation(searcher, self._weighting, self._lengths, deadline, allowed)
+        evaluation = Evaluation(searcher, self._weighting, deadline, allowed)
         scores = evaluation.evaluate(compiled)
         matched = scores.keys() & allowed
         if sort == "relevance":

@@ -23,7 +23,6 @@ that never holds a deleted one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from itertools import accumulate
 from pickle import loads
 
@@ -60,17 +59,18 @@ def _walk(query):
 
 
 class Evaluation:
-    """Scores a query over one searcher's segments; ``lengths(reader, field)`` gives a
-    segment's field lengths as a list (the backend's cached tables)."""
+    """Scores a query over one searcher's segments with ``weighting`` (a
+    ``LengthCachingBM25F``, whose ``lengths(reader, field)`` gives a segment's field lengths
+    as a list, from the backend's cached tables)."""
 
-    def __init__(self, searcher, weighting, lengths: Callable, deadline: float | None = None,
+    def __init__(self, searcher, weighting, deadline: float | None = None,
                  allowed: frozenset[int] | None = None):
         """``allowed``: the documents the caller keeps (global docnums); phrases check the
         positions of those only."""
         self.searcher = searcher
         self.allowed = allowed
         self.weighting = weighting
-        self.lengths = lengths
+        self.lengths = weighting.lengths
         self.deadline = deadline
         self.leaves = [(sub, offset) for sub, offset in searcher.leaf_searchers()]
         self.context = searcher.context(weighting=weighting)

@@ -150,16 +150,20 @@ class LengthCachingBM25F(scoring.BM25F):
         super().__init__()
         self._tables = tables
 
+    def lengths(self, reader, field: str) -> list[int]:
+        """A segment's field lengths (as Whoosh stores them), read once per segment."""
+        tables = self._tables()
+        key = (reader.segment().segment_id(), "lengths", field)
+        lengths = tables.get(key)
+        if lengths is None:
+            lengths = tables[key] = [reader.doc_field_length(d, field, 1)
+                                     for d in range(reader.doc_count_all())]
+        return lengths
+
     def scorer(self, searcher, fieldname, text, qf=1):
         scorer = super().scorer(searcher, fieldname, text, qf=qf)
         if isinstance(scorer, scoring.BM25FScorer):
             reader = searcher.reader()
             if reader.is_atomic():
-                tables = self._tables()
-                key = (reader.segment().segment_id(), "lengths", fieldname)
-                lengths = tables.get(key)
-                if lengths is None:
-                    lengths = tables[key] = [reader.doc_field_length(d, fieldname, 1)
-                                             for d in range(reader.doc_count_all())]
-                scorer.dfl = lengths.__getitem__
+                scorer.dfl = self.lengths(reader, fieldname).__getitem__
         return scorer
