@@ -80,6 +80,19 @@ def search_urls(per_kind: int, seed: int) -> dict[str, list[str]]:
     return urls
 
 
+def clocked(call) -> tuple[object, float, float]:
+    """``call()``'s result, its wall-clock time and this process's CPU time, in ms."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    result = call()
+    return (result, (time.perf_counter() - start) * 1000,
+            (time.process_time() - cpu_start) * 1000)
+
+
+def _p95(values) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
+
+
 def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
     """The same member searches through ``search.service.search`` alone (no page), the
     result cache off: each query's best of ``repeat`` runs, then median and p95 per kind.
@@ -106,23 +119,15 @@ def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
                 args = MultiDict([(k, v) for k, values in parse_qs(urlsplit(url).query).items()
                                   for v in values])
                 query = parse_query(args, member)
-                wall = cpu = float("inf")
-                for _ in range(max(repeat, 1)):
-                    start, cpu_start = time.perf_counter(), time.process_time()
-                    service.search(query)
-                    wall = min(wall, (time.perf_counter() - start) * 1000)
-                    cpu = min(cpu, (time.process_time() - cpu_start) * 1000)
-                best.append(wall)
-                best_cpu.append(cpu)
-
-            def p95(values):
-                ordered = sorted(values)
-                return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
+                runs = [clocked(lambda query=query: service.search(query))[1:]
+                        for _ in range(max(repeat, 1))]
+                best.append(min(wall for wall, _cpu in runs))
+                best_cpu.append(min(cpu for _wall, cpu in runs))
 
             out[kind] = {"queries": len(kind_urls),
-                         "median_ms": round(statistics.median(best), 2), "p95_ms": p95(best),
+                         "median_ms": round(statistics.median(best), 2), "p95_ms": _p95(best),
                          "cpu_median_ms": round(statistics.median(best_cpu), 2),
-                         "cpu_p95_ms": p95(best_cpu)}
+                         "cpu_p95_ms": _p95(best_cpu)}
     return out
 
 
@@ -133,37 +138,27 @@ def timed_kinds(client, urls: dict[str, list[str]], repeat: int) -> dict:
     for kind, kind_urls in urls.items():
         first, again, first_cpu, again_cpu = [], [], [], []
         for url in kind_urls:
-            start, cpu_start = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            first.append((time.perf_counter() - start) * 1000)
-            first_cpu.append((time.process_time() - cpu_start) * 1000)
+            response, wall, cpu = clocked(lambda url=url: client.get(url))
             assert response.status_code == 200, (url, response.status_code)
-            runs, runs_cpu = [], []
-            for _ in range(repeat):
-                start, cpu_start = time.perf_counter(), time.process_time()
-                client.get(url)
-                runs.append((time.perf_counter() - start) * 1000)
-                runs_cpu.append((time.process_time() - cpu_start) * 1000)
+            first.append(wall)
+            first_cpu.append(cpu)
+            runs = [clocked(lambda url=url: client.get(url))[1:] for _ in range(repeat)]
             if runs:
-                again.append(statistics.median(runs))
-                again_cpu.append(statistics.median(runs_cpu))
-
-        def p95(values):
-            ordered = sorted(values)
-            return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
+                again.append(statistics.median(wall for wall, _cpu in runs))
+                again_cpu.append(statistics.median(cpu for _wall, cpu in runs))
 
         out[kind] = {
             "queries": len(kind_urls),
-            "first_median_ms": round(statistics.median(first), 2), "first_p95_ms": p95(first),
+            "first_median_ms": round(statistics.median(first), 2), "first_p95_ms": _p95(first),
             "first_cpu_median_ms": round(statistics.median(first_cpu), 2),
-            "first_cpu_p95_ms": p95(first_cpu),
+            "first_cpu_p95_ms": _p95(first_cpu),
         }
         if again:
             out[kind].update({
                 "again_median_ms": round(statistics.median(again), 2),
-                "again_p95_ms": p95(again),
+                "again_p95_ms": _p95(again),
                 "again_cpu_median_ms": round(statistics.median(again_cpu), 2),
-                "again_cpu_p95_ms": p95(again_cpu),
+                "again_cpu_p95_ms": _p95(again_cpu),
             })
     return out
 
@@ -199,13 +194,9 @@ def timed(client, url: str, repeat: int, engine=None) -> dict:
     client.get(url)
     if engine is not None:
         event.remove(engine, "before_cursor_execute", record)
-    times, cpu = [], []
-    for _ in range(repeat):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - cpu_start) * 1000)
-    times.sort()
+    runs = [clocked(lambda: client.get(url))[1:] for _ in range(repeat)]
+    times = sorted(wall for wall, _cpu in runs)
+    cpu = [cpu for _wall, cpu in runs]
     return {
         "url": url,
         "median_ms": round(statistics.median(times), 2),
