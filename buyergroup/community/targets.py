@@ -37,9 +37,13 @@ class TargetType:
     followable: bool = True
     #: target -> working group id (digests group by it), or None.
     group_of: Callable[[object], int | None] = lambda target: None
-    #: user -> SQL selectable of the keys (as text) the user may see, or None for "all".
-    #: Without it the header count trusts the decision made when the notification was made.
-    visible_keys: Callable[[object], object] | None = None
+    #: (user, viewer_id) -> SQL selectable of the keys (as text) the user may see, or None
+    #: for "all". ``viewer_id`` is what to compare users' ids with: the header's count builds
+    #: its statement once per site role and runs it for every member of that role with
+    #: their id as the parameter, so the selectable may depend on ``user`` only through its
+    #: role. Without it the header count trusts the decision made when the notification was
+    #: made.
+    visible_keys: Callable[[object, object], object] | None = None
     #: key as given by a client ("12" or a code) -> the canonical key, or None if malformed.
     parse_key: Callable[[str], str | None] = lambda raw: raw if raw.isdigit() else None
     key_of: Callable[[object], str] = lambda target: str(target.id)
@@ -48,6 +52,7 @@ class TargetType:
 
 
 _REGISTRY: dict[str, TargetType] = {}
+_generation = 0  # counts registrations: what is built from the registry is built again
 
 
 def register_target(
@@ -71,6 +76,8 @@ def register_target(
 
     target_type = TargetType(name, load_many, can_view, url, label, **options)
     _REGISTRY[name] = target_type
+    global _generation
+    _generation += 1
     return target_type
 
 
@@ -91,6 +98,11 @@ def followable_types() -> list[str]:
 
 def types() -> Iterable[TargetType]:
     return _REGISTRY.values()
+
+
+def generation() -> int:
+    """Changes whenever a type is registered (for what is built once from ``types()``)."""
+    return _generation
 
 
 def load(name: str, key: str) -> object | None:

@@ -83,7 +83,7 @@ def _can_see_item(user, item) -> bool:
     return can_see(user, item, group_ids=groups)
 
 
-def _item_visible_keys(user):
+def _item_visible_keys(user, viewer_id):
     """The keys of the library items ``user`` may see, as SQL (``library.permissions.can_see``),
     among those ``user``'s own notifications point to: the only keys they are compared with
     (``service.visible_clause``). Without that bound the database listed every visible
@@ -98,11 +98,11 @@ def _item_visible_keys(user):
         return None
     # The WHERE runs before the cast: only item notifications' keys (numbers) are cast.
     mentioned = select(cast(Notification.target_key, _ID_TYPE)).where(
-        Notification.user_id == user.id, Notification.target_type == "item")
+        Notification.user_id == viewer_id, Notification.target_type == "item")
     groups = select(GroupMembership.group_id).where(
-        GroupMembership.user_id == user.id, GroupMembership.state == MembershipState.active
+        GroupMembership.user_id == viewer_id, GroupMembership.state == MembershipState.active
     )
-    authored = select(ItemAuthor.item_id).where(ItemAuthor.user_id == user.id)
+    authored = select(ItemAuthor.item_id).where(ItemAuthor.user_id == viewer_id)
     published = (LibraryItem.status == ItemStatus.published) & or_(
         LibraryItem.visibility == Visibility.public,
         LibraryItem.visibility == Visibility.members,
@@ -110,11 +110,11 @@ def _item_visible_keys(user):
     )
     return select(cast(LibraryItem.id, KEY_TYPE)).where(
         LibraryItem.id.in_(mentioned),
-        or_(published, LibraryItem.created_by_id == user.id, LibraryItem.id.in_(authored)),
+        or_(published, LibraryItem.created_by_id == viewer_id, LibraryItem.id.in_(authored)),
     )
 
 
-def _join_request_visible_keys(user):
+def _join_request_visible_keys(user, viewer_id):
     from buyergroup.network.models import JoinRequest
 
     if is_site_organiser(user):
@@ -122,13 +122,13 @@ def _join_request_visible_keys(user):
     return select(cast(JoinRequest.id, KEY_TYPE)).where(false())
 
 
-def _group_request_visible_keys(user):
+def _group_request_visible_keys(user, viewer_id):
     from buyergroup.network.models import GroupMembership, GroupRole, MembershipState
 
     if is_admin(user):
         return None
     organised = select(GroupMembership.group_id).where(
-        GroupMembership.user_id == user.id,
+        GroupMembership.user_id == viewer_id,
         GroupMembership.state == MembershipState.active,
         GroupMembership.role == GroupRole.organiser,
     )

@@ -36,11 +36,11 @@ def _threads_by_key(keys: list[str]) -> dict[str, Thread]:
     return {str(thread.id): thread for thread in db.session.scalars(query)}
 
 
-def _visible_thread_keys(user: User):
+def _visible_thread_keys(user: User, viewer_id):
     """The threads ``user`` may read, as SQL: the same rule as ``permissions.can_read``."""
     if is_admin(user):
         return None
-    groups = readable_groups_query(user).with_only_columns(WorkingGroup.id)
+    groups = readable_groups_query(user, user_id=viewer_id).with_only_columns(WorkingGroup.id)
     return select(cast(Thread.id, KEY_TYPE)).where(Thread.group_id.in_(groups))
 
 

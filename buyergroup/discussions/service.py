@@ -114,15 +114,16 @@ def threads_query(group: WorkingGroup, filters: ThreadFilters | None = None):
     return query
 
 
-def readable_groups_query(user: User | None):
-    """Groups whose discussions ``user`` may read (for lists across groups)."""
+def readable_groups_query(user: User | None, *, user_id=None):
+    """Groups whose discussions ``user`` may read (for lists across groups); ``user_id``
+    stands for ``user.id`` in the SQL where given (a bind parameter)."""
     query = select(WorkingGroup)
     if is_admin(user):
         return query
     allowed = [WorkingGroup.is_public]
     if is_signed_in(user):
         mine = select(GroupMembership.group_id).where(
-            GroupMembership.user_id == user.id,
+            GroupMembership.user_id == (user.id if user_id is None else user_id),
             GroupMembership.state == MembershipState.active,
         )
         allowed.append(WorkingGroup.id.in_(mine))

@@ -148,6 +148,28 @@ def test_a_notification_whose_item_became_hidden_leaves_the_list_and_count(
     assert service.entries(rows, insider) == []
 
 
+def test_each_member_of_a_role_is_counted_with_their_own_groups(
+    make_group, organiser, make_user, make_item, publish
+):
+    """The header's count is built once per role and run with each member's id: the second
+    member counted must not be given the first one's groups or notifications."""
+    closed = make_group("Closed group", organiser=organiser)
+    insider, outsider = make_user(name="Ines Insider"), make_user(name="Otto Outsider")
+    add_member(closed, insider)
+    db.session.commit()
+    for person in (insider, outsider):
+        service.follow(person, "theme", "circularity")
+    db.session.commit()
+    publish(make_item(title="Open clause", themes=["circularity"]))
+    publish(make_item(visibility="group", group=closed, title="Closed clause",
+                      themes=["circularity"]))
+    assert service.unread_count(insider) == 2
+    assert service.unread_count(outsider) == 1  # told of the open clause only
+    remove_member(organiser, closed.membership_of(insider))
+    db.session.commit()
+    assert (service.unread_count(outsider), service.unread_count(insider)) == (1, 1)
+
+
 def test_organisers_are_told_of_items_waiting_and_requests_to_join(
     make_group, organiser, member, make_item
 ):
