@@ -41,8 +41,9 @@ import logging
 import os
 import signal
 import sys
-import time
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -140,9 +141,19 @@ def run_job(app: Flask, job: Job, function: Callable):
     return result
 
 
-def tick(app: Flask) -> dict[str, object]:
-    """Run every job once, in order; for tests, cron users and ``scheduler tick``."""
-    return {job.id: run_job(app, job, function) for job, function in load_jobs()}
+def tick(app: Flask, stopping: threading.Event | None = None) -> dict[str, object]:
+    """Run every job once, in order; for tests, cron users and ``scheduler tick``. Stops
+    between two jobs once ``stopping`` is set (``SystemExit``)."""
+    results = {}
+    for job, function in load_jobs():
+        _exit_if(stopping)
+        results[job.id] = run_job(app, job, function)
+    return results
+
+
+def _exit_if(stopping: threading.Event | None) -> None:
+    if stopping is not None and stopping.is_set():
+        raise SystemExit(0)
 
 
 def build_scheduler(app: Flask):
@@ -295,13 +306,41 @@ def scheduler_lock(app: Flask) -> AdvisoryLock | FileLock:
     return FileLock(Path(app.instance_path) / "scheduler.lock")
 
 
-def wait_for_lock(lock: AdvisoryLock | FileLock, retry_seconds: float, echo) -> None:
-    """Return once ``lock`` is ours, trying again every ``retry_seconds``."""
+def wait_for_lock(lock: AdvisoryLock | FileLock, retry_seconds: float, echo,
+                  stopping: threading.Event) -> None:
+    """Return once ``lock`` is ours, trying again every ``retry_seconds``; ``SystemExit``
+    once ``stopping`` is set."""
     if lock.try_acquire():
         return
     echo(f"Another scheduler is working; waiting to take over (trying every {retry_seconds} s).")
     while not lock.try_acquire():
-        time.sleep(retry_seconds)
+        stopping.wait(retry_seconds)
+        _exit_if(stopping)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGTERM (systemd, docker stop) and Ctrl+C: ``SystemExit`` where the main thread is,
+    which ends a job mid-way (each is safe to interrupt), and an event that stays set. The
+    previous handlers are back afterwards (the command also runs inside tests).
+
+    CPython swallows the ``SystemExit`` when the main thread is in a finalizer ("Exception
+    ignored in ..."): a scheduler went on for 30 s after SIGTERM in a full test run. The
+    event stops it anyway, before the next job or at the next turn of the waiting loop.
+    """
+    stopping = threading.Event()
+
+    def stop(*_) -> None:
+        stopping.set()
+        sys.exit(0)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM,
+                                                                    signal.SIGINT)}
+    try:
+        yield stopping
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def register_cli(app: Flask) -> None:
@@ -324,8 +363,6 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"The scheduler does not start: {error}") from error
         for job in scheduler.get_jobs():
             click.echo(f"  {job.id:<20} every {job.trigger.interval}  {job.name}")
-        # SIGTERM (systemd, docker stop) stops as cleanly as Ctrl+C.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         retry_seconds = app.config.get("SCHEDULER_LOCK_RETRY_SECONDS", 10)
         lock = scheduler_lock(app)
         lost_lock = []
@@ -338,21 +375,25 @@ def register_cli(app: Flask) -> None:
 
         scheduler.add_job(check_lock, "interval", seconds=retry_seconds, id="scheduler_lock",
                           name="Check that this scheduler still holds the lock")
-        try:
-            wait_for_lock(lock, retry_seconds, click.echo)
-            click.echo(f"Scheduler lock taken by process {os.getpid()}: this one works. "
-                       "Running; stop with Ctrl+C.")
-            # Run everything once at start, so a restart does not wait a full interval.
-            tick(app)
-            scheduler.start()
-            while scheduler.running:  # until stopped, or the lock check shuts it down
-                time.sleep(0.2)
-        except (KeyboardInterrupt, SystemExit):
-            click.echo("Scheduler stopped.")
-        finally:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-            lock.release()
+        with stop_on_signals() as stopping:
+            try:
+                wait_for_lock(lock, retry_seconds, click.echo, stopping)
+                click.echo(f"Scheduler lock taken by process {os.getpid()}: this one works. "
+                           "Running; stop with Ctrl+C.")
+                # Run everything once at start, so a restart does not wait a full interval.
+                tick(app, stopping)
+                _exit_if(stopping)
+                scheduler.start()
+                # Until stopped, or the lock check shuts the scheduler down.
+                while scheduler.running and not stopping.wait(0.2):
+                    pass
+                _exit_if(stopping)
+            except (KeyboardInterrupt, SystemExit):  # KeyboardInterrupt: before our handler
+                click.echo("Scheduler stopped.")
+            finally:
+                if scheduler.running:
+                    scheduler.shutdown(wait=False)
+                lock.release()
         if lost_lock:
             raise click.ClickException("The scheduler lock was lost; restart this process.")
 

@@ -4,9 +4,13 @@ start without all its jobs."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 
@@ -126,3 +130,29 @@ def test_every_configured_job_can_be_imported():
     assert [job.id for job, _function in scheduler.load_jobs()] == [
         job.id for job in scheduler.JOBS
     ]
+
+
+class _SlowFinalizer:
+    """Work in a finalizer, where a signal's handler often runs while garbage is collected."""
+
+    def __del__(self):
+        started = time.perf_counter()
+        while time.perf_counter() - started < 0.005:
+            pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed one
+def test_a_sigterm_that_lands_in_a_finalizer_still_stops_the_scheduler():
+    """CPython swallows a SystemExit raised in a finalizer ("Exception ignored in"): the
+    scheduler must stop at its next check all the same, as ``tick`` does between jobs."""
+    before = signal.getsignal(signal.SIGTERM)
+    with scheduler.stop_on_signals() as stopping:
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        deadline = time.monotonic() + 10
+        with pytest.raises(SystemExit):
+            while time.monotonic() < deadline:
+                for _ in range(20):
+                    _SlowFinalizer()  # the SystemExit is raised, and swallowed, in here
+                scheduler._exit_if(stopping)  # what tick does before each job
+        assert stopping.is_set() and time.monotonic() < deadline
+    assert signal.getsignal(signal.SIGTERM) is before

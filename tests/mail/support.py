@@ -187,8 +187,7 @@ def start(command: list[str], env: dict[str, str]) -> ForkedProcess:
 
 def start_interpreter(command: list[str], env: dict[str, str]) -> subprocess.Popen:
     """``command`` in a new interpreter, for what a fork of a threaded pytest worker may
-    not reproduce: how a process ends on SIGTERM. (A forked scheduler once hung after
-    SIGTERM in a full run; started this way, it has always stopped.)"""
+    not reproduce: how a process ends on SIGTERM (``tests.forked`` says what was seen)."""
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
