@@ -144,3 +144,24 @@ def test_pages_render_in_each_language(client, code, path):
     assert f'<html lang="{code}">' in html
     for phrase in EXPECTED[code]:
         assert phrase in html, f"{phrase!r} missing from {path} in {code}"
+
+
+def test_a_template_rendered_in_another_language_inside_a_request(app):
+    """Mail and exports render in their reader's language inside someone else's request
+    (``force_locale``): the strings a request's templates keep must follow it both ways."""
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    template = "{{ _('Sign in') }} · {{ _('Working groups') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
+        with force_locale("nl"):
+            assert render_template_string(template) == "Aanmelden · Werkgroepen"
+            with force_locale("fr"):
+                assert render_template_string(template) == "Se connecter · Groupes de travail"
+            assert render_template_string(template) == "Aanmelden · Werkgroepen"
+        assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
+        with force_locale("en"):
+            assert render_template_string(template) == "Sign in · Working groups"
+        refresh()
+        assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
