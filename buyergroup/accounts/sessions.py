@@ -21,10 +21,12 @@ after the upgrade.
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import lazyload
 
 from buyergroup.accounts.models import User, UserSession
@@ -104,23 +106,32 @@ def was_remembered() -> bool:
     return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
-def load_user(identity: str) -> User | None:
-    """Flask-Login's user loader: the member of an active session, else nobody."""
-    user_id, _, key = identity.partition(":")
-    if not user_id.isdigit() or not key:
-        return None
-    user = db.session.scalar(
+@functools.cache
+def _session_user():
+    """The loader's statement, built once (at first use: the mappers must be complete) and
+    run on every signed-in request with the session's user id and key hash as parameters;
+    building it each time was a fifth of the loader's time."""
+    return (
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
-            User.id == int(user_id),
-            UserSession.key_hash == hash_secret(key),
+            User.id == bindparam("user_id"),
+            UserSession.key_hash == bindparam("key_hash"),
             UserSession.ended_at.is_(None),
         )
         # The member's languages and expertise are read by few pages (the profile, their
         # card): loaded when asked, not with the account on every request (2 queries).
         .options(lazyload(User.language_links), lazyload(User.expertise_links))
     )
+
+
+def load_user(identity: str) -> User | None:
+    """Flask-Login's user loader: the member of an active session, else nobody."""
+    user_id, _, key = identity.partition(":")
+    if not user_id.isdigit() or not key or len(user_id) > 18:
+        return None
+    user = db.session.scalar(_session_user(),
+                             {"user_id": int(user_id), "key_hash": hash_secret(key)})
     if user is None or not user.is_active:
         return None
     user.session_key = key
