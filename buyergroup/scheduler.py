@@ -388,7 +388,7 @@ def register_cli(app: Flask) -> None:
                 while scheduler.running and not stopping.wait(0.2):
                     pass
                 _exit_if(stopping)
-            except (KeyboardInterrupt, SystemExit):  # KeyboardInterrupt: before our handler
+            except (KeyboardInterrupt, SystemExit):  # KeyboardInterrupt: one raised by code
                 click.echo("Scheduler stopped.")
             finally:
                 if scheduler.running:
