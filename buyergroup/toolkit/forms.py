@@ -79,9 +79,11 @@ class AddItemForm(ListedForm):
 
     def __init__(self, *args, baskets=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.basket_id.choices = [(str(b.id), b.name) for b in baskets] + [
-            ("", _l("A new basket"))
-        ]
+        self.basket_id.choices = self.basket_choices(baskets)
+
+    @staticmethod
+    def basket_choices(baskets) -> list[tuple[str, object]]:
+        return [(str(b.id), b.name) for b in baskets] + [("", _l("A new basket"))]
 
 
 class NoteForm(ListedForm):
