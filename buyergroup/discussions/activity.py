@@ -18,7 +18,7 @@ from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from buyergroup.discussions import permissions, service
 from buyergroup.discussions.models import Thread, thread_library_items
@@ -52,7 +52,7 @@ def events_discussing(item, user=None) -> list[Discussed]:
         .join(AgendaItem, AgendaItem.event_id == Event.id)
         .join(agenda_library_items, agenda_library_items.c.agenda_item_id == AgendaItem.id)
         .where(agenda_library_items.c.library_item_id == item.id)
-        .options(selectinload(Event.group))
+        .options(joinedload(Event.group))  # one group each: joined, not a second query
         .order_by(Event.starts_at.desc())
     )
     for event in agenda_events:
@@ -62,7 +62,7 @@ def events_discussing(item, user=None) -> list[Discussed]:
     minutes = db.session.scalars(
         select(EventMaterial)
         .where(EventMaterial.is_minutes, EventMaterial.note.contains(f"/library/{item.id}"))
-        .options(selectinload(EventMaterial.event).selectinload(Event.group))
+        .options(selectinload(EventMaterial.event).joinedload(Event.group))
     )
     for material in minutes:
         if pattern.search(material.note) and event_permissions.can_see_material(user, material):
@@ -77,7 +77,7 @@ def threads_linking(item, user=None) -> list[Thread]:
         select(Thread)
         .join(thread_library_items, thread_library_items.c.thread_id == Thread.id)
         .where(or_(thread_library_items.c.item_id == item.id, Thread.addressed_by_id == item.id))
-        .options(selectinload(Thread.group))
+        .options(joinedload(Thread.group))
         .order_by(Thread.last_posted_at.desc())
         .limit(MAX_LINKED * 3)
     )

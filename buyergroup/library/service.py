@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
@@ -829,8 +829,10 @@ def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
 def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     items = db.session.scalars(
         select(LibraryItem)
-        # Each row names its organisation; tags and authors are not shown (issue 12).
-        .options(selectinload(LibraryItem.organisation), lazyload(LibraryItem.tags),
+        # Each row names its organisation (joined: one each); tags and authors are not
+        # shown, and only published items are kept, before ``can_see`` could ask about
+        # the authors of a draft (issue 12).
+        .options(joinedload(LibraryItem.organisation), lazyload(LibraryItem.tags),
                  lazyload(LibraryItem.authors))
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
         .where(ItemRelation.item_id == item.id)
@@ -840,7 +842,7 @@ def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     # Translations of this item are listed separately, not as related items.
     return [
         other for other in items
-        if can_see(user, other, group_ids=group_ids) and other.is_published
+        if other.is_published and can_see(user, other, group_ids=group_ids)
         and other.translation_key != item.translation_key
     ]
 
@@ -903,10 +905,11 @@ def comments_of(item: LibraryItem) -> list[Comment]:
     return list(
         db.session.scalars(
             select(Comment)
-            .options(selectinload(Comment.author).selectinload(User.organisation),
+            # One statement: each comment has one author, each author one organisation.
+            .options(joinedload(Comment.author).joinedload(User.organisation),
                      # Not shown with a comment: the author's languages and expertise.
-                     selectinload(Comment.author).lazyload(User.language_links),
-                     selectinload(Comment.author).lazyload(User.expertise_links))
+                     joinedload(Comment.author).lazyload(User.language_links),
+                     joinedload(Comment.author).lazyload(User.expertise_links))
             .where(Comment.item_id == item.id)
             .order_by(Comment.created_at, Comment.id)
         )

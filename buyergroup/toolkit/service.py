@@ -13,7 +13,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.audit import service as audit
@@ -299,6 +299,8 @@ def legal_variants(item: LibraryItem, user: User | None) -> list[LibraryItem]:
                LibraryItem.phase == item.phase, LibraryItem.legal_system != "",
                LibraryItem.legal_system != item.legal_system,
                LibraryItem.translation_key != item.translation_key)
+        # Only published ones are kept, before ``can_see``: their authors are never asked.
+        .options(lazyload(LibraryItem.authors))
         .order_by(LibraryItem.legal_system, LibraryItem.id)
     ).all()
     group_ids = library_permissions.active_group_ids(user)

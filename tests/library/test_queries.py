@@ -21,7 +21,7 @@ def reader(group_with_member):
 def _library_of(numbers: range, *, make_item, make_user, make_organisation, group, insider,
                 organiser, items: list):
     """Published items, each by another author of another organisation, each with a
-    translation, a related item and a comment by yet another member."""
+    translation, a related item (and a related draft) and a comment by yet another member."""
     for i in numbers:
         organisation = make_organisation(f"Library body {i}")
         author = make_user(f"author{i}@example.org", name=f"Author {i}",
@@ -39,6 +39,9 @@ def _library_of(numbers: range, *, make_item, make_user, make_organisation, grou
         service.add_comment(commenter, item, f"Comment {i}")
         if items:
             service.relate(None, item, items[0])
+            # A draft in "see also" too: the page leaves it out without asking of its authors.
+            service.relate(None, make_item(author=author, status="draft",
+                                           title=f"Draft clause {i}"), items[0])
         db.session.commit()
         items.append(item)
     return items
