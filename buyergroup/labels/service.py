@@ -14,7 +14,7 @@ from datetime import date
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
@@ -204,6 +204,22 @@ def citations_of(item: LibraryItem) -> list[LabelGeneration]:
         .options(selectinload(LabelGeneration.label))
         .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
     ))
+
+
+def cited_generations(item: LibraryItem) -> list[tuple[LabelGeneration, bool]]:
+    """The generations ``item`` cites, each with whether it is flagged as superseded or
+    withdrawn, in one statement (the item page and its JSON show both; a flag only exists
+    beside its citation, ``set_citations`` clears it with the citation)."""
+    flagged = (StaleLabelFlag.item_id == LabelCitation.item_id) & (
+        StaleLabelFlag.generation_id == LabelCitation.generation_id)
+    rows = db.session.execute(
+        select(LabelGeneration, StaleLabelFlag.item_id.is_not(None))
+        .join(LabelCitation).where(LabelCitation.item_id == item.id)
+        .outerjoin(StaleLabelFlag, flagged)
+        .options(joinedload(LabelGeneration.label))
+        .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
+    )
+    return [(generation, bool(stale)) for generation, stale in rows]
 
 
 def set_citations(actor: User | None, item: LibraryItem, generation_ids: list) -> None:

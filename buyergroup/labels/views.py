@@ -40,12 +40,12 @@ def _item_context(item) -> dict:
 
 
 def _new_item_context(item) -> dict:
-    flags = {f.generation_id for f in service.flags_of(item)}
-    citations = service.citations_of(item)
+    cited = service.cited_generations(item)
+    stale = [generation for generation, flagged in cited if flagged]
     return {
-        "citations": citations,
-        "stale": [g for g in citations if g.id in flags],
-        "notices": [service.notice_text(g) for g in citations if g.id in flags],
+        "citations": [generation for generation, _flagged in cited],
+        "stale": stale,
+        "notices": [service.notice_text(generation) for generation in stale],
         "can_cite": permissions.can_cite(current_user, item),
     }
 

@@ -245,18 +245,18 @@ def record_use(item_id: int):
 
 def item_json_extras(item, user) -> dict:
     """What the toolkit adds to the library's item JSON."""
-    from buyergroup.labels.service import citations_of, flags_of
+    from buyergroup.labels.service import cited_generations
 
-    stale = {f.generation_id for f in flags_of(item)}
+    cited = cited_generations(item)
     return {
         "labels": [
             {"label": g.label.name, "label_id": g.label_id, "generation": g.name,
              "generation_id": g.id, "status": g.status.value}
-            for g in citations_of(item)
+            for g, _stale in cited
         ],
         "stale_labels": [
             {"label": g.label.name, "generation": g.name, "status": g.status.value}
-            for g in citations_of(item) if g.id in stale
+            for g, stale in cited if stale
         ],
         "uses_count": service.uses_count(item),
     }

@@ -251,3 +251,23 @@ def test_members_neither_edit_nor_delete_the_register(client, auth, member, tco)
     assert not html.fromstring(client.get("/labels").data).xpath('//a[contains(@href, "/edit")]')
     db.session.expire_all()
     assert db.session.get(Label, label.id).name == "TCO Certified"
+
+
+def test_an_item_citing_two_generations_is_told_of_the_withdrawn_one_only(
+    client, organiser, make_item, tco
+):
+    """Both citations listed, one notice: the item page and its JSON read citations and
+    flags in one statement."""
+    _, gen9, gen10 = tco
+    both = make_item(title="Screens: TCO 9 or 10", kind="criterion")
+    labels.set_citations(None, both, [gen9.id, gen10.id])
+    labels.set_status(organiser, gen9, "withdrawn")
+    jobs.check_stale_labels()
+    db.session.commit()
+    assert [(g.name, stale) for g, stale in labels.cited_generations(both)] == [
+        ("generation 9", True), ("generation 10", False)]
+    data = client.get(f"/api/v1/library/{both.id}").get_json()
+    assert [entry["generation"] for entry in data["labels"]] == ["generation 9", "generation 10"]
+    assert [entry["generation"] for entry in data["stale_labels"]] == ["generation 9"]
+    page = client.get(f"/library/{both.id}").get_data(as_text=True)
+    assert page.count("which has been withdrawn") == 1
