@@ -128,6 +128,7 @@ def _session_user():
 def load_user(identity: str) -> User | None:
     """Flask-Login's user loader: the member of an active session, else nobody."""
     user_id, _, key = identity.partition(":")
+    # More than 18 digits is no id a 64-bit column holds (the driver would refuse the number).
     if not user_id.isdigit() or not key or len(user_id) > 18:
         return None
     user = db.session.scalar(_session_user(),

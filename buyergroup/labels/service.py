@@ -198,14 +198,6 @@ def set_status(actor: User | None, generation: LabelGeneration, status: str) -> 
 # --- Citations --------------------------------------------------------------------------------
 
 
-def citations_of(item: LibraryItem) -> list[LabelGeneration]:
-    return list(db.session.scalars(
-        select(LabelGeneration).join(LabelCitation).where(LabelCitation.item_id == item.id)
-        .options(selectinload(LabelGeneration.label))
-        .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
-    ))
-
-
 def cited_generations(item: LibraryItem) -> list[tuple[LabelGeneration, bool]]:
     """The generations ``item`` cites, each with whether it is flagged as superseded or
     withdrawn, in one statement (the item page and its JSON show both; a flag only exists
@@ -220,6 +212,10 @@ def cited_generations(item: LibraryItem) -> list[tuple[LabelGeneration, bool]]:
         .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
     )
     return [(generation, bool(stale)) for generation, stale in rows]
+
+
+def citations_of(item: LibraryItem) -> list[LabelGeneration]:
+    return [generation for generation, _stale in cited_generations(item)]
 
 
 def set_citations(actor: User | None, item: LibraryItem, generation_ids: list) -> None:
@@ -245,13 +241,6 @@ def set_citations(actor: User | None, item: LibraryItem, generation_ids: list) -
 # --- Stale citations --------------------------------------------------------------------------
 
 
-def flags_of(item: LibraryItem) -> list[StaleLabelFlag]:
-    return list(db.session.scalars(
-        select(StaleLabelFlag).where(StaleLabelFlag.item_id == item.id)
-        .options(selectinload(StaleLabelFlag.generation).selectinload(LabelGeneration.label))
-    ))
-
-
 def notice_text(generation: LabelGeneration) -> str:
     """"Cites TCO Certified generation 9; generation 10 is current since 2024-12-01." """
     current = generation.label.current_generation
@@ -269,7 +258,7 @@ def notice_text(generation: LabelGeneration) -> str:
 
 
 def stale_notices_for(item: LibraryItem) -> list[str]:
-    return [notice_text(flag.generation) for flag in flags_of(item)]
+    return [notice_text(generation) for generation, stale in cited_generations(item) if stale]
 
 
 def stale_warnings(item: LibraryItem) -> list[str]:
