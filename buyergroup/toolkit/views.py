@@ -79,11 +79,16 @@ def add_form_for(item: LibraryItem) -> AddItemForm | None:
     """The item page's "add to a basket" form, or None where it has no place."""
     if not _may_add(item):
         return None
-    form = AddItemForm(baskets=_editable_baskets(), item_id=str(item.id), prefix=f"add{item.id}",
+    baskets = _editable_baskets()
+    form = AddItemForm(baskets=baskets, item_id=str(item.id), prefix=f"add{item.id}",
                        next=request.full_path.rstrip("?"))
-    if _editable_baskets():
-        form.basket_id.data = str(_editable_baskets()[0].id)
+    form.basket_id.data = _preselected(baskets)
     return form
+
+
+def _preselected(baskets: list[Basket]) -> str | None:
+    """The basket an add-to-basket menu starts on: the first the reader may change."""
+    return str(baskets[0].id) if baskets else None
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def inline_add_for(item: LibraryItem) -> InlineAdd | None:
         return None
     if "toolkit_basket_choices" not in g:
         baskets = _editable_baskets()
-        chosen = str(baskets[0].id) if baskets else None  # as the item page's form chooses
+        chosen = _preselected(baskets)
         g.toolkit_basket_choices = [(value, str(text), value == chosen)
                                     for value, text in AddItemForm.basket_choices(baskets)]
     return InlineAdd(item.id, g.toolkit_basket_choices, request.full_path.rstrip("?"))
