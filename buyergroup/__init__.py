@@ -8,6 +8,8 @@ from flask import Flask
 
 from buyergroup.config import check_production_ready, from_environment, size_database_pool
 from buyergroup.extensions import babel, csrf, db, limiter, login_manager, migrate
+from buyergroup.templating import COMPILED_TEMPLATES
+from buyergroup.urls import CompiledOnceRule
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -18,6 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder="../static",
         instance_relative_config=False,
     )
+    # Compiled once per process, not once per app (CLI commands and the tests make many).
+    app.url_rule_class = CompiledOnceRule
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
     app.config.update(from_environment())
     if config:
         app.config.update(config)
