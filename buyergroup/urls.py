@@ -14,11 +14,11 @@ class CompiledOnceRule(Rule):
     """Werkzeug's rule, whose URL builders are compiled once per process, not once per app.
 
     Werkzeug writes and compiles Python code for each rule's two builders: 0.23 s for our
-    213 rules, nearly all the time ``create_app`` takes once the modules are imported (each
-    CLI command, gunicorn worker and scheduler start pays it, and the test suite makes
-    dozens of apps). The code depends only on the rule's parts and the names of its
-    defaults, so rules that have the same share it; the converters are read from the rule
-    each builder is bound to, at build time.
+    213 rules, nearly all the time ``create_app`` takes once the modules are imported. A
+    process that makes one app pays it once either way; one that makes several (the test
+    suite makes dozens, the cluster check a few) paid it for each. The code depends only on
+    the rule's parts and the names of its defaults, so rules that have the same share it;
+    the converters are read from the rule each builder is bound to, at build time.
     """
 
     _builders: ClassVar[dict[tuple, Callable]] = {}
