@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder="../static",
         instance_relative_config=False,
     )
-    # Compiled once per process, not once per app (CLI commands and the tests make many).
+    # Compiled once per process, not once per app (the test suite makes dozens of apps).
     app.url_rule_class = CompiledOnceRule
     app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
     app.config.update(from_environment())
