@@ -61,9 +61,6 @@ class CompiledTemplates(BytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         self._code[bucket.key] = bucket.bytecode_to_string()
 
-    def clear(self) -> None:
-        self._code.clear()
-
 
 COMPILED_TEMPLATES = CompiledTemplates()
 
