@@ -101,7 +101,10 @@ def get_item(
     ``edit`` also requires the right to change it, ``review`` the right to publish it; both
     answer 403 (the user can see the item, so its existence is no secret to them).
     """
-    item = db.session.get(LibraryItem, item_id)
+    # Its tags and authors joined, in one statement instead of three (every caller shows
+    # or checks them; an item has a few of each, so the joined rows stay few).
+    item = db.session.get(LibraryItem, item_id, options=[
+        joinedload(LibraryItem.tags), joinedload(LibraryItem.authors)])
     if item is None or not can_see(user, item):
         raise NotFound()
     if edit and not can_edit(user, item):

@@ -75,7 +75,14 @@ def test_pages_ask_the_same_number_of_questions_for_few_and_many_items(
             page = client.get(target).get_data(as_text=True)
             assert all(f"Clause number {i}" in page for i in range(n))
     assert counts[0] == counts[1], counts
-    if url != "first-item":
+    if url == "first-item":
+        # Not yet issue 12's 8 (its panels: versions, attachments, translations, related
+        # items, comments, citations, where it was discussed); the item with its tags and
+        # authors is one statement, not three.
+        sent = [s for s in _count(client, target)[1]
+                if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+        assert len(sent) <= 19, "\n".join(s[:400] for s in sent)
+    else:
         # Issue 12: every page at most 8 questions (the test's own savepoints aside),
         # the header's notification count, the member's baskets and a search's "most
         # used" ranking boost included.
