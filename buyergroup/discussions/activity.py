@@ -18,7 +18,7 @@ from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from buyergroup.discussions import permissions, service
 from buyergroup.discussions.models import Thread, thread_library_items
@@ -46,27 +46,32 @@ def events_discussing(item, user=None) -> list[Discussed]:
     """Events whose agenda links ``item`` or whose minutes (notes) link to it, that ``user``
     may see (and whose minutes they may read), latest first."""
     user = current_user if user is None else user
-    found: dict[int, Discussed] = {}
-    agenda_events = db.session.scalars(
-        select(Event)
-        .join(AgendaItem, AgendaItem.event_id == Event.id)
+    on_agenda = (
+        select(AgendaItem.event_id)
         .join(agenda_library_items, agenda_library_items.c.agenda_item_id == AgendaItem.id)
         .where(agenda_library_items.c.library_item_id == item.id)
+    )
+    # One statement for both ways: each event with its group, and each of its minutes
+    # that may link the item (the LIKE is narrowed to whole links below).
+    minutes = aliased(EventMaterial)
+    rows = db.session.execute(
+        select(Event, minutes, Event.id.in_(on_agenda).label("on_agenda"))
+        .outerjoin(minutes, (minutes.event_id == Event.id) & minutes.is_minutes
+                   & minutes.note.contains(f"/library/{item.id}"))
+        .where(Event.id.in_(on_agenda) | minutes.id.is_not(None))
         .options(joinedload(Event.group))  # one group each: joined, not a second query
         .order_by(Event.starts_at.desc())
     )
-    for event in agenda_events:
-        if event_permissions.can_see_event(user, event):
-            found.setdefault(event.id, Discussed(event, "agenda"))
+    found: dict[int, Discussed] = {}
     pattern = _minutes_link(item.id)
-    minutes = db.session.scalars(
-        select(EventMaterial)
-        .where(EventMaterial.is_minutes, EventMaterial.note.contains(f"/library/{item.id}"))
-        .options(selectinload(EventMaterial.event).joinedload(Event.group))
-    )
-    for material in minutes:
-        if pattern.search(material.note) and event_permissions.can_see_material(user, material):
-            found.setdefault(material.event_id, Discussed(material.event, "minutes"))
+    for event, material, is_on_agenda in rows:
+        if event.id in found:
+            continue
+        if is_on_agenda and event_permissions.can_see_event(user, event):
+            found[event.id] = Discussed(event, "agenda")
+        elif (material is not None and pattern.search(material.note)
+              and event_permissions.can_see_material(user, material)):
+            found[event.id] = Discussed(event, "minutes")
     return sorted(found.values(), key=lambda d: d.event.starts_at, reverse=True)[:MAX_LINKED]
 
 

@@ -53,3 +53,28 @@ def test_minutes_link_only_for_who_may_read_them(client, auth, private_group, pr
     page = client.get(f"/library/{item.id}")
     assert "Closed meeting" in page.text and "in the minutes" in page.text
     assert page.text.count("Closed meeting") == 1
+
+
+def test_an_event_on_both_ways_is_named_once_and_a_near_miss_not_at_all(
+        client, public_group, public_people):
+    item = _item(public_people.member)
+    starts = local_days_ahead(5)
+    workshop = events.create_event(public_people.organiser, public_group,
+                                   event_data(title="Workshop 5", starts_local=starts))
+    events.save_agenda_item(public_people.organiser, workshop,
+                            starts_local=starts + timedelta(minutes=30),
+                            title="Living wages", library_item_ids=[item.id])
+    for title in ("Minutes", "Minutes, part two"):
+        events.add_material(public_people.organiser, workshop, title=title,
+                            note=f"We used /library/{item.id} again.", visibility="public",
+                            is_minutes=True, notify=False)
+    elsewhere = events.create_event(public_people.organiser, public_group,
+                                    event_data(title="Workshop 6"))
+    events.add_material(public_people.organiser, elsewhere, title="Minutes",
+                        note=f"Only /library/{item.id}1 was discussed.", visibility="public",
+                        is_minutes=True, notify=False)
+    db.session.commit()
+    page = client.get(f"/library/{item.id}").text
+    assert page.count("Workshop 5") == 1 and "on the agenda" in page
+    assert "in the minutes" not in page
+    assert "Workshop 6" not in page
