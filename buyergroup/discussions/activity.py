@@ -51,14 +51,17 @@ def events_discussing(item, user=None) -> list[Discussed]:
         .join(agenda_library_items, agenda_library_items.c.agenda_item_id == AgendaItem.id)
         .where(agenda_library_items.c.library_item_id == item.id)
     )
-    # One statement for both ways: each event with its group, and each of its minutes
-    # that may link the item (the LIKE is narrowed to whole links below).
+    link = f"/library/{item.id}"  # narrowed to whole links below: not "/library/123"
+    in_minutes = select(EventMaterial.event_id).where(
+        EventMaterial.is_minutes, EventMaterial.note.contains(link))
+    # One statement for both ways: each such event (found by its id, as two lookups) with
+    # its group, and each of its minutes that may link the item.
     minutes = aliased(EventMaterial)
     rows = db.session.execute(
         select(Event, minutes, Event.id.in_(on_agenda).label("on_agenda"))
         .outerjoin(minutes, (minutes.event_id == Event.id) & minutes.is_minutes
-                   & minutes.note.contains(f"/library/{item.id}"))
-        .where(Event.id.in_(on_agenda) | minutes.id.is_not(None))
+                   & minutes.note.contains(link))
+        .where(Event.id.in_(on_agenda) | Event.id.in_(in_minutes))
         .options(joinedload(Event.group))  # one group each: joined, not a second query
         .order_by(Event.starts_at.desc())
     )
