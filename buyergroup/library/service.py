@@ -101,10 +101,11 @@ def get_item(
     ``edit`` also requires the right to change it, ``review`` the right to publish it; both
     answer 403 (the user can see the item, so its existence is no secret to them).
     """
-    # Its tags and authors joined, in one statement instead of three (every caller shows
-    # or checks them; an item has a few of each, so the joined rows stay few).
+    # With its tags and authors (every caller shows or checks them; an item has a few of
+    # each, so the joined rows stay few), its group and its organisation: one statement.
     item = db.session.get(LibraryItem, item_id, options=[
-        joinedload(LibraryItem.tags), joinedload(LibraryItem.authors)])
+        joinedload(LibraryItem.tags), joinedload(LibraryItem.authors),
+        joinedload(LibraryItem.group), joinedload(LibraryItem.organisation)])
     if item is None or not can_see(user, item):
         raise NotFound()
     if edit and not can_edit(user, item):
@@ -705,11 +706,13 @@ def items_of(user: User):
 
 def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     """The other language versions of ``item`` that ``user`` may see, by language."""
+    # The page names each version's language and state; tags are not shown. Authors are
+    # loaded for a signed-in reader, who may see a draft translation by being its author;
+    # a visitor sees published versions only.
+    unshown = [LibraryItem.tags] + ([] if is_signed_in(user) else [LibraryItem.authors])
     others = db.session.scalars(
         select(LibraryItem)
-        # The page names each version's language and state; tags are not shown (authors
-        # stay: whether a reader may see a draft translation depends on them).
-        .options(lazyload(LibraryItem.tags))
+        .options(*(lazyload(relation) for relation in unshown))
         .where(LibraryItem.translation_key == item.translation_key, LibraryItem.id != item.id)
         .order_by(LibraryItem.language, LibraryItem.id)
     ).all()
