@@ -30,6 +30,9 @@ from buyergroup.network.models import WorkingGroup
 
 MAX_LINKED = 10
 
+#: The minutes joined to the events that discussed an item (made once: an alias is not free).
+_MINUTES = aliased(EventMaterial)
+
 
 @dataclass
 class Discussed:
@@ -56,7 +59,7 @@ def events_discussing(item, user=None) -> list[Discussed]:
         EventMaterial.is_minutes, EventMaterial.note.contains(link))
     # One statement for both ways: each such event (found by its id, as two lookups) with
     # its group, and each of its minutes that may link the item.
-    minutes = aliased(EventMaterial)
+    minutes = _MINUTES
     rows = db.session.execute(
         select(Event, minutes, Event.id.in_(on_agenda).label("on_agenda"))
         .outerjoin(minutes, (minutes.event_id == Event.id) & minutes.is_minutes
