@@ -258,6 +258,7 @@ agenda_library_items = Table(
         Integer,
         ForeignKey("library_items.id", ondelete="CASCADE"),
         primary_key=True,
+        index=True,  # an item page asks which agendas link it (the key starts with the other)
     ),
 )
 
