@@ -20,15 +20,19 @@ def _item(author):
     return item
 
 
+def _workshop_discussing(item, group, organiser, title: str, days_ahead: int):
+    """An event in ``group`` with ``item`` on its agenda."""
+    starts = local_days_ahead(days_ahead)
+    workshop = events.create_event(organiser, group, event_data(title=title, starts_local=starts))
+    events.save_agenda_item(organiser, workshop, starts_local=starts + timedelta(minutes=30),
+                            title="Wages in assembly plants", library_item_ids=[item.id])
+    return workshop
+
+
 def test_the_item_page_names_the_workshop_that_discussed_it(client, auth, public_group,
                                                              public_people):
     item = _item(public_people.member)
-    starts = local_days_ahead(3)
-    workshop = events.create_event(public_people.organiser, public_group,
-                                   event_data(title="Workshop 4", starts_local=starts))
-    events.save_agenda_item(public_people.organiser, workshop,
-                            starts_local=starts + timedelta(minutes=30),
-                            title="Wages in assembly plants", library_item_ids=[item.id])
+    _workshop_discussing(item, public_group, public_people.organiser, "Workshop 4", 3)
     db.session.commit()
     page = client.get(f"/library/{item.id}")
     assert "Discussed at" in page.text and "Workshop 4" in page.text
@@ -58,12 +62,7 @@ def test_minutes_link_only_for_who_may_read_them(client, auth, private_group, pr
 def test_an_event_on_both_ways_is_named_once_and_a_near_miss_not_at_all(
         client, public_group, public_people):
     item = _item(public_people.member)
-    starts = local_days_ahead(5)
-    workshop = events.create_event(public_people.organiser, public_group,
-                                   event_data(title="Workshop 5", starts_local=starts))
-    events.save_agenda_item(public_people.organiser, workshop,
-                            starts_local=starts + timedelta(minutes=30),
-                            title="Living wages", library_item_ids=[item.id])
+    workshop = _workshop_discussing(item, public_group, public_people.organiser, "Workshop 5", 5)
     for title in ("Minutes", "Minutes, part two"):
         events.add_material(public_people.organiser, workshop, title=title,
                             note=f"We used /library/{item.id} again.", visibility="public",
