@@ -59,11 +59,10 @@ def events_discussing(item, user=None) -> list[Discussed]:
         EventMaterial.is_minutes, EventMaterial.note.contains(link))
     # One statement for both ways: each such event (found by its id, as two lookups) with
     # its group, and each of its minutes that may link the item.
-    minutes = _MINUTES
     rows = db.session.execute(
-        select(Event, minutes, Event.id.in_(on_agenda).label("on_agenda"))
-        .outerjoin(minutes, (minutes.event_id == Event.id) & minutes.is_minutes
-                   & minutes.note.contains(link))
+        select(Event, _MINUTES, Event.id.in_(on_agenda).label("on_agenda"))
+        .outerjoin(_MINUTES, (_MINUTES.event_id == Event.id) & _MINUTES.is_minutes
+                   & _MINUTES.note.contains(link))
         .where(Event.id.in_(on_agenda) | Event.id.in_(in_minutes))
         .options(joinedload(Event.group))  # one group each: joined, not a second query
         .order_by(Event.starts_at.desc())

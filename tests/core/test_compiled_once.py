@@ -11,7 +11,6 @@ import pytest
 from jinja2 import DictLoader, Environment
 from werkzeug.routing import Map
 
-from buyergroup import create_app
 from buyergroup.templating import CompiledTemplates
 from buyergroup.urls import CompiledOnceRule
 
@@ -86,14 +85,3 @@ def test_another_environment_uses_the_compiled_code(templates):
     later.compile = compile_again
     assert later.get_template("page.html").render() == "012"
 
-
-def test_every_app_keeps_its_own_template_globals(tmp_path):
-    first = create_app({"SECRET_KEY": "x" * 40, "INSTANCE_PATH": str(tmp_path / "a"),
-                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.sqlite'}"})
-    second = create_app({"SECRET_KEY": "x" * 40, "INSTANCE_PATH": str(tmp_path / "b"),
-                         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"})
-    first.jinja_env.globals["site_motto"] = "first"
-    second.jinja_env.globals["site_motto"] = "second"
-    for app, motto in ((first, "first"), (second, "second")):
-        app.jinja_env.loader = DictLoader({"motto.html": "{{ site_motto }}"})
-        assert app.jinja_env.get_template("motto.html").render() == motto
