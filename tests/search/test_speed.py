@@ -104,6 +104,19 @@ def _corpus(count: int, seed: int = 3):
     return documents
 
 
+@pytest.fixture(scope="module")
+def two_segments(tmp_path_factory) -> WhooshBackend:
+    """One index for the 40 comparisons below, which only read it: two segments and a
+    deleted document (building it for each comparison was 5 CPU-s of the suite)."""
+    backend = WhooshBackend(tmp_path_factory.mktemp("two-segments") / "index",
+                            result_cache_size=0)
+    documents = _corpus(120)
+    backend.upsert(documents[:60])
+    backend.upsert(documents[60:])
+    backend.delete(["test:7"])
+    return backend
+
+
 @pytest.mark.parametrize("text", [
     "laptop", "audit cobalt", '"supplier audit"', "laptop OR smelter", "(laptop audit) OR wages",
     "repair*", "energy label report", '"audit audit"',
@@ -112,12 +125,8 @@ def _corpus(count: int, seed: int = 3):
     {}, {"sort": "newest"}, {"language": "fr"}, {"page": 2, "per_page": 5},
     {"filters": {"product_group": ["servers"]}},
 ])
-def test_the_fast_scoring_gives_whoosh_s_own_results(tmp_path, monkeypatch, text, options):
-    backend = WhooshBackend(tmp_path / "index", result_cache_size=0)
-    documents = _corpus(120)
-    backend.upsert(documents[:60])
-    backend.upsert(documents[60:])  # two segments
-    backend.delete(["test:7"])  # and a deleted document
+def test_the_fast_scoring_gives_whoosh_s_own_results(two_segments, monkeypatch, text, options):
+    backend = two_segments
     query = SearchQuery(text=text, audiences=MEMBER, **options)
     fast = backend.search(query, {})
     monkeypatch.setattr(whoosh_backend, "supported", lambda compiled: False)
