@@ -60,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.search import service as search_service
 
     search_service.init_app(app)
+    from buyergroup.core import page_cache
+
+    page_cache.init_app(app)  # after the search hooks: it counts the index updates they queue
     _init_login(app)
 
     from buyergroup import models  # noqa: F401 - registers every table with the metadata
@@ -96,6 +99,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(community_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    # A visitor's language form carries no token, so that visitors' pages hold nothing of
+    # their session and can be kept whole (core/page_cache.py); the view checks the token
+    # of a signed-in member's form itself.
+    csrf.exempt("buyergroup.core.views.set_language")
 
     from buyergroup.cli import register_cli
     from buyergroup.errors import register_error_handlers

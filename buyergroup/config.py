@@ -133,6 +133,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SEARCH_REINDEX_PROCS": _int(env.get("SEARCH_REINDEX_PROCS"), 1),
         # Recent search results kept per process and index generation (0: none).
         "SEARCH_RESULT_CACHE_SIZE": _int(env.get("SEARCH_RESULT_CACHE_SIZE"), 256),
+        # Visitors' whole pages kept per process and content generation (core/page_cache.py):
+        # at most this many seconds (what only time changes, "upcoming") and pages; 0: none.
+        "PAGE_CACHE_SECONDS": _int(env.get("PAGE_CACHE_SECONDS"), 60),
+        "PAGE_CACHE_SIZE": _int(env.get("PAGE_CACHE_SIZE"), 256),
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits key on the client address, links use the forwarded scheme and host).
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),

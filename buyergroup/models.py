@@ -9,6 +9,7 @@ from buyergroup.accounts.models import (  # noqa: F401
     UserLanguage,
 )
 from buyergroup.audit.models import AuditEntry  # noqa: F401
+from buyergroup.core.models import ContentState  # noqa: F401
 from buyergroup.community.models import (  # noqa: F401, E402
     DigestRun,
     Follow,

@@ -324,6 +324,10 @@ def app_factory(tmp_path_factory, smtp_server):
             "BASE_URL": "http://buyergroup.test",
             "SERVER_NAME": None,
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Off: a test's rolled-back transaction takes the content generation back with
+            # it, and the next test's pages would meet the last one's under the same key.
+            # tests/core/test_page_cache.py turns it on, on committing apps.
+            "PAGE_CACHE_SECONDS": 0,
             **CHEAP_PASSWORD_HASHING,
         }
         config.update(overrides)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import (
     Blueprint,
     Response,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -22,7 +23,7 @@ from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.accounts.service import external_url
 from buyergroup.database import utcnow
 from buyergroup.errors import NotFound
-from buyergroup.extensions import db
+from buyergroup.extensions import csrf, db
 from buyergroup.i18n import LANGUAGES, SESSION_LANGUAGE_KEY
 from buyergroup.network.service import (
     active_member_counts,
@@ -78,11 +79,19 @@ def accessibility():
 
 @bp.post("/language")
 def set_language():
-    """Remember the chosen language: on the account if signed in, else in the session."""
+    """Remember the chosen language: on the account if signed in, else in the session.
+
+    Exempt from the site-wide CSRF check, because a visitor's form carries no token (their
+    pages are kept whole for every visitor: ``page_cache``). A forged request could at worst
+    change a visitor's language; a member's account is changed only with their form's token.
+    """
+    signed_in = is_signed_in(current_user)
+    if signed_in and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()  # a member's form has its token; without it: 400, nothing changed
     language = request.form.get("language", "")
     if language in LANGUAGES:
         session[SESSION_LANGUAGE_KEY] = language
-        if is_signed_in(current_user):
+        if signed_in:
             current_user.locale = language
     return redirect(safe_next_url(request.form.get("next")))
 

@@ -1,0 +1,207 @@
+"""Whole pages for visitors, kept per content generation (issue 12).
+
+A visitor's home page, library, search results, events, groups and organisations are the
+same for every visitor who reads the same language in the same time zone, and they change
+only when someone writes content. So they are kept whole, in each process, under a key of
+the path with its query, the language, the time zone and the **content generation**: one
+row (``content_state``) that every transaction writing content changes before it commits
+(``_bump`` below, from the session's own events, so no service has to remember it). A
+publish, an edit, a hide, a registration: the commit makes every older page unreachable,
+in every process at once. The search index is written after the database commit, and its
+queue rows are deleted in a commit of their own after that write: that commit changes the
+generation again, so no page holds results older than the index. What is written outside
+the ORM's session, and what only time changes ("upcoming"), is bounded by the entries' age
+(``PAGE_CACHE_SECONDS``).
+
+Nothing that depends on who is signed in is kept or served: only requests without a
+signed-in session or a remember cookie, without messages waiting to be shown, answered
+200 with HTML, that set no cookie and wrote nothing. Signed-in members always get their
+page rendered for them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask_babel import get_locale, get_timezone
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
+
+from buyergroup.core.models import ContentState
+from buyergroup.extensions import db
+
+#: The pages kept: what visitors read most, and what a crawler walks.
+CACHED_ENDPOINTS = frozenset({
+    "core.home", "library.index", "events.index", "network.groups", "network.organisations",
+})
+
+#: Tables whose rows no visitor's page shows: writing them leaves the generation alone, or
+#: every signed-in request (its session's "last seen"), every mail sent and every audit
+#: entry would empty the cache. A table missing here only costs cache hits, never a stale
+#: page.
+NOT_CONTENT = frozenset({
+    "content_state", "user_sessions", "password_resets", "invitations", "api_tokens",
+    "audit_entries", "outbox_messages", "community_notifications", "community_digest_runs",
+    "community_preferences",
+})
+
+_WRITTEN = "page_cache_content_written"  # Session.info: this transaction wrote content
+_KEY = "page_cache_key"  # g: the key this request's page is kept under
+_WROTE = "page_cache_request_wrote"  # g: the request committed content itself
+
+
+class PageCache:
+    """Rendered pages, least recently used first out, each kept at most ``seconds``."""
+
+    def __init__(self, size: int, seconds: float):
+        self.size, self.seconds = max(int(size), 0), float(seconds)
+        self._entries: OrderedDict[Hashable, tuple[float, bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                self._entries.pop(key, None)
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[1], entry[2]
+
+    def put(self, key: Hashable, body: bytes, content_type: str) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.seconds, body, content_type)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def content_generation() -> int:
+    """The committed generation of the site's content (0 before the first write)."""
+    return db.session.scalar(select(ContentState.generation).where(ContentState.id == 1)) or 0
+
+
+def _bump(session: Session) -> None:
+    """Change the generation in the writing transaction itself: the new content and the
+    new generation become visible together, at its commit."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what is still pending is written now, and noted by _note_flush
+    if not session.info.pop(_WRITTEN, False):
+        return
+    changed = session.execute(
+        update(ContentState).where(ContentState.id == 1)
+        .values(generation=ContentState.generation + 1))
+    if not changed.rowcount:
+        # The first write of a new database. Two first writers at once: the second one's
+        # commit fails on the key and its request answers as any lost race does.
+        session.execute(insert(ContentState).values(id=1, generation=1))
+    if has_request_context():
+        g.setdefault(_WROTE, True)
+
+
+def _note_flush(session: Session, flush_context) -> None:
+    if session.info.get(_WRITTEN):
+        return
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(instance, "__tablename__", None)
+        if table not in NOT_CONTENT and (instance not in session.dirty
+                                         or session.is_modified(instance)):
+            session.info[_WRITTEN] = True
+            return
+
+
+def _note_statement(state) -> None:
+    """An ``update()``, ``delete()`` or ``insert()`` run through the session (the seat
+    counter, bulk changes) writes without a flush."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in NOT_CONTENT:
+        state.session.info[_WRITTEN] = True
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:  # however it ended, the transaction's note is done with
+        session.info.pop(_WRITTEN, None)
+
+
+def _cache() -> PageCache | None:
+    return current_app.extensions.get("page_cache")
+
+
+def _cacheable_request() -> bool:
+    if request.method not in ("GET", "HEAD") or request.endpoint not in CACHED_ENDPOINTS:
+        return False
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    # Read from the session itself: asking Flask-Login would load the member first.
+    return ("_user_id" not in session and remember not in request.cookies
+            and not session.get("_flashes"))
+
+
+def _serve_from_cache():
+    cache = _cache()
+    if cache is None or not _cacheable_request():
+        return None
+    key = (request.full_path, str(get_locale()), str(get_timezone()), content_generation())
+    kept = cache.get(key)
+    if kept is None:
+        g.setdefault(_KEY, key)  # kept after rendering, if the answer may be
+        return None
+    body, content_type = kept
+    response = Response(body, content_type=content_type)
+    response.headers["X-Page-Cache"] = "hit"
+    return response
+
+
+def _keep(response: Response) -> Response:
+    key = g.pop(_KEY, None)
+    if key is None:
+        return response
+    # Not ``session.modified``: Flask-Login marks every visitor's session "not fresh" on
+    # each request. What would tie a page to its visitor is a form token in it (Flask-WTF
+    # keeps the request's token on ``g``), a cookie set by the view, or a sign-in.
+    token_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if (response.status_code == 200 and response.mimetype == "text/html"
+            and not response.direct_passthrough and "Set-Cookie" not in response.headers
+            and token_field not in g and "_user_id" not in session and not g.get(_WROTE)):
+        cache = _cache()
+        if cache is not None:
+            cache.put(key, response.get_data(), response.content_type)
+            response.headers["X-Page-Cache"] = "miss"
+    return response
+
+
+_listening = threading.Lock()
+_installed = False
+
+
+def init_app(app: Flask) -> None:
+    """Count content writes on every session (once per process), and, when
+    ``PAGE_CACHE_SECONDS`` is above 0, keep visitors' pages for that long at most."""
+    global _installed
+    with _listening:
+        if not _installed:
+            target = db.session  # a scoped_session: listeners go on its Session class
+            # After the search hooks' own before_commit, which queues index updates.
+            event.listen(target, "before_commit", _bump)
+            event.listen(target, "after_flush", _note_flush)
+            event.listen(target, "do_orm_execute", _note_statement)
+            event.listen(target, "after_transaction_end", _forget)
+            _installed = True
+    seconds = app.config.get("PAGE_CACHE_SECONDS", 0)
+    size = app.config.get("PAGE_CACHE_SIZE", 256)
+    if not seconds or not size:
+        return
+    app.extensions["page_cache"] = PageCache(size, seconds)
+    app.before_request(_serve_from_cache)
+    app.after_request(_keep)

@@ -1,0 +1,232 @@
+"""Visitors' whole pages kept per content generation (``buyergroup/core/page_cache.py``).
+
+What a visitor would notice: a page they have seen comes back from the cache, and anything
+written since (a publish, an edit, a hide, a registration, the search index catching up) is
+on the next page they open. What a member would notice: nothing, their pages are always
+their own, and never one a visitor is given.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from buyergroup.core.models import ContentState
+from buyergroup.core.page_cache import content_generation
+from buyergroup.extensions import db, limiter
+from tests.conftest import RequestIsolatedClient, empty_all_tables, new_postgres_database
+
+
+@pytest.fixture(scope="module")
+def _cached_app(backend, app_factory, tmp_path_factory):
+    with _database_url(backend, tmp_path_factory) as url:
+        app = app_factory(url, PAGE_CACHE_SECONDS=60, SEARCH_APPLY_ON_COMMIT=True)
+        app.test_client_class = RequestIsolatedClient
+        with app.app_context():
+            db.create_all()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _database_url(backend, tmp_path_factory):
+    if backend == "postgresql":
+        return new_postgres_database("buyergroup_page_cache")
+    from contextlib import nullcontext
+
+    return nullcontext(f"sqlite:///{tmp_path_factory.mktemp('cache') / 'cache.sqlite'}")
+
+
+@pytest.fixture
+def app(_cached_app):
+    """This module's own app: the page cache on, every commit real (the cache is seen
+    across requests), the tables emptied and the cache forgotten after each test."""
+    limiter.reset()
+    _cached_app.extensions["page_cache"].clear()
+    with _cached_app.app_context():
+        try:
+            yield _cached_app
+        finally:
+            db.session.rollback()
+            db.session.remove()
+            empty_all_tables()
+            from buyergroup.search.service import reindex
+
+            reindex()  # of the emptied database: no document left for the next test
+
+
+def _item(member, title, **fields):
+    from buyergroup.library import service
+    from buyergroup.library.models import ItemStatus, Visibility
+
+    item = service.create_item(
+        None, created_by=member, authors=[member], kind="clause", title=title,
+        language=fields.pop("language", "en"), body=fields.pop("body", "A clause body."),
+        status=ItemStatus(fields.pop("status", "published")),
+        visibility=Visibility(fields.pop("visibility", "public")), **fields)
+    db.session.commit()
+    return item
+
+
+def _cached(response) -> str | None:
+    return response.headers.get("X-Page-Cache")
+
+
+def test_a_visitor_s_second_look_comes_from_the_cache(client, member):
+    _item(member, "Repairable laptops clause")
+    first = client.get("/library")
+    second = client.get("/library")
+    assert first.status_code == second.status_code == 200
+    assert (_cached(first), _cached(second)) == ("miss", "hit")
+    assert second.get_data() == first.get_data()
+    assert "Repairable laptops clause" in second.get_data(as_text=True)
+    # The security headers are the page's own, cached or not.
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert "Set-Cookie" not in second.headers
+
+
+def test_publishing_editing_and_hiding_show_on_the_next_page(client, member, admin):
+    from buyergroup.library import service
+
+    client.get("/library")
+    assert _cached(client.get("/library")) == "hit"
+    item = _item(member, "Cobalt due diligence clause")
+    page = client.get("/library")
+    assert _cached(page) == "miss" and "Cobalt due diligence clause" in page.get_data(as_text=True)
+    # Found by the search too: the index was written after the commit, and the page kept
+    # for this search is one made after that.
+    found = client.get("/library?q=cobalt")
+    assert "Cobalt due diligence clause" in found.get_data(as_text=True)
+    assert _cached(client.get("/library?q=cobalt")) == "hit"
+
+    service.update_item(admin, item, title="Cobalt and mica due diligence clause")
+    db.session.commit()
+    page = client.get("/library?q=cobalt").get_data(as_text=True)
+    assert "Cobalt and mica due diligence clause" in page
+
+    service.update_item(admin, item, visibility="members")  # hidden from visitors
+    db.session.commit()
+    for url in ("/library", "/library?q=cobalt", "/"):
+        assert "Cobalt and mica" not in client.get(url).get_data(as_text=True), url
+
+
+def test_a_member_is_never_given_a_kept_page_nor_leaves_one(client, member, auth):
+    _item(member, "Members-only servers clause", visibility="members")
+    _item(member, "Public servers clause")
+    assert _cached(client.get("/library")) == "miss"
+    auth.login(member)
+    for _ in range(2):
+        page = client.get("/library")
+        assert _cached(page) is None
+        text = page.get_data(as_text=True)
+        assert "Members-only servers clause" in text and member.name in text
+    auth.logout()
+    assert _cached(client.get("/library")) is None  # it says "signed out": not kept
+    # Kept again (signing in wrote the member's last sign-in: a new generation), and a
+    # visitor's page, not the member's.
+    page = client.get("/library")
+    assert _cached(page) == "miss" and _cached(client.get("/library")) == "hit"
+    text = page.get_data(as_text=True)
+    assert "Members-only servers clause" not in text and member.name not in text
+
+
+def test_a_remember_cookie_is_never_answered_from_the_cache(app, client, member):
+    client.get("/library")
+    client.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), "anything")
+    assert _cached(client.get("/library")) is None
+
+
+def test_each_language_and_time_zone_has_its_own_page(app, member):
+    _item(member, "Fair ICT clause")
+    english = app.test_client()
+    dutch = app.test_client()
+    dutch.post("/language", data={"language": "nl", "next": "/library"})
+    assert _cached(english.get("/library")) == "miss"
+    page = dutch.get("/library")
+    assert _cached(page) == "miss" and 'lang="nl"' in page.get_data(as_text=True)
+    assert _cached(dutch.get("/library")) == "hit"
+    assert 'lang="en"' in english.get("/library").get_data(as_text=True)
+
+
+def test_a_message_waiting_for_the_visitor_is_shown_not_kept(app, client):
+    client.get("/")
+    with client.session_transaction() as browser:
+        browser["_flashes"] = [("info", "Your email address is confirmed.")]
+    page = client.get("/")
+    assert _cached(page) is None
+    assert "Your email address is confirmed." in page.get_data(as_text=True)
+    assert "Your email address is confirmed." not in client.get("/").get_data(as_text=True)
+
+
+def test_a_registration_through_the_seat_counter_changes_the_generation(
+        app, make_group, organiser, member):
+    from datetime import datetime, timedelta
+
+    from buyergroup.events import service as events
+
+    from buyergroup.network.service import add_member
+
+    group = make_group("Fair servers", organiser=organiser)
+    add_member(group, member)
+    start = datetime.now().replace(microsecond=0) + timedelta(days=3)
+    event = events.create_event(organiser, group, events.EventData(
+        title="Servers workshop", starts_local=start, ends_local=start + timedelta(hours=1),
+        capacity=5))
+    db.session.commit()
+    before = content_generation()
+    events.register(member, event)
+    db.session.commit()
+    assert content_generation() > before
+
+
+def test_writes_no_visitor_sees_leave_the_kept_pages(client, member):
+    from buyergroup.audit.models import AuditAction
+    from buyergroup.audit.service import record
+
+    client.get("/")
+    before = content_generation()
+    record(AuditAction.role_changed, actor=member, target=member)  # an audit entry: no page shows it
+    db.session.commit()
+    assert content_generation() == before
+    assert _cached(client.get("/")) == "hit"
+
+
+def test_the_generation_is_one_row_that_every_content_commit_moves(member):
+    generations = []
+    for title in ("One clause", "Two clause"):
+        _item(member, title)
+        generations.append(content_generation())
+    assert generations[0] < generations[1]
+    assert len(db.session.scalars(select(ContentState)).all()) == 1
+
+
+def test_a_visitor_s_language_form_holds_no_token_and_a_member_s_does(app, client, member,
+                                                                      auth):
+    token = re.compile(r'name="csrf_token"')
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = client.get("/").get_data(as_text=True)
+        form = page[page.index('class="language-form"'):page.index("</form>",
+                                                                   page.index("language-form"))]
+        assert not token.search(form)
+        # A visitor changes language without one.
+        answer = client.post("/language", data={"language": "fr", "next": "/"})
+        assert answer.status_code == 302
+        assert 'lang="fr"' in client.get("/").get_data(as_text=True)
+        login_page = client.get("/login").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"',
+                         login_page).group(1)
+        client.post("/login", data={"email": member.email, "password": "correct horse battery",
+                                    "csrf_token": csrf})
+        page = client.get("/").get_data(as_text=True)
+        form = page[page.index('class="language-form"'):page.index("</form>",
+                                                                   page.index("language-form"))]
+        assert token.search(form)
+        # A member's account is changed only with their form's token.
+        assert client.post("/language", data={"language": "de", "next": "/"}).status_code == 400
+        db.session.expire_all()
+        assert member.locale != "de"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
