@@ -238,6 +238,9 @@ def make_app(database: str, search: str, pg_url: str, folder: Path):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BUYERGROUP_SEND_MAIL_ON_COMMIT": False,
+        # What a page costs to make: a visitor's kept page (core/page_cache.py) would be
+        # timed instead. bench/throughput.py measures the site as configured, cache and all.
+        "PAGE_CACHE_SECONDS": 0,
     })
     with app.app_context():
         db.create_all()
