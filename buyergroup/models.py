@@ -9,13 +9,13 @@ from buyergroup.accounts.models import (  # noqa: F401
     UserLanguage,
 )
 from buyergroup.audit.models import AuditEntry  # noqa: F401
-from buyergroup.core.models import ContentState  # noqa: F401
 from buyergroup.community.models import (  # noqa: F401, E402
     DigestRun,
     Follow,
     Notification,
     NotificationPreference,
 )
+from buyergroup.core.models import ContentState  # noqa: F401
 from buyergroup.discussions.models import Post, PostReport, Thread  # noqa: F401, E402
 from buyergroup.events.models import (  # noqa: F401, E402
     AgendaItem,

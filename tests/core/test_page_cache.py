@@ -165,7 +165,6 @@ def test_a_registration_through_the_seat_counter_changes_the_generation(
     from datetime import datetime, timedelta
 
     from buyergroup.events import service as events
-
     from buyergroup.network.service import add_member
 
     group = make_group("Fair servers", organiser=organiser)
@@ -187,7 +186,7 @@ def test_writes_no_visitor_sees_leave_the_kept_pages(client, member):
 
     client.get("/")
     before = content_generation()
-    record(AuditAction.role_changed, actor=member, target=member)  # an audit entry: no page shows it
+    record(AuditAction.role_changed, actor=member, target=member)  # no page shows the log
     db.session.commit()
     assert content_generation() == before
     assert _cached(client.get("/")) == "hit"
