@@ -1,7 +1,7 @@
 """Whole pages for visitors, kept per content generation (issue 12).
 
-A visitor's home page, library, search results, events, groups and organisations are the
-same for every visitor who reads the same language in the same time zone, and they change
+A visitor's home page, library, search results, item pages, events, groups and organisations
+are the same for every visitor who reads the same language in the same time zone, and they change
 only when someone writes content. So they are kept whole, in each process, under a key of
 the path with its query, the language, the time zone and the **content generation**: one
 row (``content_state``) that every transaction writing content changes before it commits
@@ -34,9 +34,11 @@ from sqlalchemy.orm import Session
 from buyergroup.core.models import ContentState
 from buyergroup.extensions import db
 
-#: The pages kept: what visitors read most, and what a crawler walks.
+#: The pages kept: what visitors read most (a search engine's visitors land on an item),
+#: and what a crawler walks.
 CACHED_ENDPOINTS = frozenset({
-    "core.home", "library.index", "events.index", "network.groups", "network.organisations",
+    "core.home", "library.index", "library.item", "events.index", "events.detail",
+    "network.groups", "network.group", "network.organisations", "network.organisation",
 })
 
 #: Tables whose rows no visitor's page shows: writing them leaves the generation alone, or
@@ -173,15 +175,20 @@ def _keep(response: Response) -> Response:
         return response
     # Not ``session.modified``: Flask-Login marks every visitor's session "not fresh" on
     # each request. What would tie a page to its visitor is a form token in it (Flask-WTF
-    # keeps the request's token on ``g``), a cookie set by the view, or a sign-in.
-    token_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    if (response.status_code == 200 and response.mimetype == "text/html"
-            and not response.direct_passthrough and "Set-Cookie" not in response.headers
-            and token_field not in g and "_user_id" not in session and not g.get(_WROTE)):
-        cache = _cache()
-        if cache is not None:
-            cache.put(key, response.get_data(), response.content_type)
-            response.headers["X-Page-Cache"] = "miss"
+    # keeps the request's token on ``g``; a view that builds a form it does not show to
+    # visitors makes one too), a cookie set by the view, or a sign-in.
+    if (response.status_code != 200 or response.mimetype != "text/html"
+            or response.direct_passthrough or "Set-Cookie" in response.headers
+            or "_user_id" in session or g.get(_WROTE)):
+        return response
+    body = response.get_data()
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if token is not None and str(token).encode() in body:
+        return response
+    cache = _cache()
+    if cache is not None:
+        cache.put(key, body, response.content_type)
+        response.headers["X-Page-Cache"] = "miss"
     return response
 
 

@@ -132,6 +132,36 @@ def test_a_member_is_never_given_a_kept_page_nor_leaves_one(client, member, auth
     assert "Members-only servers clause" not in text and member.name not in text
 
 
+def test_an_item_page_is_kept_until_a_member_comments(app, client, member):
+    from buyergroup.library import service
+
+    item = _item(member, "Living wage clause")
+    assert _cached(client.get(f"/library/{item.id}")) == "miss"
+    assert _cached(client.get(f"/library/{item.id}")) == "hit"
+    service.add_comment(member, item, "We used this in our 2026 laptop tender.")
+    db.session.commit()
+    page = client.get(f"/library/{item.id}")
+    assert _cached(page) == "miss"
+    assert "We used this in our 2026 laptop tender." in page.get_data(as_text=True)
+
+
+def test_a_page_holding_the_visitor_s_form_token_is_never_kept(app, client, monkeypatch):
+    from buyergroup.core import page_cache
+
+    # The sign-in page, were it on the list: its form carries this visitor's token.
+    monkeypatch.setattr(page_cache, "CACHED_ENDPOINTS",
+                        page_cache.CACHED_ENDPOINTS | {"accounts.login"})
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        first, second = client.get("/login"), app.test_client().get("/login")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert _cached(first) is None and _cached(second) is None
+    token = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+    assert token.search(first.get_data(as_text=True)).group(1) != token.search(
+        second.get_data(as_text=True)).group(1)
+
+
 def test_a_remember_cookie_is_never_answered_from_the_cache(app, client, member):
     client.get("/library")
     client.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), "anything")

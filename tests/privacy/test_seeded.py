@@ -29,7 +29,7 @@ def test_every_seeded_member_exports_and_is_erased(seeded_app):
     admin_id = db.session.scalar(select(User.id).where(User.email == "admin@example.org"))
     names, refused, export_s, erase_s = [], 0, [], []
     # The index takes the erasures' updates in one commit at the end, not one per erasure:
-    # each small Whoosh commit of the seed's long documents cost 0.3-0.5 s (half of it
+    # each small Whoosh commit of the seed's long documents cost about 0.2 s (half of it
     # merging segments): most of this test's time, and not what it is about.
     seeded_app.config["SEARCH_APPLY_ON_COMMIT"] = False
     try:
