@@ -181,6 +181,11 @@ def _keep(response: Response) -> Response:
             or response.direct_passthrough or "Set-Cookie" in response.headers
             or "_user_id" in session or g.get(_WROTE)):
         return response
+    # Whoever the page was made for, as Flask-Login saw them (if it was asked): a member
+    # signed in by any other way than the session would be turned away here too.
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
+        return response
     body = response.get_data()
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if token is not None and str(token).encode() in body:
