@@ -25,7 +25,7 @@ from buyergroup.events.models import Event
 from buyergroup.extensions import db
 from buyergroup.library import service as library
 from buyergroup.library.models import ItemStatus
-from buyergroup.seeding.common import Entry, SeedError, located
+from buyergroup.seeding.common import Entry, SeedError, located, parse_yaml
 from buyergroup.seeding.library import item_by_key
 
 ACTIVITY_FILE = "activity.yaml"
@@ -68,7 +68,7 @@ def parse_activity(seed_dir: Path) -> ActivitySeed:
     if not path.exists():
         return ActivitySeed()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise SeedError(f"{ACTIVITY_FILE}: not valid YAML: {error}") from error
     if not isinstance(document, Mapping) or set(document) - {"publish", "event_updates"}:

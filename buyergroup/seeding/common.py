@@ -176,13 +176,25 @@ class Entry:
         return code
 
 
+#: libyaml's parser where PyYAML was built with it (as its wheels are): the seed's 55 files
+#: parsed in 1.27 s with the pure-Python one, a tenth of loading the seed. The documents
+#: are built by the same safe constructor either way.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(source):
+    """``yaml.safe_load`` of ``source`` (text or a text stream), with libyaml when it is
+    there."""
+    return yaml.load(source, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def read_entries(seed_dir: Path, filename: str, top_key: str,
                  label_key: str) -> list[tuple[str, Any]]:
     """The list under ``top_key`` in ``filename``, each item paired with a readable location."""
     path = seed_dir / filename
     try:
         with path.open(encoding="utf-8") as stream:
-            document = yaml.safe_load(stream)
+            document = parse_yaml(stream)
     except FileNotFoundError:
         raise SeedError(f"{filename}: file not found in {seed_dir}") from None
     except yaml.YAMLError as error:

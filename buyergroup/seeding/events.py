@@ -25,7 +25,14 @@ from buyergroup.events.service import EventData
 from buyergroup.events.times import wall_clock
 from buyergroup.extensions import db
 from buyergroup.i18n import is_valid_timezone
-from buyergroup.seeding.common import Entry, SeedError, SeedReport, located, refuse_duplicates
+from buyergroup.seeding.common import (
+    Entry,
+    SeedError,
+    SeedReport,
+    located,
+    parse_yaml,
+    refuse_duplicates,
+)
 from buyergroup.seeding.library import item_by_key
 from buyergroup.seeding.network import group_named
 
@@ -210,7 +217,7 @@ def parse_events(seed_dir: Path) -> EventsSeed | None:
     if not path.exists():
         return None
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise SeedError(f"{EVENTS_FILE}: not valid YAML: {error}") from error
     if not isinstance(document, Mapping) or set(document) - {"series", "events", "demo"}:

@@ -14,7 +14,14 @@ from buyergroup.glossary.service import (
     get_concept_by_key,
     save_concept,
 )
-from buyergroup.seeding.common import Entry, SeedError, SeedReport, located, refuse_duplicates
+from buyergroup.seeding.common import (
+    Entry,
+    SeedError,
+    SeedReport,
+    located,
+    parse_yaml,
+    refuse_duplicates,
+)
 
 GLOSSARY_FILE = "glossary.yaml"
 
@@ -36,7 +43,7 @@ def parse_glossary(seed_dir: Path) -> tuple[ConceptSeed, ...]:
     if not path.exists():
         return ()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise SeedError(f"{GLOSSARY_FILE}: not valid YAML: {error}") from error
     if isinstance(document, Mapping):

@@ -27,7 +27,14 @@ from buyergroup.library.models import (
 )
 from buyergroup.library.service import ITEM_LANGUAGES
 from buyergroup.network.service import get_organisation_by_name
-from buyergroup.seeding.common import Entry, SeedError, SeedReport, located, refuse_duplicates
+from buyergroup.seeding.common import (
+    Entry,
+    SeedError,
+    SeedReport,
+    located,
+    parse_yaml,
+    refuse_duplicates,
+)
 from buyergroup.seeding.network import group_named, organisation_named
 from buyergroup.vocabulary import COUNTRIES, PRODUCT_GROUPS, THEMES, VERIFICATION
 
@@ -89,7 +96,7 @@ def parse_library(seed_dir: Path) -> tuple[ItemSeed, ...]:
     for path in sorted(folder.glob("*.yaml")):
         where = f"{LIBRARY_FOLDER}/{path.name}"
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = parse_yaml(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise SeedError(f"{where}: not valid YAML: {error}") from error
         entry = Entry(where, raw, ITEM_KEYS)

@@ -21,7 +21,7 @@ from buyergroup.accounts.service import get_user_by_email
 from buyergroup.discussions import service as discussions
 from buyergroup.discussions.models import Thread
 from buyergroup.extensions import db
-from buyergroup.seeding.common import SeedError, located
+from buyergroup.seeding.common import SeedError, located, parse_yaml
 from buyergroup.seeding.library import item_by_key
 from buyergroup.seeding.network import group_named, organisation_named
 from buyergroup.statements import service as statements
@@ -60,7 +60,7 @@ def _read(path: Path) -> Mapping:
     if not path.exists():
         return {}
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise SeedError(f"{path.name}: not valid YAML: {error}") from error
     if document is None:

@@ -19,7 +19,7 @@ from buyergroup.extensions import db
 from buyergroup.labels import service as labels_service
 from buyergroup.labels.models import GenerationStatus, Label, LabelCitation
 from buyergroup.library.models import LabelScope, LibraryItem
-from buyergroup.seeding.common import Entry, SeedError, SeedReport, Tally
+from buyergroup.seeding.common import Entry, SeedError, SeedReport, Tally, parse_yaml
 from buyergroup.toolkit import service as toolkit_service
 from buyergroup.toolkit.models import OUTPUT_LANGUAGES, Basket, BasketShare, ClauseUse, UseOutcome
 from buyergroup.vocabulary import PRODUCT_GROUPS
@@ -63,7 +63,7 @@ def parse_toolkit(seed_dir: Path, *, item_keys: set[str], emails: set[str]) -> T
     if not path.is_file():
         return ToolkitSeed()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise SeedError(f"{FILE}: not valid YAML: {error}") from error
     root = Entry(FILE, raw, ("labels", "baskets", "uses"))
