@@ -75,6 +75,7 @@ def item_summary_json(item: LibraryItem, user, snippet: str | None = None) -> di
 
 def item_json(item: LibraryItem, user) -> dict:
     data = item_summary_json(item, user)
+    neighbours = service.neighbours(item, user)
     data.update(
         {f.name: f.json_value(item) for f in library_fields.FIELDS if not f.in_summary},
         status=item.status.value,
@@ -88,9 +89,9 @@ def item_json(item: LibraryItem, user) -> dict:
                 "translation_kind": other.translation_kind.value,
                 "url": external_url("library.item", item_id=other.id),
             }
-            for other in service.translations_of(item, user)
+            for other in neighbours.translations
         ],
-        related=[other.id for other in service.related_items(item, user)],
+        related=[other.id for other in neighbours.related],
         attachments=[
             {
                 "id": a.id,

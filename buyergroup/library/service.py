@@ -706,18 +706,7 @@ def items_of(user: User):
 
 def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     """The other language versions of ``item`` that ``user`` may see, by language."""
-    # The page names each version's language and state; tags are not shown. Authors are
-    # loaded for a signed-in reader, who may see a draft translation by being its author;
-    # a visitor sees published versions only.
-    unshown = [LibraryItem.tags] + ([] if is_signed_in(user) else [LibraryItem.authors])
-    others = db.session.scalars(
-        select(LibraryItem)
-        .options(*(lazyload(relation) for relation in unshown))
-        .where(LibraryItem.translation_key == item.translation_key, LibraryItem.id != item.id)
-        .order_by(LibraryItem.language, LibraryItem.id)
-    ).all()
-    group_ids = active_group_ids(user)
-    return [other for other in others if can_see(user, other, group_ids=group_ids)]
+    return neighbours(item, user, related=False).translations
 
 
 def translated_languages(
@@ -833,24 +822,54 @@ def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
 
 
 def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
-    items = db.session.scalars(
-        select(LibraryItem)
-        # Each row names its organisation (joined: one each); tags and authors are not
-        # shown, and only published items are kept, before ``can_see`` could ask about
-        # the authors of a draft (issue 12).
+    return neighbours(item, user, translations=False).related
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    translations: list[LibraryItem]  # by language
+    related: list[LibraryItem]  # by title; translations of the item are not among them
+
+
+def neighbours(item: LibraryItem, user: User | None, *, translations: bool = True,
+               related: bool = True) -> Neighbours:
+    """The item's other language versions and its related items that ``user`` may see, in
+    one statement (the item page and the API show both; two statements before, issue 12).
+
+    Each row names its organisation (joined: one each). Tags and authors are not shown and
+    not loaded: a related item is kept only when published, before ``can_see`` could ask
+    about a draft's authors, and only a draft translation's own authors may see it, which
+    ``can_see`` then loads for that one draft.
+    """
+    is_related = LibraryItem.id.in_(
+        select(ItemRelation.related_id).where(ItemRelation.item_id == item.id))
+    wanted = []
+    if translations:
+        wanted.append((LibraryItem.translation_key == item.translation_key)
+                      & (LibraryItem.id != item.id))
+    if related:
+        wanted.append(is_related)
+    rows = db.session.execute(
+        select(LibraryItem, is_related.label("is_related"))
         .options(joinedload(LibraryItem.organisation), lazyload(LibraryItem.tags),
                  lazyload(LibraryItem.authors))
-        .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
-        .where(ItemRelation.item_id == item.id)
-        .order_by(LibraryItem.title)
+        .where(or_(*wanted))
+        .order_by(LibraryItem.title)  # the database's collation, as the page always had
     ).all()
     group_ids = active_group_ids(user)
-    # Translations of this item are listed separately, not as related items.
-    return [
-        other for other in items
-        if other.is_published and can_see(user, other, group_ids=group_ids)
-        and other.translation_key != item.translation_key
-    ]
+    found_translations, found_related = [], []
+    for other, other_is_related in rows:
+        if other.translation_key == item.translation_key:
+            if translations and other.id != item.id and can_see(user, other,
+                                                                 group_ids=group_ids):
+                found_translations.append(other)
+        elif related and other_is_related and other.is_published and can_see(
+                user, other, group_ids=group_ids):
+            found_related.append(other)
+    return Neighbours(
+        translations=sorted(found_translations, key=lambda other: (other.language, other.id)),
+        related=found_related,
+    )
 
 
 # --- Attachments ------------------------------------------------------------------------------

@@ -163,12 +163,13 @@ def item(item_id: int):
     item = service.get_item(item_id, current_user)
     history = service.all_versions(item)  # read once: the history and what may be restored
     versions = service.visible_versions(item, current_user, history)
+    neighbours = service.neighbours(item, current_user)
     return render_template(
         "library/item.html",
         item=item,
         d=service.snapshot(item),
-        translations=service.translations_of(item, current_user),
-        related=service.related_items(item, current_user),
+        translations=neighbours.translations,
+        related=neighbours.related,
         versions=versions,
         # The versions this reader may restore (``permissions.can_restore_version``).
         restorable=service.restorable_versions(item, current_user, versions, history),
