@@ -367,15 +367,28 @@ def entries(rows: list[Notification], user: User, *, cache: dict | None = None) 
     return result
 
 
+# The notification lists' statements, built once per site role (and registry of target
+# types) like the header's count: building one took 0.9 ms of a member's home page and
+# notifications page, and running it 1.8 ms instead of 0.5 ms.
+_NOTIFICATION_LISTS: dict[tuple, object] = {}
+
+
 def notifications_query(user: User, *, unread_only: bool = False):
-    query = (
-        select(Notification)
-        .where(Notification.user_id == user.id, visible_clause(user))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-    )
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    return query
+    """The notifications ``user`` may see, newest first: a statement to extend (a limit, a
+    kind) and run, with the member's id bound."""
+    key = (user.role, targets.generation(), unread_only)
+    statement = _NOTIFICATION_LISTS.get(key)
+    if statement is None:
+        viewer_id = bindparam("viewer_id", type_=Notification.user_id.type)
+        statement = (
+            select(Notification)
+            .where(Notification.user_id == viewer_id, visible_clause(user, viewer_id))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+        )
+        if unread_only:
+            statement = statement.where(Notification.read_at.is_(None))
+        _NOTIFICATION_LISTS[key] = statement
+    return statement.params(viewer_id=user.id)
 
 
 def get_notification(user: User, notification_id: int) -> Notification:
