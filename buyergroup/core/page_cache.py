@@ -1,22 +1,22 @@
 """Whole pages for visitors, kept per content generation (issue 12).
 
 A visitor's home page, library, search results, item pages, events, groups and organisations
-are the same for every visitor who reads the same language in the same time zone, and they change
-only when someone writes content. So they are kept whole, in each process, under a key of
-the path with its query, the language, the time zone and the **content generation**: one
-row (``content_state``) that every transaction writing content changes before it commits
+are the same for every visitor who reads the same language in the same time zone, and they
+change only when someone writes content. So they are kept whole, in each process, under a
+key of the path with its query, the language, the time zone and the **content generation**:
+one row (``content_state``) that every transaction writing content changes before it commits
 (``_bump`` below, from the session's own events, so no service has to remember it). A
-publish, an edit, a hide, a registration: the commit makes every older page unreachable,
-in every process at once. The search index is written after the database commit, and its
-queue rows are deleted in a commit of their own after that write: that commit changes the
-generation again, so no page holds results older than the index. What is written outside
-the ORM's session, and what only time changes ("upcoming"), is bounded by the entries' age
+publish, an edit, a hide, a registration: the commit makes every older page unreachable, in
+every process at once. The search index is written after the database commit, and its queue
+rows are deleted in a commit of their own after that write: that commit changes the
+generation again, so no page holds results older than the index. What is written outside the
+ORM's session, and what only time changes ("upcoming"), is bounded by the entries' age
 (``PAGE_CACHE_SECONDS``).
 
 Nothing that depends on who is signed in is kept or served: only requests without a
 signed-in session or a remember cookie, without messages waiting to be shown, answered
-200 with HTML, that set no cookie and wrote nothing. Signed-in members always get their
-page rendered for them.
+200 with HTML that holds no form token, that set no cookie and wrote nothing. Signed-in
+members always get their page rendered for them.
 """
 
 from __future__ import annotations
