@@ -20,6 +20,7 @@ from buyergroup.community import service
 from buyergroup.community.models import Kind, Notification
 from buyergroup.database import utcnow
 from buyergroup.extensions import db
+from buyergroup.library.permissions import organised_group_ids
 
 LIST_LENGTH = 5
 
@@ -96,7 +97,6 @@ def _organiser_part(home: PersonalHome, user: User) -> None:
     from buyergroup.library.models import ItemStatus, LibraryItem
     from buyergroup.network.models import (
         GroupMembership,
-        GroupRole,
         JoinRequest,
         MembershipState,
         RequestState,
@@ -132,14 +132,13 @@ def _organiser_part(home: PersonalHome, user: User) -> None:
     )
     if is_admin(user):
         pending = pending.having(func.count(GroupMembership.id) > 0)
+        home.group_requests = [tuple(row) for row in db.session.execute(pending)]
     else:
-        organised = select(GroupMembership.group_id).where(
-            GroupMembership.user_id == user.id,
-            GroupMembership.state == MembershipState.active,
-            GroupMembership.role == GroupRole.organiser,
-        )
-        pending = pending.where(WorkingGroup.id.in_(organised))
-    home.group_requests = [tuple(row) for row in db.session.execute(pending)]
+        # Known from the member's memberships, already loaded for the page's visibility
+        # checks: most members organise nothing, and need not be asked again.
+        organised = organised_group_ids(user)
+        home.group_requests = [tuple(row) for row in db.session.execute(
+            pending.where(WorkingGroup.id.in_(organised)))] if organised else []
     home.is_organiser = site or bool(home.group_requests)
 
 

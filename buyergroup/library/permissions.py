@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from buyergroup.accounts.permissions import is_admin, is_signed_in, is_site_organiser
 from buyergroup.extensions import db
 from buyergroup.library.models import ItemStatus, LibraryItem, Visibility
-from buyergroup.network.models import GroupMembership, MembershipState
+from buyergroup.network.models import GroupMembership, GroupRole, MembershipState
 from buyergroup.network.permissions import can_see_organisation
 from buyergroup.search.types import (
     AUDIENCE_ADMINS,
@@ -54,20 +54,30 @@ def active_group_ids(user: User | None) -> set[int]:
     Asked once per transaction and user (a list page asked three times): kept in the
     session's ``info`` until the next flush, commit or rollback, so a membership changed in
     this transaction is seen at once."""
+    return set(_active_roles(user))
+
+
+def organised_group_ids(user: User | None) -> set[int]:
+    """The working groups ``user`` organises, from the same one question as
+    ``active_group_ids`` (the personal home page asked again to learn there are none)."""
+    return {group_id for group_id, role in _active_roles(user).items()
+            if role is GroupRole.organiser}
+
+
+def _active_roles(user: User | None) -> dict[int, GroupRole]:
     if not is_signed_in(user):
-        return set()
+        return {}
     session = db.session()
     cache = session.info.setdefault(_GROUP_IDS, {})
     if user.id not in cache:
-        cache[user.id] = frozenset(
-            db.session.scalars(
-                select(GroupMembership.group_id).where(
-                    GroupMembership.user_id == user.id,
-                    GroupMembership.state == MembershipState.active,
-                )
+        rows = db.session.execute(
+            select(GroupMembership.group_id, GroupMembership.role).where(
+                GroupMembership.user_id == user.id,
+                GroupMembership.state == MembershipState.active,
             )
         )
-    return set(cache[user.id])
+        cache[user.id] = {group_id: role for group_id, role in rows}
+    return cache[user.id]
 
 
 def _forget_group_ids(session, *args) -> None:

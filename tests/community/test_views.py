@@ -230,3 +230,23 @@ def test_the_personal_home_lists_open_questions_of_my_groups_only(
     assert "Open questions in my groups" in page
     assert open_question.title in page
     assert answered.title not in page and "A question elsewhere" not in page
+
+
+def test_a_member_who_organises_a_group_sees_its_requests_and_one_who_does_not_sees_none(
+        client, auth, make_group, make_user, member):
+    from buyergroup.network.models import GroupRole
+
+    chair = make_user("chair@example.org", name="Chloé Chair")
+    group = make_group("Approval buyers", join_policy="approval")
+    add_member(group, chair, GroupRole.organiser)
+    add_member(group, member)
+    for n in range(2):
+        join_group(group, make_user(f"applicant{n}@example.org"))
+    db.session.commit()
+    auth.login(chair)
+    page = client.get("/").get_data(as_text=True)
+    assert "Requests to join your working groups" in page
+    assert re.search(r"Approval buyers</a> <span class=\"meta\">2 requests", page)
+    client.post("/logout")
+    auth.login(member)
+    assert "Requests to join your working groups" not in client.get("/").get_data(as_text=True)
