@@ -17,6 +17,7 @@ from buyergroup.core.models import ContentState
 from buyergroup.core.page_cache import content_generation
 from buyergroup.extensions import db, limiter
 from tests.conftest import RequestIsolatedClient, empty_all_tables, new_postgres_database
+from tests.test_authorisation_matrix import clients, world  # noqa: F401 - fixtures, on this app
 
 
 @pytest.fixture(scope="module")
@@ -259,3 +260,32 @@ def test_a_visitor_s_language_form_holds_no_token_and_a_member_s_does(app, clien
         assert member.locale != "de"
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_no_private_word_reaches_a_visitor_through_a_kept_page(app, world, clients):  # noqa: F811
+    """The authorisation matrix's world (a private group, its members-only event, group-only
+    and unpublished items, hidden organisation, ...), with the cache on: every page a
+    visitor can open, first opened by a member of the private group and by an
+    administrator, then twice by a visitor (the second answered from the cache), holds
+    none of the private words the matrix's visitor walk looks for."""
+    from tests import test_authorisation_matrix as matrix
+
+    urls = [matrix.url_of(app, case) for case in matrix.cases(world.ids)
+            if case.read is not None and matrix.V in case.read]
+    urls += ["/", "/library", "/library?q=groupsecret", "/events", "/groups",
+             "/organisations", "/library?q=servers"]
+    private = [matrix.SECRET_LINK, matrix.SECRET_ITEM, matrix.REVIEW_ITEM,
+               matrix.SECRET_MINUTES, matrix.HIDDEN_ORGANISATION, matrix.SECRET_COMMENT,
+               matrix.SECRET_THREAD, matrix.SECRET_DRAFT, matrix.SECRET_TRANSLATION,
+               *world.emails]
+    kept, leaks = 0, []
+    for url in urls:
+        for role in (matrix.M, matrix.A):
+            clients[role].send("GET", url)
+        for _ in range(2):
+            response = clients[matrix.V].send("GET", url)
+            kept += _cached(response) == "hit"
+            body = matrix._body(response).lower()
+            leaks += [f"{url}: {word}" for word in private if word.lower() in body]
+    assert not leaks, "\n".join(leaks)
+    assert kept >= 10, kept  # the walk did go through the cache
