@@ -197,7 +197,6 @@ def _keep(response: Response) -> Response:
     return response
 
 
-_listening = threading.Lock()
 _installed = False
 
 
@@ -205,15 +204,14 @@ def init_app(app: Flask) -> None:
     """Count content writes on every session (once per process), and, when
     ``PAGE_CACHE_SECONDS`` is above 0, keep visitors' pages for that long at most."""
     global _installed
-    with _listening:
-        if not _installed:
-            target = db.session  # a scoped_session: listeners go on its Session class
-            # After the search hooks' own before_commit, which queues index updates.
-            event.listen(target, "before_commit", _bump)
-            event.listen(target, "after_flush", _note_flush)
-            event.listen(target, "do_orm_execute", _note_statement)
-            event.listen(target, "after_transaction_end", _forget)
-            _installed = True
+    if not _installed:
+        target = db.session  # a scoped_session: listeners go on its Session class
+        # After the search hooks' own before_commit, which queues index updates.
+        event.listen(target, "before_commit", _bump)
+        event.listen(target, "after_flush", _note_flush)
+        event.listen(target, "do_orm_execute", _note_statement)
+        event.listen(target, "after_transaction_end", _forget)
+        _installed = True
     seconds = app.config.get("PAGE_CACHE_SECONDS", 0)
     size = app.config.get("PAGE_CACHE_SIZE", 256)
     if not seconds or not size:
