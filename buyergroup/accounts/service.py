@@ -18,7 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from buyergroup.accounts import permissions, sessions
 from buyergroup.accounts.models import (
@@ -89,6 +90,14 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed(
             _("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH), field="password"
         )
+
+
+def listed(query: Select) -> Select:
+    """``query`` of accounts for a list that names each one's organisation: the organisation
+    joined in the same statement (it was one lookup per row), and the languages and
+    expertise that an account loads by default left out (no list shows them)."""
+    return query.options(joinedload(User.organisation), lazyload(User.language_links),
+                         lazyload(User.expertise_links))
 
 
 def get_user_by_email(email: str) -> User | None:

@@ -178,7 +178,7 @@ def revoke_invitation(invitation_id: int):
 @admin_required
 def users():
     text = request.args.get("q", "").strip()
-    query = select(User).order_by(func.lower(User.name))
+    query = accounts.listed(select(User).order_by(func.lower(User.name)))
     if text:
         query = query.where(or_(func.lower(User.name).contains(text.lower(), autoescape=True),
                                 func.lower(User.email).contains(text.lower(), autoescape=True)))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from buyergroup.accounts import service as accounts
 from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
 from buyergroup.errors import AlreadyExists, Conflict, NotAllowed, NotFound, ValidationFailed
@@ -194,10 +195,20 @@ def withdraw_authority(actor: User, authority: SigningAuthority) -> None:
     db.session.flush()
 
 
+def signatory_candidates() -> list[User]:
+    """The active members who belong to an organisation: whom an organiser may authorise."""
+    return list(db.session.scalars(accounts.listed(
+        select(User).where(User.organisation_id.is_not(None), User.is_active_account)
+        .order_by(User.name)
+    )))
+
+
 def authorities() -> list[SigningAuthority]:
     return list(db.session.scalars(
-        select(SigningAuthority).options(selectinload(SigningAuthority.user),
-                                         selectinload(SigningAuthority.organisation))
+        select(SigningAuthority).options(
+            selectinload(SigningAuthority.user).lazyload(User.language_links),
+            selectinload(SigningAuthority.user).lazyload(User.expertise_links),
+            selectinload(SigningAuthority.organisation))
         .order_by(SigningAuthority.granted_at.desc())
     ))
 

@@ -215,11 +215,7 @@ def export_pdf(statement_id: int):
 def signatories():
     if not permissions.can_grant_authority(current_user):
         raise NotAllowed(_("Only organisers and administrators can do this."))
-    members = list(db.session.scalars(
-        select(User).where(User.organisation_id.is_not(None), User.is_active_account)
-        .order_by(User.name)
-    ))
-    form = AuthorityForm(members=members)
+    form = AuthorityForm(members=service.signatory_candidates())
     if form.validate_on_submit():
         user = db.session.get(User, int(form.user_id.data))
         with service_errors(form) as outcome:

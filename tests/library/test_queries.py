@@ -115,3 +115,21 @@ def test_reading_pages_writes_nothing(client, auth, reader, make_item, make_user
             client.get(url)
         writes = writes_in(sent)
         assert writes == [], (url, writes)
+
+
+@pytest.mark.parametrize("feed", ["/library/feed.atom", "group"])
+def test_feeds_ask_the_same_number_of_questions_for_few_and_many_items(
+    client, make_item, make_organisation, make_group, organiser, feed
+):
+    # The feeds name each item's organisation: one lookup per entry before.
+    group = make_group("Open laptops", organiser=organiser)
+    url = f"/groups/{group.slug}/library.atom" if feed == "group" else feed
+    counts = []
+    for start, stop in ((0, 2), (2, 8)):
+        for i in range(start, stop):
+            make_item(title=f"Feed clause {i}", group=group,
+                      organisation=make_organisation(f"Feed body {i}"))
+        counts.append(_count(client, url)[0])
+    assert counts[0] == counts[1], counts
+    text = client.get(url).get_data(as_text=True)
+    assert all(f"<name>Feed body {i}</name>" in text for i in range(8))
