@@ -202,16 +202,28 @@ def cited_generations(item: LibraryItem) -> list[tuple[LabelGeneration, bool]]:
     """The generations ``item`` cites, each with whether it is flagged as superseded or
     withdrawn, in one statement (the item page and its JSON show both; a flag only exists
     beside its citation, ``set_citations`` clears it with the citation)."""
+    return cited_generations_of([item]).get(item.id, [])
+
+
+def cited_generations_of(items) -> dict[int, list[tuple[LabelGeneration, bool]]]:
+    """``cited_generations`` of several items, in one statement (a basket's page shows
+    each entry's notices: one statement per entry before), by item id."""
+    ids = {item.id for item in items}
+    if not ids:
+        return {}
     flagged = (StaleLabelFlag.item_id == LabelCitation.item_id) & (
         StaleLabelFlag.generation_id == LabelCitation.generation_id)
     rows = db.session.execute(
-        select(LabelGeneration, StaleLabelFlag.item_id.is_not(None))
-        .join(LabelCitation).where(LabelCitation.item_id == item.id)
+        select(LabelCitation.item_id, LabelGeneration, StaleLabelFlag.item_id.is_not(None))
+        .join(LabelCitation).where(LabelCitation.item_id.in_(ids))
         .outerjoin(StaleLabelFlag, flagged)
         .options(joinedload(LabelGeneration.label))
         .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
     )
-    return [(generation, bool(stale)) for generation, stale in rows]
+    cited: dict[int, list[tuple[LabelGeneration, bool]]] = defaultdict(list)
+    for item_id, generation, stale in rows:
+        cited[item_id].append((generation, bool(stale)))
+    return cited
 
 
 def citations_of(item: LibraryItem) -> list[LabelGeneration]:
@@ -258,7 +270,13 @@ def notice_text(generation: LabelGeneration) -> str:
 
 
 def stale_notices_for(item: LibraryItem) -> list[str]:
-    return [notice_text(generation) for generation, stale in cited_generations(item) if stale]
+    return stale_notices_of([item]).get(item.id, [])
+
+
+def stale_notices_of(items) -> dict[int, list[str]]:
+    """Each item's notices of cited generations that are no longer current, by item id."""
+    return {item_id: [notice_text(generation) for generation, stale in cited if stale]
+            for item_id, cited in cited_generations_of(items).items()}
 
 
 def stale_warnings(item: LibraryItem) -> list[str]:

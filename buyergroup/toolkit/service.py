@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy import func, inspect, or_, select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from buyergroup.accounts.models import User
 from buyergroup.audit import service as audit
@@ -292,22 +293,36 @@ def legal_variants(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     phase whose legal framework is named and differs from this item's, written for other
     countries (no country in common: a clause for the same country under another article is
     a neighbour, not a variant)."""
-    related = db.session.scalars(
-        select(LibraryItem)
+    return legal_variants_of([item], user)[item.id]
+
+
+def legal_variants_of(items, user: User | None) -> dict[int, list[LibraryItem]]:
+    """``legal_variants`` of several items in one statement (a basket's page asks for each
+    entry), by item id."""
+    by_id = {item.id: item for item in items}
+    found: dict[int, list[LibraryItem]] = {item_id: [] for item_id in by_id}
+    if not by_id:
+        return found
+    rows = db.session.execute(
+        select(ItemRelation.item_id, LibraryItem)
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
-        .where(ItemRelation.item_id == item.id, LibraryItem.kind == item.kind,
-               LibraryItem.phase == item.phase, LibraryItem.legal_system != "",
-               LibraryItem.legal_system != item.legal_system,
-               LibraryItem.translation_key != item.translation_key)
+        .where(ItemRelation.item_id.in_(by_id), LibraryItem.legal_system != "")
         # Only published ones are kept, before ``can_see``: their authors are never asked.
         .options(lazyload(LibraryItem.authors))
         .order_by(LibraryItem.legal_system, LibraryItem.id)
     ).all()
     group_ids = library_permissions.active_group_ids(user)
-    countries = set(item.countries)
-    return [v for v in related if v.is_published and v.countries and countries
-            and not set(v.countries) & countries
-            and library_permissions.can_see(user, v, group_ids=group_ids)]
+    for item_id, variant in rows:
+        item = by_id[item_id]
+        countries = set(item.countries)
+        if (variant.kind == item.kind and variant.phase == item.phase
+                and variant.legal_system != item.legal_system
+                and variant.translation_key != item.translation_key
+                and variant.is_published and variant.countries and countries
+                and not set(variant.countries) & countries
+                and library_permissions.can_see(user, variant, group_ids=group_ids)):
+            found[item_id].append(variant)
+    return found
 
 
 def _phase(item: LibraryItem) -> Phase | None:
@@ -320,7 +335,23 @@ def _phase_rank(phase: Phase | None) -> int:
 
 def ordered_entries(basket: Basket) -> list[BasketEntry]:
     """Procurement order: by phase, then by position within it."""
+    _load_items_of(basket.entries)
     return sorted(basket.entries, key=lambda e: (_phase_rank(_phase(e.item)), e.position, e.id))
+
+
+def _load_items_of(entries: list[BasketEntry]) -> None:
+    """The entries' items and chosen variants, with their organisations, in one statement,
+    set on the entries (``entry.item`` asked once per entry before)."""
+    unloaded = [e for e in entries if {"item", "variant"} & inspect(e).unloaded]
+    ids = {e.item_id for e in unloaded} | {e.variant_id for e in unloaded if e.variant_id}
+    if not ids:
+        return
+    items = {item.id: item for item in db.session.scalars(
+        select(LibraryItem).where(LibraryItem.id.in_(ids))
+        .options(joinedload(LibraryItem.organisation)))}
+    for entry in unloaded:
+        set_committed_value(entry, "item", items.get(entry.item_id))
+        set_committed_value(entry, "variant", items.get(entry.variant_id))
 
 
 # --- What a basket holds for one reader -------------------------------------------------------
@@ -383,13 +414,44 @@ def text_for(entry: BasketEntry, language: str, user: User | None) -> EntryText:
     language: that language's version if the item is in it, an official translation, a
     member translation (marked as such); otherwise the original, with a note.
     """
-    base = entry.item
-    variant = None
-    if entry.variant is not None and entry.variant.is_published and library_permissions.can_see(
-        user, entry.variant
-    ):
-        base = variant = entry.variant
-    family = [base, *[t for t in library_service.translations_of(base, user) if t.is_published]]
+    return texts_for([entry], language, user)[entry.id]
+
+
+def texts_for(entries: list[BasketEntry], language: str,
+              user: User | None) -> dict[int, EntryText]:
+    """``text_for`` of several entries, their translations read in one statement (a
+    basket's page shows each entry's text: one statement per entry before), by entry id."""
+    group_ids = library_permissions.active_group_ids(user)
+    bases: dict[int, tuple[LibraryItem, LibraryItem | None]] = {}
+    for entry in entries:
+        variant = entry.variant
+        if variant is not None and variant.is_published and library_permissions.can_see(
+                user, variant, group_ids=group_ids):
+            bases[entry.id] = (variant, variant)
+        else:
+            bases[entry.id] = (entry.item, None)
+    keys = {base.translation_key for base, _variant in bases.values()}
+    families: dict[str, list[LibraryItem]] = {key: [] for key in keys}
+    if keys:
+        for other in db.session.scalars(
+            select(LibraryItem).where(LibraryItem.translation_key.in_(keys))
+            .options(joinedload(LibraryItem.organisation), lazyload(LibraryItem.tags),
+                     lazyload(LibraryItem.authors))
+        ):
+            families[other.translation_key].append(other)
+    texts = {}
+    for entry_id, (base, variant) in bases.items():
+        translations = sorted(
+            (other for other in families[base.translation_key]
+             if other.id != base.id and other.is_published
+             and library_permissions.can_see(user, other, group_ids=group_ids)),
+            key=lambda other: (other.language, other.id))
+        texts[entry_id] = _text_in(base, [base, *translations], language, variant)
+    return texts
+
+
+def _text_in(base: LibraryItem, family: list[LibraryItem], language: str,
+             variant: LibraryItem | None) -> EntryText:
     in_language = [t for t in family if t.language == language]
     if base.language == language:
         return EntryText(base, language, base.translation_kind, False, variant)

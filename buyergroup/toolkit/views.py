@@ -242,9 +242,12 @@ def basket(basket_id: int, settings_form: BasketSettingsForm | None = None, stat
             share=basket.share.value, group_id=str(basket.group_id or ""),
             editable=basket.shared_editable, prefix="settings",
         )
-    from buyergroup.labels.service import stale_notices_for
+    from buyergroup.labels.service import stale_notices_of
 
-    variants = {e.id: service.legal_variants(e.item, current_user) for e in view.exportable}
+    entries = view.exportable
+    variants_of = service.legal_variants_of([e.item for e in entries], current_user)
+    variants = {e.id: variants_of[e.item_id] for e in entries}
+    stale_of = stale_notices_of([e.item for e in entries])
     return render_template(
         "toolkit/basket.html",
         basket=basket, view=view, search=search, query=query,
@@ -252,9 +255,8 @@ def basket(basket_id: int, settings_form: BasketSettingsForm | None = None, stat
         can_manage=permissions.can_manage_basket(current_user, basket),
         settings_form=settings_form, action_form=ActionForm(),
         variants=variants, languages=output_language_choices(),
-        texts={e.id: service.text_for(e, basket.language, current_user)
-               for e in view.exportable},
-        stale={e.id: stale_notices_for(e.item) for e in view.exportable},
+        texts=service.texts_for(entries, basket.language, current_user),
+        stale={e.id: stale_of.get(e.item_id, []) for e in entries},
         use_form=UseForm(prefix="use"),
         formats=EXPORT_FORMATS,
     ), status

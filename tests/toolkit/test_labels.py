@@ -271,3 +271,50 @@ def test_an_item_citing_two_generations_is_told_of_the_withdrawn_one_only(
     assert [entry["generation"] for entry in data["stale_labels"]] == ["generation 9"]
     page = client.get(f"/library/{both.id}").get_data(as_text=True)
     assert page.count("which has been withdrawn") == 1
+
+
+def test_a_basket_page_asks_as_many_questions_for_two_entries_as_for_eight(
+    client, auth, member, organiser, make_item, tco
+):
+    # Each entry shows its text in the basket's language, its national legal variants and
+    # its label notices: each was one statement per entry.
+    from buyergroup.library import service as library
+    from buyergroup.library.models import ItemRelation
+    from tests.queries import count_for
+
+    _, gen9, _ = tco
+    labels.set_status(organiser, gen9, "superseded")
+    basket = service.create_basket(member, "Laptops 2027", language="nl")
+    db.session.commit()
+
+    def add_entries(start: int, stop: int) -> None:
+        for n in range(start, stop):
+            clause = make_item(title=f"Living wage clause {n}", kind="clause",
+                               phase="contract_performance_clause", countries=["NL"],
+                               legal_system="Directive 2014/24/EU", body=f"Pay {n}.")
+            variant = make_item(title=f"Living wage clause {n} (Belgium)", kind="clause",
+                                phase="contract_performance_clause", countries=["BE"],
+                                legal_system="Belgian law of 17 June 2016")
+            db.session.add(ItemRelation(item_id=clause.id, related_id=variant.id))
+            translation = library.add_translation(member, clause, title=f"Leefbaar loon {n}",
+                                                  language="nl", body=f"Betaal {n}.")
+            library.publish(organiser, translation)
+            labels.set_citations(None, clause, [gen9.id])
+            entry = service.add_item(member, basket, clause.id)
+            if n % 2:
+                service.set_variant(member, basket, entry, variant.id)
+        jobs.check_stale_labels()
+        db.session.commit()
+
+    auth.login(member)
+    add_entries(0, 2)
+    with_2 = count_for(client, f"/baskets/{basket.id}")
+    add_entries(2, 8)
+    with_8 = count_for(client, f"/baskets/{basket.id}")
+    assert with_8 == with_2
+    page = client.get(f"/baskets/{basket.id}").get_data(as_text=True)
+    assert all(f"Leefbaar loon {n}" in page for n in range(0, 8, 2))
+    assert page.count('class="entry-variant"') == 8
+    assert all(f">Living wage clause {n} (Belgium)</a>" in page for n in range(1, 8, 2))
+    assert page.count("The export uses the legal variant for Belgian law of 17 June 2016") == 4
+    assert page.count("Cites TCO Certified generation 9, which has been superseded.") == 8
