@@ -252,11 +252,12 @@ def build_annex(basket: Basket, user: User | None, language: str | None = None,
     reader may see, never a hidden or archived item."""
     language = language if language in ("en", "nl", "fr", "de") else basket.language
     view = service.view_of(basket, user)
+    texts = service.texts_for(view.exportable, language, user)
     with force_locale(language):
         sections = []
         for section in view.sections:
-            items = [_annex_item(entry, language, user, stale_warnings) for entry in
-                     section.entries]
+            items = [_annex_item(entry, texts[entry.id], user, stale_warnings)
+                     for entry in section.entries]
             heading = label(section.phase) if section.phase else _("Other criteria and clauses")
             sections.append(AnnexSection(heading=heading, items=items))
         owner_org = basket.owner.organisation
@@ -282,8 +283,9 @@ def build_annex(basket: Basket, user: User | None, language: str | None = None,
         )
 
 
-def _annex_item(entry: BasketEntry, language: str, user: User | None, stale_warnings) -> AnnexItem:
-    chosen = service.text_for(entry, language, user)
+def _annex_item(entry: BasketEntry, chosen: service.EntryText, user: User | None,
+                stale_warnings) -> AnnexItem:
+    language = chosen.requested_language
     item = chosen.source
     note = ""
     if chosen.is_fallback:
