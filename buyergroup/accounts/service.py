@@ -96,8 +96,18 @@ def listed(query: Select) -> Select:
     """``query`` of accounts for a list that names each one's organisation: the organisation
     joined in the same statement (it was one lookup per row), and the languages and
     expertise that an account loads by default left out (no list shows them)."""
-    return query.options(joinedload(User.organisation), lazyload(User.language_links),
-                         lazyload(User.expertise_links))
+    return query.options(*_as_listed())
+
+
+def with_listed_accounts(loader):
+    """``loader`` (an option that reaches accounts, such as ``selectinload(Post.author)``)
+    loading what ``listed`` does of each: two statements fewer per list of people."""
+    return loader.options(*_as_listed())
+
+
+def _as_listed() -> tuple:
+    return (joinedload(User.organisation), lazyload(User.language_links),
+            lazyload(User.expertise_links))
 
 
 def get_user_by_email(email: str) -> User | None:

@@ -16,11 +16,12 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin, is_signed_in
+from buyergroup.accounts.service import with_listed_accounts
 from buyergroup.audit import service as audit
 from buyergroup.audit.models import AuditAction
 from buyergroup.audit.service import Target
@@ -93,7 +94,7 @@ def threads_query(group: WorkingGroup, filters: ThreadFilters | None = None):
     filters = filters or ThreadFilters()
     query = (
         select(Thread)
-        .options(selectinload(Thread.author), selectinload(Thread.posts))
+        .options(with_listed_accounts(selectinload(Thread.author)), selectinload(Thread.posts))
         .where(Thread.group_id == group.id)
         .order_by(Thread.last_posted_at.desc(), Thread.id.desc())
     )
@@ -177,6 +178,8 @@ def mentionable_members(thread_or_group) -> dict[str, list[User]]:
         .where(GroupMembership.group_id == group.id,
                GroupMembership.state == MembershipState.active,
                User.is_active_account)
+        # Their names make the handles: not their languages and expertise (2 statements).
+        .options(lazyload(User.language_links), lazyload(User.expertise_links))
         .order_by(User.id)
     )
     for user in members:
@@ -576,11 +579,11 @@ class ThreadView:
 
 
 def thread_view(thread: Thread, user: User | None) -> ThreadView:
-    # The posts with their authors and the authors' organisations in three queries, not
+    # The posts with their authors and the authors' organisations in two queries, not
     # two per post (the page names both for every post).
     posts = list(db.session.scalars(
         select(Post)
-        .options(selectinload(Post.author).selectinload(User.organisation))
+        .options(with_listed_accounts(selectinload(Post.author)))
         .where(Post.thread_id == thread.id)
         .order_by(Post.id)
     ))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.accounts.service import with_listed_accounts
 from buyergroup.audit import service as audit
 from buyergroup.audit.models import AuditAction
 from buyergroup.database import slugify, utcnow
@@ -406,16 +407,15 @@ def memberships_by_group(user: User | None) -> dict[int, GroupMembership]:
 
 
 def group_page_loading() -> tuple:
-    """Loader options for a group's page: its members, their accounts and organisations at
-    once (one query each, not one per member), and the host organisation.
+    """Loader options for a group's page: its members with their accounts and organisations
+    at once (not one query per member), and the host organisation.
 
     A function, not a constant: building options configures the mappers, which must wait
     until every domain's models are imported.
     """
     return (
-        selectinload(WorkingGroup.memberships)
-        .selectinload(GroupMembership.user)
-        .selectinload(User.organisation),
+        with_listed_accounts(
+            selectinload(WorkingGroup.memberships).selectinload(GroupMembership.user)),
         selectinload(WorkingGroup.host_organisation),
     )
 
