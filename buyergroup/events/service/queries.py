@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.accounts.service import with_listed_accounts
 from buyergroup.database import utcnow
 from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.events.models import (
@@ -196,7 +197,7 @@ def registrations_in(event: Event, state: RegistrationState) -> list[Registratio
         # Anonymised registrations (past the retention period) name nobody: not listed.
         .where(Registration.event_id == event.id, Registration.state == state,
                Registration.user_id.is_not(None))
-        .options(selectinload(Registration.user).selectinload(User.organisation))
+        .options(with_listed_accounts(selectinload(Registration.user)))
     )
     if state is RegistrationState.waiting:
         query = query.order_by(Registration.queued_at, Registration.id)
