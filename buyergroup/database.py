@@ -7,6 +7,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
+from flask_babel import get_locale
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,6 +67,9 @@ def string_enum(enum_class: type[enum.Enum], name: str, length: int = 30) -> Enu
     return Enum(enum_class, name=name, native_enum=False, length=length)
 
 
+_LABELS: dict[tuple[str, enum.Enum], str] = {}
+
+
 class LabelledEnum(enum.Enum):
     """An enum whose members carry their translated label, kept beside the enum itself.
 
@@ -80,7 +84,14 @@ class LabelledEnum(enum.Enum):
 
     @property
     def label(self) -> str:
-        return str(self._labels().get(self, self.value))
+        # Asked dozens of times a page (facets, badges, selects), and each time the class
+        # built its labels and the catalogue was asked again: kept per language and member
+        # (the members are few, the catalogues fixed for the life of the process).
+        key = (str(get_locale()), self)
+        found = _LABELS.get(key)
+        if found is None:
+            found = _LABELS[key] = str(self._labels().get(self, self.value))
+        return found
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:

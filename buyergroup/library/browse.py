@@ -340,7 +340,25 @@ def _library_entries(hits: list[SearchHit], user: User | None, *,
     ]
 
 
+#: Facet labels by language, facet and code: a search page shows some 70, each a catalogue
+#: or locale lookup. Codes may come from the address, so the dictionary is bounded.
+_FACET_LABELS: dict[tuple[str, str, str], str] = {}
+_FACET_LABELS_KEPT = 5_000
+
+
 def facet_label(facet: str, code: str, organisations: dict[str, str]) -> str:
+    if facet == "organisation":
+        return organisations.get(code, code)
+    key = (str(get_locale()), facet, code)
+    found = _FACET_LABELS.get(key)
+    if found is None:
+        if len(_FACET_LABELS) >= _FACET_LABELS_KEPT:
+            _FACET_LABELS.clear()
+        found = _FACET_LABELS[key] = _facet_label(facet, code)
+    return found
+
+
+def _facet_label(facet: str, code: str) -> str:
     if facet == "kind":
         if code in ItemKind.__members__:
             return label(ItemKind(code))
@@ -357,8 +375,6 @@ def facet_label(facet: str, code: str, organisations: dict[str, str]) -> str:
         return language_name(code)
     if facet == "country":
         return country_name(code.upper())
-    if facet == "organisation":
-        return organisations.get(code, code)
     if facet == "ambition":
         return label(Ambition(code)) if code in {a.value for a in Ambition} else code
     if facet == "verification":

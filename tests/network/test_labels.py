@@ -54,3 +54,13 @@ def test_the_forms_offer_the_labels(client, auth, organiser):
     assert ">Central purchasing body</option>" in page
     page = client.get("/groups/new").get_data(as_text=True)
     assert ">Joining needs approval</option>" in page
+
+
+def test_a_label_kept_in_one_language_is_not_shown_in_another(app):
+    # Labels are kept per language once asked (buyergroup/database.py): each language its own.
+    with app.test_request_context():
+        assert OrganisationKind.federal_authority.label == "Federal authority"
+        for locale, kind in (("nl", "Federale overheid"), ("fr", "Autorité fédérale")):
+            with force_locale(locale):
+                assert OrganisationKind.federal_authority.label == kind
+        assert OrganisationKind.federal_authority.label == "Federal authority"
