@@ -62,8 +62,11 @@ admin_required = _requires(permissions.can_manage_accounts)
 @bp.get("/")
 @organiser_required
 def dashboard():
+    # Each row's organisation, member and group come with the rows (they were one lookup
+    # per row: 15 statements for an organiser's desk with two requests and two items).
     requests = db.session.scalars(
         select(JoinRequest).where(JoinRequest.state == RequestState.pending)
+        .options(selectinload(JoinRequest.organisation))
         .order_by(JoinRequest.created_at)
     ).all()
     # Requests to join groups: those this organiser may decide, by the network's one rule.
@@ -72,13 +75,15 @@ def dashboard():
         for membership in db.session.scalars(
             select(GroupMembership)
             .where(GroupMembership.state == MembershipState.pending)
-            .options(selectinload(GroupMembership.group))
+            .options(selectinload(GroupMembership.group),
+                     accounts.with_listed_accounts(selectinload(GroupMembership.user)))
             .order_by(GroupMembership.requested_at)
         )
         if can_manage_group(current_user, membership.group)
     ]
     invitations = db.session.scalars(
         select(Invitation).where(Invitation.state == InvitationState.pending)
+        .options(selectinload(Invitation.organisation))
         .order_by(Invitation.created_at.desc()).limit(20)
     ).all()
     reviews, review_count = [], 0

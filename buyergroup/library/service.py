@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from buyergroup import signals
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.accounts.service import with_listed_accounts
 from buyergroup.audit import service as audit
 from buyergroup.audit.models import AuditAction
 from buyergroup.audit.service import Target
@@ -684,9 +685,11 @@ def _tell_author(actor: User | None, item: LibraryItem, template: str, **context
 
 
 def review_queue():
+    """The items waiting for review, each with who submitted it (the lists name them)."""
     return (
         select(LibraryItem)
         .where(LibraryItem.status == ItemStatus.submitted)
+        .options(with_listed_accounts(selectinload(LibraryItem.created_by)))
         .order_by(LibraryItem.submitted_at, LibraryItem.id)
     )
 

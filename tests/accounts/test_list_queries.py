@@ -1,5 +1,6 @@
-"""Pages that list accounts with their organisations send a constant number of SQL
-statements, whatever the number of accounts (each account's organisation was one lookup)."""
+"""Pages that list people with their organisations send a constant number of SQL
+statements, whatever the number of rows (each row's account or organisation was one
+lookup)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,48 @@ def test_the_signatories_page_names_each_authority_with_its_organisation(
     assert with_3 == with_2
     text = client.get("/statements/signatories").get_data(as_text=True)
     assert "<td>Person 02</td><td>Body 02</td>" in text
+
+
+def test_the_organisers_desk_with_1_and_4_of_everything(
+    client, auth, admin, make_user, make_group, make_organisation
+):
+    # Requests to join the network and its groups, invitations, items waiting for review:
+    # each names a person or an organisation.
+    from buyergroup.accounts import service as accounts
+    from buyergroup.library import service as library
+    from buyergroup.library.models import ItemStatus, Visibility
+    from buyergroup.network import service as network
+    from buyergroup.onboarding.service import JoinRequestData, submit_join_request
+
+    group = make_group("Fair servers", organiser=admin, join_policy="approval")
+    counter = iter(range(100))
+
+    def add(how_many: int) -> None:
+        for _ in range(how_many):
+            n = next(counter)
+            organisation = make_organisation(f"Body {n:02d}")
+            person = make_user(f"person{n}@example.org", name=f"Person {n:02d}",
+                               organisation=organisation)
+            network.join_group(group, person)
+            submit_join_request(JoinRequestData(
+                name=f"Newcomer {n:02d}", email=f"new{n}@example.org",
+                organisation_name=organisation.name))
+            accounts.invite(inviter=admin, email=f"guest{n}@example.org",
+                            organisation=organisation)
+            library.create_item(None, created_by=person, authors=[person],
+                                status=ItemStatus.submitted, visibility=Visibility.public,
+                                kind="clause", title=f"Submitted clause {n:02d}",
+                                language="en", body="Text.")
+        db.session.commit()
+
+    auth.login(admin)
+    add(1)
+    with_1 = count_for(client, "/manage/")
+    review_with_1 = count_for(client, "/library/review")
+    add(3)
+    assert count_for(client, "/manage/") == with_1
+    assert count_for(client, "/library/review") == review_with_1
+    desk = client.get("/manage/").get_data(as_text=True)
+    assert all(f"Person {n:02d}" in desk and f"guest{n}@example.org" in desk
+               and f"Newcomer {n:02d}" in desk for n in range(4))
+    assert "Matches the existing organisation Body 03." in desk
