@@ -167,7 +167,8 @@ class Signature(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     statement: Mapped[Statement] = relationship(back_populates="signatures")
-    organisation: Mapped[Organisation] = relationship()
+    # Every list of signatures names their organisations: joined, not one lookup each.
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
     signed_by: Mapped[User | None] = relationship()
 
 

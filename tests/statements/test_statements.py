@@ -249,3 +249,27 @@ class TestPages:
         from buyergroup.statements.permissions import may_sign_for
 
         assert may_sign_for(setting["colleague"], setting["ghent"])
+
+
+def test_the_page_of_signatories_asks_as_much_for_2_signatures_as_for_6(
+    client, setting, make_organisation
+):
+    # Each signature names its organisation: one lookup per signature before.
+    from tests.queries import count_for
+
+    s = setting
+    statement = _statement(s)
+    service.open_for_signature(s["organiser"], statement)
+
+    def add_signatures(start: int, stop: int) -> None:
+        for n in range(start, stop):
+            service.record_signature(statement, make_organisation(f"Signing body {n}"),
+                                     signed_on=date(2026, 1, 1 + n))
+        db.session.commit()
+
+    add_signatures(0, 2)
+    with_2 = count_for(client, f"/statements/{statement.id}")
+    add_signatures(2, 6)
+    assert count_for(client, f"/statements/{statement.id}") == with_2
+    page = client.get(f"/statements/{statement.id}").get_data(as_text=True)
+    assert all(f"Signing body {n}" in page for n in range(6))
