@@ -133,3 +133,18 @@ def test_feeds_ask_the_same_number_of_questions_for_few_and_many_items(
     assert counts[0] == counts[1], counts
     text = client.get(url).get_data(as_text=True)
     assert all(f"<name>Feed body {i}</name>" in text for i in range(8))
+
+
+def test_my_contributions_ask_as_much_for_2_organisations_as_for_6(
+    client, auth, member, make_item, make_organisation
+):
+    # Each item names its organisation: one lookup per organisation before.
+    auth.login(member)
+    counts = []
+    for start, stop in ((0, 2), (2, 6)):
+        for i in range(start, stop):
+            make_item(title=f"My clause {i}", organisation=make_organisation(f"My body {i}"))
+        counts.append(_count(client, "/library/mine")[0])
+    assert counts[0] == counts[1], counts
+    page = client.get("/library/mine").get_data(as_text=True)
+    assert all(f"My body {i}" in page for i in range(6))
