@@ -700,7 +700,7 @@ def items_of(user: User):
     return (
         select(LibraryItem)
         .where(or_(LibraryItem.created_by_id == user.id, LibraryItem.id.in_(authored)))
-        .options(joinedload(LibraryItem.organisation))  # the list names each one's
+        .options(joinedload(LibraryItem.organisation))  # the list names each item's
         .order_by(LibraryItem.updated_at.desc(), LibraryItem.id.desc())
     )
 
