@@ -19,7 +19,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from buyergroup.accounts import permissions, sessions
 from buyergroup.accounts.models import (
@@ -445,6 +445,8 @@ def directory_query(filters: DirectoryFilters):
         # Members who chose not to be listed are not found, not counted, not matched.
         .where(User.is_active_account.is_(True), User.listed_in_directory.is_(True))
         .outerjoin(Organisation, User.organisation_id == Organisation.id)
+        # The cards name each member's organisation: from the join, not a lookup each.
+        .options(contains_eager(User.organisation))
         .order_by(func.lower(User.name))
     )
     if filters.text:

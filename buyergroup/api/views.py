@@ -15,7 +15,12 @@ from buyergroup.events import api as events_api
 from buyergroup.extensions import db
 from buyergroup.library import api as library_api
 from buyergroup.network.models import Organisation, WorkingGroup
-from buyergroup.network.service import visible_groups, visible_organisations
+from buyergroup.network.service import (
+    group_list_loading,
+    organisation_list_loading,
+    visible_groups,
+    visible_organisations,
+)
 from buyergroup.toolkit import api as toolkit_api
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -136,7 +141,7 @@ def token_json(token) -> dict | None:
 
 @bp.get("/organisations")
 def organisations():
-    query = visible_organisations(api_user())
+    query = visible_organisations(api_user()).options(*organisation_list_loading())
     if country := request.args.get("country"):
         query = query.where(Organisation.country == country.upper())
     return jsonify(paginated(query, organisation_json))
@@ -144,7 +149,8 @@ def organisations():
 
 @bp.get("/groups")
 def groups():
-    return jsonify(paginated(visible_groups(api_user()), group_json))
+    return jsonify(paginated(visible_groups(api_user()).options(*group_list_loading()),
+                             group_json))
 
 
 @bp.get("/members")

@@ -420,6 +420,18 @@ def group_page_loading() -> tuple:
     )
 
 
+def group_list_loading() -> tuple:
+    """Loader options for a list of groups that counts each one's listed members (the
+    API's groups): the memberships and their accounts at once, not one account each."""
+    return (with_listed_accounts(
+        selectinload(WorkingGroup.memberships).selectinload(GroupMembership.user)),)
+
+
+def organisation_list_loading() -> tuple:
+    """Loader options for a list of organisations with their affiliations (the API's)."""
+    return (selectinload(Organisation.affiliations),)
+
+
 def visible_organisations(user: User | None):
     query = select(Organisation).order_by(func.lower(Organisation.name))
     if not is_signed_in(user):  # the query form of can_see_organisation

@@ -344,3 +344,48 @@ class TestOpenAPI:
         assert not validator.is_valid({**good, "total": "0"})
         bad_item = {"id": 1, "slug": "x", "name": "X", "kind": "spaceship"}
         assert not validator.is_valid({**good, "items": [bad_item]})
+
+
+# --- Lists: a constant number of statements ---------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/organisations", "/api/v1/groups", "/api/v1/members"])
+def test_lists_ask_as_much_for_2_rows_as_for_8(client, token, make_organisation, make_group,
+                                               make_user, organiser, path):
+    # Each organisation's affiliations, each group's listed members, each member's
+    # organisation: one lookup per row (or per member of each group) before.
+    from tests.queries import statements
+
+    counter = iter(range(100))
+
+    def add(how_many: int) -> None:
+        for _ in range(how_many):
+            n = next(counter)
+            body = make_organisation(f"Listed body {n:02d}")
+            service.add_affiliation(None, body, name="Procura+", since=date(2020, 1, 1))
+            group = make_group(f"Listed group {n:02d}", organiser=organiser)
+            for m in range(2):
+                service.add_member(group, make_user(f"p{n}-{m}@example.org",
+                                                    name=f"Listed person {n:02d}-{m}",
+                                                    organisation=body))
+        db.session.commit()
+
+    def count() -> tuple[int, dict]:
+        client.get(path, headers=bearer(token))
+        db.session.expire_all()
+        with statements() as sent:
+            body = client.get(path, headers=bearer(token)).get_json()
+        return len(sent), body
+
+    add(2)
+    with_2, _ = count()
+    add(6)
+    with_8, body = count()
+    assert with_8 == with_2
+    items = {item.get("name"): item for item in body["items"]}
+    if path.endswith("organisations"):
+        assert items["Listed body 07"]["affiliations"][0]["name"] == "Procura+"
+    elif path.endswith("groups"):
+        assert items["Listed group 07"]["member_count"] == 3  # two members and the organiser
+    else:
+        assert items["Listed person 07-1"]["organisation"]["name"] == "Listed body 07"
