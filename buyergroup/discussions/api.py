@@ -98,8 +98,8 @@ def list_threads(slug: str):
     )
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = min(max(request.args.get("per_page", 20, type=int) or 20, 1), MAX_PER_PAGE)
-    result = db.paginate(service.threads_query(group, filters), page=page, per_page=per_page,
-                         error_out=False)
+    query = service.threads_query(group, filters).options(*service.thread_list_loading())
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify({
         "items": [thread_json(t, user) for t in result.items],
         "page": result.page,

@@ -137,6 +137,12 @@ def recent_threads(group: WorkingGroup, user: User | None, limit: int = 5) -> li
     return list(db.session.scalars(threads_query(group).limit(limit)))
 
 
+def thread_list_loading() -> tuple:
+    """Loader options for a list that shows each thread's links (the API's): the linked
+    and the addressing library items with the threads, not two lookups per thread."""
+    return (selectinload(Thread.library_items), selectinload(Thread.addressed_by))
+
+
 def reply_counts(threads: list[Thread]) -> dict[int, int]:
     """Visible replies per thread (hidden ones are not counted: a count reveals nothing)."""
     return {

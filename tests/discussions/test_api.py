@@ -57,6 +57,41 @@ class TestReading:
                           ).json["posts"][1]["body"] == "Rude remark"
 
 
+    def test_the_list_asks_as_much_for_2_threads_as_for_6(self, client, public_group,
+                                                          public_people, make_thread):
+        # Each thread names the library items it links: two lookups per thread before.
+        from buyergroup.library import service as library
+        from buyergroup.library.models import ItemStatus, Visibility
+        from tests.queries import statements
+
+        url = f"/api/v1/groups/{public_group.slug}/discussions"
+
+        def add(start: int, stop: int) -> None:
+            for n in range(start, stop):
+                item = library.create_item(
+                    None, created_by=public_people.member, authors=[public_people.member],
+                    status=ItemStatus.published, visibility=Visibility.public,
+                    kind="clause", title=f"Linked clause {n}", language="en", body="Text.")
+                db.session.flush()
+                make_thread(public_group, public_people.member, title=f"Question number {n}",
+                            library_items=[item.id])
+
+        def count() -> tuple[int, dict]:
+            client.get(url)
+            db.session.expire_all()
+            with statements() as sent:
+                body = client.get(url).json
+            return len(sent), body
+
+        add(0, 2)
+        with_2, _ = count()
+        add(2, 6)
+        with_6, body = count()
+        assert with_6 == with_2
+        assert all(len(thread["library_items"]) == 1 for thread in body["items"])
+        assert body["total"] == 6
+
+
 class TestWriting:
     def test_a_member_asks_and_replies(self, client, private_group, private_people):
         headers = bearer(private_people.member)
