@@ -413,16 +413,12 @@ def group_page_loading() -> tuple:
     A function, not a constant: building options configures the mappers, which must wait
     until every domain's models are imported.
     """
-    return (
-        with_listed_accounts(
-            selectinload(WorkingGroup.memberships).selectinload(GroupMembership.user)),
-        selectinload(WorkingGroup.host_organisation),
-    )
+    return (*group_list_loading(), selectinload(WorkingGroup.host_organisation))
 
 
 def group_list_loading() -> tuple:
-    """Loader options for a list of groups that counts each one's listed members (the
-    API's groups): the memberships and their accounts at once, not one account each."""
+    """Loader options for groups shown with their members or a count of them (a group's
+    page, the API's groups): the memberships and their accounts at once, not one each."""
     return (with_listed_accounts(
         selectinload(WorkingGroup.memberships).selectinload(GroupMembership.user)),)
 

@@ -341,7 +341,10 @@ def ordered_entries(basket: Basket) -> list[BasketEntry]:
 
 def _load_items_of(entries: list[BasketEntry]) -> None:
     """The entries' items and chosen variants, with their organisations, in one statement,
-    set on the entries (``entry.item`` asked once per entry before)."""
+    set on the entries (``entry.item`` asked once per entry before). Set by hand: a
+    joined query of the entries leaves those already loaded as they are (measured: 42
+    statements for 8 entries, as without it), and ``populate_existing`` would overwrite
+    what this transaction changed in them."""
     unloaded = [e for e in entries if {"item", "variant"} & inspect(e).unloaded]
     ids = {e.item_id for e in unloaded} | {e.variant_id for e in unloaded if e.variant_id}
     if not ids:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from buyergroup.extensions import db
-from buyergroup.statements import service as statements
 from tests.queries import count_for
 
 
@@ -37,24 +36,6 @@ def test_account_lists_with_2_and_20_people(client, auth, admin, add_people, url
     assert with_20 == with_2
     text = client.get(url).get_data(as_text=True)
     assert row in text
-
-
-def test_the_signatories_page_names_each_authority_with_its_organisation(
-    client, auth, admin, add_people
-):
-    add_people(3)
-    for candidate in statements.signatory_candidates()[:2]:
-        statements.authorise_signatory(admin, candidate)
-    db.session.commit()
-    auth.login(admin)
-    with_2 = count_for(client, "/statements/signatories")
-    for candidate in statements.signatory_candidates()[2:]:
-        statements.authorise_signatory(admin, candidate)
-    db.session.commit()
-    with_3 = count_for(client, "/statements/signatories")
-    assert with_3 == with_2
-    text = client.get("/statements/signatories").get_data(as_text=True)
-    assert "<td>Person 02</td><td>Body 02</td>" in text
 
 
 def test_the_organisers_desk_with_1_and_4_of_everything(
