@@ -155,8 +155,9 @@ def get_basket(basket_id: int | str, user: User | None, *, edit: bool = False,
     return basket
 
 
-def baskets_for(user: User | None) -> list[Basket]:
-    """The user's own baskets, then those shared with them, by name."""
+def baskets_for(user: User | None, *, with_entries: bool = True) -> list[Basket]:
+    """The user's own baskets, then those shared with them, by name; ``with_entries=False``
+    for a menu of them (their entries are then loaded only if asked for)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     group_ids = library_permissions.active_group_ids(user)
@@ -168,11 +169,11 @@ def baskets_for(user: User | None) -> list[Basket]:
         )
     if group_ids:
         conditions.append((Basket.share == BasketShare.group) & Basket.group_id.in_(group_ids))
-    # Their entries in one statement (pages ask which baskets hold an item, or count them).
-    baskets = db.session.scalars(
-        select(Basket).where(or_(*conditions)).options(selectinload(Basket.entries))
-        .order_by(func.lower(Basket.name), Basket.id)
-    ).all()
+    query = select(Basket).where(or_(*conditions)).order_by(func.lower(Basket.name), Basket.id)
+    if with_entries:
+        # In one statement: pages ask which baskets hold an item, or count them.
+        query = query.options(selectinload(Basket.entries))
+    baskets = db.session.scalars(query).all()
     return sorted(baskets, key=lambda b: (b.owner_id != user.id, b.name.lower()))
 
 

@@ -8,6 +8,8 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.boundary import service_errors
@@ -92,41 +94,81 @@ def _preselected(baskets: list[Basket]) -> str | None:
 
 
 @dataclass(frozen=True)
-class InlineAdd:
-    """A search result's "add to a basket" controls: the fields ``AddItemForm`` reads back
-    (``add<id>-basket_id``, ``-item_id``, ``-next``), without a form per result. Twenty
-    FlaskForms a page were 10 ms of a member's library page under the profiler, for the
-    same basket menu twenty times."""
+class _BasketMenu:
+    """What every search result's "add to a basket" controls share, made once per request:
+    the menu's options (the reader's baskets), the form's address, token and way back."""
 
-    item_id: int
-    choices: list[tuple[str, str, bool]]  # (value, text, selected), the same for every result
+    options: Markup
+    action: str
+    csrf_token: str
     next: str
 
-    def name(self, field: str) -> str:
-        return f"add{self.item_id}-{field}"
 
-
-def inline_add_for(item: LibraryItem) -> InlineAdd | None:
-    """The result's controls, or None where it has no place (asked twice per result: for the
-    controls and for their form)."""
-    if not _may_add(item):
-        return None
-    if "toolkit_basket_choices" not in g:
-        baskets = _editable_baskets()
+def _basket_menu() -> _BasketMenu:
+    if "toolkit_basket_menu" not in g:
+        # The search results' menu names the baskets and needs none of their entries.
+        baskets = g.get("toolkit_baskets")
+        if baskets is None:
+            baskets = service.baskets_for(current_user, with_entries=False)
+        baskets = service.editable_baskets_for(current_user, baskets)
         chosen = _preselected(baskets)
-        g.toolkit_basket_choices = [(value, str(text), value == chosen)
-                                    for value, text in AddItemForm.basket_choices(baskets)]
-    return InlineAdd(item.id, g.toolkit_basket_choices, request.full_path.rstrip("?"))
+        options = Markup("").join(
+            Markup('<option value="{}"{}>{}</option>').format(
+                value, Markup(" selected") if value == chosen else "", text)
+            for value, text in AddItemForm.basket_choices(baskets))
+        g.toolkit_basket_menu = _BasketMenu(options, url_for("toolkit.add"), generate_csrf(),
+                                            request.full_path.rstrip("?"))
+    return g.toolkit_basket_menu
+
+
+# A search result's "add to a basket" controls (in the result, inside the page's search form)
+# and their form (after the search form: forms do not nest), with the fields
+# ``AddItemForm`` reads back (``add<id>-basket_id``, ``-item_id``, ``-next``). Made here, not
+# in a template macro: twenty FlaskForms a page were 10 ms of a member's library page under
+# the profiler, and then the two macros per result still a sixth of it (issue 12).
+_CONTROLS = Markup(
+    '<div class="basket-add-inline">'
+    '<label for="add{id}-basket_id" class="visually-hidden">{label}</label>'
+    '<select id="add{id}-basket_id" name="add{id}-basket_id" form="basket-add-{id}"'
+    ' class="select-small">{options}</select>'
+    '<button type="submit" form="basket-add-{id}" class="button-small button-secondary">'
+    '{add}<span class="visually-hidden">: {title}</span></button></div>')
+_FORM = Markup(
+    '<form method="post" action="{action}" id="basket-add-{id}" hidden>'
+    '<input type="hidden" name="csrf_token" value="{token}">'
+    '<input name="add{id}-item_id" type="hidden" value="{id}">'
+    '<input name="add{id}-next" type="hidden" value="{next}"></form>')
+
+
+def inline_controls(item: LibraryItem) -> Markup:
+    """The result's controls, or nothing where they have no place."""
+    if not _may_add(item):
+        return Markup("")
+    menu = _basket_menu()
+    return _CONTROLS.format(id=item.id, options=menu.options, title=item.title,
+                            label=_("Basket for “%(title)s”", title=item.title),
+                            add=_("Add to basket"))
+
+
+def inline_form(item: LibraryItem) -> Markup:
+    if not _may_add(item):
+        return Markup("")
+    menu = _basket_menu()
+    return _FORM.format(id=item.id, action=menu.action, token=menu.csrf_token, next=menu.next)
 
 
 def _may_add(item: LibraryItem) -> bool:
     """A clause or criterion, a signed-in reader allowed to add it (the reader's groups
-    looked up once per request)."""
+    looked up once per request; each result is asked twice, for its controls and form)."""
     if item.kind not in CLAUSE_KINDS or not current_user.is_authenticated:
         return False
-    if "toolkit_group_ids" not in g:
-        g.toolkit_group_ids = library_permissions.active_group_ids(current_user)
-    return permissions.can_add_item(current_user, item, group_ids=g.toolkit_group_ids)
+    decided = g.setdefault("toolkit_may_add", {})
+    if item.id not in decided:
+        if "toolkit_group_ids" not in g:
+            g.toolkit_group_ids = library_permissions.active_group_ids(current_user)
+        decided[item.id] = permissions.can_add_item(current_user, item,
+                                                    group_ids=g.toolkit_group_ids)
+    return decided[item.id]
 
 
 def baskets_holding(item: LibraryItem) -> list[Basket]:
@@ -137,7 +179,8 @@ def baskets_holding(item: LibraryItem) -> list[Basket]:
 def _toolkit_globals() -> dict:
     return {
         "toolkit_add_form": add_form_for,
-        "toolkit_inline_add": inline_add_for,
+        "toolkit_inline_controls": inline_controls,
+        "toolkit_inline_form": inline_form,
         "toolkit_baskets_holding": baskets_holding,
         "toolkit_clean_text": exports.clean_text,
         "toolkit_uses": _uses_context,

@@ -168,6 +168,34 @@ class TestPages:
         client.post("/baskets/add", data=data)
         assert [e.item_id for e in basket.entries] == [item.id]
 
+    def test_add_from_the_library_results(self, client, auth, member, make_user, make_item):
+        """Each clause in the results has a menu of the baskets the reader may change and a
+        button tied to a form of its own; what a browser sends from them adds the item."""
+        clause = make_item(title="Conflict minerals clause", kind="clause")
+        report = make_item(title="Final report", kind="report")
+        mine = service.create_basket(member, "Minerals")
+        service.create_basket(member, "Laptops")
+        owner = make_user("colleague@example.org", organisation=member.organisation)
+        shared = service.create_basket(owner, "Read only for colleagues")
+        service.update_basket(owner, shared, share="organisation")
+        db.session.commit()
+        auth.login(member)
+        page = html.fromstring(client.get("/library?sort=title").data)
+        menu = page.get_element_by_id(f"add{clause.id}-basket_id")
+        assert [o.text for o in menu.xpath("option")] == ["Laptops", "Minerals", "A new basket"]
+        assert menu.xpath("option[@selected]/text()") == ["Laptops"]
+        assert page.xpath(f'//label[@for="add{clause.id}-basket_id"]/text()') == [
+            "Basket for “Conflict minerals clause”"]
+        assert not page.xpath(f'//*[@id="add{report.id}-basket_id"]')  # not a clause
+        form = page.get_element_by_id(f"basket-add-{clause.id}")
+        assert page.xpath(f'//button[@form="basket-add-{clause.id}"]')
+        data = {i.name: i.value for i in form.xpath(".//input")}
+        data[menu.name] = str(mine.id)
+        response = client.post(form.action, data=data)
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith("/library?sort=title")
+        assert [e.item_id for e in mine.entries] == [clause.id]
+
     def test_settings_errors_keep_what_was_typed(self, client, auth, member):
         service.create_basket(member, "Taken")
         basket = service.create_basket(member, "Mine")
