@@ -136,3 +136,30 @@ def test_members_share_one_allowed_set_and_each_finds_only_their_own_documents(b
     assert found[1] == ({1, 2, 3, 9}, 4)
     assert found[2] == found[3] == ({1, 2, 3}, 3)  # also not in the count
     assert len(backend._allowed) == 1
+
+
+def test_filter_sets_are_kept_per_value_and_follow_the_index(backend):
+    # A new combination of filters is made from sets kept per facet value (OR within a
+    # facet, AND across), a member's own documents narrowed by the same filters, and a
+    # change to the index makes every kept set anew.
+    def doc(n, groups, countries, audiences=("public",)):
+        return SearchDocument(ref=f"w:{n}", item_id=n, language="en", title=f"policy {n}",
+                              audiences=list(audiences),
+                              facets={"product_group": groups, "country": countries})
+
+    backend.upsert([doc(1, ["laptops"], ["nl"]), doc(2, ["servers"], ["nl"]),
+                    doc(3, ["laptops"], ["fr"]),
+                    doc(4, ["laptops"], ["nl"], audiences=["user:7"])])
+
+    def found(user=None, **filters):
+        audiences = ["public", "members", *([f"user:{user}"] if user else [])]
+        query = SearchQuery(text="policy", filters=filters, audiences=audiences, per_page=50)
+        return {hit.item_id for hit in backend.search(query, {}).hits}
+
+    assert found(product_group=["laptops"]) == {1, 3}
+    assert found(product_group=["laptops"], country=["nl"]) == {1}
+    assert found(product_group=["laptops", "servers"], country=["nl"]) == {1, 2}
+    assert found(user=7, product_group=["laptops"], country=["nl"]) == {1, 4}
+    assert found(user=7, country=["fr"]) == {3}
+    backend.upsert([doc(2, ["laptops"], ["nl"])])  # now a laptop
+    assert found(product_group=["laptops"], country=["nl"]) == {1, 2}

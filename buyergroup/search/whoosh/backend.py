@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,10 @@ LOCK_FILE = "writer.lock"
 GENERATION_PREFIX = "gen-"
 # How long files that a commit made obsolete are kept for the searches still reading them.
 DELETE_GRACE_SECONDS = 60.0
-# Sets of allowed documents kept (per audiences and filters); each is up to one int per
-# document in the index.
-ALLOWED_SETS = 32
+# Sets of documents kept for filtering (per audiences, per filter value, per both); each is
+# up to one int per document in the index (about 8 MB at 100,000 documents: the audiences'
+# sets are that large, a filter value's mostly far smaller).
+ALLOWED_SETS = 64
 
 
 class _DeferredDeletes(FileStorage):
@@ -380,34 +382,60 @@ class WhooshBackend:
     def _filter(self, searcher, query: SearchQuery) -> frozenset[int]:
         """The documents the query's audiences may see that pass its facet filters, as a set
         of docnums; shared by this process's threads per commit of the index (a deletion
-        changes the set, not the segments)."""
+        changes the set, not the segments).
+
+        Made from kept parts: the audiences' documents, and each filter value's. A faceted
+        search with a combination nobody chose before then intersects sets instead of
+        reading the audience and facet postings again (6 ms of a first faceted search at
+        10,000 items, issue 12)."""
         audiences = tuple(sorted(common.clean_codes(query.audiences)))
         # A member's own audience (documents naming their few readers) is looked up apart:
         # in the shared set's key, every member would have a set of their own to build.
         personal = tuple(a for a in audiences if is_personal_audience(a))
         shared = tuple(a for a in audiences if not is_personal_audience(a))
         filters = common.checked_filters(query)
-        facet_parts = [wq.Or([wq.Term(facet_field(facet), v) for v in values])
-                       for facet, values in filters.items()]
-        key = (self._local.generation, searcher.ixreader.generation(), shared,
-               tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items())))
-        with self._allowed_lock:
-            allowed = self._allowed.get(key)
-            if allowed is not None:
-                self._allowed.move_to_end(key)
-        if allowed is None:
-            allowed = frozenset(searcher.docs_for_query(wq.And(
-                [wq.Or([wq.Term("audience", a) for a in shared]), *facet_parts])))
-            with self._allowed_lock:
-                self._allowed[key] = allowed
-                while len(self._allowed) > ALLOWED_SETS:
-                    self._allowed.popitem(last=False)
+        generation = (self._local.generation, searcher.ixreader.generation())
+        chosen = tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items()))
+        allowed = seen = self._kept_set(
+            (*generation, "audiences", shared),
+            partial(self._docs, searcher, [wq.Term("audience", a) for a in shared]))
+        if chosen:
+            allowed = self._kept_set((*generation, "filtered", shared, chosen),
+                                     partial(self._narrowed, searcher, generation, seen, chosen))
         if personal:
-            own = frozenset(searcher.docs_for_query(wq.And(
-                [wq.Or([wq.Term("audience", a) for a in personal]), *facet_parts])))
+            own = self._narrowed(searcher, generation, self._docs(
+                searcher, [wq.Term("audience", a) for a in personal]), chosen)
             if not own <= allowed:
                 allowed = allowed | own
         return allowed
+
+    def _narrowed(self, searcher, generation: tuple, docs: frozenset[int],
+                  chosen: tuple) -> frozenset[int]:
+        """``docs`` that have, for each filtered facet, one of its chosen values."""
+        for facet, values in chosen:
+            field = facet_field(facet)
+            docs = docs & frozenset().union(*(
+                self._kept_set((*generation, "facet", field, value),
+                               partial(self._docs, searcher, [wq.Term(field, value)]))
+                for value in values))
+        return docs
+
+    @staticmethod
+    def _docs(searcher, terms: list) -> frozenset[int]:
+        return frozenset(searcher.docs_for_query(wq.Or(terms)))
+
+    def _kept_set(self, key: tuple, make) -> frozenset[int]:
+        with self._allowed_lock:
+            found = self._allowed.get(key)
+            if found is not None:
+                self._allowed.move_to_end(key)
+                return found
+        found = make()
+        with self._allowed_lock:
+            self._allowed[key] = found
+            while len(self._allowed) > ALLOWED_SETS:
+                self._allowed.popitem(last=False)
+        return found
 
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
         typed = syntax.parse(query.text)
