@@ -25,14 +25,7 @@ from buyergroup.events.models import (
     EventMaterial,
     MaterialVisibility,
 )
-from buyergroup.network.models import WorkingGroup
-from buyergroup.network.permissions import can_see_group, is_group_organiser
-
-
-def is_group_member(user: User | None, group: WorkingGroup) -> bool:
-    """An active member of ``group`` (any role)."""
-    membership = group.membership_of(user) if is_signed_in(user) else None
-    return bool(membership and membership.is_active)
+from buyergroup.network.permissions import can_see_group, is_group_member, is_group_organiser
 
 
 def can_see_event(user: User | None, event: Event) -> bool:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
-
 from buyergroup.accounts.permissions import is_admin, is_signed_in, is_site_organiser
-from buyergroup.extensions import db
 from buyergroup.library.models import ItemStatus, LibraryItem, Visibility
-from buyergroup.network.models import GroupMembership, GroupRole, MembershipState
-from buyergroup.network.permissions import can_see_organisation
+from buyergroup.network.models import GroupRole
+from buyergroup.network.permissions import active_group_roles, can_see_organisation
 from buyergroup.search.types import (
     AUDIENCE_ADMINS,
     AUDIENCE_MEMBERS,
@@ -45,47 +41,17 @@ can_link_translations = is_moderator
 can_share_with_any_group = is_moderator
 
 
-_GROUP_IDS = "buyergroup.library.active_group_ids"
-
-
 def active_group_ids(user: User | None) -> set[int]:
-    """The working groups whose group-only items ``user`` may see.
-
-    Asked once per transaction and user (a list page asked three times): kept in the
-    session's ``info`` until the next flush, commit or rollback, so a membership changed in
-    this transaction is seen at once."""
-    return set(_active_roles(user))
+    """The working groups whose group-only items ``user`` may see (asked once per
+    transaction: see ``active_group_roles``)."""
+    return set(active_group_roles(user))
 
 
 def organised_group_ids(user: User | None) -> set[int]:
     """The working groups ``user`` organises, from the same one question as
     ``active_group_ids`` (the personal home page asked again to learn there are none)."""
-    return {group_id for group_id, role in _active_roles(user).items()
+    return {group_id for group_id, role in active_group_roles(user).items()
             if role is GroupRole.organiser}
-
-
-def _active_roles(user: User | None) -> dict[int, GroupRole]:
-    if not is_signed_in(user):
-        return {}
-    session = db.session()
-    cache = session.info.setdefault(_GROUP_IDS, {})
-    if user.id not in cache:
-        rows = db.session.execute(
-            select(GroupMembership.group_id, GroupMembership.role).where(
-                GroupMembership.user_id == user.id,
-                GroupMembership.state == MembershipState.active,
-            )
-        )
-        cache[user.id] = {group_id: role for group_id, role in rows}
-    return cache[user.id]
-
-
-def _forget_group_ids(session, *args) -> None:
-    session.info.pop(_GROUP_IDS, None)
-
-
-for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
-    event.listen(Session, _name, _forget_group_ids)
 
 
 def audiences_for(user: User | None) -> list[str]:

@@ -7,11 +7,16 @@ pass the answers to templates as flags (templates never re-derive a rule).
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import and_, event, select
+from sqlalchemy.orm import Session
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin, is_signed_in, is_site_organiser
+from buyergroup.accounts.sessions import Companion, load_with_member
 from buyergroup.errors import NotAllowed
+from buyergroup.extensions import db
 from buyergroup.network.models import (
+    GroupMembership,
     GroupRole,
     JoinPolicy,
     MembershipState,
@@ -42,6 +47,65 @@ def can_edit_organisation(user: User | None, organisation: Organisation | None =
 
 # --- Working groups -------------------------------------------------------------------------
 
+_GROUP_ROLES = "buyergroup.network.active_group_roles"
+
+
+def active_group_roles(user: User | None) -> dict[int, GroupRole]:
+    """The groups ``user`` is an active member of, with their role in each.
+
+    Asked once per transaction and user (a list page asked three times): kept in the
+    session's ``info`` until the next flush, commit or rollback, so a membership changed in
+    this transaction is seen at once. The session loader fills it for the signed-in member
+    (``load_with_member`` below), so most pages never ask."""
+    if not is_signed_in(user):
+        return {}
+    cache = db.session().info.setdefault(_GROUP_ROLES, {})
+    if user.id not in cache:
+        rows = db.session.execute(
+            select(GroupMembership.group_id, GroupMembership.role).where(
+                GroupMembership.user_id == user.id,
+                GroupMembership.state == MembershipState.active,
+            )
+        )
+        cache[user.id] = {group_id: role for group_id, role in rows}
+    return cache[user.id]
+
+
+def _forget_group_roles(session, *args) -> None:
+    session.info.pop(_GROUP_ROLES, None)
+
+
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget_group_roles)
+
+
+def _keep_loaded_roles(user: User, rows: list[tuple]) -> None:
+    db.session().info.setdefault(_GROUP_ROLES, {})[user.id] = dict(rows)
+
+
+# Nearly every signed-in page asks for the member's groups: they come with the account, in
+# the session loader's one statement (one statement less on every signed-in page).
+load_with_member(Companion(
+    columns=(GroupMembership.group_id, GroupMembership.role),
+    target=GroupMembership,
+    onclause=lambda: and_(GroupMembership.user_id == User.id,
+                          GroupMembership.state == MembershipState.active),
+    receive=_keep_loaded_roles,
+))
+
+
+def _active_role(user: User, group: WorkingGroup) -> GroupRole | None:
+    """``user``'s role in ``group`` while an active member. From the group's memberships
+    when the page loaded them (they include one added in this request), else from the
+    member's kept roles (no query on most pages: the group's whole member list was loaded
+    to find one row)."""
+    if "memberships" in group.__dict__:
+        membership = group.membership_of(user)
+        active = membership is not None and membership.state is MembershipState.active
+        return membership.role if active else None
+    return active_group_roles(user).get(group.id)
+
+
 
 def can_see_group(user: User | None, group: WorkingGroup) -> bool:
     """The group's page: public groups for everyone, the others for signed-in members.
@@ -63,8 +127,7 @@ def is_group_member(user: User | None, group: WorkingGroup) -> bool:
     """An active member (any role); a pending request to join is not membership."""
     if not is_signed_in(user):
         return False
-    membership = group.membership_of(user)
-    return bool(membership and membership.state is MembershipState.active)
+    return _active_role(user, group) is not None
 
 
 def is_group_organiser(user: User | None, group: WorkingGroup) -> bool:
@@ -76,12 +139,7 @@ def is_group_organiser(user: User | None, group: WorkingGroup) -> bool:
         return False
     if is_admin(user):
         return True
-    membership = group.membership_of(user)
-    return bool(
-        membership
-        and membership.state is MembershipState.active
-        and membership.role is GroupRole.organiser
-    )
+    return _active_role(user, group) is GroupRole.organiser
 
 
 def can_manage_group(user: User | None, group: WorkingGroup) -> bool:

@@ -148,3 +148,33 @@ def test_my_contributions_ask_as_much_for_2_organisations_as_for_6(
     assert counts[0] == counts[1], counts
     page = client.get("/library/mine").get_data(as_text=True)
     assert all(f"My body {i}" in page for i in range(6))
+
+
+def test_a_members_groups_come_with_their_account_and_follow_a_change(
+    app, client, auth, reader, make_item
+):
+    # The session loader fetches the member's active groups in its own statement (one less
+    # on every signed-in page); leaving the group must still close its items at once.
+    group, insider = reader
+    item = make_item(title="Group-only server clause", visibility="group", group=group)
+    db.session.commit()
+    auth.login(insider)
+    url = f"/library/{item.id}"
+    client.get(url)
+    db.session.expire_all()
+    with statements() as sent:
+        assert client.get(url).status_code == 200
+    asked_apart = [s for s in sent
+                   if s.lstrip().upper().startswith("SELECT GROUP_MEMBERSHIPS.")
+                   and "group_memberships.user_id" in s]
+    assert asked_apart == []
+    assert f'href="/library/{item.id}"' in client.get("/library?q=server").get_data(
+        as_text=True)
+
+    from buyergroup.network.service import leave_group
+
+    leave_group(group, insider)
+    db.session.commit()
+    assert client.get(url).status_code == 404
+    assert f'href="/library/{item.id}"' not in client.get("/library?q=server").get_data(
+        as_text=True)
