@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from flask_babel import get_locale
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from buyergroup.extensions import db
 
 
 def utcnow() -> datetime:
@@ -129,3 +131,33 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.close()
 
     engine._buyergroup_sqlite = True  # type: ignore[attr-defined]
+
+
+# --- Answers kept for the rest of a transaction's reading ----------------------------------
+
+_KEPT = "buyergroup.kept_until_flush"
+
+
+def kept_until_flush(key: tuple, compute):
+    """``compute()``'s answer, asked once per transaction until something is flushed.
+
+    For the read-only questions a page asks several times (a member's groups, whether they
+    may sign for their organisation): kept in the session's ``info`` and forgotten at the
+    next flush, commit or rollback, so a change made in this transaction is seen at once."""
+    kept = db.session().info.setdefault(_KEPT, {})
+    if key not in kept:
+        kept[key] = compute()
+    return kept[key]
+
+
+def keep_until_flush(key: tuple, value) -> None:
+    """Give ``kept_until_flush`` an answer learnt another way (with the account, say)."""
+    db.session().info.setdefault(_KEPT, {})[key] = value
+
+
+def _forget_kept(session, *args) -> None:
+    session.info.pop(_KEPT, None)
+
+
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget_kept)

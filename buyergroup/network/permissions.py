@@ -7,12 +7,12 @@ pass the answers to templates as flags (templates never re-derive a rule).
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin, is_signed_in, is_site_organiser
 from buyergroup.accounts.sessions import Companion, load_with_member
+from buyergroup.database import keep_until_flush, kept_until_flush
 from buyergroup.errors import NotAllowed
 from buyergroup.extensions import db
 from buyergroup.network.models import (
@@ -47,40 +47,30 @@ def can_edit_organisation(user: User | None, organisation: Organisation | None =
 
 # --- Working groups -------------------------------------------------------------------------
 
-_GROUP_ROLES = "buyergroup.network.active_group_roles"
-
-
 def active_group_roles(user: User | None) -> dict[int, GroupRole]:
     """The groups ``user`` is an active member of, with their role in each.
 
-    Asked once per transaction and user (a list page asked three times): kept in the
-    session's ``info`` until the next flush, commit or rollback, so a membership changed in
-    this transaction is seen at once. The session loader fills it for the signed-in member
-    (``load_with_member`` below), so most pages never ask."""
+    Asked once per transaction and user (a list page asked three times) and kept until the
+    next flush (``kept_until_flush``), so a membership changed in this transaction is seen
+    at once. The session loader learns them for the signed-in member (``load_with_member``
+    below), so most pages never ask."""
     if not is_signed_in(user):
         return {}
-    cache = db.session().info.setdefault(_GROUP_ROLES, {})
-    if user.id not in cache:
+
+    def ask() -> dict[int, GroupRole]:
         rows = db.session.execute(
             select(GroupMembership.group_id, GroupMembership.role).where(
                 GroupMembership.user_id == user.id,
                 GroupMembership.state == MembershipState.active,
             )
         )
-        cache[user.id] = {group_id: role for group_id, role in rows}
-    return cache[user.id]
+        return {group_id: role for group_id, role in rows}
 
-
-def _forget_group_roles(session, *args) -> None:
-    session.info.pop(_GROUP_ROLES, None)
-
-
-for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
-    event.listen(Session, _name, _forget_group_roles)
+    return kept_until_flush(("active_group_roles", user.id), ask)
 
 
 def _keep_loaded_roles(user: User, rows: list[tuple]) -> None:
-    db.session().info.setdefault(_GROUP_ROLES, {})[user.id] = dict(rows)
+    keep_until_flush(("active_group_roles", user.id), dict(rows))
 
 
 # Nearly every signed-in page asks for the member's groups: they come with the account, in

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from buyergroup.accounts.permissions import is_admin, is_signed_in
+from buyergroup.database import kept_until_flush
 from buyergroup.extensions import db
 from buyergroup.network.permissions import (
     can_edit_organisation,
@@ -74,12 +75,17 @@ def may_sign_for(user: User | None, organisation: Organisation | None) -> bool:
         return False
     if user.organisation_id != organisation.id:
         return False
-    return db.session.scalar(
-        select(SigningAuthority.id).where(
-            SigningAuthority.organisation_id == organisation.id,
-            SigningAuthority.user_id == user.id,
-        )
-    ) is not None
+
+    def ask() -> bool:
+        return db.session.scalar(
+            select(SigningAuthority.id).where(
+                SigningAuthority.organisation_id == organisation.id,
+                SigningAuthority.user_id == user.id,
+            )
+        ) is not None
+
+    # A statement's page asks twice (its sign button, its "you may sign" note).
+    return kept_until_flush(("may_sign_for", user.id, organisation.id), ask)
 
 
 def can_sign(user: User | None, statement: Statement) -> bool:

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
@@ -206,16 +207,20 @@ def visible_materials(event: Event, user: User | None) -> list[EventMaterial]:
 def visible_library_items(event: Event, user: User | None) -> dict[int, list[LibraryItem]]:
     """The library items each agenda item cites that ``user`` may see, by agenda item id.
 
-    One query loads the links of every agenda item (``selectinload``) and one the viewer's
-    groups, however many agenda and library items there are: the event page used to load
-    each agenda item's links, and each group-only item's audience, one query at a time.
+    One query loads the agenda, one the links of every agenda item (``selectinload``) and
+    one their authors (who may see a draft), however many agenda and library items there
+    are: the event page used to load each agenda item's links, and each group-only item's
+    audience, one query at a time. The items' tags are not read here (the page shows titles).
     """
-    if not event.agenda_items:
-        return {}
-    db.session.scalars(
+    agenda = db.session.scalars(
         select(AgendaItem).where(AgendaItem.event_id == event.id)
-        .options(selectinload(AgendaItem.library_items))
-    ).all()  # fills event.agenda_items[*].library_items in the identity map
+        .order_by(AgendaItem.starts_at, AgendaItem.id)
+        .options(selectinload(AgendaItem.library_items).lazyload(LibraryItem.tags))
+    ).all()  # fills each agenda item's links in the identity map
+    if "agenda_items" not in event.__dict__:
+        set_committed_value(event, "agenda_items", agenda)  # the page's agenda, not asked again
+    if not agenda:
+        return {}
     group_ids = active_group_ids(user)
     return {
         item.id: [li for li in item.library_items if can_see(user, li, group_ids=group_ids)]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
@@ -33,7 +33,9 @@ from buyergroup.network.permissions import can_see_group
 
 def get_event(event_id: int, user: User | None, *, manage: bool = False) -> Event:
     """The one loader for event pages, feeds and the API: 404 unless ``user`` may see it."""
-    event = db.session.get(Event, event_id)
+    # Every event page reads its group (who may see it) and its series: in the same statement.
+    event = db.session.get(Event, event_id,
+                           options=[joinedload(Event.group), joinedload(Event.series)])
     if event is None or not can_see_event(user, event):
         raise NotFound()
     if manage and not can_manage_event(user, event):
