@@ -108,14 +108,14 @@ def was_remembered() -> bool:
     return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
-@functools.cache
-def _session_user():
+@functools.lru_cache(maxsize=4)
+def _session_user(versions: tuple = ()):
     """The loader's statement, built once (at first use: the mappers must be complete) and
     run on every signed-in request with the session's user id and key hash as parameters;
-    building it each time was a fifth of the loader's time."""
-    companion = _companion
-    statement = (
-        select(User, *(companion.columns if companion else ()))
+    building it each time was a fifth of the loader's time. Built again when a companion's
+    ``version`` changes (``versions``)."""
+    return (
+        select(User, *(companion.column() for companion in _companions))
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             User.id == bindparam("user_id"),
@@ -126,9 +126,6 @@ def _session_user():
         # card): loaded when asked, not with the account on every request (2 queries).
         .options(lazyload(User.language_links), lazyload(User.expertise_links))
     )
-    if companion is not None:
-        statement = statement.outerjoin(companion.target, companion.onclause())
-    return statement
 
 
 def load_user(identity: str) -> User | None:
@@ -137,40 +134,39 @@ def load_user(identity: str) -> User | None:
     # More than 18 digits is no id a 64-bit column holds (the driver would refuse the number).
     if not user_id.isdigit() or not key or len(user_id) > 18:
         return None
-    rows = db.session.execute(_session_user(),
-                              {"user_id": int(user_id), "key_hash": hash_secret(key)}).all()
-    user = rows[0][0] if rows else None
+    statement = _session_user(tuple(companion.version() for companion in _companions))
+    row = db.session.execute(statement,
+                             {"user_id": int(user_id), "key_hash": hash_secret(key)}).first()
+    user = row[0] if row else None
     if user is None or not user.is_active:
         return None
     user.session_key = key
-    if _companion is not None:
-        _companion.receive(user, [row[1:] for row in rows if row[1] is not None])
+    for companion, value in zip(_companions, row[1:], strict=True):
+        companion.receive(user, value)
     return user
 
 
 @dataclass(frozen=True)
 class Companion:
-    """Rows another domain reads of the signed-in member on nearly every request, fetched
-    by the loader's one statement through an outer join instead of by a query of their own.
+    """Something another domain reads of the signed-in member on nearly every request (their
+    groups, the header's count), fetched as a column of the loader's one statement instead
+    of by a statement of its own.
 
-    ``receive`` gets the member and the joined rows (``columns`` only, none when nothing
-    joined; the first column must be non-null on a joined row)."""
+    ``column()`` builds it as SQL correlated with the account (``User``: a scalar subquery);
+    ``receive`` gets the member and its value; the loader's statement is built again when
+    ``version()`` changes."""
 
-    columns: tuple
-    target: object
-    onclause: Callable[[], object]
-    receive: Callable[[User, list[tuple]], None]
+    column: Callable[[], object]
+    receive: Callable[[User, object], None]
+    version: Callable[[], object] = lambda: None
 
 
-# One slot: a second outer join would multiply the first one's rows.
-_companion: Companion | None = None
+_companions: list[Companion] = []
 
 
 def load_with_member(companion: Companion) -> None:
-    """Have the loader fetch ``companion``'s rows with the account (the library's group
-    roles: one statement less on every signed-in page)."""
-    global _companion
-    _companion = companion
+    """Have the loader fetch ``companion`` with the account, from now on."""
+    _companions.append(companion)
     _session_user.cache_clear()
 
 

@@ -14,9 +14,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
-from buyergroup.accounts.models import User
+from buyergroup.accounts.models import Role, User
+from buyergroup.accounts.sessions import Companion, load_with_member
 from buyergroup.community import permissions, targets
 from buyergroup.community.models import (
     DEFAULT_FREQUENCIES,
@@ -27,7 +28,7 @@ from buyergroup.community.models import (
     Notification,
     NotificationPreference,
 )
-from buyergroup.database import utcnow
+from buyergroup.database import keep_until_flush, kept_until_flush, utcnow
 from buyergroup.errors import NotFound, ValidationFailed
 from buyergroup.extensions import db
 
@@ -304,17 +305,46 @@ def visible_clause(user: User, viewer_id=None):
 _UNREAD_COUNTS: dict[tuple, object] = {}
 
 
+def _unread(user: User, viewer_id):
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == viewer_id, Notification.read_at.is_(None),
+        visible_clause(user, viewer_id),
+    )
+
+
 def unread_count(user: User) -> int:
     """The header's badge: one query, whatever the number of notifications and kinds."""
     key = (user.role, targets.generation())
     statement = _UNREAD_COUNTS.get(key)
     if statement is None:
         viewer_id = bindparam("viewer_id", type_=Notification.user_id.type)
-        statement = _UNREAD_COUNTS[key] = select(func.count(Notification.id)).where(
-            Notification.user_id == viewer_id, Notification.read_at.is_(None),
-            visible_clause(user, viewer_id),
-        )
+        statement = _UNREAD_COUNTS[key] = _unread(user, viewer_id)
     return db.session.scalar(statement, {"viewer_id": user.id}) or 0
+
+
+def kept_unread_count(user: User) -> int:
+    """The header's badge, asked once per transaction until the next flush (a request that
+    marks notifications read sees the new count); on most pages it came with the account."""
+    return kept_until_flush(("unread_count", user.id), lambda: unread_count(user))
+
+
+def _unread_column():
+    """The badge as a column beside the account in the session loader: the count of the
+    member's role (what they may see depends on it), chosen in SQL by the account's role."""
+    return case(
+        *((User.role == role, _unread(User(role=role), User.id).scalar_subquery())
+          for role in Role),
+        else_=0,
+    )
+
+
+def _keep_loaded_count(user: User, count) -> None:
+    keep_until_flush(("unread_count", user.id), count or 0)
+
+
+# Every signed-in page shows the badge: it comes with the account (one statement less).
+load_with_member(Companion(column=_unread_column, receive=_keep_loaded_count,
+                           version=targets.generation))
 
 
 @dataclass(frozen=True)

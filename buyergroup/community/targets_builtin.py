@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, cast, false, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import aliased, lazyload
 
 from buyergroup.accounts.permissions import is_admin, is_site_organiser
 from buyergroup.community.targets import KEY_TYPE, register_target
@@ -127,10 +127,13 @@ def _group_request_visible_keys(user, viewer_id):
 
     if is_admin(user):
         return None
-    organised = select(GroupMembership.group_id).where(
-        GroupMembership.user_id == viewer_id,
-        GroupMembership.state == MembershipState.active,
-        GroupMembership.role == GroupRole.organiser,
+    # An alias: the outer query reads the same table, and SQL built beside the account
+    # (``viewer_id`` is then ``users.id``) would otherwise correlate the inner one away.
+    organiser = aliased(GroupMembership)
+    organised = select(organiser.group_id).where(
+        organiser.user_id == viewer_id,
+        organiser.state == MembershipState.active,
+        organiser.role == GroupRole.organiser,
     )
     return select(cast(GroupMembership.id, KEY_TYPE)).where(
         GroupMembership.group_id.in_(organised)

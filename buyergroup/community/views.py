@@ -5,7 +5,7 @@ Thin, like every domain's views: load or 404, validate, call one service functio
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -183,12 +183,8 @@ def unsubscribe_link(token: str):
 
 
 def unread_notifications() -> int:
-    """Once per request, one query (the header calls it)."""
-    if "community_unread" not in g:
-        g.community_unread = (
-            service.unread_count(current_user) if is_signed_in(current_user) else 0
-        )
-    return g.community_unread
+    """The header calls it: kept per transaction, most often loaded with the account."""
+    return service.kept_unread_count(current_user) if is_signed_in(current_user) else 0
 
 
 def follow_state(target_type: str, key) -> bool:

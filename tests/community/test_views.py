@@ -180,6 +180,32 @@ def test_the_header_count_is_one_query(client, auth, group, member, make_item, p
     assert len([s for s in sent if "community_notifications" in s]) == 1
 
 
+def test_the_header_badge_comes_with_the_account_and_counts_what_its_reader_may_see(
+    client, auth, make_user, make_group, member, organiser
+):
+    # The badge is a column of the session loader's statement, one count per site role: a
+    # member who organises one group is told of a request to join it (the count's SQL reads
+    # the memberships table twice, and must not confuse the two), a site member is not.
+    from buyergroup.network.models import GroupRole
+    from tests.queries import statements
+
+    lead = make_user("lead@example.org", name="Lena Lead")
+    closed = make_group("Approval group", organiser=organiser, join_policy="approval")
+    add_member(closed, lead, GroupRole.organiser)
+    join_group(closed, member, "Please")
+    db.session.commit()
+    assert service.unread_count(lead) == 1
+    auth.login(lead)
+    client.get("/about")
+    with statements() as sent:
+        page = client.get("/about").get_data(as_text=True)
+    assert re.search(r"data-unread-count>1<", page)
+    assert [s for s in sent if s.lstrip().startswith("SELECT count(")] == []
+    client.post("/logout")
+    auth.login(member)
+    assert "data-unread-count" not in client.get("/about").get_data(as_text=True)
+
+
 def test_join_by_invitation_link_is_noticed_by_group_organiser(make_group, organiser,
                                                                member):
     # A group member added by the service (no request) tells no organiser.
