@@ -25,7 +25,7 @@ from buyergroup.accounts.service import with_listed_accounts
 from buyergroup.audit import service as audit
 from buyergroup.audit.models import AuditAction
 from buyergroup.audit.service import Target
-from buyergroup.database import utcnow
+from buyergroup.database import kept_until_flush, utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.library import fields as library_fields
@@ -982,12 +982,26 @@ def restore_comment(actor: User, comment: Comment) -> None:
 # --- Lists ------------------------------------------------------------------------------------
 
 
+# The group page asks twice (its activity and its library panel), for 8 and 5 items.
+_LATEST_ASKED = 10
+
+
 def latest_for_group(group: WorkingGroup, user: User | None, limit: int = 5) -> list[LibraryItem]:
-    """The group's latest published items that ``user`` may see (for the group page)."""
-    query = (
-        visible_items_query(user)
-        .where(LibraryItem.group_id == group.id)
-        .order_by(LibraryItem.published_at.desc(), LibraryItem.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
+    """The group's latest published items that ``user`` may see (for the group page, which
+    shows their titles, kinds and years: loaded without their tags and authors)."""
+
+    def ask(count: int) -> list[LibraryItem]:
+        query = (
+            visible_items_query(user)
+            .where(LibraryItem.group_id == group.id)
+            .order_by(LibraryItem.published_at.desc(), LibraryItem.id.desc())
+            .options(lazyload(LibraryItem.tags), lazyload(LibraryItem.authors))
+            .limit(count)
+        )
+        return list(db.session.scalars(query))
+
+    if limit > _LATEST_ASKED:
+        return ask(limit)
+    viewer = user.id if is_signed_in(user) else None
+    kept = kept_until_flush(("latest_for_group", group.id, viewer), lambda: ask(_LATEST_ASKED))
+    return kept[:limit]

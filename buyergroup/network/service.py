@@ -10,7 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
@@ -408,12 +408,14 @@ def memberships_by_group(user: User | None) -> dict[int, GroupMembership]:
 
 def group_page_loading() -> tuple:
     """Loader options for a group's page: its members with their accounts and organisations
-    at once (not one query per member), and the host organisation.
+    in one statement (not one query per member), and the host organisation with the group.
 
     A function, not a constant: building options configures the mappers, which must wait
     until every domain's models are imported.
     """
-    return (*group_list_loading(), selectinload(WorkingGroup.host_organisation))
+    return (with_listed_accounts(
+        selectinload(WorkingGroup.memberships).joinedload(GroupMembership.user)),
+        joinedload(WorkingGroup.host_organisation))
 
 
 def group_list_loading() -> tuple:
