@@ -16,7 +16,8 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
@@ -27,7 +28,13 @@ from buyergroup.audit.models import AuditAction
 from buyergroup.audit.service import Target
 from buyergroup.database import slugify, utcnow
 from buyergroup.discussions import permissions
-from buyergroup.discussions.models import Post, PostMention, PostReport, Thread
+from buyergroup.discussions.models import (
+    Post,
+    PostMention,
+    PostReport,
+    Thread,
+    thread_library_items,
+)
 from buyergroup.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.library import permissions as library_permissions
@@ -65,12 +72,13 @@ def get_group(slug: str, user: User | None) -> WorkingGroup:
     return group
 
 
-def get_thread(thread_id: int, user: User | None, *, group: WorkingGroup | None = None) -> Thread:
-    """The one loader for thread pages and the API: 404 unless ``user`` may read it."""
-    thread = db.session.get(Thread, thread_id)
+def get_thread(thread_id: int, user: User | None, *, slug: str | None = None) -> Thread:
+    """The one loader for thread pages and the API: 404 unless ``user`` may read it (and,
+    given its group's ``slug``, unless it is in that group). Its group comes with it."""
+    thread = db.session.get(Thread, thread_id, options=[joinedload(Thread.group)])
     if thread is None or not permissions.can_read(user, thread.group):
         raise NotFound()
-    if group is not None and thread.group_id != group.id:
+    if slug is not None and thread.group.slug != slug:
         raise NotFound()
     return thread
 
@@ -158,6 +166,16 @@ def reply_counts(threads: list[Thread]) -> dict[int, int]:
 
 def visible_links(thread: Thread, user: User | None) -> list[LibraryItem]:
     """The library items a thread links that ``user`` may see (the others are not named)."""
+    if "library_items" not in thread.__dict__:
+        # Their titles are shown, their authors asked (who may see a draft); not their tags.
+        linked = db.session.scalars(
+            select(LibraryItem)
+            .join(thread_library_items, thread_library_items.c.item_id == LibraryItem.id)
+            .where(thread_library_items.c.thread_id == thread.id)
+            .order_by(LibraryItem.id)
+            .options(lazyload(LibraryItem.tags))
+        ).all()
+        set_committed_value(thread, "library_items", linked)
     group_ids = library_permissions.active_group_ids(user)
     return [
         item for item in thread.library_items
@@ -599,6 +617,10 @@ def thread_view(thread: Thread, user: User | None) -> ThreadView:
         .where(Post.thread_id == thread.id)
         .order_by(Post.id)
     ))
+    if "posts" not in thread.__dict__:
+        # The same list as the relationship's (its order too): not asked again for the
+        # accepted answer.
+        set_committed_value(thread, "posts", posts)
     return ThreadView(
         thread=thread,
         posts=posts,

@@ -47,11 +47,12 @@ def _item_choices() -> list[tuple[str, str]]:
     """Library items the reader may link (only ones they can see)."""
     query = (
         library_service.visible_items_query(current_user)
+        .with_only_columns(LibraryItem.id, LibraryItem.title, LibraryItem.language)
         .order_by(LibraryItem.title, LibraryItem.id)
         .limit(MAX_ITEM_CHOICES)
     )
-    return [(str(item.id), f"{item.title} ({item.language})")
-            for item in db.session.scalars(query)]
+    return [(str(item_id), f"{title} ({language})")
+            for item_id, title, language in db.session.execute(query)]
 
 
 def _filters() -> service.ThreadFilters:
@@ -117,8 +118,8 @@ def _default_language() -> str:
 
 
 def _thread(slug: str, thread_id: int):
-    group = service.get_group(slug, current_user)
-    return group, service.get_thread(thread_id, current_user, group=group)
+    thread = service.get_thread(thread_id, current_user, slug=slug)
+    return thread.group, thread
 
 
 @bp.get("/groups/<slug>/discussions/<int:thread_id>", endpoint="thread")
