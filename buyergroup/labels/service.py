@@ -15,6 +15,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
@@ -275,8 +276,27 @@ def stale_notices_for(item: LibraryItem) -> list[str]:
 
 def stale_notices_of(items) -> dict[int, list[str]]:
     """Each item's notices of cited generations that are no longer current, by item id."""
+    cited_of = cited_generations_of(items)
+    _load_generations({generation.label for cited in cited_of.values()
+                       for generation, stale in cited if stale})
     return {item_id: [notice_text(generation) for generation, stale in cited if stale]
-            for item_id, cited in cited_generations_of(items).items()}
+            for item_id, cited in cited_of.items()}
+
+
+def _load_generations(labels: set[Label]) -> None:
+    """The generations of ``labels`` (a notice names the current one) in one statement, not
+    one per label."""
+    unloaded = {label.id: label for label in labels if "generations" not in label.__dict__}
+    if not unloaded:
+        return
+    generations: dict[int, list[LabelGeneration]] = defaultdict(list)
+    for generation in db.session.scalars(
+        select(LabelGeneration).where(LabelGeneration.label_id.in_(unloaded))
+        .order_by(LabelGeneration.published_on.desc())  # the relationship's order
+    ):
+        generations[generation.label_id].append(generation)
+    for label_id, label in unloaded.items():
+        set_committed_value(label, "generations", generations[label_id])
 
 
 def stale_warnings(item: LibraryItem) -> list[str]:

@@ -145,7 +145,9 @@ def get_basket(basket_id: int | str, user: User | None, *, edit: bool = False,
         number = int(basket_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    basket = db.session.get(Basket, number) if 0 < number < 2**31 else None
+    # With its entries: every basket page, export and JSON lists them.
+    basket = (db.session.get(Basket, number, options=[joinedload(Basket.entries)])
+              if 0 < number < 2**31 else None)
     if basket is None or not permissions.can_see_basket(user, basket):
         raise NotFound()
     if edit and not permissions.can_edit_basket(user, basket):
@@ -309,9 +311,10 @@ def legal_variants_of(items, user: User | None) -> dict[int, list[LibraryItem]]:
         .join(ItemRelation, ItemRelation.related_id == LibraryItem.id)
         .where(ItemRelation.item_id.in_(by_id), LibraryItem.legal_system != "")
         # Only published ones are kept, before ``can_see``: their authors are never asked.
-        .options(lazyload(LibraryItem.authors))
+        # Their tags (countries) joined: a few per variant.
+        .options(lazyload(LibraryItem.authors), joinedload(LibraryItem.tags))
         .order_by(LibraryItem.legal_system, LibraryItem.id)
-    ).all()
+    ).unique().all()
     group_ids = library_permissions.active_group_ids(user)
     for item_id, variant in rows:
         item = by_id[item_id]
@@ -350,9 +353,10 @@ def _load_items_of(entries: list[BasketEntry]) -> None:
     ids = {e.item_id for e in unloaded} | {e.variant_id for e in unloaded if e.variant_id}
     if not ids:
         return
+    # Their tags joined (countries, for the legal variants): a few per item.
     items = {item.id: item for item in db.session.scalars(
         select(LibraryItem).where(LibraryItem.id.in_(ids))
-        .options(joinedload(LibraryItem.organisation)))}
+        .options(joinedload(LibraryItem.organisation), joinedload(LibraryItem.tags))).unique()}
     for entry in unloaded:
         set_committed_value(entry, "item", items.get(entry.item_id))
         set_committed_value(entry, "variant", items.get(entry.variant_id))

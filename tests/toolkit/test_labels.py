@@ -287,6 +287,18 @@ def test_a_basket_page_asks_as_many_questions_for_two_entries_as_for_eight(
     basket = service.create_basket(member, "Laptops 2027", language="nl")
     db.session.commit()
 
+    def superseded_generation_of_another_label(n: int):
+        # Each of the later entries cites a label of its own: a notice names the label's
+        # current generation, which was asked label by label before.
+        label = labels.save_label(organiser, name=f"Label {n}", issuer="Issuer",
+                                  scope="environmental", product_groups=["laptops"])
+        old = labels.save_generation(organiser, label, name="edition 1",
+                                     published_on=date(2020, 1, 1))
+        labels.save_generation(organiser, label, name="edition 2",
+                               published_on=date(2023, 1, 1))
+        labels.set_status(organiser, old, "superseded")
+        return old
+
     def add_entries(start: int, stop: int) -> None:
         for n in range(start, stop):
             clause = make_item(title=f"Living wage clause {n}", kind="clause",
@@ -299,7 +311,8 @@ def test_a_basket_page_asks_as_many_questions_for_two_entries_as_for_eight(
             translation = library.add_translation(member, clause, title=f"Leefbaar loon {n}",
                                                   language="nl", body=f"Betaal {n}.")
             library.publish(organiser, translation)
-            labels.set_citations(None, clause, [gen9.id])
+            cited = [gen9.id] + ([superseded_generation_of_another_label(n).id] if n >= 2 else [])
+            labels.set_citations(None, clause, cited)
             entry = service.add_item(member, basket, clause.id)
             if n % 2:
                 service.set_variant(member, basket, entry, variant.id)
@@ -318,3 +331,5 @@ def test_a_basket_page_asks_as_many_questions_for_two_entries_as_for_eight(
     assert all(f">Living wage clause {n} (Belgium)</a>" in page for n in range(1, 8, 2))
     assert page.count("The export uses the legal variant for Belgian law of 17 June 2016") == 4
     assert page.count("Cites TCO Certified generation 9, which has been superseded.") == 8
+    assert all(f"Cites Label {n} edition 1, which has been superseded. Label {n} edition 2 "
+               "is current since" in page for n in range(2, 8))
