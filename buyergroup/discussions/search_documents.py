@@ -14,7 +14,7 @@ from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from buyergroup.discussions import permissions
 from buyergroup.discussions.models import Post, Thread
@@ -89,7 +89,7 @@ def present(hits: list[SearchHit], user) -> dict[str, DiscussionResult]:
     threads = {
         t.id: t
         for t in db.session.scalars(
-            select(Thread).options(selectinload(Thread.group)).where(Thread.id.in_(ids))
+            select(Thread).options(joinedload(Thread.group)).where(Thread.id.in_(ids))
         )
     }
     results = {}

@@ -153,7 +153,7 @@ def index():
         languages=used_languages, kinds=list(EventKind),
         counts=service.counts_for(list(page.items)),
         mine=service.registrations_of(current_user, page.items),
-        can_plan=bool(service.managed_groups(current_user)),
+        can_plan=service.plans_events(current_user),
     )
 
 

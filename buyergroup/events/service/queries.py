@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
@@ -28,7 +28,7 @@ from buyergroup.events.permissions import (
 )
 from buyergroup.extensions import db
 from buyergroup.network.models import GroupMembership, GroupRole, MembershipState, WorkingGroup
-from buyergroup.network.permissions import can_see_group
+from buyergroup.network.permissions import active_group_roles, can_see_group
 
 
 def get_event(event_id: int, user: User | None, *, manage: bool = False) -> Event:
@@ -50,6 +50,16 @@ def get_series(series_id: int, user: User | None, *, manage: bool = False) -> Ev
     if manage:
         require_manager(user, series.group)
     return series
+
+
+def plans_events(user: User | None) -> bool:
+    """Whether ``user`` may plan events in some group (the calendar's "Plan an event"):
+    from the member's kept groups, without a query, unless they administer the site."""
+    if not is_signed_in(user):
+        return False
+    if user.is_admin:
+        return bool(managed_groups(user))
+    return GroupRole.organiser in active_group_roles(user).values()
 
 
 def managed_groups(user: User | None) -> list[WorkingGroup]:
@@ -80,13 +90,14 @@ class EventFilters:
 def visible_events_query(user: User | None, filters: EventFilters = EventFilters()):
     """Events ``user`` may see, upcoming (soonest first) or past (latest first).
 
-    Each event's group comes with it (one query for the page, not one per event).
+    Each event's group comes with it, from the join the rule needs anyway (no statement of
+    its own), and the series in one query for the page.
     """
     now = utcnow()
     query = (
         select(Event)
         .join(WorkingGroup, Event.group_id == WorkingGroup.id)
-        .options(selectinload(Event.group), selectinload(Event.series))
+        .options(contains_eager(Event.group), selectinload(Event.series))
     )
     if not is_signed_in(user):
         query = query.where(WorkingGroup.is_public.is_(True))
