@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from buyergroup.accounts import permissions
 from buyergroup.accounts import service as accounts
@@ -21,6 +21,7 @@ from buyergroup.form_fields import optional_choices
 from buyergroup.library import permissions as library_permissions
 from buyergroup.library import service as library_service
 from buyergroup.library.forms import ReturnForm
+from buyergroup.library.models import LibraryItem
 from buyergroup.network.forms import DecisionForm, DeclineForm
 from buyergroup.network.models import (
     GroupMembership,
@@ -91,7 +92,11 @@ def dashboard():
     if can_review:
         queue = library_service.review_queue()
         review_count = db.session.scalar(select(func.count()).select_from(queue.subquery()))
-        reviews = db.session.scalars(queue.limit(DESK_REVIEWS)).all()
+        # The desk names each item's title, kind and submitter: not its tags and authors.
+        reviews = db.session.scalars(
+            queue.options(lazyload(LibraryItem.tags), lazyload(LibraryItem.authors))
+            .limit(DESK_REVIEWS)
+        ).all()
     return render_template(
         "admin/dashboard.html", requests=requests, pending_memberships=pending_memberships,
         invitations=invitations, decision_form=DecisionForm(), decline_form=DeclineForm(),

@@ -689,7 +689,7 @@ def review_queue():
     return (
         select(LibraryItem)
         .where(LibraryItem.status == ItemStatus.submitted)
-        .options(with_listed_accounts(selectinload(LibraryItem.created_by)))
+        .options(with_listed_accounts(joinedload(LibraryItem.created_by)))
         .order_by(LibraryItem.submitted_at, LibraryItem.id)
     )
 
