@@ -114,11 +114,12 @@ def _session_user(versions: tuple = ()):
     run on every signed-in request with the session's user id and key hash as parameters;
     building it each time was a fifth of the loader's time. Built again when a companion's
     ``version`` changes (``versions``)."""
+    user_id = bindparam("user_id", type_=User.id.type)
     return (
-        select(User, *(companion.column() for companion in _companions))
+        select(User, *(companion.column(user_id) for companion in _companions))
         .join(UserSession, UserSession.user_id == User.id)
         .where(
-            User.id == bindparam("user_id"),
+            User.id == user_id,
             UserSession.key_hash == bindparam("key_hash"),
             UserSession.ended_at.is_(None),
         )
@@ -152,11 +153,14 @@ class Companion:
     groups, the header's count), fetched as a column of the loader's one statement instead
     of by a statement of its own.
 
-    ``column()`` builds it as SQL correlated with the account (``User``: a scalar subquery);
-    ``receive`` gets the member and its value; the loader's statement is built again when
+    ``column(user_id)`` builds it as SQL (a scalar subquery) about the member whose id is
+    the statement's parameter ``user_id``: a parameter, not a correlation with ``users.id``,
+    so that the database runs each inner query once (correlated, SQLite ran the header's
+    count's subqueries once per notification: 5 ms per request instead of 0.3).
+    ``receive`` gets the member and the value; the loader's statement is built again when
     ``version()`` changes."""
 
-    column: Callable[[], object]
+    column: Callable[[object], object]
     receive: Callable[[User, object], None]
     version: Callable[[], object] = lambda: None
 

@@ -328,11 +328,11 @@ def kept_unread_count(user: User) -> int:
     return kept_until_flush(("unread_count", user.id), lambda: unread_count(user))
 
 
-def _unread_column():
+def _unread_column(user_id):
     """The badge as a column beside the account in the session loader: the count of the
     member's role (what they may see depends on it), chosen in SQL by the account's role."""
     return case(
-        *((User.role == role, _unread(User(role=role), User.id).scalar_subquery())
+        *((User.role == role, _unread(User(role=role), user_id).scalar_subquery())
           for role in Role),
         else_=0,
     )

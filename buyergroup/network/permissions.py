@@ -69,14 +69,14 @@ def active_group_roles(user: User | None) -> dict[int, GroupRole]:
     return kept_until_flush(("active_group_roles", user.id), ask)
 
 
-def _roles_column():
+def _roles_column(user_id):
     """The member's active groups and roles as one text ("3:organiser,12:member"): a column
     beside the account, where an outer join would give a row per group."""
     pair = (cast(GroupMembership.group_id, String) + ":"
             + cast(GroupMembership.role, String))
     return (
         select(func.aggregate_strings(pair, ","))
-        .where(GroupMembership.user_id == User.id,
+        .where(GroupMembership.user_id == user_id,
                GroupMembership.state == MembershipState.active)
         .scalar_subquery()
     )

@@ -195,3 +195,33 @@ def test_the_list_of_sessions_names_the_browser_as_a_member_knows_it(app):
         assert describe_browser(edge) == "Edge on Windows"
         assert describe_browser(iphone) == "Safari on iPhone"
         assert describe_browser("curl/8.5") == "curl/8.5"
+
+
+def test_the_loaders_one_statement_asks_each_inner_question_once(
+    app, backend, client, member
+):
+    # The member's groups and the header's count come with the account, as subqueries
+    # about the session's user id (a parameter). Correlated with ``users.id`` instead, SQLite
+    # ran the count's inner queries once per notification: 5 ms on every signed-in request.
+    if backend != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    from sqlalchemy import event
+
+    client.post("/login", data={"email": member.email, "password": TEST_PASSWORD})
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM users JOIN user_sessions" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/about").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    [(statement, parameters)] = sent
+    assert "community_notifications" in statement and "group_memberships" in statement
+    cursor = db.session.connection().connection.cursor()
+    details = [row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert any("SCALAR SUBQUERY" in detail for detail in details), details
+    assert not any("CORRELATED" in detail for detail in details), details
