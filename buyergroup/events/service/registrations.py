@@ -66,7 +66,12 @@ def lock_event(event: Event) -> None:
         )
         db.session.refresh(event)
     else:
-        db.session.refresh(event, with_for_update=True)
+        # The event's row alone (not ``refresh``: it repeats the joins the event was loaded
+        # with, and PostgreSQL locks no row of an outer join's nullable side, its series).
+        db.session.execute(
+            select(Event).where(Event.id == event.id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
 
 
 def _take_seat(event: Event) -> bool:
