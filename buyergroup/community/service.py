@@ -330,7 +330,9 @@ def kept_unread_count(user: User) -> int:
 
 def _unread_column(user_id):
     """The badge as a column beside the account in the session loader: the count of the
-    member's role (what they may see depends on it), chosen in SQL by the account's role."""
+    member's role (what they may see depends on it), chosen in SQL by the account's role.
+    Each role's count is built for an unsaved stand-in of that role: ``visible_clause``
+    reads a member's role in Python and their id only as ``user_id`` in the SQL."""
     return case(
         *((User.role == role, _unread(User(role=role), user_id).scalar_subquery())
           for role in Role),
