@@ -413,16 +413,15 @@ def group_page_loading() -> tuple:
     A function, not a constant: building options configures the mappers, which must wait
     until every domain's models are imported.
     """
-    return (with_listed_accounts(
-        selectinload(WorkingGroup.memberships).joinedload(GroupMembership.user)),
-        joinedload(WorkingGroup.host_organisation))
+    return (*group_list_loading(), joinedload(WorkingGroup.host_organisation))
 
 
 def group_list_loading() -> tuple:
     """Loader options for groups shown with their members or a count of them (a group's
-    page, the API's groups): the memberships and their accounts at once, not one each."""
+    page, the API's groups): the memberships with their accounts in one statement, not one
+    query each."""
     return (with_listed_accounts(
-        selectinload(WorkingGroup.memberships).selectinload(GroupMembership.user)),)
+        selectinload(WorkingGroup.memberships).joinedload(GroupMembership.user)),)
 
 
 def organisation_list_loading() -> tuple:
