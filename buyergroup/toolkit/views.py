@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.boundary import service_errors
@@ -102,6 +102,10 @@ class _BasketMenu:
     action: str
     csrf_token: str
     next: str
+    #: The controls' words, translated and escaped once: the label with ``_TITLE`` where
+    #: each result's title goes, and the button's text.
+    label: str
+    add: str
 
 
 def _basket_menu() -> _BasketMenu:
@@ -116,24 +120,33 @@ def _basket_menu() -> _BasketMenu:
             Markup('<option value="{}"{}>{}</option>').format(
                 value, Markup(" selected") if value == chosen else "", text)
             for value, text in AddItemForm.basket_choices(baskets))
-        g.toolkit_basket_menu = _BasketMenu(options, url_for("toolkit.add"), generate_csrf(),
-                                            request.full_path.rstrip("?"))
+        g.toolkit_basket_menu = _BasketMenu(
+            options, url_for("toolkit.add"), generate_csrf(), request.full_path.rstrip("?"),
+            label=str(escape(_("Basket for “%(title)s”", title=_TITLE))),
+            add=str(escape(_("Add to basket"))))
     return g.toolkit_basket_menu
+
+
+#: Stands for a result's title in the menu's translated label (escaping leaves it alone).
+_TITLE = "\x00"
 
 
 # A search result's "add to a basket" controls (in the result, inside the page's search form)
 # and their form (after the search form: forms do not nest), with the fields
 # ``AddItemForm`` reads back (``add<id>-basket_id``, ``-item_id``, ``-next``). Made here, not
 # in a template macro: twenty FlaskForms a page were 10 ms of a member's library page under
-# the profiler, and then the two macros per result still a sixth of it (issue 12).
-_CONTROLS = Markup(
+# the profiler, and then the two macros per result still a sixth of it (issue 12). Plain
+# ``str.format`` with every value escaped first (the id is a number): ``Markup.format``
+# escapes through Python's own formatter, and with two translations per result that was
+# still 1-2 ms of a member's library page.
+_CONTROLS = (
     '<div class="basket-add-inline">'
     '<label for="add{id}-basket_id" class="visually-hidden">{label}</label>'
     '<select id="add{id}-basket_id" name="add{id}-basket_id" form="basket-add-{id}"'
     ' class="select-small">{options}</select>'
     '<button type="submit" form="basket-add-{id}" class="button-small button-secondary">'
     '{add}<span class="visually-hidden">: {title}</span></button></div>')
-_FORM = Markup(
+_FORM = (
     '<form method="post" action="{action}" id="basket-add-{id}" hidden>'
     '<input type="hidden" name="csrf_token" value="{token}">'
     '<input name="add{id}-item_id" type="hidden" value="{id}">'
@@ -145,16 +158,17 @@ def inline_controls(item: LibraryItem) -> Markup:
     if not _may_add(item):
         return Markup("")
     menu = _basket_menu()
-    return _CONTROLS.format(id=item.id, options=menu.options, title=item.title,
-                            label=_("Basket for “%(title)s”", title=item.title),
-                            add=_("Add to basket"))
+    title = str(escape(item.title))
+    return Markup(_CONTROLS.format(id=int(item.id), options=menu.options, title=title,
+                                   label=menu.label.replace(_TITLE, title), add=menu.add))
 
 
 def inline_form(item: LibraryItem) -> Markup:
     if not _may_add(item):
         return Markup("")
     menu = _basket_menu()
-    return _FORM.format(id=item.id, action=menu.action, token=menu.csrf_token, next=menu.next)
+    return Markup(_FORM.format(id=int(item.id), action=escape(menu.action),
+                               token=escape(menu.csrf_token), next=escape(menu.next)))
 
 
 def _may_add(item: LibraryItem) -> bool:
