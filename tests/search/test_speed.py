@@ -8,14 +8,16 @@ import math
 import random
 
 import pytest
+from whoosh import query as whoosh_query
 
 from buyergroup.search import syntax
 from buyergroup.search.expansion import _phrases
 from buyergroup.search.service import get_backend, search
-from buyergroup.search.types import SearchQuery
+from buyergroup.search.types import FACETS, SearchQuery
 from buyergroup.search.whoosh import WhooshBackend
 from buyergroup.search.whoosh import backend as whoosh_backend
-from buyergroup.search.whoosh.schema import build_schema, reference_analyzer
+from buyergroup.search.whoosh.facets import count_facets
+from buyergroup.search.whoosh.schema import build_schema, facet_field, reference_analyzer
 from tests.search.test_contract import CORPUS, GROUP_7, MEMBER, VISITOR, doc
 
 # --- The cache of results -------------------------------------------------------------------
@@ -136,6 +138,31 @@ def test_the_fast_scoring_gives_whoosh_s_own_results(two_segments, monkeypatch, 
     assert all(math.isclose(a.score, b.score, rel_tol=1e-9)
                for a, b in zip(fast.hits, stock.hits, strict=True))
     assert [h.snippet for h in fast.hits] == [h.snippet for h in stock.hits]
+
+
+def test_facet_counts_from_bitmaps_are_whoosh_s_own_counts(two_segments):
+    """Any set of matches, across both segments and past the deleted document: each value's
+    count is the number of matches Whoosh itself finds for that value."""
+    backend = two_segments
+    rng = random.Random(12)
+    with backend._leased_searcher() as searcher:
+        reader = searcher.reader()
+        everything = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+        truth = {
+            facet: {value.decode(): set(searcher.docs_for_query(
+                        whoosh_query.Term(facet_field(facet), value)))
+                    for value in searcher.lexicon(facet_field(facet))}
+            for facet in FACETS
+        }
+        assert sum(len(values) for values in truth.values()) > 5  # a corpus with facets
+        for docs in (set(), {0}, set(everything), *(set(rng.sample(everything, n))
+                                                   for n in (1, 7, 30, 90))):
+            counted = count_facets(backend.schema, searcher, docs, backend._facet_tables())
+            expected = {facet: sorted(((value, len(ids & docs)) for value, ids in
+                                       values.items() if ids & docs),
+                                      key=lambda kv: (-kv[1], kv[0]))
+                        for facet, values in truth.items()}
+            assert counted == expected
 
 
 def test_the_fast_analyser_gives_the_chain_s_tokens():
