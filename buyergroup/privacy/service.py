@@ -139,10 +139,39 @@ class ExportedFile:
     kind: str
 
 
+# Which rows each counted section of the export holds: the export selects them, the page
+# /profile/data counts them, with the same conditions (so its figures cannot drift).
+
+
+def _memberships_of(user: User):
+    return GroupMembership.user_id == user.id
+
+
+def _registrations_of(user: User):
+    return Registration.user_id == user.id
+
+
+def _library_items_of(user: User):
+    return or_(LibraryItem.created_by_id == user.id,
+               LibraryItem.id.in_(select(ItemAuthor.item_id).where(ItemAuthor.user_id == user.id)))
+
+
+def _comments_of(user: User):
+    return Comment.author_id == user.id
+
+
+def _attachments_of(user: User):
+    return Attachment.uploaded_by_id == user.id
+
+
+def _material_files_of(user: User):
+    return (EventMaterial.created_by_id == user.id) & EventMaterial.stored_name.is_not(None)
+
+
 def _files_of(user: User) -> list[ExportedFile]:
     files: list[ExportedFile] = []
     for attachment in db.session.scalars(
-        select(Attachment).where(Attachment.uploaded_by_id == user.id).order_by(Attachment.id)
+        select(Attachment).where(_attachments_of(user)).order_by(Attachment.id)
     ):
         files.append(ExportedFile(
             archive_name=f"files/library/{attachment.id}-{_safe(attachment.original_name)}",
@@ -153,9 +182,7 @@ def _files_of(user: User) -> list[ExportedFile]:
             kind="library_attachment",
         ))
     for material in db.session.scalars(
-        select(EventMaterial)
-        .where(EventMaterial.created_by_id == user.id, EventMaterial.stored_name.is_not(None))
-        .order_by(EventMaterial.id)
+        select(EventMaterial).where(_material_files_of(user)).order_by(EventMaterial.id)
     ):
         files.append(ExportedFile(
             archive_name=f"files/events/{material.id}-{_safe(material.original_name or '')}",
@@ -210,7 +237,7 @@ def export_data(user: User) -> dict[str, Any]:
              "role": m.role.value, "state": m.state.value, "message": m.message,
              "requested_at": _iso(m.requested_at), "joined_at": _iso(m.joined_at)}
             for m in db.session.scalars(
-                select(GroupMembership).where(GroupMembership.user_id == user.id)
+                select(GroupMembership).where(_memberships_of(user))
                 .order_by(GroupMembership.id))
         ],
         "event_registrations": [
@@ -221,7 +248,7 @@ def export_data(user: User) -> dict[str, Any]:
              "cancelled_at": _iso(r.cancelled_at), "attended": r.attended,
              "added_by_an_organiser": r.added_by_id is not None}
             for r in db.session.scalars(
-                select(Registration).where(Registration.user_id == user.id)
+                select(Registration).where(_registrations_of(user))
                 .order_by(Registration.id))
         ],
         "calendar_feeds": [
@@ -253,17 +280,13 @@ def export_data(user: User) -> dict[str, Any]:
              "created_at": _iso(item.created_at), "published_at": _iso(item.published_at),
              "url": external_url("library.item", item_id=item.id)}
             for item in db.session.scalars(
-                select(LibraryItem).where(or_(
-                    LibraryItem.created_by_id == user.id,
-                    LibraryItem.id.in_(select(ItemAuthor.item_id)
-                                       .where(ItemAuthor.user_id == user.id)),
-                )).order_by(LibraryItem.id))
+                select(LibraryItem).where(_library_items_of(user)).order_by(LibraryItem.id))
         ],
         "comments": [
             {"id": c.id, "item_id": c.item_id, "body": c.body, "created_at": _iso(c.created_at),
              "hidden_by_a_moderator": c.hidden_at is not None}
             for c in db.session.scalars(
-                select(Comment).where(Comment.author_id == user.id).order_by(Comment.id))
+                select(Comment).where(_comments_of(user)).order_by(Comment.id))
         ],
         "requests_to_join": [
             {"name": r.name, "email": r.email, "organisation": r.organisation_name,
@@ -305,6 +328,26 @@ def export_data(user: User) -> dict[str, Any]:
         if isinstance(sections, dict):
             data.update(sections)
     return data
+
+
+def export_counts(user: User) -> dict[str, int]:
+    """How many records the export holds in the sections /profile/data names, in one
+    statement (the page shows these figures only: it need not build the export)."""
+    counted = {
+        "group_memberships": (GroupMembership.id, _memberships_of(user)),
+        "event_registrations": (Registration.id, _registrations_of(user)),
+        "library_items": (LibraryItem.id, _library_items_of(user)),
+        "comments": (Comment.id, _comments_of(user)),
+        "library_attachments": (Attachment.id, _attachments_of(user)),
+        "event_material_files": (EventMaterial.id, _material_files_of(user)),
+    }
+    row = db.session.execute(select(*(
+        select(func.count(column)).where(criterion).scalar_subquery().label(name)
+        for name, (column, criterion) in counted.items()
+    ))).one()
+    counts = {name: row._mapping[name] or 0 for name in counted}
+    counts["files"] = counts.pop("library_attachments") + counts.pop("event_material_files")
+    return counts
 
 
 def record_export(actor: User, user: User, *, via: str) -> None:

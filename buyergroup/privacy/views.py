@@ -65,13 +65,8 @@ def choices():
 @login_required
 def data():
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    exported = service.export_data(user)
-    return render_template(
-        "privacy/data.html", form=DownloadForm(),
-        sections={name: len(value) for name, value in exported.items()
-                  if isinstance(value, list)},
-        files=exported["files"],
-    )
+    return render_template("privacy/data.html", form=DownloadForm(),
+                           counts=service.export_counts(user))
 
 
 @bp.post("/profile/data")
