@@ -37,8 +37,6 @@ OVER_TARGET = {
     # The entries with their authors (a draft's readers), the settings' groups, the legal
     # variants, the label notices and their current generations, the translations.
     "basket": {"member": 9},
-    # The data overview gathers every domain's records of the member, one panel each.
-    "data": {"member": 22, "organiser": 20, "admin": 18},
 }
 
 
