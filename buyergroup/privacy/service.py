@@ -35,6 +35,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from buyergroup.accounts.models import (
     ApiToken,
@@ -201,9 +202,12 @@ def _safe(name: str) -> str:
     return cleaned[:120] or "file"
 
 
-def export_data(user: User) -> dict[str, Any]:
+def export_data(user: User, files: list[ExportedFile] | None = None) -> dict[str, Any]:
     """Everything the site keeps about ``user``, as plain JSON values (no secrets: tokens
-    and feeds are described, never their keys; no password hash)."""
+    and feeds are described, never their keys; no password hash). ``files`` are the
+    member's files when the caller has them already (the ZIP, which also packs them)."""
+    if files is None:
+        files = _files_of(user)
     organisation = user.organisation
     data: dict[str, Any] = {
         "format": "buyergroup-member-export/1",
@@ -238,7 +242,7 @@ def export_data(user: User) -> dict[str, Any]:
              "requested_at": _iso(m.requested_at), "joined_at": _iso(m.joined_at)}
             for m in db.session.scalars(
                 select(GroupMembership).where(_memberships_of(user))
-                .order_by(GroupMembership.id))
+                .options(joinedload(GroupMembership.group)).order_by(GroupMembership.id))
         ],
         "event_registrations": [
             {"event": {"id": r.event.id, "title": r.event.title,
@@ -249,7 +253,7 @@ def export_data(user: User) -> dict[str, Any]:
              "added_by_an_organiser": r.added_by_id is not None}
             for r in db.session.scalars(
                 select(Registration).where(_registrations_of(user))
-                .order_by(Registration.id))
+                .options(joinedload(Registration.event)).order_by(Registration.id))
         ],
         "calendar_feeds": [
             {"prefix": f.prefix, "created_at": _iso(f.created_at),
@@ -280,7 +284,10 @@ def export_data(user: User) -> dict[str, Any]:
              "created_at": _iso(item.created_at), "published_at": _iso(item.published_at),
              "url": external_url("library.item", item_id=item.id)}
             for item in db.session.scalars(
-                select(LibraryItem).where(_library_items_of(user)).order_by(LibraryItem.id))
+                select(LibraryItem).where(_library_items_of(user))
+                # Their tags and authors are not exported: not loaded either.
+                .options(lazyload(LibraryItem.tags), lazyload(LibraryItem.authors))
+                .order_by(LibraryItem.id))
         ],
         "comments": [
             {"id": c.id, "item_id": c.item_id, "body": c.body, "created_at": _iso(c.created_at),
@@ -304,7 +311,7 @@ def export_data(user: User) -> dict[str, Any]:
             for i in db.session.scalars(
                 select(Invitation).where(or_(Invitation.user_id == user.id,
                                              func.lower(Invitation.email) == user.email.lower()))
-                .order_by(Invitation.id))
+                .options(joinedload(Invitation.organisation)).order_by(Invitation.id))
         ],
         "audit_log": [
             {"at": _iso(e.created_at), "action": e.action.value,
@@ -319,7 +326,7 @@ def export_data(user: User) -> dict[str, Any]:
         "files": [
             {"name": f.original_name, "kind": f.kind, "size": f.size,
              "in_archive": f.archive_name, "url": f.url}
-            for f in _files_of(user)
+            for f in files
         ],
     }
     # Other domains add what they keep (follows, notifications...): each receiver returns
@@ -359,12 +366,13 @@ def export_zip(user: User) -> bytes:
 
     A file missing on disk (lost in a restore, say) is listed in ``missing_files.txt``
     rather than failing the whole export."""
-    data = export_data(user)
+    files = _files_of(user)
+    data = export_data(user, files)
     buffer = io.BytesIO()
     missing = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-        for f in _files_of(user):
+        for f in files:
             try:
                 archive.write(f.path, f.archive_name)
             except OSError:

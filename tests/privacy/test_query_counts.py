@@ -84,3 +84,23 @@ def test_the_figures_are_the_lengths_of_the_exports_sections(
         "library_attachment", "event_material"}
     auth.login(organiser)
     assert _figures(client) == list(expected.values())
+
+
+def _download_statements(client) -> list[str]:
+    with statements() as sent:
+        response = client.post("/profile/data")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    return sent
+
+
+def test_the_download_does_not_grow_with_the_members_records(
+        client, auth, member, make_event, make_item, organiser):
+    """Each registration's event comes with its row (as each membership's group and each
+    invitation's organisation do); the files are listed once for data.json and the ZIP."""
+    published = make_item(organiser, title="Clause on conflict minerals")
+    auth.login(member)
+    _add_records(member, published, make_event, 1)
+    few = _download_statements(client)
+    _add_records(member, published, make_event, 4, start=1)
+    many = _download_statements(client)
+    assert len(many) == len(few), "\n".join(many)
