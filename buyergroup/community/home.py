@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import contains_eager
 
 from buyergroup.accounts.models import User
@@ -105,20 +105,33 @@ def _organiser_part(home: PersonalHome, user: User) -> None:
 
     site = is_site_organiser(user)
     if site:
-        review_count, network_requests = db.session.execute(select(
+        # The two counts and the first of the queue in one statement: the counts' one row,
+        # the queue's rows joined beside it (outer: with nothing to review, the counts'
+        # row comes back alone, its queue columns empty).
+        counts = select(
             select(func.count(LibraryItem.id))
-            .where(LibraryItem.status == ItemStatus.submitted).scalar_subquery(),
+            .where(LibraryItem.status == ItemStatus.submitted)
+            .scalar_subquery().label("review_count"),
             select(func.count(JoinRequest.id))
-            .where(JoinRequest.state == RequestState.pending).scalar_subquery(),
-        )).one()
-        home.review_count, home.network_requests = review_count or 0, network_requests or 0
-        if home.review_count:
-            home.review_queue = list(db.session.execute(
-                select(LibraryItem.id, LibraryItem.title, LibraryItem.submitted_at)
-                .where(LibraryItem.status == ItemStatus.submitted)
-                .order_by(LibraryItem.submitted_at, LibraryItem.id)
-                .limit(LIST_LENGTH)
-            ))
+            .where(JoinRequest.state == RequestState.pending)
+            .scalar_subquery().label("network_requests"),
+        ).subquery()
+        queue = (
+            select(LibraryItem.id, LibraryItem.title, LibraryItem.submitted_at)
+            .where(LibraryItem.status == ItemStatus.submitted)
+            .order_by(LibraryItem.submitted_at, LibraryItem.id)
+            .limit(LIST_LENGTH)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(counts.c.review_count, counts.c.network_requests,
+                   queue.c.id, queue.c.title, queue.c.submitted_at)
+            .select_from(counts).outerjoin(queue, true())
+            .order_by(queue.c.submitted_at, queue.c.id)
+        ).all()
+        home.review_count = rows[0].review_count or 0
+        home.network_requests = rows[0].network_requests or 0
+        home.review_queue = [row for row in rows if row.id is not None]
     # The groups this organiser runs, each with its pending requests (also none: the
     # section then shows 0); administrators see every group with requests waiting.
     pending_join = (GroupMembership.group_id == WorkingGroup.id) & (

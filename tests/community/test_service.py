@@ -305,3 +305,33 @@ def test_discussion_signals_reach_a_registered_thread_type(app, member, make_use
             targets._REGISTRY.pop("thread", None)
         else:
             targets._REGISTRY["thread"] = real_thread_target
+
+
+def test_the_organisers_home_counts_and_queue_come_in_one_statement(
+    app, organiser, member, make_item
+):
+    """The review count, the network's requests and the first of the queue: one statement,
+    also with nothing to review (the counts' row then comes back alone)."""
+    from buyergroup.community.home import LIST_LENGTH, personal_home
+    from buyergroup.onboarding.service import JoinRequestData, submit_join_request
+    from tests.queries import statements
+
+    submit_join_request(JoinRequestData(name="Nina New", email="nina@example.org",
+                                        organisation_name="City of Ghent"))
+    db.session.commit()
+
+    def home_of_organiser():
+        with statements() as sent:
+            home = personal_home(organiser)
+        return home, len(sent)
+
+    empty, few = home_of_organiser()
+    assert (empty.review_count, empty.review_queue, empty.network_requests) == (0, [], 1)
+    titles = [f"Clause {number}" for number in range(LIST_LENGTH + 2)]
+    for title in titles:
+        library.submit(member, make_item(member, title=title))
+    db.session.commit()
+    full, many = home_of_organiser()
+    assert full.review_count == LIST_LENGTH + 2 and full.network_requests == 1
+    assert [row.title for row in full.review_queue] == titles[:LIST_LENGTH]
+    assert many == few
