@@ -180,8 +180,7 @@ def dashboard():
 @bp.get("/<int:event_id>")
 def detail(event_id: int):
     event = _event(event_id)
-    registration = event.registration_of(current_user)
-    registered, waiting = service.counts(event)
+    registration, registered, waiting = service.own_registration_and_counts(event, current_user)
     can_manage = permissions.can_manage_event(current_user, event)
     library_items = service.visible_library_items(event, current_user)
     materials = service.visible_materials(event, current_user)
@@ -197,7 +196,8 @@ def detail(event_id: int):
         listed_participants=service.listed_participants(event) if show_link else [],
         event=event,
         registration=registration,
-        position=service.waiting_position(registration) if registration else None,
+        position=(service.waiting_position(registration, among=event.registrations)
+                  if registration else None),
         registered=registered,
         waiting=waiting,
         can_manage=can_manage,

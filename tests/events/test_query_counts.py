@@ -125,3 +125,42 @@ def test_the_api_list_costs_the_same_for_2_and_20_events(
     assert listed["total"] == 20
     assert all(item["my_registration"]["state"] == "registered" for item in listed["items"])
     assert len(many) == len(few), "\n".join(many)
+
+
+@pytest.mark.parametrize("viewer", ["organiser", "participant", "waiting"])
+def test_an_events_page_costs_the_same_for_2_and_20_participants(
+    client, auth, make_event, make_user, make_organisation, organiser, viewer
+):
+    """The reader's own registration, the counts, the waiting position and the listed
+    participants (with their organisations): the same statements for 2 people as for 20,
+    and within issue 12's eight."""
+    from buyergroup.network.service import add_member
+
+    event = make_event(capacity=1 if viewer == "waiting" else None)
+
+    def add_people(count):
+        people = []
+        for _ in range(count):
+            user = make_user(organisation=make_organisation())
+            add_member(event.group, user)
+            service.register(user, event, show_name=True)
+            people.append(user)
+        db.session.commit()
+        return people
+
+    reader = organiser
+    if viewer != "organiser":
+        if viewer == "waiting":
+            add_people(3)  # one seat: the first takes it, two wait
+        reader = add_people(1)[0]
+    auth.login(reader)
+    add_people(2)
+    few = statements_for(client, f"/events/{event.id}")
+    later = add_people(18)
+    many = statements_for(client, f"/events/{event.id}")
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    if viewer == "waiting":
+        assert "You are number 3 on the waiting list." in page
+    else:
+        assert later[-1].name in page
+    assert len(many) == len(few) <= 8, "\n".join(many)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -135,6 +136,19 @@ def counts(event: Event) -> tuple[int, int]:
     return rows.get(RegistrationState.registered, 0), rows.get(RegistrationState.waiting, 0)
 
 
+def own_registration_and_counts(event: Event,
+                                user: User | None) -> tuple[Registration | None, int, int]:
+    """The event page's: ``user``'s registration (any state, or None) and the event's
+    (registered, waiting). A member's own is looked for among all the event's registrations
+    (one statement): counted there, where ``counts`` would ask again. A visitor has none:
+    counted in the database."""
+    if not is_signed_in(user):
+        return None, *counts(event)
+    registration = event.registration_of(user)
+    states = Counter(other.state for other in event.registrations)
+    return registration, states[RegistrationState.registered], states[RegistrationState.waiting]
+
+
 def counts_for(events: list[Event]) -> dict[int, tuple[int, int]]:
     """(registered, waiting) per event id, in one query."""
     if not events:
@@ -169,9 +183,18 @@ def managed_upcoming(user: User) -> list[Event]:
     )
 
 
-def waiting_position(registration: Registration) -> int | None:
+def waiting_position(registration: Registration,
+                     among: list[Registration] | None = None) -> int | None:
+    """1 for the first on the waiting list. ``among``: the event's registrations, all of
+    them, when the caller has them loaded (counted there instead of in the database)."""
     if not registration.is_waiting:
         return None
+    if among is not None:
+        if registration.queued_at is None:
+            return 1  # as in SQL: nobody compares as ahead of an unknown time
+        mine = (registration.queued_at, registration.id)
+        return 1 + sum(1 for other in among if other.is_waiting
+                       and other.queued_at is not None and (other.queued_at, other.id) < mine)
     ahead = db.session.scalar(
         select(func.count()).where(
             Registration.event_id == registration.event_id,
@@ -210,12 +233,16 @@ def registrations_in(event: Event, state: RegistrationState) -> list[Registratio
         # Anonymised registrations (past the retention period) name nobody: not listed.
         .where(Registration.event_id == event.id, Registration.state == state,
                Registration.user_id.is_not(None))
-        .options(with_listed_accounts(selectinload(Registration.user)))
     )
     if state is RegistrationState.waiting:
-        query = query.order_by(Registration.queued_at, Registration.id)
+        query = query.order_by(Registration.queued_at, Registration.id).options(
+            with_listed_accounts(selectinload(Registration.user)))
     else:
-        query = query.join(User, Registration.user_id == User.id).order_by(func.lower(User.name))
+        # Sorted by name: the accounts come from the join the order needs (not a second
+        # statement for them).
+        query = (query.join(User, Registration.user_id == User.id)
+                 .options(with_listed_accounts(contains_eager(Registration.user)))
+                 .order_by(func.lower(User.name)))
     return list(db.session.scalars(query))
 
 
