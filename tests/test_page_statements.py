@@ -30,9 +30,6 @@ OVER_TARGET = {
     # comments, the follow button, label citations, and the events and discussions that
     # link it: ten panels of four domains.
     "item": {"member": 10, "organiser": 10, "admin": 10},
-    # The entries with their authors (a draft's readers), the settings' groups, the legal
-    # variants, the label notices and their current generations, the translations.
-    "basket": {"member": 9},
 }
 
 

@@ -27,7 +27,9 @@ from buyergroup.library import permissions as library_permissions
 from buyergroup.library import service as library_service
 from buyergroup.library.fields import CLAUSE_KINDS
 from buyergroup.library.models import (
+    ItemAuthor,
     ItemRelation,
+    ItemStatus,
     LibraryItem,
     Phase,
     TranslationKind,
@@ -353,13 +355,33 @@ def _load_items_of(entries: list[BasketEntry]) -> None:
     ids = {e.item_id for e in unloaded} | {e.variant_id for e in unloaded if e.variant_id}
     if not ids:
         return
-    # Their tags joined (countries, for the legal variants): a few per item.
+    # Their tags joined (countries, for the legal variants): a few per item. Their authors
+    # only for the unpublished ones, their only readers (``can_see``): a published item's
+    # follow its visibility, and a basket rarely holds anything else (no statement then).
     items = {item.id: item for item in db.session.scalars(
         select(LibraryItem).where(LibraryItem.id.in_(ids))
-        .options(joinedload(LibraryItem.organisation), joinedload(LibraryItem.tags))).unique()}
+        .options(joinedload(LibraryItem.organisation), joinedload(LibraryItem.tags),
+                 lazyload(LibraryItem.authors))).unique()}
     for entry in unloaded:
         set_committed_value(entry, "item", items.get(entry.item_id))
         set_committed_value(entry, "variant", items.get(entry.variant_id))
+    _load_authors_of([item for item in items.values()
+                      if item.status is not ItemStatus.published
+                      and "authors" in inspect(item).unloaded])
+
+
+def _load_authors_of(items: list[LibraryItem]) -> None:
+    """The authors of ``items`` in one statement, set on each (in the relationship's order)."""
+    if not items:
+        return
+    authors: dict[int, list[ItemAuthor]] = {item.id: [] for item in items}
+    for author in db.session.scalars(
+        select(ItemAuthor).where(ItemAuthor.item_id.in_(authors))
+        .order_by(ItemAuthor.item_id, ItemAuthor.position)
+    ):
+        authors[author.item_id].append(author)
+    for item in items:
+        set_committed_value(item, "authors", authors[item.id])
 
 
 # --- What a basket holds for one reader -------------------------------------------------------

@@ -20,7 +20,8 @@ from buyergroup.library import permissions as library_permissions
 from buyergroup.library import service as library_service
 from buyergroup.library.fields import CLAUSE_KINDS
 from buyergroup.library.models import LibraryItem
-from buyergroup.network.models import GroupMembership, MembershipState, WorkingGroup
+from buyergroup.network.models import WorkingGroup
+from buyergroup.network.permissions import active_group_roles
 from buyergroup.security import safe_next_url
 from buyergroup.toolkit import exports, permissions, service
 from buyergroup.toolkit.forms import (
@@ -293,9 +294,12 @@ def basket(basket_id: int, settings_form: BasketSettingsForm | None = None, stat
     if query and permissions.can_edit_basket(current_user, basket):
         args = MultiDict([("q", query), ("kind", "criterion"), ("kind", "clause")])
         search = browsing.browse(args, current_user, per_page=10)
+    can_manage = permissions.can_manage_basket(current_user, basket)
     if settings_form is None:
+        # Only its manager sees the settings (the list of their groups among them).
         settings_form = BasketSettingsForm(
-            obj=None, groups=_my_groups(), name=basket.name, language=basket.language,
+            obj=None, groups=_my_groups() if can_manage else (), name=basket.name,
+            language=basket.language,
             share=basket.share.value, group_id=str(basket.group_id or ""),
             editable=basket.shared_editable, prefix="settings",
         )
@@ -309,7 +313,7 @@ def basket(basket_id: int, settings_form: BasketSettingsForm | None = None, stat
         "toolkit/basket.html",
         basket=basket, view=view, search=search, query=query,
         can_edit=permissions.can_edit_basket(current_user, basket),
-        can_manage=permissions.can_manage_basket(current_user, basket),
+        can_manage=can_manage,
         settings_form=settings_form, action_form=ActionForm(),
         variants=variants, languages=output_language_choices(),
         texts=service.texts_for(entries, basket.language, current_user),
@@ -319,12 +323,16 @@ def basket(basket_id: int, settings_form: BasketSettingsForm | None = None, stat
     ), status
 
 
-def _my_groups() -> list[WorkingGroup]:
-    return list(db.session.scalars(
-        db.select(WorkingGroup).join(GroupMembership).where(
-            GroupMembership.user_id == current_user.id,
-            GroupMembership.state == MembershipState.active,
-        ).order_by(WorkingGroup.name)
+def _my_groups() -> list:
+    """The member's groups for the settings' list (id and name): which ones came with the
+    account (``active_group_roles``), so a member of none is not asked; the names in one
+    column-only statement."""
+    group_ids = active_group_roles(current_user)
+    if not group_ids:
+        return []
+    return list(db.session.execute(
+        db.select(WorkingGroup.id, WorkingGroup.name)
+        .where(WorkingGroup.id.in_(group_ids)).order_by(WorkingGroup.name)
     ))
 
 

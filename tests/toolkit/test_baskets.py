@@ -398,3 +398,51 @@ def test_the_item_page_asks_as_many_questions_for_one_basket_as_for_four(
     page = client.get(f"/library/{item.id}").get_data(as_text=True)
     assert "Phones 2028" in page  # the page does list the baskets that hold it
     assert count_for(client, f"/library/{item.id}") == with_one
+
+
+def test_a_basket_page_asks_only_for_what_its_reader_is_shown(
+    client, auth, member, make_user, make_item, group_with_member
+):
+    """The authors of its unpublished entries only (their only readers; a published item's
+    follow its visibility), all in one statement; the groups for the settings only for the
+    basket's manager, who alone sees the settings."""
+    from buyergroup.network.service import add_member
+    from tests.queries import statements
+
+    group, _insider = group_with_member
+    colleague = make_user("colleague@example.org", organisation=member.organisation)
+    add_member(group, colleague)
+    add_member(group, member)
+    basket = service.create_basket(member, "Shared")
+    service.update_basket(member, basket, share="organisation")
+    items = [make_item(title=f"Clause {n}") for n in range(3)]
+    for item in items:
+        service.add_item(member, basket, item.id)
+    db.session.commit()
+
+    def page_for(user) -> tuple[str, list[str]]:
+        auth.login(user)
+        url = f"/baskets/{basket.id}"
+        client.get(url)
+        with statements() as sent:
+            page = client.get(url).get_data(as_text=True)
+        client.post("/logout")
+        return page, sent
+
+    def asking(sent, table):  # the statements loading rows of ``table``
+        return [s for s in sent if s.lstrip().startswith(f"SELECT {table}.")]
+
+    page, sent = page_for(member)
+    assert asking(sent, "library_item_authors") == []
+    assert len(asking(sent, "working_groups")) == 1 and "Fair servers</option>" in page
+    _page, sent = page_for(colleague)
+    assert asking(sent, "library_item_authors") == asking(sent, "working_groups") == []
+
+    for item in items[:2]:
+        item.status = ItemStatus.archived  # the library has no archiving service yet
+    db.session.commit()
+    page, sent = page_for(member)
+    assert len(asking(sent, "library_item_authors")) == 1
+    assert "Clause 0 (Archived)" in page and "Clause 1 (Archived)" in page
+    page, _sent = page_for(colleague)
+    assert page.count("An item you can no longer see") == 2
