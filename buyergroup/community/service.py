@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, cast, func, or_, select, update
 
 from buyergroup.accounts.models import Role, User
 from buyergroup.accounts.sessions import Companion, load_with_member
@@ -31,6 +31,7 @@ from buyergroup.community.models import (
 from buyergroup.database import keep_until_flush, kept_until_flush, utcnow
 from buyergroup.errors import NotFound, ValidationFailed
 from buyergroup.extensions import db
+from buyergroup.library.service import ItemCompanion, load_with_item
 
 # --- Follows --------------------------------------------------------------------------------
 
@@ -94,6 +95,37 @@ def following(user: User | None, target_type: str, key: str) -> Follow | None:
             Follow.target_key == str(key), Follow.stopped_at.is_(None),
         )
     )
+
+
+def is_following(user: User | None, target_type: str, key: str) -> bool:
+    """Whether ``user`` follows the target, for a page's Follow button: kept until the next
+    flush, so that an answer that came another way (the item page's, with the item) is
+    not asked again."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return kept_until_flush(("following", user.id, target_type, str(key)),
+                            lambda: following(user, target_type, key) is not None)
+
+
+def _follows_item_column(item_id, user_id):
+    """The item page's Follow button as a column beside the item (``user_id`` NULL for a
+    visitor: no row, so false)."""
+    return (
+        select(Follow.id)
+        .where(Follow.user_id == user_id, Follow.target_type == "item",
+               Follow.target_key == cast(item_id, targets.KEY_TYPE),
+               Follow.stopped_at.is_(None))
+        .exists()
+    )
+
+
+def _keep_item_follow_state(item, user: User | None, follows) -> None:
+    if user is not None and getattr(user, "is_authenticated", False):
+        keep_until_flush(("following", user.id, "item", str(item.id)), bool(follows))
+
+
+# The item page shows its Follow button: its state comes with the item (one statement less).
+load_with_item(ItemCompanion(column=_follows_item_column, receive=_keep_item_follow_state))
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,7 @@ def unread_notifications() -> int:
 
 
 def follow_state(target_type: str, key) -> bool:
-    return service.following(current_user, target_type, str(key)) is not None
+    return service.is_following(current_user, target_type, str(key))
 
 
 def register_template_context(app: Flask) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from buyergroup.database import LabelledEnum, TimestampMixin, UTCDateTime, string_enum, utcnow
 from buyergroup.extensions import db
@@ -444,6 +444,9 @@ class Attachment(db.Model):
     )
     extracted_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
     extraction_error: Mapped[str] = mapped_column(String(500), default="", nullable=False)
+    # Whether any text was read from the file: what the item page says of it, which loads
+    # the attachments without their text (long, and repeated on its statement's rows).
+    has_text: Mapped[bool] = column_property(extracted_text != "")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from buyergroup import signals
 from buyergroup.accounts.models import User
@@ -25,7 +25,7 @@ from buyergroup.accounts.service import with_listed_accounts
 from buyergroup.audit import service as audit
 from buyergroup.audit.models import AuditAction
 from buyergroup.audit.service import Target
-from buyergroup.database import kept_until_flush, utcnow
+from buyergroup.database import keep_until_flush, kept_until_flush, utcnow
 from buyergroup.errors import NotAllowed, NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.library import fields as library_fields
@@ -191,10 +191,15 @@ def version_data(version: ItemVersion) -> dict:
 
 
 def all_versions(item: LibraryItem) -> list[ItemVersion]:
-    """Every version of the item, newest first, with its editor (whoever may read them)."""
+    """Every version of the item, newest first, with its editor (whoever may read them).
+
+    The editor is joined (one each) without their languages and expertise, which the
+    history does not show: a selectin load took three statements more once the editors
+    were members not yet loaded by the request."""
     return list(db.session.scalars(
         select(ItemVersion)
-        .options(selectinload(ItemVersion.editor))
+        .options(joinedload(ItemVersion.editor).lazyload(User.language_links),
+                 joinedload(ItemVersion.editor).lazyload(User.expertise_links))
         .where(ItemVersion.item_id == item.id)
         .order_by(ItemVersion.number.desc())
     ))
@@ -710,7 +715,7 @@ def items_of(user: User):
 
 def translations_of(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     """The other language versions of ``item`` that ``user`` may see, by language."""
-    return neighbours(item, user, related=False).translations
+    return neighbours(item, user).translations
 
 
 def translated_languages(
@@ -826,7 +831,7 @@ def relate(actor: User | None, item: LibraryItem, other: LibraryItem) -> None:
 
 
 def related_items(item: LibraryItem, user: User | None) -> list[LibraryItem]:
-    return neighbours(item, user, translations=False).related
+    return neighbours(item, user).related
 
 
 @dataclass(frozen=True)
@@ -835,45 +840,118 @@ class Neighbours:
     related: list[LibraryItem]  # by title; translations of the item are not among them
 
 
-def neighbours(item: LibraryItem, user: User | None, *, translations: bool = True,
-               related: bool = True) -> Neighbours:
-    """The item's other language versions and its related items that ``user`` may see, in
-    one statement (the item page and the API show both; two statements before, issue 12).
+# How the item's neighbours come: each with its tags (a legal variant's countries), its
+# authors (whom ``can_see`` asks about a draft translation) and its organisation joined, a
+# few rows each.
+_NEIGHBOUR_LOADS = (joinedload(LibraryItem.tags), joinedload(LibraryItem.authors),
+                    joinedload(LibraryItem.organisation))
 
-    Each row names its organisation (joined: one each). Tags and authors are not shown and
-    not loaded: a related item is kept only when published, before ``can_see`` could ask
-    about a draft's authors, and only a draft translation's own authors may see it, which
-    ``can_see`` then loads for that one draft.
-    """
-    is_related = LibraryItem.id.in_(
-        select(ItemRelation.related_id).where(ItemRelation.item_id == item.id))
-    wanted = []
-    if translations:
-        wanted.append((LibraryItem.translation_key == item.translation_key)
-                      & (LibraryItem.id != item.id))
-    if related:
-        wanted.append(is_related)
+
+def _is_related(item_id):
+    return LibraryItem.id.in_(
+        select(ItemRelation.related_id).where(ItemRelation.item_id == item_id))
+
+
+def neighbours(item: LibraryItem, user: User | None) -> Neighbours:
+    """The item's other language versions and its related items that ``user`` may see, in
+    one statement (the item page and the API show both; two statements before, issue 12),
+    kept until the next flush: the item page's loader (``item_page``) has them already,
+    and the toolkit's legal variants are among the related items."""
+    viewer = user.id if is_signed_in(user) else None
+    return kept_until_flush(("neighbours", item.id, viewer),
+                            lambda: _load_neighbours(item, user))
+
+
+def _load_neighbours(item: LibraryItem, user: User | None) -> Neighbours:
+    is_related = _is_related(item.id)
     rows = db.session.execute(
         select(LibraryItem, is_related.label("is_related"))
-        .options(joinedload(LibraryItem.organisation), lazyload(LibraryItem.tags),
-                 lazyload(LibraryItem.authors))
-        .where(or_(*wanted))
+        .options(*_NEIGHBOUR_LOADS)
+        .where(((LibraryItem.translation_key == item.translation_key)
+                & (LibraryItem.id != item.id)) | is_related)
         .order_by(LibraryItem.title)  # the database's collation, as the page always had
-    ).all()
+    ).unique().all()
+    return _neighbours_among(item, rows, user)
+
+
+def _neighbours_among(item: LibraryItem, rows, user: User | None) -> Neighbours:
+    """Of ``rows`` (other items, each with whether ``item`` relates to it), in the database's
+    order, those ``user`` may see: the translations and the related items."""
     group_ids = active_group_ids(user)
     found_translations, found_related = [], []
     for other, other_is_related in rows:
         if other.translation_key == item.translation_key:
-            if translations and other.id != item.id and can_see(user, other,
-                                                                 group_ids=group_ids):
+            if other.id != item.id and can_see(user, other, group_ids=group_ids):
                 found_translations.append(other)
-        elif related and other_is_related and other.is_published and can_see(
+        elif other_is_related and other.is_published and can_see(
                 user, other, group_ids=group_ids):
             found_related.append(other)
     return Neighbours(
         translations=sorted(found_translations, key=lambda other: (other.language, other.id)),
         related=found_related,
     )
+
+
+# --- The item page --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemCompanion:
+    """Something another domain shows on the item page about the item and its reader (the
+    Follow button's state), fetched as a column of the page's one statement instead of by a
+    statement of its own: ``accounts.sessions.Companion``, for the item.
+
+    ``column(item_id, user_id)`` builds it as SQL (a scalar subquery) about the item and the
+    reader whose ids are the statement's parameters (``user_id`` is NULL for a visitor):
+    parameters, not a correlation with ``library_items.id``, so the database runs it once
+    and not for each of the statement's rows. ``receive(item, user, value)`` gets it."""
+
+    column: Callable[[object, object], object]
+    receive: Callable[[LibraryItem, User | None, object], None]
+
+
+_item_companions: list[ItemCompanion] = []
+
+
+def load_with_item(companion: ItemCompanion) -> None:
+    """Have the item page's loader fetch ``companion`` with the item, from now on."""
+    _item_companions.append(companion)
+
+
+def item_page(item_id: int, user: User | None) -> tuple[LibraryItem, Neighbours]:
+    """The item page's loader: ``get_item``'s item (404 unless ``user`` may see it) with its
+    files, its ``neighbours`` and the ``ItemCompanion`` columns, in one statement.
+
+    Its rows are, for the item and each neighbour, their tags × authors × files: a few of
+    each. The files' extracted text is not loaded (it may be long, and it would come on
+    every row): the page only says whether there is any (``Attachment.has_text``).
+    """
+    reader_id = user.id if is_signed_in(user) else None
+    item_id_param = bindparam("item_id", item_id, type_=LibraryItem.id.type)
+    reader_id_param = bindparam("reader_id", reader_id, type_=User.id.type)
+    its_translations = LibraryItem.translation_key == (
+        select(LibraryItem.translation_key).where(LibraryItem.id == item_id_param)
+        .scalar_subquery())
+    is_related = _is_related(item_id_param)
+    rows = db.session.execute(
+        select(LibraryItem, is_related.label("is_related"),
+               *(companion.column(item_id_param, reader_id_param)
+                 for companion in _item_companions))
+        .options(*_NEIGHBOUR_LOADS, joinedload(LibraryItem.group),
+                 joinedload(LibraryItem.attachments).defer(Attachment.extracted_text))
+        .where((LibraryItem.id == item_id_param) | its_translations | is_related)
+        .order_by(LibraryItem.title)  # the neighbours' order (``neighbours``)
+    ).unique().all()
+    own = next((row for row in rows if row[0].id == item_id), None)
+    if own is None or not can_see(user, own[0]):
+        raise NotFound()
+    item = own[0]
+    for companion, value in zip(_item_companions, own[2:], strict=True):
+        companion.receive(item, user, value)
+    found = _neighbours_among(item, [(row[0], row[1]) for row in rows if row[0] is not item],
+                              user)
+    keep_until_flush(("neighbours", item.id, reader_id), found)
+    return item, found
 
 
 # --- Attachments ------------------------------------------------------------------------------

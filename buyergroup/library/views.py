@@ -160,10 +160,10 @@ def index():
 
 @bp.get("/<int:item_id>")
 def item(item_id: int):
-    item = service.get_item(item_id, current_user)
+    # With its files, translations, related items and other domains' companions.
+    item, neighbours = service.item_page(item_id, current_user)
     history = service.all_versions(item)  # read once: the history and what may be restored
     versions = service.visible_versions(item, current_user, history)
-    neighbours = service.neighbours(item, current_user)
     return render_template(
         "library/item.html",
         item=item,

@@ -297,8 +297,24 @@ def legal_variants(item: LibraryItem, user: User | None) -> list[LibraryItem]:
     """Versions of a clause under another national law: related items of the same kind and
     phase whose legal framework is named and differs from this item's, written for other
     countries (no country in common: a clause for the same country under another article is
-    a neighbour, not a variant)."""
-    return legal_variants_of([item], user)[item.id]
+    a neighbour, not a variant).
+
+    Chosen among the item's related items that ``user`` may see (``library.service.
+    related_items``, which the item page has loaded with the item): no statement of its own
+    there. By legal framework, as ``legal_variants_of`` orders them."""
+    variants = [other for other in library_service.related_items(item, user)
+                if _is_legal_variant(item, other)]
+    return sorted(variants, key=lambda variant: (variant.legal_system, variant.id))
+
+
+def _is_legal_variant(item: LibraryItem, other: LibraryItem) -> bool:
+    """The rule of ``legal_variants``, about an item related to ``item``."""
+    countries = set(item.countries)
+    return (other.legal_system != "" and other.kind == item.kind
+            and other.phase == item.phase and other.legal_system != item.legal_system
+            and other.translation_key != item.translation_key
+            and bool(other.countries) and bool(countries)
+            and not set(other.countries) & countries)
 
 
 def legal_variants_of(items, user: User | None) -> dict[int, list[LibraryItem]]:
@@ -320,12 +336,7 @@ def legal_variants_of(items, user: User | None) -> dict[int, list[LibraryItem]]:
     group_ids = library_permissions.active_group_ids(user)
     for item_id, variant in rows:
         item = by_id[item_id]
-        countries = set(item.countries)
-        if (variant.kind == item.kind and variant.phase == item.phase
-                and variant.legal_system != item.legal_system
-                and variant.translation_key != item.translation_key
-                and variant.is_published and variant.countries and countries
-                and not set(variant.countries) & countries
+        if (_is_legal_variant(item, variant) and variant.is_published
                 and library_permissions.can_see(user, variant, group_ids=group_ids)):
             found[item_id].append(variant)
     return found
@@ -609,7 +620,14 @@ def hide_use(actor: User, use, reason: str) -> None:
 
 
 def uses_of(item: LibraryItem, *, include_hidden: bool = False) -> list[ClauseUse]:
-    query = select(ClauseUse).where(ClauseUse.item_id == item.id)
+    """The item's reuse register, newest first, each with who recorded it (the page names
+    them: joined, one each; their languages and expertise are not shown, so not loaded)."""
+    query = (
+        select(ClauseUse)
+        .where(ClauseUse.item_id == item.id)
+        .options(joinedload(ClauseUse.recorded_by).lazyload(User.language_links),
+                 joinedload(ClauseUse.recorded_by).lazyload(User.expertise_links))
+    )
     if not include_hidden:
         query = query.where(ClauseUse.hidden_at.is_(None))
     return list(db.session.scalars(query.order_by(ClauseUse.used_on.desc(), ClauseUse.id.desc())))
