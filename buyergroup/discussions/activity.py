@@ -17,9 +17,11 @@ from datetime import datetime
 from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
+from buyergroup.accounts.permissions import is_signed_in
+from buyergroup.database import kept_until_flush
 from buyergroup.discussions import permissions, service
 from buyergroup.discussions.models import Thread, thread_library_items
 from buyergroup.events import permissions as event_permissions
@@ -48,7 +50,22 @@ def _minutes_link(item_id: int) -> re.Pattern:
 def events_discussing(item, user=None) -> list[Discussed]:
     """Events whose agenda links ``item`` or whose minutes (notes) link to it, that ``user``
     may see (and whose minutes they may read), latest first."""
-    user = current_user if user is None else user
+    return _linking(item, current_user if user is None else user)[0]
+
+
+def threads_linking(item, user=None) -> list[Thread]:
+    """Discussions that link ``item`` and that ``user`` may read."""
+    return _linking(item, current_user if user is None else user)[1]
+
+
+def _linking(item, user) -> tuple[list[Discussed], list[Thread]]:
+    """``events_discussing`` and ``threads_linking``, which the item page shows side by
+    side: asked in one statement, kept until the next flush."""
+    viewer = user.id if is_signed_in(user) else None
+    return kept_until_flush(("linking_item", item.id, viewer), lambda: _load_linking(item, user))
+
+
+def _load_linking(item, user) -> tuple[list[Discussed], list[Thread]]:
     on_agenda = (
         select(AgendaItem.event_id)
         .join(agenda_library_items, agenda_library_items.c.agenda_item_id == AgendaItem.id)
@@ -57,41 +74,48 @@ def events_discussing(item, user=None) -> list[Discussed]:
     link = f"/library/{item.id}"  # narrowed to whole links below: not "/library/123"
     in_minutes = select(EventMaterial.event_id).where(
         EventMaterial.is_minutes, EventMaterial.note.contains(link))
-    # One statement for both ways: each such event (found by its id, as two lookups) with
-    # its group, and each of its minutes that may link the item.
+    latest_threads = (
+        select(Thread.id)
+        .join(thread_library_items, thread_library_items.c.thread_id == Thread.id)
+        .where(or_(thread_library_items.c.item_id == item.id, Thread.addressed_by_id == item.id))
+        .order_by(Thread.last_posted_at.desc())
+        .limit(MAX_LINKED * 3)
+        .subquery()
+    )
+    # The ids of both, each with its kind: the events linked either way (found by their
+    # ids, as two lookups) and the latest threads. Each row then has an event (with its
+    # group, and each of its minutes that may link the item) or a thread (with its group).
+    linked = union_all(
+        select(literal("event").label("kind"), Event.id.label("id"))
+        .where(Event.id.in_(on_agenda) | Event.id.in_(in_minutes)),
+        select(literal("thread"), latest_threads.c.id),
+    ).subquery()
     rows = db.session.execute(
-        select(Event, _MINUTES, Event.id.in_(on_agenda).label("on_agenda"))
+        select(Event, _MINUTES, Event.id.in_(on_agenda).label("on_agenda"), Thread)
+        .select_from(linked)
+        .outerjoin(Event, (linked.c.kind == "event") & (Event.id == linked.c.id))
         .outerjoin(_MINUTES, (_MINUTES.event_id == Event.id) & _MINUTES.is_minutes
                    & _MINUTES.note.contains(link))
-        .where(Event.id.in_(on_agenda) | Event.id.in_(in_minutes))
-        .options(joinedload(Event.group))  # one group each: joined, not a second query
-        .order_by(Event.starts_at.desc())
+        .outerjoin(Thread, (linked.c.kind == "thread") & (Thread.id == linked.c.id))
+        .options(joinedload(Event.group), joinedload(Thread.group))  # one each: joined
+        .order_by(Event.starts_at.desc(), Thread.last_posted_at.desc())
     )
     found: dict[int, Discussed] = {}
+    threads: dict[int, Thread] = {}
     pattern = _minutes_link(item.id)
-    for event, material, is_on_agenda in rows:
-        if event.id in found:
+    for event, material, is_on_agenda, thread in rows:
+        if thread is not None:
+            if permissions.can_read(user, thread.group):
+                threads.setdefault(thread.id, thread)
+        elif event is None or event.id in found:
             continue
-        if is_on_agenda and event_permissions.can_see_event(user, event):
+        elif is_on_agenda and event_permissions.can_see_event(user, event):
             found[event.id] = Discussed(event, "agenda")
         elif (material is not None and pattern.search(material.note)
               and event_permissions.can_see_material(user, material)):
             found[event.id] = Discussed(event, "minutes")
-    return sorted(found.values(), key=lambda d: d.event.starts_at, reverse=True)[:MAX_LINKED]
-
-
-def threads_linking(item, user=None) -> list[Thread]:
-    """Discussions that link ``item`` and that ``user`` may read."""
-    user = current_user if user is None else user
-    threads = db.session.scalars(
-        select(Thread)
-        .join(thread_library_items, thread_library_items.c.thread_id == Thread.id)
-        .where(or_(thread_library_items.c.item_id == item.id, Thread.addressed_by_id == item.id))
-        .options(joinedload(Thread.group))
-        .order_by(Thread.last_posted_at.desc())
-        .limit(MAX_LINKED * 3)
-    )
-    return [t for t in threads if permissions.can_read(user, t.group)][:MAX_LINKED]
+    discussed = sorted(found.values(), key=lambda d: d.event.starts_at, reverse=True)
+    return discussed[:MAX_LINKED], list(threads.values())[:MAX_LINKED]
 
 
 @dataclass

@@ -15,7 +15,6 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from buyergroup.accounts.models import User
 from buyergroup.database import utcnow
@@ -218,9 +217,11 @@ def cited_generations_of(items) -> dict[int, list[tuple[LabelGeneration, bool]]]
         select(LabelCitation.item_id, LabelGeneration, StaleLabelFlag.item_id.is_not(None))
         .join(LabelCitation).where(LabelCitation.item_id.in_(ids))
         .outerjoin(StaleLabelFlag, flagged)
-        .options(joinedload(LabelGeneration.label))
+        # Each with its label and the label's generations (a notice names the current
+        # one: one statement per label before, on the item page): a few rows each.
+        .options(joinedload(LabelGeneration.label).joinedload(Label.generations))
         .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
-    )
+    ).unique()
     cited: dict[int, list[tuple[LabelGeneration, bool]]] = defaultdict(list)
     for item_id, generation, stale in rows:
         cited[item_id].append((generation, bool(stale)))
@@ -276,27 +277,9 @@ def stale_notices_for(item: LibraryItem) -> list[str]:
 
 def stale_notices_of(items) -> dict[int, list[str]]:
     """Each item's notices of cited generations that are no longer current, by item id."""
-    cited_of = cited_generations_of(items)
-    _load_generations({generation.label for cited in cited_of.values()
-                       for generation, stale in cited if stale})
+    cited_of = cited_generations_of(items)  # with the labels' generations
     return {item_id: [notice_text(generation) for generation, stale in cited if stale]
             for item_id, cited in cited_of.items()}
-
-
-def _load_generations(labels: set[Label]) -> None:
-    """The generations of ``labels`` (a notice names the current one) in one statement, not
-    one per label."""
-    unloaded = {label.id: label for label in labels if "generations" not in label.__dict__}
-    if not unloaded:
-        return
-    generations: dict[int, list[LabelGeneration]] = defaultdict(list)
-    for generation in db.session.scalars(
-        select(LabelGeneration).where(LabelGeneration.label_id.in_(unloaded))
-        .order_by(LabelGeneration.published_on.desc())  # the relationship's order
-    ):
-        generations[generation.label_id].append(generation)
-    for label_id, label in unloaded.items():
-        set_committed_value(label, "generations", generations[label_id])
 
 
 def stale_warnings(item: LibraryItem) -> list[str]:

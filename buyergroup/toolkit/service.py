@@ -13,7 +13,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, or_, select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from buyergroup.accounts.models import User
@@ -175,9 +175,10 @@ def baskets_for(user: User | None, *, with_entries: bool = True) -> list[Basket]
         conditions.append((Basket.share == BasketShare.group) & Basket.group_id.in_(group_ids))
     query = select(Basket).where(or_(*conditions)).order_by(func.lower(Basket.name), Basket.id)
     if with_entries:
-        # In one statement: pages ask which baskets hold an item, or count them.
-        query = query.options(selectinload(Basket.entries))
-    baskets = db.session.scalars(query).all()
+        # In the same statement (joined: a selectin load was a second one): pages ask which
+        # baskets hold an item, or count them.
+        query = query.options(joinedload(Basket.entries))
+    baskets = db.session.scalars(query).unique().all()
     return sorted(baskets, key=lambda b: (b.owner_id != user.id, b.name.lower()))
 
 
