@@ -76,21 +76,21 @@ def test_pages_ask_the_same_number_of_questions_for_few_and_many_items(
             assert all(f"Clause number {i}" in page for i in range(n))
     assert counts[0] == counts[1], counts
     if url == "first-item":
-        # Not yet issue 12's 8. A visitor's 10 for this clause: the item (with its tags,
-        # authors, group and organisation), its versions, attachments, translations and
-        # related items (one statement), legal variants, comments, citations, reuse
-        # register, and the events and discussions that link it. The member adds
-        # themselves, their groups, the header's count, the follow button and their own
-        # baskets.
+        # Issue 12's 8 for this clause. A visitor's 6: the item (with its tags, authors,
+        # group, organisation and files, its translations and related items, among which
+        # its legal variants), its versions, comments, label citations, reuse register,
+        # and the events and discussions that link it (one statement). The member adds
+        # themselves (with their groups and the header's count) and their own baskets;
+        # the follow button comes with the item.
         def statements() -> list[str]:
             return [s for s in _count(client, target)[1]
                     if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
 
         sent = statements()
-        assert len(sent) <= 15, "\n".join(s[:400] for s in sent)
+        assert len(sent) <= 8, "\n".join(s[:400] for s in sent)
         auth.logout()
         sent = statements()
-        assert len(sent) <= 10, "\n".join(s[:400] for s in sent)
+        assert len(sent) <= 6, "\n".join(s[:400] for s in sent)
     else:
         # Issue 12: every page at most 8 questions (the test's own savepoints aside),
         # the header's notification count, the member's baskets and a search's "most
