@@ -27,6 +27,16 @@ def statements() -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", record)
 
 
+def statements_for(client, url: str) -> list[str]:
+    """The statements of one GET of ``url`` once warm (templates compiled, the session's
+    user cached by the first request); the page must answer 200."""
+    client.get(url)
+    with statements() as sent:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return sent
+
+
 def count_for(client, url: str) -> int:
     """Statements for one GET of ``url`` once warm (the first request fills caches)."""
     assert client.get(url).status_code == 200

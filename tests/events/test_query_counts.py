@@ -12,15 +12,7 @@ import pytest
 from buyergroup.events import service
 from buyergroup.extensions import db
 from tests.events.conftest import local_days_ahead
-from tests.queries import statements
-
-
-def statements_for(client, url: str) -> list[str]:
-    client.get(url)  # warm up: templates compiled, the session's user cached
-    with statements() as sent:
-        response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return sent
+from tests.queries import statements, statements_for
 
 
 @pytest.fixture

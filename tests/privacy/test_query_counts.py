@@ -15,15 +15,7 @@ from buyergroup.library import service as library
 from buyergroup.library import uploads
 from buyergroup.privacy import service
 from tests.library.conftest import pdf_bytes
-from tests.queries import statements
-
-
-def _statements_for(client, url: str) -> list[str]:
-    client.get(url)  # warm up: templates compiled, the session's user cached
-    with statements() as sent:
-        response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return sent
+from tests.queries import statements, statements_for
 
 
 def _figures(client) -> list[int]:
@@ -47,10 +39,10 @@ def test_the_data_page_does_not_grow_with_the_members_records(
     published = make_item(organiser, title="Clause on conflict minerals")
     auth.login(member)
     _add_records(member, published, make_event, 1)
-    few = _statements_for(client, "/profile/data")
+    few = statements_for(client, "/profile/data")
     assert _figures(client) == [1, 1, 1, 1, 1]
     _add_records(member, published, make_event, 4, start=1)
-    many = _statements_for(client, "/profile/data")
+    many = statements_for(client, "/profile/data")
     assert _figures(client) == [1, 5, 5, 5, 5]
     assert len(many) == len(few) <= 8, "\n".join(many)
 

@@ -14,6 +14,7 @@ from buyergroup.network.service import add_member
 from buyergroup.toolkit import service
 from tests.library.conftest import pdf_bytes
 from tests.queries import statements
+from tests.toolkit.conftest import superseded_generation
 
 
 def _sent(client, url: str) -> list[str]:
@@ -59,13 +60,7 @@ def test_a_clauses_page_asks_as_much_with_more_of_every_panel_and_at_most_8(
             service.record_use(None, clause, service.UseData(
                 contracting_authority=f"City {n}", tender_title=f"Tender {n}",
                 used_on=date(2024, 1, 1 + n)), recorded_by=person)
-            label = labels.save_label(organiser, name=f"Label {n}", issuer="Issuer",
-                                      scope="environmental", product_groups=["laptops"])
-            old = labels.save_generation(organiser, label, name="edition 1",
-                                         published_on=date(2020, 1, 1))
-            labels.save_generation(organiser, label, name="edition 2",
-                                   published_on=date(2023, 1, 1))
-            labels.set_status(organiser, old, "superseded")
+            old = superseded_generation(organiser, f"Label {n}")
             labels.set_citations(None, clause, [*(g.id for g, _ in labels.cited_generations(
                 clause)), old.id])
             service.add_item(insider, service.create_basket(insider, f"Basket {n}"), clause.id)

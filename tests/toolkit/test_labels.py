@@ -16,6 +16,7 @@ from buyergroup.mail.service import deliver_due
 from buyergroup.scheduler import JOBS
 from buyergroup.toolkit import exports, service
 from tests.conftest import body_of
+from tests.toolkit.conftest import superseded_generation
 
 
 @pytest.fixture
@@ -290,14 +291,7 @@ def test_a_basket_page_asks_as_many_questions_for_two_entries_as_for_eight(
     def superseded_generation_of_another_label(n: int):
         # Each of the later entries cites a label of its own: a notice names the label's
         # current generation, which was asked label by label before.
-        label = labels.save_label(organiser, name=f"Label {n}", issuer="Issuer",
-                                  scope="environmental", product_groups=["laptops"])
-        old = labels.save_generation(organiser, label, name="edition 1",
-                                     published_on=date(2020, 1, 1))
-        labels.save_generation(organiser, label, name="edition 2",
-                               published_on=date(2023, 1, 1))
-        labels.set_status(organiser, old, "superseded")
-        return old
+        return superseded_generation(organiser, f"Label {n}")
 
     def add_entries(start: int, stop: int) -> None:
         for n in range(start, stop):
