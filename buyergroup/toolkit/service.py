@@ -147,9 +147,14 @@ def get_basket(basket_id: int | str, user: User | None, *, edit: bool = False,
         number = int(basket_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    # With its entries: every basket page, export and JSON lists them.
-    basket = (db.session.get(Basket, number, options=[joinedload(Basket.entries)])
-              if 0 < number < 2**31 else None)
+    # With its entries (every basket page, export and JSON lists them), the group it is
+    # shared with and its owner (the page names the one to its owner, the other to its
+    # other readers): one each, joined; the owner without languages and expertise.
+    basket = (db.session.get(Basket, number, options=[
+        joinedload(Basket.entries), joinedload(Basket.group),
+        joinedload(Basket.owner).lazyload(User.language_links),
+        joinedload(Basket.owner).lazyload(User.expertise_links),
+    ]) if 0 < number < 2**31 else None)
     if basket is None or not permissions.can_see_basket(user, basket):
         raise NotFound()
     if edit and not permissions.can_edit_basket(user, basket):

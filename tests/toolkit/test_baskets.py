@@ -446,3 +446,34 @@ def test_a_basket_page_asks_only_for_what_its_reader_is_shown(
     assert "Clause 0 (Archived)" in page and "Clause 1 (Archived)" in page
     page, _sent = page_for(colleague)
     assert page.count("An item you can no longer see") == 2
+
+
+def test_a_basket_shared_with_a_group_names_its_group_and_owner_within_8_statements(
+    client, auth, member, make_user, make_item, group_with_member
+):
+    """The owner reads the group it is shared with, a group member who it is from: both
+    come with the basket, not by a lazy load of their own."""
+    from buyergroup.network.service import add_member
+    from tests.queries import statements_for
+
+    group, _insider = group_with_member
+    colleague = make_user("colleague@example.org")
+    add_member(group, colleague)
+    add_member(group, member)
+    basket = service.create_basket(member, "For the group")
+    service.update_basket(member, basket, share="group", group=group)
+    service.add_item(member, basket, make_item(title="Clause").id)
+    db.session.commit()
+    url = f"/baskets/{basket.id}"
+
+    for reader, shown in ((member, group.name), (colleague, member.name)):
+        auth.login(reader)
+        sent = [s for s in statements_for(client, url)  # not the test's own savepoints
+                if not s.lstrip().startswith(("SAVEPOINT", "RELEASE"))]
+        assert shown in client.get(url).get_data(as_text=True)
+        assert len(sent) <= 8, "\n".join(s[:120] for s in sent)
+        # The reader's own account (the session's), and no group or account loaded alone.
+        assert len([s for s in sent if s.lstrip().startswith("SELECT users.")]) == 1
+        assert [s for s in sent
+                if s.lstrip().startswith("SELECT working_groups.id, working_groups.slug")] == []
+        client.post("/logout")
