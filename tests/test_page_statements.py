@@ -17,6 +17,7 @@ from sqlalchemy import select
 from buyergroup.discussions.models import Thread
 from buyergroup.events.models import Event, EventSeries
 from buyergroup.extensions import db
+from buyergroup.search import expansion
 from buyergroup.statements.models import Statement
 from buyergroup.toolkit.models import Basket
 from tests.conftest import SEED_PASSWORD
@@ -78,7 +79,11 @@ def _sent(client, url: str) -> tuple[int, list[str]]:
 
 
 @pytest.mark.parametrize("role", ["visitor", "member", "organiser", "admin"])
-def test_every_page_of_the_demo_within_its_statements(seeded_app, role):
+def test_every_page_of_the_demo_within_its_statements(seeded_app, role, monkeypatch):
+    # Searches look at the glossary's fingerprint every CHECK_SECONDS (2 s): on a busy
+    # machine the warm-up and the counted request can fall on either side of a check,
+    # which is no cost of the page (it failed once so, with a 9th statement).
+    monkeypatch.setattr(expansion, "CHECK_SECONDS", 3600.0)
     client = seeded_app.test_client()
     if role != "visitor":
         response = client.post("/login", data={"email": f"{role}@example.org",
