@@ -348,11 +348,7 @@ def export_counts(user: User) -> dict[str, int]:
         "library_attachments": (Attachment.id, _attachments_of(user)),
         "event_material_files": (EventMaterial.id, _material_files_of(user)),
     }
-    row = db.session.execute(select(*(
-        select(func.count(column)).where(criterion).scalar_subquery().label(name)
-        for name, (column, criterion) in counted.items()
-    ))).one()
-    counts = {name: row._mapping[name] or 0 for name in counted}
+    counts = _counted(counted)
     counts["files"] = counts.pop("library_attachments") + counts.pop("event_material_files")
     return counts
 
@@ -524,20 +520,24 @@ def erase_member(actor: User, user: User, *, confirm: str | None) -> dict[str, i
 
 
 def erasure_summary(user: User) -> dict[str, int]:
-    """What erasure would remove and keep, for the confirmation page."""
-    published = db.session.scalar(
-        select(func.count(LibraryItem.id)).where(
-            LibraryItem.status.in_([ItemStatus.published, ItemStatus.archived]),
-            or_(LibraryItem.created_by_id == user.id,
-                LibraryItem.id.in_(select(ItemAuthor.item_id)
-                                   .where(ItemAuthor.user_id == user.id))),
-        )
-    ) or 0
-    comments = db.session.scalar(
-        select(func.count(Comment.id)).where(Comment.author_id == user.id)) or 0
-    registrations = db.session.scalar(
-        select(func.count(Registration.id)).where(Registration.user_id == user.id)) or 0
-    return {"published": published, "comments": comments, "registrations": registrations}
+    """What erasure would remove and keep, for the confirmation page: in one statement, by
+    the export's own conditions."""
+    counted = {
+        "published": (LibraryItem.id, _library_items_of(user)
+                      & LibraryItem.status.in_([ItemStatus.published, ItemStatus.archived])),
+        "comments": (Comment.id, _comments_of(user)),
+        "registrations": (Registration.id, _registrations_of(user)),
+    }
+    return _counted(counted)
+
+
+def _counted(counted: dict) -> dict[str, int]:
+    """Each name's count of ``column`` where ``criterion`` holds, all in one statement."""
+    row = db.session.execute(select(*(
+        select(func.count(column)).where(criterion).scalar_subquery().label(name)
+        for name, (column, criterion) in counted.items()
+    ))).one()
+    return {name: row._mapping[name] or 0 for name in counted}
 
 
 # --- Retention (the scheduler's jobs call these through privacy.jobs) ---------------------------

@@ -13,6 +13,7 @@ from buyergroup.events.storage import store_upload
 from buyergroup.extensions import db
 from buyergroup.library import service as library
 from buyergroup.library import uploads
+from buyergroup.library.models import ItemStatus
 from buyergroup.privacy import service
 from tests.library.conftest import pdf_bytes
 from tests.queries import statements, statements_for
@@ -96,3 +97,28 @@ def test_the_download_does_not_grow_with_the_members_records(
     _add_records(member, published, make_event, 4, start=1)
     many = _download_statements(client)
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_the_erase_page_counts_in_one_statement_what_erasure_keeps_and_deletes(
+        client, auth, member, make_event, make_item, organiser):
+    """Published and archived items the member created or co-wrote are kept, drafts are not
+    counted; each comment and registration is; one statement for all three."""
+    published = make_item(organiser, title="Clause on conflict minerals")
+    auth.login(member)
+    before = len(statements_for(client, "/profile/erase"))
+    _add_records(member, published, make_event, 2)  # two drafts, comments, registrations
+    make_item(member, title="Published pilot")
+    make_item(member, title="Archived pilot").status = ItemStatus.archived  # no service yet
+    library.create_item(None, created_by=organiser, authors=[organiser, member],
+                        status=ItemStatus.published, kind="report", title="Co-written report",
+                        language="en", body="What we found.")
+    db.session.commit()
+    page = client.get("/profile/erase").get_data(as_text=True)
+    assert service.erasure_summary(member) == {"published": 3, "comments": 2,
+                                               "registrations": 2}
+    assert "Deleted: 2 event registrations." in page
+    assert "Kept: 3 published library items" in page and "Kept: 2 comments" in page
+    with statements() as sent:
+        service.erasure_summary(member)
+    assert len(sent) == 1
+    assert len(statements_for(client, "/profile/erase")) == before
