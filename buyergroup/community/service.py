@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, cast, func, or_, select, update
 
 from buyergroup.accounts.models import Role, User
+from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.accounts.sessions import Companion, load_with_member
 from buyergroup.community import permissions, targets
 from buyergroup.community.models import (
@@ -101,7 +102,7 @@ def is_following(user: User | None, target_type: str, key: str) -> bool:
     """Whether ``user`` follows the target, for a page's Follow button: kept until the next
     flush, so that an answer that came another way (the item page's, with the item) is
     not asked again."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return False
     return kept_until_flush(("following", user.id, target_type, str(key)),
                             lambda: following(user, target_type, key) is not None)
@@ -120,7 +121,7 @@ def _follows_item_column(item_id, user_id):
 
 
 def _keep_item_follow_state(item, user: User | None, follows) -> None:
-    if user is not None and getattr(user, "is_authenticated", False):
+    if is_signed_in(user):
         keep_until_flush(("following", user.id, "item", str(item.id)), bool(follows))
 
 

@@ -96,15 +96,15 @@ def _preselected(baskets: list[Basket]) -> str | None:
 
 @dataclass(frozen=True)
 class _BasketMenu:
-    """What every search result's "add to a basket" controls share, made once per request:
-    the menu's options (the reader's baskets), the form's address, token and way back."""
+    """What every search result's "add to a basket" controls share, made once per request
+    and escaped once: the menu's options (the reader's baskets), the form's address, token
+    and way back, the label (with ``_TITLE`` where each result's title goes) and the
+    button's text, translated."""
 
     options: Markup
     action: str
     csrf_token: str
     next: str
-    #: The controls' words, translated and escaped once: the label with ``_TITLE`` where
-    #: each result's title goes, and the button's text.
     label: str
     add: str
 
@@ -122,9 +122,9 @@ def _basket_menu() -> _BasketMenu:
                 value, Markup(" selected") if value == chosen else "", text)
             for value, text in AddItemForm.basket_choices(baskets))
         g.toolkit_basket_menu = _BasketMenu(
-            options, url_for("toolkit.add"), generate_csrf(), request.full_path.rstrip("?"),
-            label=str(escape(_("Basket for “%(title)s”", title=_TITLE))),
-            add=str(escape(_("Add to basket"))))
+            options, *(str(escape(text)) for text in (
+                url_for("toolkit.add"), generate_csrf(), request.full_path.rstrip("?"),
+                _("Basket for “%(title)s”", title=_TITLE), _("Add to basket"))))
     return g.toolkit_basket_menu
 
 
@@ -168,8 +168,8 @@ def inline_form(item: LibraryItem) -> Markup:
     if not _may_add(item):
         return Markup("")
     menu = _basket_menu()
-    return Markup(_FORM.format(id=int(item.id), action=escape(menu.action),
-                               token=escape(menu.csrf_token), next=escape(menu.next)))
+    return Markup(_FORM.format(id=int(item.id), action=menu.action, token=menu.csrf_token,
+                               next=menu.next))
 
 
 def _may_add(item: LibraryItem) -> bool:
