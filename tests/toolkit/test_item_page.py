@@ -13,7 +13,7 @@ from buyergroup.library.models import ItemRelation
 from buyergroup.network.service import add_member
 from buyergroup.toolkit import service
 from tests.library.conftest import pdf_bytes
-from tests.queries import statements
+from tests.queries import TEST_OWN, statements
 from tests.toolkit.conftest import superseded_generation
 
 
@@ -23,7 +23,7 @@ def _sent(client, url: str) -> list[str]:
     with statements() as sent:
         assert client.get(url).status_code == 200
     return [s for s in sent
-            if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+            if not s.lstrip().upper().startswith(TEST_OWN)]
 
 
 def test_a_clauses_page_asks_as_much_with_more_of_every_panel_and_at_most_8(
