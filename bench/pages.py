@@ -131,6 +131,62 @@ def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
     return out
 
 
+def estimate_errors(app, urls: dict[str, list[str]]) -> dict:
+    """For the searches whose counts the backend estimated (more matches than
+    SEARCH_EXACT_COUNT_LIMIT), how far the estimates are from the exact counts of the same
+    search with the limit off: the total's error, and each facet value's, relative to
+    itself (values of at least 5 % of the total) and to the total (every value)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from sqlalchemy import select
+    from werkzeug.datastructures import MultiDict
+
+    from buyergroup.accounts.models import User
+    from buyergroup.extensions import db
+    from buyergroup.library.browse import parse_query
+    from buyergroup.search import service
+
+    totals, shares, values, searches = [], [], [], []
+    with app.test_request_context():
+        backend = service.get_backend()
+        backend.results.size = 0
+        limit = getattr(backend, "exact_limit", 0)
+        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+        for url in [url for kind_urls in urls.values() for url in kind_urls]:
+            args = MultiDict([(k, v) for k, vs in parse_qs(urlsplit(url).query).items()
+                              for v in vs])
+            query = parse_query(args, member)
+            estimated = service.search(query)
+            if not estimated.estimated:
+                continue
+            backend.exact_limit = 0
+            try:
+                exact = service.search(query)
+            finally:
+                backend.exact_limit = limit
+            error = abs(estimated.total - exact.total) / exact.total
+            totals.append(error)
+            searches.append({"url": url, "exact": exact.total, "estimate": estimated.total,
+                             "error_pct": round(100 * error, 2)})
+            for facet, counts in exact.facets.items():
+                guessed = dict(estimated.facets.get(facet, []))
+                for value, count in counts:
+                    miss = abs(guessed.get(value, 0) - count)
+                    shares.append(miss / exact.total)
+                    if count >= 0.05 * exact.total:
+                        values.append(miss / count)
+
+    def summary(errors: list[float]) -> dict:
+        if not errors:
+            return {}
+        return {"n": len(errors), "median_pct": round(100 * statistics.median(errors), 2),
+                "p95_pct": round(100 * _p95(errors), 2),
+                "max_pct": round(100 * max(errors), 2)}
+
+    return {"searches": searches, "total": summary(totals),
+            "facet_value_of_itself": summary(values), "facet_value_of_total": summary(shares)}
+
+
 def timed_kinds(client, urls: dict[str, list[str]], repeat: int) -> dict:
     """Per kind: each URL once ("first": nothing cached for this query), then ``repeat``
     times more ("again": the median of those); median and p95 over the URLs."""
@@ -295,6 +351,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--searches-only", type=int, default=0, metavar="REPEAT",
                         help="time the --kinds searches through the search service alone "
                              "(no pages, result cache off), each the best of REPEAT runs")
+    parser.add_argument("--estimates", action="store_true",
+                        help="with --kinds: how far estimated counts are from exact ones")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
@@ -331,6 +389,8 @@ def main(argv: list[str] | None = None) -> None:
                 for url in MEMBER_PAGES:  # open the searchers, fill the glossary's cache
                     member.get(url)
                 urls = search_urls(args.kinds, args.kinds_seed)
+                if args.estimates:
+                    results["estimates"] = estimate_errors(app, urls)
                 if args.searches_only:
                     results["member_searches"] = timed_searches(app, urls, args.searches_only)
                 else:
@@ -364,6 +424,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"s {kind:16} {row['queries']:3} searches  median {row['median_ms']:7.2f} "
               f"p95 {row['p95_ms']:7.2f} (CPU {row['cpu_median_ms']:.2f} / "
               f"{row['cpu_p95_ms']:.2f})")
+    if "estimates" in results:
+        estimates = results["estimates"]
+        print(f"estimated searches: {len(estimates['searches'])}")
+        for name in ("total", "facet_value_of_itself", "facet_value_of_total"):
+            print(f"  error of {name}: {estimates[name]}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 

@@ -8,7 +8,14 @@ import functools
 import bleach
 import markdown as markdown_lib
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_timezone,
+    get_translations,
+)
 from flask_babel import lazy_gettext as _l
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
@@ -165,6 +172,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        # 12,800 / 12.800 / 12 800: grouped as the reader's language writes numbers.
+        number=lambda value: format_decimal(value) if value is not None else "",
         label=label,
         country=country_name,
         markdown=render_markdown,

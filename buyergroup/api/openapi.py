@@ -538,6 +538,12 @@ SCHEMAS: dict[str, dict] = {
                                    "description": "\"Did you mean\": a corrected query"},
                     "expansions": {"type": "array", "items": {"type": "string"},
                                    "description": "Glossary terms also searched for"},
+                    "estimated": {"type": "boolean",
+                                  "description": "The search matched so many documents that "
+                                                 "total and facet counts are estimates (within "
+                                                 "about 1 %) from a sample, and the items are "
+                                                 "the sample's best; pages reaches as far as "
+                                                 "the sample"},
                     "error": {"type": ["string", "null"],
                               "description": "Why the query could not be read"},
                 },

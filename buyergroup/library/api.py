@@ -133,6 +133,7 @@ def list_items():
             },
             "suggestion": result.results.suggestion,
             "expansions": result.results.expansions,
+            "estimated": result.results.estimated,
             "error": result.error,
         }
     )

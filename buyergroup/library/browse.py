@@ -231,7 +231,7 @@ def run(query: SearchQuery, user: User | None, *, lean: bool = False,
     facets = _facets(results, query, is_signed_in(user))
     pagination = ResultsPagination(
         page=query.page, per_page=query.per_page, max_per_page=None, error_out=False,
-        items=entries, total=results.total,
+        items=entries, total=results.pageable,
     )
     return Browse(query=query, results=results, entries=entries, facets=facets,
                   pagination=pagination, error=error)

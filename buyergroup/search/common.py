@@ -31,6 +31,17 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 HTML_STAND_INS = {"<": "\ue002", ">": "\ue003", "&": "\ue004"}
 
 
+def estimate(count: int, in_all: int, in_sample: int) -> int:
+    """A count seen in a sample of ``in_sample`` of ``in_all`` matching documents, scaled
+    to all of them and rounded to three significant digits (it is within about 1 %: more
+    digits would claim a precision it does not have); at least 1 if it was seen at all."""
+    if not count or not in_sample:
+        return 0
+    scaled = count * in_all / in_sample
+    digits = max(len(str(int(scaled))) - 3, 0)
+    return max(int(round(scaled, -digits)), 1)
+
+
 def analysis_language(language: str) -> str:
     return language if language in LANGUAGES else "en"
 

@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_REINDEX_PROCS": 1,
     # PostgreSQL: statement_timeout for a search.
     "SEARCH_STATEMENT_TIMEOUT_MS": 5000,
+    # PostgreSQL: a search matching more documents than this ranks and counts a sample of
+    # about SEARCH_SAMPLE_SIZE of them and shows its counts as estimates (0: never).
+    "SEARCH_EXACT_COUNT_LIMIT": 5_000,
+    "SEARCH_SAMPLE_SIZE": 3_000,
     # Results of recent searches kept per process, per generation of the index (a write
     # makes the older ones unreachable); 0 keeps none.
     "SEARCH_RESULT_CACHE_SIZE": 256,
@@ -197,6 +201,8 @@ def get_backend() -> SearchBackend:
                 # The request's own connection: one pooled connection per search request.
                 reading_connection=lambda: db.session.connection(),
                 result_cache_size=int(_setting("SEARCH_RESULT_CACHE_SIZE")),
+                exact_limit=int(_setting("SEARCH_EXACT_COUNT_LIMIT")),
+                sample_size=int(_setting("SEARCH_SAMPLE_SIZE")),
             )
         backends[key] = backend
     return backend

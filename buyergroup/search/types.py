@@ -104,6 +104,16 @@ class SearchResults:
     expansions: list[str] = field(default_factory=list)  # glossary terms added to the query
     error: str | None = None  # a query the parser could not read, explained
     partial: bool = False  # the time limit cut the search short: hits and counts are a part
+    # Past the backend's exact limit, ``total`` and the facet counts are estimated from a
+    # sample of the matches (and said to be about so many); the hits are the sample's best,
+    # and ``reachable`` of them can be paged through.
+    estimated: bool = False
+    reachable: int | None = None
+
+    @property
+    def pageable(self) -> int:
+        """How many results the pages can show."""
+        return self.total if self.reachable is None else min(self.total, self.reachable)
 
 
 class QuerySyntaxError(ValueError):

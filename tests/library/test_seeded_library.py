@@ -27,7 +27,7 @@ from buyergroup.library.models import (
     LibraryItem,
     TranslationKind,
 )
-from buyergroup.search.service import reindex, search
+from buyergroup.search.service import get_backend, reindex, search
 from buyergroup.search.types import SearchQuery
 from buyergroup.seeding import load_seed
 from tests.conftest import SEED_PASSWORD
@@ -225,3 +225,41 @@ class TestSearchQuality:
         assert len(refs) == everything.total
         keys = {db.session.get(LibraryItem, item_id).translation_key for item_id in refs}
         assert len(keys) == len(refs)  # no item twice
+
+
+PG_SEARCH = pytest.param(("postgresql", "postgresql"), id="postgresql-fts", marks=[
+    pytest.mark.postgres,
+    pytest.mark.skipif(not HAS_POSTGRES, reason="TEST_DATABASE_URL is not set")])
+
+
+@pytest.mark.parametrize("seeded", [PG_SEARCH], indirect=True)
+@pytest.mark.parametrize(("language", "about", "note"), [
+    ("en", "About ", "counted from a sample"),
+    ("nl", "Ongeveer ", "steekproef"),
+])
+def test_a_search_past_the_exact_limit_shows_its_counts_as_estimates(ctx, language, about,
+                                                                    note):
+    """With more matches than SEARCH_EXACT_COUNT_LIMIT (5,000 by default; 3 here), the
+    page says "About N results", marks the filter counts as estimates and says why."""
+    backend = get_backend()
+    limits = backend.exact_limit, backend.sample_size
+    backend.exact_limit, backend.sample_size = 3, 8
+    backend.results.clear()
+    try:
+        client = ctx.test_client()
+        page = client.get("/library?q=ICT",
+                          headers={"Accept-Language": language}).get_data(as_text=True)
+        api = client.get("/api/v1/library?q=ICT").get_json()
+        backend.exact_limit = 0
+        backend.results.clear()
+        exact = client.get("/api/v1/library?q=ICT").get_json()
+    finally:
+        backend.exact_limit, backend.sample_size = limits
+        backend.results.clear()
+    assert exact["estimated"] is False and exact["total"] > 8
+    assert api["estimated"] is True
+    count = page.split('class="results-count" role="status">', 1)[1].split("</p>", 1)[0]
+    assert count.strip().startswith(about), count
+    assert note in page
+    assert '<span class="count">(' in page and ("about " if language == "en" else "ongeveer ") \
+        in page.split('id="library-facets"', 1)[1].split("</details>", 1)[0]
