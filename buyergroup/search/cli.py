@@ -17,7 +17,8 @@ def register_search_cli(app: Flask) -> None:
     @search.command("reindex")
     @click.option("--procs", type=click.IntRange(min=1), default=None,
                   help="Whoosh indexing processes (default SEARCH_REINDEX_PROCS; 2 is "
-                       "about twice as fast on two cores).")
+                       "about twice as fast on two cores), or the connections a "
+                       "PostgreSQL index is written on (default 2).")
     def search_reindex(procs: int | None) -> None:
         """Rebuild the whole index from the database; searches keep working meanwhile."""
         try:

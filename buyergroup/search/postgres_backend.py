@@ -29,6 +29,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
@@ -275,7 +276,7 @@ _TEXTS = ("title", "summary", "body", "attachments_text")
 _WEIGHTS = dict(zip(_TEXTS, "ABCD", strict=True))
 
 
-def _write_statement() -> str:
+def _write_statement(table: str = "search_documents") -> str:
     """INSERT ... SELECT from ``_INCOMING``: the tsvector (the language mark, then title,
     summary, body and attachments weighted A to D in the row's language), the spelling
     vector (from the distinct words), and the row. The body and attachments are analysed,
@@ -292,13 +293,17 @@ def _write_statement() -> str:
     kept = {name: ("''" if name in ("body", "attachments_text") else name) for name in stored}
     columns = [*stored, "tsv", "spell"]
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name != "ref")
-    return (f"INSERT INTO {SCHEMA}.search_documents ({', '.join(columns)}) "
+    return (f"INSERT INTO {SCHEMA}.{table} ({', '.join(columns)}) "
             f"SELECT {', '.join(kept[name] for name in stored)}, {vector}, {spell} "
             f"FROM (SELECT *, {configuration_of} AS cfg FROM {_INCOMING}) AS incoming "
             f"ON CONFLICT (ref) DO UPDATE SET {updates}")
 
 
 _WRITE = _write_statement()
+# A rebuild writes a table of its own, without the text indexes, and builds them at the
+# end (``PostgresBackend.rebuild``).
+_REBUILT = "search_documents_rebuilt"
+_WRITE_REBUILT = _write_statement(_REBUILT)
 
 
 class _AdvisoryLock:
@@ -354,14 +359,16 @@ class PostgresBackend:
                  statement_timeout_ms: int = 5000,
                  reading_connection: Callable[[], Connection] | None = None,
                  result_cache_size: int = 256, exact_limit: int = 5_000,
-                 sample_size: int = 3_000):
+                 sample_size: int = 3_000, rebuild_writers: int = 2):
         """``reading_connection``: where searches read, e.g. the request's own session
         connection (the app passes it, so that a search request holds one pooled
         connection, not two); by default a connection of their own from ``engine``.
 
         ``exact_limit``: a search matching more documents than this (0: no limit) ranks,
         folds and counts a sample of about ``sample_size`` of them, whole groups, and
-        scales the counts by how many matched in all (``SearchResults.estimated``)."""
+        scales the counts by how many matched in all (``SearchResults.estimated``).
+        ``rebuild_writers``: connections a rebuild writes on at once (``procs`` overrides):
+        the database server analyses the texts, one core per connection."""
         if engine.dialect.name != "postgresql":
             raise ValueError("SEARCH_BACKEND=postgresql needs a PostgreSQL database")
         self.engine = engine
@@ -370,6 +377,7 @@ class PostgresBackend:
         self.statement_timeout_ms = int(statement_timeout_ms)
         self.exact_limit = int(exact_limit)
         self.sample_size = max(int(sample_size), 1)
+        self.rebuild_writers = max(int(rebuild_writers), 1)
         # Recent results per generation of the index (``search.index_state``).
         self.results = common.ResultCache(result_cache_size)
 
@@ -423,14 +431,16 @@ class PostgresBackend:
         return sorted({_folded(word) for word in words_
                        if 3 <= len(word) <= 30 and not word.isdigit()})
 
-    def _write(self, connection: Connection, batch: list[SearchDocument]) -> None:
+    def _write(self, connection: Connection, batch: list[SearchDocument],
+               statement: str = _WRITE, vocabulary_out: set[str] | None = None) -> None:
         """Write a batch: COPY into a temporary table, then one INSERT ... SELECT that
         analyses the texts (``_WRITE``) and one for the new words. (One multi-row INSERT
         built with SQLAlchemy before: compiling it cost more than PostgreSQL's analysis.)
 
         The spelling vector is made from each document's distinct words, not its whole
         text: the same stripped vector for every word a query can ask about (words as the
-        query syntax reads them), at a fifth of the analysis."""
+        query syntax reads them), at a fifth of the analysis. ``vocabulary_out``: collect
+        the words there instead (a rebuild writes them once, at the end)."""
         # One row per ref: ON CONFLICT cannot update a row twice in one statement.
         rows = [self._row(d) for d in {d.ref: d for d in batch}.values()]
         if not rows:
@@ -452,7 +462,13 @@ class PostgresBackend:
                     copy.write_row([row[name] for name in _COPIED])
         finally:
             cursor.close()
-        connection.exec_driver_sql(_WRITE)
+        connection.exec_driver_sql(statement)
+        if vocabulary_out is not None:
+            vocabulary_out |= vocabulary
+            return
+        self._insert_words(connection, vocabulary)
+
+    def _insert_words(self, connection: Connection, vocabulary: set[str]) -> None:
         folded = self._vocabulary(vocabulary)
         if folded:
             connection.execute(
@@ -487,29 +503,121 @@ class PostgresBackend:
             self._next_generation(connection)
 
     def rebuild(self, documents_: Iterable[SearchDocument], *, procs: int | None = None) -> int:
-        """Replace the whole index in one transaction: searches see the old rows until it
-        commits (MVCC), so the site keeps answering during a rebuild. (``procs`` is for
-        Whoosh; PostgreSQL does the analysis itself.)"""
-        count = 0
-        with self.writer_lock(self.writer_timeout), self.engine.begin() as connection:
-            connection.execute(delete(documents))
-            connection.execute(delete(words))
+        """Replace the whole index: searches read the old table until the new one takes
+        its place, in one short transaction at the end.
+
+        The documents go into a table of their own (``_REBUILT``) with only its primary
+        key, in batches on ``procs`` connections at once (PostgreSQL analyses each batch's
+        texts on one core: that is most of a rebuild); its other indexes are built once it
+        is full, in one pass each rather than grown row by row. Then, in one transaction,
+        the words are replaced, the old table is dropped (this waits for the searches
+        reading it) and the new one takes its names. A rebuild that fails leaves the old
+        index as it was."""
+        writers = max(int(procs or self.rebuild_writers), 1)
+        with self.writer_lock(self.writer_timeout):
+            indexes = self._create_rebuilt_table()
+            try:
+                vocabulary: set[str] = set()
+                count = self._fill_rebuilt_table(documents_, writers, vocabulary)
+                with self.engine.begin() as connection:
+                    # Memory for building the GIN indexes in one pass (this transaction's).
+                    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+                    for name, definition in indexes.items():
+                        connection.exec_driver_sql(definition.replace(
+                            f"INDEX {name} ON {SCHEMA}.search_documents ",
+                            f"INDEX {name}_rebuilt ON {SCHEMA}.{_REBUILT} ", 1))
+                    connection.execute(delete(words))
+                    self._insert_words(connection, vocabulary)
+                    connection.exec_driver_sql(f"DROP TABLE {SCHEMA}.search_documents")
+                    connection.exec_driver_sql(
+                        f"ALTER TABLE {SCHEMA}.{_REBUILT} RENAME TO search_documents")
+                    connection.exec_driver_sql(
+                        f"ALTER TABLE {SCHEMA}.search_documents RENAME CONSTRAINT "
+                        f"{_REBUILT}_pkey TO search_documents_pkey")
+                    for name in indexes:
+                        connection.exec_driver_sql(
+                            f"ALTER INDEX {SCHEMA}.{name}_rebuilt RENAME TO {name}")
+                    self._next_generation(connection)
+            except BaseException:
+                with self.engine.begin() as connection:
+                    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SCHEMA}.{_REBUILT}")
+                raise
+        # Visibility map and planner statistics for the new table now, rather than leave
+        # searches slow until autovacuum comes by.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql(f"VACUUM (ANALYZE) {SCHEMA}.search_documents, {SCHEMA}.search_words")
+        return count
+
+    def _create_rebuilt_table(self) -> dict[str, str]:
+        """The empty table a rebuild fills, shaped as the live one (columns, storage,
+        compression, options, primary key); returns the live table's other indexes."""
+        with self.engine.begin() as connection:
+            indexes, options = self._shape(connection)
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SCHEMA}.{_REBUILT}")
+            connection.exec_driver_sql(
+                f"CREATE TABLE {SCHEMA}.{_REBUILT} (LIKE {SCHEMA}.search_documents "
+                "INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION)"
+                + (f" WITH ({', '.join(options)})" if options else ""))
+            connection.exec_driver_sql(f"ALTER TABLE {SCHEMA}.{_REBUILT} ADD CONSTRAINT "
+                                       f"{_REBUILT}_pkey PRIMARY KEY (ref)")
+        return indexes
+
+    def _fill_rebuilt_table(self, documents_: Iterable[SearchDocument], writers: int,
+                            vocabulary: set[str]) -> int:
+        """Write ``documents_`` into the rebuilt table, ``writers`` batches at a time (each
+        in a transaction of its own: nobody reads that table yet); the words into
+        ``vocabulary``. The documents are read here, in the caller's thread and app
+        context; only the writing is handed to the others."""
+
+        def write(batch: list[SearchDocument]) -> set[str]:
+            seen: set[str] = set()
+            with self.engine.begin() as connection:
+                self._write(connection, batch, _WRITE_REBUILT, seen)
+            return seen
+
+        def batches() -> Iterator[list[SearchDocument]]:
             batch: list[SearchDocument] = []
             for document in documents_:
                 batch.append(document)
                 if len(batch) >= WRITE_BATCH:
-                    self._write(connection, batch)
-                    count += len(batch)
+                    yield batch
                     batch = []
             if batch:
-                self._write(connection, batch)
+                yield batch
+
+        count = 0
+        if writers == 1:
+            for batch in batches():
+                vocabulary |= write(batch)
                 count += len(batch)
-            self._next_generation(connection)
-        # Clear the replaced rows and the GIN pending lists now, and give the planner fresh
-        # statistics, rather than leave searches slow until autovacuum comes by.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.exec_driver_sql(f"VACUUM (ANALYZE) {SCHEMA}.search_documents, {SCHEMA}.search_words")
+            return count
+        with ThreadPoolExecutor(max_workers=writers,
+                                thread_name_prefix="search-rebuild") as pool:
+            running: set[Future] = set()
+            for batch in batches():
+                running.add(pool.submit(write, batch))
+                count += len(batch)
+                if len(running) >= 2 * writers:  # a few batches in memory, not all of them
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        vocabulary |= future.result()
+            for future in running:
+                vocabulary |= future.result()
         return count
+
+    @staticmethod
+    def _shape(connection: Connection) -> tuple[dict[str, str], list[str]]:
+        """The live table's indexes but its primary key (name: CREATE INDEX statement) and
+        its storage options (``toast_tuple_target``), which a rebuilt table must have too:
+        read from the catalogue, so that they stay what the migrations made."""
+        indexes = dict(connection.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :schema "
+            "AND tablename = 'search_documents' AND indexname <> 'search_documents_pkey'"),
+            {"schema": SCHEMA}).all())
+        options = connection.execute(text(
+            "SELECT reloptions FROM pg_class WHERE oid = CAST(:table AS regclass)"),
+            {"table": f"{SCHEMA}.search_documents"}).scalar_one()
+        return indexes, list(options or [])
 
     def refs(self) -> set[str]:
         with self.engine.connect() as connection:

@@ -77,3 +77,37 @@ def test_searches_keep_working_during_a_reindex(search_app):
     assert totals[-1] == 350
     assert search(SearchQuery(text="procurement")).total == 350
     assert get_backend().refs() == {f"bulk:{n}" for n in range(1, 351)}
+
+
+def test_a_rebuild_that_fails_leaves_the_old_index_as_it_was(search_app):
+    documents = make_documents(1200)  # more than one batch of writes on PostgreSQL
+
+    def failing_loader(item_id: int) -> SearchDocument | None:
+        if failing and item_id == 1100:
+            raise RuntimeError("the database went away")
+        return documents.get(item_id)
+
+    failing = False
+    service.register_source("bulk", failing_loader, lambda: list(documents))
+    assert reindex() == 1200
+    documents.update({n: SearchDocument(ref=f"bulk:{n}", item_id=n, language="en",
+                                        title=f"Replaced {n}") for n in documents})
+    failing = True
+    try:
+        reindex()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the failing loader's error should reach the caller")
+
+    assert search(SearchQuery(text="procurement")).total == 1200
+    assert search(SearchQuery(text="replaced")).total == 0
+    assert len(get_backend().refs()) == 1200
+    if search_app.config["SEARCH_BACKEND"] == "postgresql":
+        from sqlalchemy import inspect
+
+        from buyergroup.extensions import db
+        from buyergroup.search.postgres_backend import SCHEMA
+
+        assert sorted(inspect(db.engine).get_table_names(schema=SCHEMA)) == [
+            "index_state", "search_documents", "search_words"]  # no half-built table
