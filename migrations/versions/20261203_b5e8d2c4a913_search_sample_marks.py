@@ -1,4 +1,5 @@
-"""search: sample marks in every document's tsvector, for searches with very many matches
+"""search: sample and facet marks in every document's tsvector, for searches with very
+many matches and searches with words and filters
 
 Revision ID: b5e8d2c4a913
 Revises: a7c3e9d1f4b2
@@ -8,7 +9,10 @@ PostgreSQL only (the search schema). A frozen copy of the statement that
 postgres_backend.UPGRADES_BY_REVISION added for issue 12: each document's tsvector gets
 "zqxsample<n>", n from a hash of its group key, so that a search matching more documents
 than SEARCH_EXACT_COUNT_LIMIT can rank and count the documents of a few buckets and
-estimate the rest. Rows written from now on get it from the write statement.
+estimate the rest; and "zqxf<48 bits of the md5 of the code>" for each of its facet codes, which a
+search with words asks the text index for. Adding lexemes a vector holds changes nothing,
+so the statement can run again. Rows written from now on get them from the write
+statement.
 """
 from alembic import op
 
@@ -21,7 +25,7 @@ depends_on = None
 
 
 STATEMENTS = [
-    "UPDATE search.search_documents SET tsv = tsv || array_to_tsvector(ARRAY['zqxsample' || (('x' || substr(md5(group_key), 1, 8))::bit(32)::int & 63)]) WHERE NOT tsv @@ 'zqxsample0 | zqxsample1 | zqxsample2 | zqxsample3 | zqxsample4 | zqxsample5 | zqxsample6 | zqxsample7 | zqxsample8 | zqxsample9 | zqxsample10 | zqxsample11 | zqxsample12 | zqxsample13 | zqxsample14 | zqxsample15 | zqxsample16 | zqxsample17 | zqxsample18 | zqxsample19 | zqxsample20 | zqxsample21 | zqxsample22 | zqxsample23 | zqxsample24 | zqxsample25 | zqxsample26 | zqxsample27 | zqxsample28 | zqxsample29 | zqxsample30 | zqxsample31 | zqxsample32 | zqxsample33 | zqxsample34 | zqxsample35 | zqxsample36 | zqxsample37 | zqxsample38 | zqxsample39 | zqxsample40 | zqxsample41 | zqxsample42 | zqxsample43 | zqxsample44 | zqxsample45 | zqxsample46 | zqxsample47 | zqxsample48 | zqxsample49 | zqxsample50 | zqxsample51 | zqxsample52 | zqxsample53 | zqxsample54 | zqxsample55 | zqxsample56 | zqxsample57 | zqxsample58 | zqxsample59 | zqxsample60 | zqxsample61 | zqxsample62 | zqxsample63'::tsquery",
+    "UPDATE search.search_documents SET tsv = tsv || array_to_tsvector(ARRAY['zqxsample' || (('x' || substr(md5(group_key), 1, 8))::bit(32)::int & 63)] || ARRAY(SELECT 'zqxf' || left(md5(code), 12) FROM unnest(facet_codes) AS code))",
 ]
 
 
@@ -33,5 +37,6 @@ def upgrade():
 
 
 def downgrade():
-    # The marks are harmless to searches without sampling; a reindex removes them.
+    # The marks are harmless to the code before them (no query asks for them); a reindex
+    # with that code removes them.
     pass

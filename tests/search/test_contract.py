@@ -157,6 +157,14 @@ def test_filters_are_or_within_a_facet_and_across_facets(corpus):
     assert ids("laptop", filters={"country": ["nl"]}) == {2}
     assert ids("laptop", filters={"country": ["fr"]}) == set()
     assert ids(filters={"kind": ["CRITERION"]}) == {1}  # codes are compared lower-case
+    # With words too (PostgreSQL asks its text index for the filters with the words).
+    several = "laptops OR diligence OR arbeitsbedingungen"
+    assert ids(several) == {2, 3, 4}
+    assert ids(several, filters={"product_group": ["laptops", "servers"]}) == {2, 3, 4}
+    assert ids(several, filters={"product_group": ["servers"]}) == {3, 4}
+    assert ids(several, filters={"product_group": ["laptops"], "country": ["NL", "de"]}) == {2}
+    assert ids('"diligence raisonnée"', filters={"country": ["fr"]}) == {3}
+    assert ids('"diligence raisonnée"', filters={"country": ["nl"]}) == set()
 
 
 def test_facet_counts_cover_the_filtered_set(corpus):
