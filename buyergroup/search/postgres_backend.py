@@ -90,7 +90,7 @@ WRITE_BATCH = 500
 LANGUAGE_MARK = "zqxlang"
 # Each tsvector also holds "zqxsample<n>", n in 0..SAMPLE_BUCKETS-1 from a hash of its group
 # key (the same n for an item and its translations): a search with very many matches
-# counts the documents of a few buckets, whole groups, and scales (``_sampled``).
+# counts the documents of a few buckets, whole groups, and scales (``PostgresBackend._search``).
 SAMPLE_MARK = "zqxsample"
 SAMPLE_BUCKETS = 64
 _BUCKET_SQL = f"(('x' || substr(md5(group_key), 1, 8))::bit(32)::int & {SAMPLE_BUCKETS - 1})"
@@ -105,11 +105,13 @@ FACET_MARK = "zqxf"
 _FACET_MARKS_SQL = (f"ARRAY(SELECT '{FACET_MARK}' || left(md5(code), 12) "
                     "FROM unnest(facet_codes) AS code)")
 
-
-def facet_mark(facet: str, code: str) -> str:
-    return FACET_MARK + hashlib.md5(f"{facet}={code}".encode()).hexdigest()[:12]  # noqa: S324
 # Arbitrary constant naming the advisory lock that serialises index writers.
 ADVISORY_LOCK_KEY = 0x62677365617263  # "bgsearc"
+
+
+def facet_mark(facet: str, code: str) -> str:
+    """The mark ``_FACET_MARKS_SQL`` puts in a vector for the code ``facet=code``."""
+    return FACET_MARK + hashlib.md5(f"{facet}={code}".encode()).hexdigest()[:12]  # noqa: S324
 
 
 # The statement's row with the number of documents it matched (not a facet code: no "=").
@@ -292,11 +294,11 @@ _WEIGHTS = dict(zip(_TEXTS, "ABCD", strict=True))
 
 
 def _write_statement(table: str = "search_documents") -> str:
-    """INSERT ... SELECT from ``_INCOMING``: the tsvector (the language mark, then title,
-    summary, body and attachments weighted A to D in the row's language), the spelling
-    vector (from the distinct words), and the row. The body and attachments are analysed,
-    not kept: nothing reads them back (snippets come from ``snippet``), and they made every
-    row wide."""
+    """INSERT ... SELECT into ``table`` from ``_INCOMING``: the tsvector (the language,
+    sample and facet marks, then title, summary, body and attachments weighted A to D in
+    the row's language), the spelling vector (from the distinct words), and the row. The
+    body and attachments are analysed, not kept: nothing reads them back (snippets come
+    from ``snippet``), and they made every row wide."""
     configuration_of = "CASE analysis " + " ".join(
         f"WHEN '{code}' THEN '{configuration(code)}'::regconfig" for code in CONFIGURATIONS
     ) + f" ELSE '{configuration('en')}'::regconfig END"
