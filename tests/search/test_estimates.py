@@ -9,10 +9,11 @@ accuracy measured at 100,000 items (``bench/pages.py --estimates``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import event
 
 from buyergroup.extensions import db
@@ -36,11 +37,13 @@ ITEMS = 600
 def sampled_app(request, search_apps, _fresh):
     database, backend = request.param
     app = _app_for(request, search_apps, None, database, backend)
+    before = {key: app.config.get(key) for key in ("SEARCH_EXACT_COUNT_LIMIT",
+                                                     "SEARCH_SAMPLE_SIZE")}
     app.config.update(SEARCH_EXACT_COUNT_LIMIT=100, SEARCH_SAMPLE_SIZE=300)
     try:
         yield from _fresh(app)
     finally:
-        app.config.update(SEARCH_EXACT_COUNT_LIMIT=5_000, SEARCH_SAMPLE_SIZE=3_000)
+        app.config.update(before)
 
 
 def _library(count: int = ITEMS) -> list[SearchDocument]:
@@ -80,11 +83,19 @@ def _exact(query: SearchQuery):
         backend.results.clear()
 
 
-def _statements(app: Flask) -> list[str]:
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The statements sent meanwhile."""
     sent: list[str] = []
-    event.listen(db.engine, "before_cursor_execute",
-                 lambda *args: sent.append(args[2]))
-    return sent
+
+    def record(*args) -> None:
+        sent.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_past_the_limit_the_counts_are_estimated_from_a_sample(sampled_app):
@@ -156,11 +167,11 @@ def test_one_statement_within_the_limit_two_past_it(sampled_app):
     get_backend().upsert(_library())
     backend = get_backend()
     backend.results.size = 0
-    sent = _statements(sampled_app)
-    search(SearchQuery(text="wolframite", audiences=MEMBER))
+    with _statements() as sent:
+        search(SearchQuery(text="wolframite", audiences=MEMBER))
     within = [s for s in sent if "ts_rank_cd" in s]
-    sent.clear()
-    search(SearchQuery(text="procurement", audiences=MEMBER))
+    with _statements() as sent:
+        search(SearchQuery(text="procurement", audiences=MEMBER))
     past = [s for s in sent if "ts_rank_cd" in s]
 
     assert len(within) == 1 and "counted" in within[0]
