@@ -133,8 +133,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "SEARCH_REINDEX_PROCS": _int(env.get("SEARCH_REINDEX_PROCS"), 1),
         # Recent search results kept per process and index generation (0: none).
         "SEARCH_RESULT_CACHE_SIZE": _int(env.get("SEARCH_RESULT_CACHE_SIZE"), 256),
-        # PostgreSQL search: past this many matching documents, counts are estimated from a
-        # sample of about SEARCH_SAMPLE_SIZE (and shown as "about"); 0: always exact.
+        # Search: past this many matching documents, counts are estimated from a sample of
+        # about SEARCH_SAMPLE_SIZE (and shown as "About N results"); 0: always exact.
         "SEARCH_EXACT_COUNT_LIMIT": _int(env.get("SEARCH_EXACT_COUNT_LIMIT"), 5_000),
         "SEARCH_SAMPLE_SIZE": _int(env.get("SEARCH_SAMPLE_SIZE"), 3_000),
         # Visitors' whole pages kept per process and content generation (core/page_cache.py):

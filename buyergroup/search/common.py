@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -29,6 +31,28 @@ MAX_ATTACHMENT_CHARS = 300_000
 # stand-ins for the characters PostgreSQL's ts_headline would read as HTML and drop.
 MARK_START, MARK_END = "\ue000", "\ue001"
 HTML_STAND_INS = {"<": "\ue002", ">": "\ue003", "&": "\ue004"}
+
+
+# Past a backend's exact limit a search counts a sample: the documents of the first few of
+# SAMPLE_BUCKETS buckets, by a hash of their group key, so that an item and its
+# translations are in the same one (``sample_bucket``).
+SAMPLE_BUCKETS = 64
+
+
+def sample_bucket(group_key: str) -> int:
+    """The bucket of a group: the low 6 bits of the first 32 of its key's md5 (what the
+    PostgreSQL backend's ``_BUCKET_SQL`` computes)."""
+    digest = hashlib.md5(group_key.encode()).hexdigest()  # noqa: S324 - a spread, not a secret
+    return int(digest[:8], 16) & (SAMPLE_BUCKETS - 1)
+
+
+def sample_buckets(matches: int, exact_limit: int, sample_size: int) -> int | None:
+    """How many buckets hold about ``sample_size`` of ``matches`` documents, when those are
+    more than ``exact_limit`` (0: no limit); None: count them all."""
+    if not exact_limit or matches <= exact_limit:
+        return None
+    buckets = math.ceil(SAMPLE_BUCKETS * max(sample_size, 1) / matches)
+    return buckets if buckets < SAMPLE_BUCKETS else None
 
 
 def estimate(count: int, in_all: int, in_sample: int) -> int:

@@ -92,7 +92,7 @@ LANGUAGE_MARK = "zqxlang"
 # key (the same n for an item and its translations): a search with very many matches
 # counts the documents of a few buckets, whole groups, and scales (``PostgresBackend._search``).
 SAMPLE_MARK = "zqxsample"
-SAMPLE_BUCKETS = 64
+SAMPLE_BUCKETS = common.SAMPLE_BUCKETS
 _BUCKET_SQL = f"(('x' || substr(md5(group_key), 1, 8))::bit(32)::int & {SAMPLE_BUCKETS - 1})"
 # And "zqxf<hash of kind=criterion>" for each of its facet codes: a search with words asks
 # the text index for its filters too (``_match``), so that the index alone finds what is

@@ -61,8 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_REINDEX_PROCS": 1,
     # PostgreSQL: statement_timeout for a search.
     "SEARCH_STATEMENT_TIMEOUT_MS": 5000,
-    # PostgreSQL: a search matching more documents than this ranks and counts a sample of
-    # about SEARCH_SAMPLE_SIZE of them and shows its counts as estimates (0: never).
+    # A search matching more documents than this counts a sample of about
+    # SEARCH_SAMPLE_SIZE of them and shows its counts as estimates (0: never); PostgreSQL
+    # ranks only the sample too, Whoosh still scores every match.
     "SEARCH_EXACT_COUNT_LIMIT": 5_000,
     "SEARCH_SAMPLE_SIZE": 3_000,
     # Results of recent searches kept per process, per generation of the index (a write
@@ -192,6 +193,8 @@ def get_backend() -> SearchBackend:
                 phrase_time_limit=float(_setting("SEARCH_PHRASE_TIME_LIMIT")),
                 reindex_procs=int(_setting("SEARCH_REINDEX_PROCS")),
                 result_cache_size=int(_setting("SEARCH_RESULT_CACHE_SIZE")),
+                exact_limit=int(_setting("SEARCH_EXACT_COUNT_LIMIT")),
+                sample_size=int(_setting("SEARCH_SAMPLE_SIZE")),
             )
         else:
             backend = PostgresBackend(

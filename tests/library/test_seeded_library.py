@@ -232,7 +232,7 @@ PG_SEARCH = pytest.param(("postgresql", "postgresql"), id="postgresql-fts", mark
     pytest.mark.skipif(not HAS_POSTGRES, reason="TEST_DATABASE_URL is not set")])
 
 
-@pytest.mark.parametrize("seeded", [PG_SEARCH], indirect=True)
+@pytest.mark.parametrize("seeded", [ENGINES[0], PG_SEARCH], indirect=True)
 @pytest.mark.parametrize(("language", "about", "note"), [
     ("en", "About ", "counted from a sample"),
     ("nl", "Ongeveer ", "steekproef"),

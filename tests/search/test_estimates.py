@@ -1,6 +1,6 @@
-"""Searches with very many matches on PostgreSQL: past SEARCH_EXACT_COUNT_LIMIT matching
-documents the backend ranks, folds and counts a sample (whole groups) and scales the
-counts; the results say so (``estimated``) and page only through the sample.
+"""Searches with very many matches: past SEARCH_EXACT_COUNT_LIMIT matching documents the
+backend folds and counts a sample (whole groups; PostgreSQL ranks only the sample too) and
+scales the counts; the results say so (``estimated``) and page only through the sample.
 
 The limits here are small (the defaults are 5,000 and 3,000) so that a few hundred
 documents exercise the same statements as 100,000 do; docs/performance.md has the
@@ -25,7 +25,7 @@ from buyergroup.search.types import (
     SearchDocument,
     SearchQuery,
 )
-from tests.search.conftest import _app_for, _needs_postgres
+from tests.search.conftest import CONTRACT_PARAMS, _app_for, _needs_postgres
 
 VISITOR = [AUDIENCE_PUBLIC]
 MEMBER = [AUDIENCE_PUBLIC, AUDIENCE_MEMBERS]
@@ -33,10 +33,9 @@ KINDS = ("criterion", "clause", "case_study")
 ITEMS = 600
 
 
-@pytest.fixture(params=[_needs_postgres("postgresql", "postgresql", id="postgresql")])
-def sampled_app(request, search_apps, _fresh):
+def _sampled(request, search_apps, sqlite_search_url, _fresh):
     database, backend = request.param
-    app = _app_for(request, search_apps, None, database, backend)
+    app = _app_for(request, search_apps, sqlite_search_url, database, backend)
     before = {key: app.config.get(key) for key in ("SEARCH_EXACT_COUNT_LIMIT",
                                                      "SEARCH_SAMPLE_SIZE")}
     app.config.update(SEARCH_EXACT_COUNT_LIMIT=100, SEARCH_SAMPLE_SIZE=300)
@@ -44,6 +43,17 @@ def sampled_app(request, search_apps, _fresh):
         yield from _fresh(app)
     finally:
         app.config.update(before)
+
+
+@pytest.fixture(params=CONTRACT_PARAMS)
+def sampled_app(request, search_apps, sqlite_search_url, _fresh):
+    """Both backends, with a limit of 100 matches and samples of about 300."""
+    yield from _sampled(request, search_apps, sqlite_search_url, _fresh)
+
+
+@pytest.fixture(params=[_needs_postgres("postgresql", "postgresql", id="postgresql")])
+def pg_sampled_app(request, search_apps, sqlite_search_url, _fresh):
+    yield from _sampled(request, search_apps, sqlite_search_url, _fresh)
 
 
 def _library(count: int = ITEMS) -> list[SearchDocument]:
@@ -163,7 +173,7 @@ def test_the_pages_of_a_sample_do_not_repeat_and_end_with_it(sampled_app):
     assert len(seen) == len(set(seen)) == first.pageable
 
 
-def test_one_statement_within_the_limit_two_past_it(sampled_app):
+def test_one_statement_within_the_limit_two_past_it(pg_sampled_app):
     get_backend().upsert(_library())
     backend = get_backend()
     backend.results.size = 0
@@ -178,7 +188,7 @@ def test_one_statement_within_the_limit_two_past_it(sampled_app):
     assert len(past) == 2 and "zqxsample" in past[1]
 
 
-def test_rows_without_sample_marks_are_counted_exactly(sampled_app):
+def test_rows_without_sample_marks_are_counted_exactly(pg_sampled_app):
     """An index written before the marks (until a reindex) is searched as before."""
     get_backend().upsert(_library())
     marks = ", ".join(f"'{postgres_backend.SAMPLE_MARK}{n}'"

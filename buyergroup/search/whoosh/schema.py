@@ -148,6 +148,9 @@ def build_schema() -> Schema:
         "ref": ID(unique=True, stored=True),
         # The versions of one thing share it (groups.py); a document alone has its ref.
         "group": ID(),
+        # The group's sample bucket ("0".."63", common.sample_bucket), for searches with
+        # more matches than the exact limit.
+        "sample": ID(),
         "item_id": STORED(),
         "language": ID(stored=True),
         "analysis": ID(),  # which language's fields hold the text
@@ -190,6 +193,7 @@ def document_fields(document: SearchDocument) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "ref": document.ref,
         "group": document.group or document.ref,
+        "sample": str(common.sample_bucket(document.group or document.ref)),
         "item_id": int(document.item_id),
         "language": document.language,
         "analysis": language,
