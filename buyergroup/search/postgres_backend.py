@@ -859,7 +859,10 @@ class PostgresBackend:
         # Only the one column the order needs travels through the window's sort (narrow
         # rows sort in memory).
         key = {"relevance": rank, "newest": d.published, "title": d.sort_title}[sort]
-        limited = bool(queries) and self.exact_limit > 0 and sample is None and not exact
+        # Only for relevance: "newest first" or by title must order all the matches, not
+        # a sample.
+        limited = (bool(queries) and self.exact_limit > 0 and sample is None and not exact
+                   and sort == "relevance")
         matched = select(d.ref, d.item_id, d.language, d.group_key, d.facet_codes,
                          key.label("o"), rank.label("score"))
         if limited:

@@ -141,6 +141,17 @@ def test_within_the_limit_the_counts_are_exact(sampled_app):
     assert laptops.total == 200 and not laptops.estimated
 
 
+@pytest.mark.parametrize("sort", ["newest", "title"])
+def test_a_search_sorted_otherwise_than_by_relevance_orders_all_its_matches(sampled_app, sort):
+    """The newest first means the newest of all the matches, not of a sample."""
+    get_backend().upsert(_library())
+    results = search(SearchQuery(text="procurement", audiences=MEMBER, sort=sort,
+                                 language="en"))
+    assert not results.estimated and results.total == ITEMS
+    if sort == "newest":
+        assert [hit.item_id for hit in results.hits[:3]] == [600, 599, 598]
+
+
 def test_a_sample_holds_only_what_the_searcher_may_see(sampled_app):
     get_backend().upsert(_library())
     visitor = search(SearchQuery(text="procurement", audiences=VISITOR, per_page=100))

@@ -563,7 +563,10 @@ class WhooshBackend:
         scores = evaluation.evaluate(compiled)
         matched = scores.keys() & allowed
         sample = None
-        buckets = common.sample_buckets(len(matched), self.exact_limit, self.sample_size)
+        # Only for relevance: "newest first" must show the newest of all the matches, not
+        # of a sample.
+        buckets = (common.sample_buckets(len(matched), self.exact_limit, self.sample_size)
+                   if sort == "relevance" else None)
         if buckets is not None:
             in_sample = matched & (self._sample_docs(searcher, buckets) or frozenset())
             if in_sample:
