@@ -49,7 +49,7 @@ def sample_bucket(group_key: str) -> int:
 def sample_buckets(matches: int, exact_limit: int, sample_size: int) -> int | None:
     """How many buckets hold about ``sample_size`` of ``matches`` documents, when those are
     more than ``exact_limit`` (0: no limit); None: count them all."""
-    if not exact_limit or matches <= exact_limit:
+    if exact_limit <= 0 or matches <= exact_limit:
         return None
     buckets = math.ceil(SAMPLE_BUCKETS * max(sample_size, 1) / matches)
     return buckets if buckets < SAMPLE_BUCKETS else None

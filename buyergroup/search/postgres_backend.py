@@ -392,7 +392,7 @@ class PostgresBackend:
         self._reading_connection = reading_connection
         self.writer_timeout = writer_timeout
         self.statement_timeout_ms = int(statement_timeout_ms)
-        self.exact_limit = int(exact_limit)
+        self.exact_limit = max(int(exact_limit), 0)  # (a negative setting: no limit)
         self.sample_size = max(int(sample_size), 1)
         self.rebuild_writers = max(int(rebuild_writers), 1)
         # Recent results per generation of the index (``search.index_state``).

@@ -131,6 +131,15 @@ def test_past_the_limit_the_counts_are_estimated_from_a_sample(sampled_app):
     assert 20 < estimated.pageable < estimated.total
 
 
+def test_no_limit_counts_everything(sampled_app):
+    get_backend().upsert(_library())
+    for limit in (0, -1):  # SEARCH_EXACT_COUNT_LIMIT=0 (or below): always exact
+        get_backend().exact_limit = limit
+        get_backend().results.clear()
+        results = search(SearchQuery(text="procurement", audiences=MEMBER))
+        assert not results.estimated and results.total == ITEMS
+
+
 def test_within_the_limit_the_counts_are_exact(sampled_app):
     get_backend().upsert(_library())
     rare = search(SearchQuery(text="wolframite", audiences=MEMBER))

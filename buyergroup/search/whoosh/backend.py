@@ -136,7 +136,7 @@ class WhooshBackend:
         translations, ordering and facet counts, was a quarter of a common word's search
         at 100,000 items."""
         self.folder = Path(folder)
-        self.exact_limit = int(exact_limit)
+        self.exact_limit = max(int(exact_limit), 0)  # (a negative setting: no limit)
         self.sample_size = max(int(sample_size), 1)
         # Recent results per commit of the index, shared by this process's threads.
         self.results = common.ResultCache(result_cache_size)
