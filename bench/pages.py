@@ -89,14 +89,17 @@ def clocked(call) -> tuple[object, float, float]:
 
 
 def _p95(values) -> float:
+    return round(_nearest_rank_p95(values), 2)
+
+
+def _nearest_rank_p95(values) -> float:
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
-    """The same member searches through ``search.service.search`` alone (no page), the
-    result cache off: each query's best of ``repeat`` runs, then median and p95 per kind.
-    For large indexes, where the search is most of a page."""
+def _member_queries(urls: dict[str, list[str]]):
+    """(kind, url, SearchQuery) for each library URL, as the demo member asks it; inside a
+    request context, with the search backend's result cache off (every search computed)."""
     from urllib.parse import parse_qs, urlsplit
 
     from sqlalchemy import select
@@ -107,28 +110,37 @@ def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
     from buyergroup.library.browse import parse_query
     from buyergroup.search import service
 
-    out = {}
-    with app.test_request_context():
-        cache = getattr(service.get_backend(), "results", None)
-        if cache is not None:  # (another checkout's code may have none)
-            cache.size = 0  # every search computed, none remembered
-        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
-        for kind, kind_urls in urls.items():
-            best, best_cpu = [], []
-            for url in kind_urls:
-                args = MultiDict([(k, v) for k, values in parse_qs(urlsplit(url).query).items()
-                                  for v in values])
-                query = parse_query(args, member)
-                runs = [clocked(lambda query=query: service.search(query))[1:]
-                        for _ in range(max(repeat, 1))]
-                best.append(min(wall for wall, _cpu in runs))
-                best_cpu.append(min(cpu for _wall, cpu in runs))
+    cache = getattr(service.get_backend(), "results", None)
+    if cache is not None:  # (another checkout's code may have none)
+        cache.size = 0
+    member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+    for kind, kind_urls in urls.items():
+        for url in kind_urls:
+            args = MultiDict([(k, v) for k, values in parse_qs(urlsplit(url).query).items()
+                              for v in values])
+            yield kind, url, parse_query(args, member)
 
-            out[kind] = {"queries": len(kind_urls),
-                         "median_ms": round(statistics.median(best), 2), "p95_ms": _p95(best),
-                         "cpu_median_ms": round(statistics.median(best_cpu), 2),
-                         "cpu_p95_ms": _p95(best_cpu)}
-    return out
+
+def timed_searches(app, urls: dict[str, list[str]], repeat: int) -> dict:
+    """The same member searches through ``search.service.search`` alone (no page), the
+    result cache off: each query's best of ``repeat`` runs, then median and p95 per kind.
+    For large indexes, where the search is most of a page."""
+    from buyergroup.search import service
+
+    best: dict[str, list[float]] = {kind: [] for kind in urls}
+    best_cpu: dict[str, list[float]] = {kind: [] for kind in urls}
+    with app.test_request_context():
+        for kind, _url, query in _member_queries(urls):
+            runs = [clocked(lambda query=query: service.search(query))[1:]
+                    for _ in range(max(repeat, 1))]
+            best[kind].append(min(wall for wall, _cpu in runs))
+            best_cpu[kind].append(min(cpu for _wall, cpu in runs))
+    return {kind: {"queries": len(best[kind]),
+                   "median_ms": round(statistics.median(best[kind]), 2),
+                   "p95_ms": _p95(best[kind]),
+                   "cpu_median_ms": round(statistics.median(best_cpu[kind]), 2),
+                   "cpu_p95_ms": _p95(best_cpu[kind])}
+            for kind in urls if best[kind]}
 
 
 def estimate_errors(app, urls: dict[str, list[str]]) -> dict:
@@ -136,26 +148,13 @@ def estimate_errors(app, urls: dict[str, list[str]]) -> dict:
     SEARCH_EXACT_COUNT_LIMIT), how far the estimates are from the exact counts of the same
     search with the limit off: the total's error, and each facet value's, relative to
     itself (values of at least 5 % of the total) and to the total (every value)."""
-    from urllib.parse import parse_qs, urlsplit
-
-    from sqlalchemy import select
-    from werkzeug.datastructures import MultiDict
-
-    from buyergroup.accounts.models import User
-    from buyergroup.extensions import db
-    from buyergroup.library.browse import parse_query
     from buyergroup.search import service
 
     totals, shares, values, searches = [], [], [], []
     with app.test_request_context():
         backend = service.get_backend()
-        backend.results.size = 0
         limit = getattr(backend, "exact_limit", 0)
-        member = db.session.scalar(select(User).where(User.email == "member@example.org"))
-        for url in [url for kind_urls in urls.values() for url in kind_urls]:
-            args = MultiDict([(k, v) for k, vs in parse_qs(urlsplit(url).query).items()
-                              for v in vs])
-            query = parse_query(args, member)
+        for _kind, url, query in _member_queries(urls):
             estimated = service.search(query)
             if not estimated.estimated:
                 continue
@@ -179,10 +178,10 @@ def estimate_errors(app, urls: dict[str, list[str]]) -> dict:
     def summary(errors: list[float]) -> dict:
         if not errors:
             return {}
-        ordered = sorted(errors)  # (not _p95: it rounds to 0.01, a whole per cent here)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        # (Not _p95, which rounds to 0.01: a whole per cent of these fractions.)
         return {"n": len(errors), "median_pct": round(100 * statistics.median(errors), 2),
-                "p95_pct": round(100 * p95, 2), "max_pct": round(100 * max(errors), 2)}
+                "p95_pct": round(100 * _nearest_rank_p95(errors), 2),
+                "max_pct": round(100 * max(errors), 2)}
 
     return {"searches": searches, "total": summary(totals),
             "facet_value_of_itself": summary(values), "facet_value_of_total": summary(shares)}

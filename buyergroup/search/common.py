@@ -66,6 +66,15 @@ def estimate(count: int, in_all: int, in_sample: int) -> int:
     return max(int(round(scaled, -digits)), 1)
 
 
+def scaled_counts(total: int, facets: dict[str, list[tuple[str, int]]], in_all: int,
+                  in_sample: int) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """A sample's total and facet counts (``in_sample`` of ``in_all`` matching documents)
+    as estimates for all of them (``estimate``)."""
+    return (estimate(total, in_all, in_sample),
+            {facet: [(value, estimate(count, in_all, in_sample)) for value, count in counts]
+             for facet, counts in facets.items()})
+
+
 def analysis_language(language: str) -> str:
     return language if language in LANGUAGES else "en"
 

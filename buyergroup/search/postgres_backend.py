@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import math
 import os
 import threading
 import time
@@ -116,6 +115,8 @@ def facet_mark(facet: str, code: str) -> str:
 
 # The statement's row with the number of documents it matched (not a facet code: no "=").
 _MATCHED = "#matched"
+# The page-row columns of a count's row (ref, item_id, language, score, position, snippet,
+# headline), all NULL.
 _NO_ROW = (cast(null(), Text), cast(null(), Integer), cast(null(), Text), cast(null(), Float),
            cast(null(), Integer), cast(null(), Text), cast(null(), Text))
 
@@ -603,11 +604,6 @@ class PostgresBackend:
                 yield batch
 
         count = 0
-        if writers == 1:
-            for batch in batches():
-                vocabulary |= write(batch)
-                count += len(batch)
-            return count
         with ThreadPoolExecutor(max_workers=writers,
                                 thread_name_prefix="search-rebuild") as pool:
             running: set[Future] = set()
@@ -913,8 +909,7 @@ class PostgresBackend:
                    no_number.label("item_id"), nothing.label("language"),
                    cast(null(), Float).label("score"), no_number.label("position"),
                    nothing.label("snippet"), nothing.label("headline")).select_from(reps),
-            select(codes.c.code, func.count(), nothing, no_number, nothing,
-                   cast(null(), Float), no_number, nothing, nothing)
+            select(codes.c.code, func.count(), *_NO_ROW)
             .select_from(reps.join(codes, true())).group_by(codes.c.code),
             select(nothing, no_number, page_of.c.ref, page_of.c.item_id, page_of.c.language,
                    page_of.c.score, page_of.c.position, shown.c.snippet,
@@ -945,23 +940,20 @@ class PostgresBackend:
                 if facet in facets:
                     facets[facet].append((value, int(row.n)))
         if limited and matched_here is not None and matched_here > self.exact_limit:
-            buckets = min(math.ceil(SAMPLE_BUCKETS * self.sample_size / matched_here),
-                          SAMPLE_BUCKETS)
+            # Past the limit the statement stopped at the count: the sample, or (when a
+            # sample would be all of it) every match after all.
+            buckets = common.sample_buckets(matched_here, self.exact_limit, self.sample_size)
             return self._search(connection, query, tree, typed=typed, protected=protected,
-                                queries=queries, sample=(buckets, matched_here))
+                                queries=queries, exact=buckets is None,
+                                sample=None if buckets is None else (buckets, matched_here))
         estimated, reachable = False, None
         if sample is not None:
-            buckets, in_all = sample
             if not matched_here:
                 # No sample marks (rows written before them, until a reindex): all of it.
                 return self._search(connection, query, tree, typed=typed,
                                     protected=protected, queries=queries, exact=True)
-            if buckets < SAMPLE_BUCKETS:
-                estimated, reachable = True, total
-                total = common.estimate(total, in_all, matched_here)
-                facets = {facet: [(value, common.estimate(n, in_all, matched_here))
-                                  for value, n in counts]
-                          for facet, counts in facets.items()}
+            estimated, reachable = True, total
+            total, facets = common.scaled_counts(total, facets, sample[1], matched_here)
         for facet in FACETS:
             facets[facet].sort(key=lambda kv: (-kv[1], kv[0]))
         page_rows.sort(key=lambda row: row.position)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from buyergroup.extensions import db
-from buyergroup.search import postgres_backend
+from buyergroup.search import common, postgres_backend
 from buyergroup.search.service import get_backend, search
 from buyergroup.search.types import (
     AUDIENCE_MEMBERS,
@@ -229,3 +229,13 @@ def test_rows_without_sample_marks_are_counted_exactly(pg_sampled_app):
         connection.exec_driver_sql(
             f"UPDATE {postgres_backend.SCHEMA}.index_state SET generation = generation + 1")
     assert search(SearchQuery(text="procurement", audiences=MEMBER)).estimated
+
+
+def test_both_backends_put_a_group_in_the_same_bucket(pg_sampled_app):
+    """common.sample_bucket (Whoosh's sample field) and PostgreSQL's marks agree."""
+    keys = ["library_item:1", "test:7", "discussion:42", "item:élan"]
+    with db.engine.connect() as connection:
+        buckets = [connection.exec_driver_sql(
+            f"SELECT {postgres_backend._BUCKET_SQL.replace('group_key', '%(key)s')}",
+            {"key": key}).scalar_one() for key in keys]
+    assert buckets == [common.sample_bucket(key) for key in keys]

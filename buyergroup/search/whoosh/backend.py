@@ -689,12 +689,8 @@ class WhooshBackend:
         facets = self._facets(searcher, results, matched)
         estimated, reachable = False, None
         if sample is not None:
-            in_all, in_sample = sample
             estimated, reachable = True, total
-            total = common.estimate(total, in_all, in_sample)
-            facets = {facet: [(value, common.estimate(n, in_all, in_sample))
-                              for value, n in counts]
-                      for facet, counts in facets.items()}
+            total, facets = common.scaled_counts(total, facets, *sample)
 
         terms = highlight_terms(compiled) if tree is not None else {}
         hits = []
