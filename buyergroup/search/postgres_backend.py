@@ -45,7 +45,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    column,
     delete,
     func,
     literal,
@@ -56,7 +55,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR, insert
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
@@ -104,73 +103,6 @@ _BUCKET_SQL = f"(('x' || substr(md5(group_key), 1, 8))::bit(32)::int & {SAMPLE_B
 FACET_MARK = "zqxf"
 _FACET_MARKS_SQL = (f"ARRAY(SELECT '{FACET_MARK}' || left(md5(code), 12) "
                     "FROM unnest(facet_codes) AS code)")
-# Pairs longer than this (in bytes) are left out of a document's pairs and out of a
-# query's alike (a lexeme may be up to 2,047 bytes; a tsvector's lexeme no longer).
-PAIR_BYTES = 500
-
-
-def _pairs_sql(vector: str) -> str:
-    """The pairs of the vector ``vector`` (an SQL expression) as a text[]: "a b" for every
-    lexeme a at a position p and b at p + 1.
-
-    A document's pairs, in their own stripped vector (``pairs``, GIN-indexed), let a phrase
-    ask the index for the documents that hold its words next to each other, where the text
-    index alone gives those holding its words anywhere, each then read back to check
-    positions: for two common words 13,000 documents read for 56 phrases, 290-500 ms at
-    100,000 documents, against 2.5 ms with the pairs. A query's pairs come from the same
-    expression over its phrase's vector (``PostgresBackend._prepare``), so a document
-    that holds a phrase holds each of its pairs; a pair that two other lexemes spell
-    alike only lets a document through to the positions check the phrase still makes."""
-    unnested = f"(SELECT lexeme, unnest(positions) AS p FROM unnest({vector}))"
-    return (f"ARRAY(SELECT a.lexeme || ' ' || b.lexeme FROM {unnested} AS a "
-            f"JOIN {unnested} AS b ON b.p = a.p + 1 "
-            f"WHERE octet_length(a.lexeme) + octet_length(b.lexeme) < {PAIR_BYTES})")
-
-
-def _pairs_query(tree: syntax.Node | None, languages: Iterable[str],
-                 pairs: dict[tuple[syntax.Phrase, str], list[str]]) -> str | None:
-    """A tsquery (its text) on ``pairs`` that every document matching ``tree`` in one of
-    ``languages`` satisfies, or None where that narrows nothing. ``pairs``: each phrase's
-    pairs in each language it is looked for in.
-
-    A phrase needs each of its pairs (none: a single word, or words with stop words
-    between them, needs nothing); AND needs what each of its parts needs, OR what one of
-    them needs, and a word or a NOT needs nothing. So "due diligence" OR laptop asks
-    nothing of the pairs, and a glossary term's translations, each in its language, ask
-    for one of theirs."""
-    if tree is None:
-        return None
-    anything, nothing = True, False  # needs nothing; no document of the language matches
-
-    def needs(node: syntax.Node, code: str) -> str | bool:
-        if isinstance(node, syntax.Phrase):
-            if not syntax.searched_in(node, code):
-                return nothing
-            return " & ".join(_quoted_lexeme(pair)
-                              for pair in sorted(set(pairs.get((node, code), ())))) or anything
-        if isinstance(node, (syntax.Term, syntax.Not)):
-            return anything
-        parts = [needs(child, code) for child in node.children]
-        if isinstance(node, syntax.And):
-            if any(part is nothing for part in parts):
-                return nothing
-            texts = [part for part in parts if part is not anything]
-            return f"({' & '.join(texts)})" if texts else anything
-        if any(part is anything for part in parts):
-            return anything
-        texts = [part for part in parts if part is not nothing]
-        return f"({' | '.join(texts)})" if texts else nothing
-
-    per_language = [needs(tree, code) for code in languages]
-    if not per_language or any(need is anything for need in per_language):
-        return None
-    texts = [need for need in per_language if need is not nothing]
-    return " | ".join(f"({need})" for need in texts) or None
-
-
-def _quoted_lexeme(lexeme: str) -> str:
-    """``lexeme`` as a tsquery's text quotes it (as the tsquery input reads it)."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 # Arbitrary constant naming the advisory lock that serialises index writers.
 ADVISORY_LOCK_KEY = 0x62677365617263  # "bgsearc"
@@ -224,8 +156,6 @@ documents = Table(
     # The words as written (accents folded, not stemmed, no positions), for "did you mean":
     # is this exact word in a document the searcher may see?
     Column("spell", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
-    # The lexemes next to each other in ``tsv``, "a b" (``_pairs_sql``), for phrases.
-    Column("pairs", TSVECTOR, nullable=False, server_default=text("''::tsvector")),
 )
 
 words = Table("search_words", metadata, Column("word", Text, primary_key=True))
@@ -340,17 +270,6 @@ UPGRADES_BY_REVISION = {
         f"UPDATE {SCHEMA}.search_documents SET tsv = tsv || array_to_tsvector(ARRAY["
         f"'{SAMPLE_MARK}' || {_BUCKET_SQL}] || {_FACET_MARKS_SQL})",
     ],
-    # Issue 12: each document's pairs of neighbouring lexemes, for phrases.
-    "c6f1a8e3d207": [
-        f"ALTER TABLE {SCHEMA}.search_documents ADD COLUMN IF NOT EXISTS pairs tsvector "
-        "NOT NULL DEFAULT ''::tsvector",
-        "DO $$ BEGIN EXECUTE 'ALTER TABLE search.search_documents "
-        "ALTER COLUMN pairs SET COMPRESSION lz4'; "
-        "EXCEPTION WHEN OTHERS THEN NULL; END $$",
-        f"UPDATE {SCHEMA}.search_documents SET pairs = array_to_tsvector({_pairs_sql('tsv')})",
-        f"CREATE INDEX IF NOT EXISTS ix_search_documents_pairs ON {SCHEMA}.search_documents "
-        "USING gin (pairs)",
-    ],
 }
 SCHEMA_UPGRADES = [statement for statements in UPGRADES_BY_REVISION.values()
                    for statement in statements]
@@ -370,8 +289,7 @@ def _folded(word: str) -> str:
 # Writing: rows are copied into this temporary table (dropped at commit), then analysed
 # into the index by one statement.
 _INCOMING = "search_incoming"
-_COPIED = [c.name for c in documents.columns
-           if c.name not in ("tsv", "spell", "pairs")] + ["spelling"]
+_COPIED = [c.name for c in documents.columns if c.name not in ("tsv", "spell")] + ["spelling"]
 _TEXTS = ("title", "summary", "body", "attachments_text")
 _WEIGHTS = dict(zip(_TEXTS, "ABCD", strict=True))
 
@@ -379,9 +297,9 @@ _WEIGHTS = dict(zip(_TEXTS, "ABCD", strict=True))
 def _write_statement(table: str = "search_documents") -> str:
     """INSERT ... SELECT into ``table`` from ``_INCOMING``: the tsvector (the language,
     sample and facet marks, then title, summary, body and attachments weighted A to D in
-    the row's language), the spelling vector (from the distinct words), the pairs (from
-    the tsvector) and the row. The body and attachments are analysed, not kept: nothing
-    reads them back (snippets come from ``snippet``), and they made every row wide."""
+    the row's language), the spelling vector (from the distinct words), and the row. The
+    body and attachments are analysed, not kept: nothing reads them back (snippets come
+    from ``snippet``), and they made every row wide."""
     configuration_of = "CASE analysis " + " ".join(
         f"WHEN '{code}' THEN '{configuration(code)}'::regconfig" for code in CONFIGURATIONS
     ) + f" ELSE '{configuration('en')}'::regconfig END"
@@ -391,15 +309,11 @@ def _write_statement(table: str = "search_documents") -> str:
     spell = f"strip(to_tsvector('{configuration('simple')}'::regconfig, spelling))"
     stored = [name for name in _COPIED if name != "spelling"]
     kept = {name: ("''" if name in ("body", "attachments_text") else name) for name in stored}
-    columns = [*stored, "tsv", "spell", "pairs"]
+    columns = [*stored, "tsv", "spell"]
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in columns if name != "ref")
-    analysed = ", ".join(f"{kept[name]} AS {name}" for name in stored)
     return (f"INSERT INTO {SCHEMA}.{table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(stored)}, tsv, spell, "
-            f"array_to_tsvector({_pairs_sql('analysed.tsv')}) "
-            f"FROM (SELECT {analysed}, {vector} AS tsv, {spell} AS spell "
-            f"FROM (SELECT *, {configuration_of} AS cfg FROM {_INCOMING}) AS incoming) "
-            f"AS analysed "
+            f"SELECT {', '.join(kept[name] for name in stored)}, {vector}, {spell} "
+            f"FROM (SELECT *, {configuration_of} AS cfg FROM {_INCOMING}) AS incoming "
             f"ON CONFLICT (ref) DO UPDATE SET {updates}")
 
 
@@ -754,48 +668,18 @@ class PostgresBackend:
         return compiled
 
     def _language_queries(self, connection: Connection,
-                          tree: syntax.Node) -> tuple[dict[str, ColumnElement], str | None]:
-        """The tree compiled for each language, languages where nothing is left dropped,
-        and its pairs condition (``_pairs_query``)."""
+                          tree: syntax.Node) -> dict[str, ColumnElement]:
+        """The tree compiled for each language, languages where nothing is left dropped."""
         compiled = {code: self._tsquery(tree, code) for code in CONFIGURATIONS}
-        phrases = self._phrase_pairs(tree)
-        row = connection.execute(select(
-            *(func.numnode(q).label(f"n_{code}") for code, q in compiled.items()),
-            *phrases.values(),
-        )).one()
-        return self._kept(tree, compiled, phrases, row)
-
-    def _phrase_pairs(self, tree: syntax.Node | None) -> dict[tuple[syntax.Phrase, str], Any]:
-        """For each phrase of ``tree`` and each language it is looked for in: the SQL that
-        gives its pairs in that language's analysis (labelled for the row)."""
-        if tree is None:
-            return {}
-        phrases = dict.fromkeys(leaf for leaf in syntax.leaves(tree)
-                                if isinstance(leaf, syntax.Phrase))
-        columns = {}
-        for phrase in phrases:
-            for code in CONFIGURATIONS:
-                if syntax.searched_in(phrase, code):
-                    name = f"pairs_{len(columns)}"
-                    vector = f"to_tsvector('{configuration(code)}'::regconfig, :{name})"
-                    columns[phrase, code] = (
-                        text(f"SELECT {_pairs_sql(vector)}")
-                        .bindparams(**{name: " ".join(phrase.words)})
-                        .columns(column("pairs", ARRAY(Text)))
-                        .scalar_subquery().label(name))
-        return columns
-
-    @staticmethod
-    def _kept(tree: syntax.Node | None, compiled: dict[str, ColumnElement],
-              phrases: dict[tuple[syntax.Phrase, str], Any],
-              row) -> tuple[dict[str, ColumnElement], str | None]:
-        kept = {code: q for code, q in compiled.items() if getattr(row, f"n_{code}") > 0}
-        if tree is not None and not kept:
+        sizes = connection.execute(
+            select(*(func.numnode(q).label(code) for code, q in compiled.items()))
+        ).one()
+        kept = {code: q for code, q in compiled.items() if getattr(sizes, code) > 0}
+        if not kept:
             raise QuerySyntaxError(
                 "The search only holds very common words; add a more specific word."
             )
-        pairs = {key: list(getattr(row, pairs_of.name)) for key, pairs_of in phrases.items()}
-        return kept, _pairs_query(tree, kept, pairs)
+        return kept
 
     @staticmethod
     def _conditions(query: SearchQuery, *, with_text: bool) -> list[ColumnElement]:
@@ -819,8 +703,7 @@ class PostgresBackend:
 
     @staticmethod
     def _match(queries: dict[str, ColumnElement], buckets: int | None = None,
-               filters: dict[str, list[str]] | None = None,
-               pairs: str | None = None) -> ColumnElement:
+               filters: dict[str, list[str]] | None = None) -> ColumnElement:
         """``tsv`` matches the query of its document's language.
 
         One tsquery, ``(q_en & mark_en) | (q_nl & mark_nl) | ...``, where each document's
@@ -828,8 +711,7 @@ class PostgresBackend:
         (``analysis = 'en' AND tsv @@ q_en OR ...`` made the planner read every row.)
         ``buckets``: only the documents of the first so many sample buckets, in the same
         way (``& (zqxsample0 | zqxsample1 ...)``); ``filters``: only those in the facet
-        filters (``& (kind a | kind b) & (year c)``); ``pairs``: and only those whose
-        ``pairs`` hold what the query's phrases need (``_pairs_query``).
+        filters (``& (kind a | kind b) & (year c)``).
         """
         combined = None
         for code, q in queries.items():
@@ -842,10 +724,7 @@ class PostgresBackend:
             # Marks are letters and digits only: safe in a tsquery's text.
             combined = func.tsquery_and(
                 combined, literal_column(f"'{' | '.join(marks)}'::tsquery"))
-        match = documents.c.tsv.op("@@")(combined)
-        if pairs is None:
-            return match
-        return and_(documents.c.pairs.op("@@")(cast(literal(pairs, Text), TSQUERY)), match)
+        return documents.c.tsv.op("@@")(combined)
 
     @staticmethod
     def _per_row(queries: dict[str, ColumnElement], analysis: ColumnElement) -> ColumnElement:
@@ -863,12 +742,12 @@ class PostgresBackend:
         key = common.query_key(query, expansions)
         try:
             with self._reading() as connection:
-                generation, queries, pairs = self._prepare(connection, tree)
+                generation, queries = self._prepare(connection, tree)
                 cached = self.results.get((generation, key))
                 if cached is not None:
                     return cached
                 results = self._search(connection, query, tree, typed=typed,
-                                       protected=protected, queries=queries, pairs=pairs)
+                                       protected=protected, queries=queries)
                 results.expansions = applied
                 self.results.put((generation, key), results)
                 return results
@@ -880,11 +759,10 @@ class PostgresBackend:
                                  error="The search took too long. Try fewer or more "
                                        "specific words.")
 
-    def _prepare(self, connection: Connection, tree: syntax.Node | None
-                 ) -> tuple[int | None, dict[str, ColumnElement], str | None]:
-        """The search's settings, the index's generation, the languages in which the
-        query keeps a word and its phrases' pairs, in one statement (four before; each
-        counts on a page).
+    def _prepare(self, connection: Connection,
+                 tree: syntax.Node | None) -> tuple[int | None, dict[str, ColumnElement]]:
+        """The search's settings, the index's generation and the languages in which the
+        query keeps a word, in one statement (four before; each counts on a page).
 
         * ``statement_timeout``: a pathological query must not hold a connection (and a
           worker) for long.
@@ -902,7 +780,6 @@ class PostgresBackend:
         """
         compiled = ({code: self._tsquery(tree, code) for code in CONFIGURATIONS}
                     if tree is not None else {})
-        phrases = self._phrase_pairs(tree)
         row = connection.execute(select(
             func.set_config("statement_timeout", str(self.statement_timeout_ms), True),
             func.set_config("enable_seqscan", "off", True),
@@ -911,10 +788,13 @@ class PostgresBackend:
             select(index_state.c.generation).where(index_state.c.id == 1)
             .scalar_subquery().label("generation"),
             *(func.numnode(q).label(f"n_{code}") for code, q in compiled.items()),
-            *phrases.values(),
         )).one()
-        kept, pairs = self._kept(tree, compiled, phrases, row)
-        return row.generation, kept, pairs
+        kept = {code: q for code, q in compiled.items() if getattr(row, f"n_{code}") > 0}
+        if tree is not None and not kept:
+            raise QuerySyntaxError(
+                "The search only holds very common words; add a more specific word."
+            )
+        return row.generation, kept
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -935,11 +815,10 @@ class PostgresBackend:
     def _search(self, connection: Connection, query: SearchQuery, tree: syntax.Node | None,
                 *, typed: syntax.Node | None = None,
                 protected: frozenset[str] = frozenset(),
-                queries: dict[str, ColumnElement] | None = None, pairs: str | None = None,
+                queries: dict[str, ColumnElement] | None = None,
                 sample: tuple[int, int] | None = None, exact: bool = False) -> SearchResults:
         """``typed``: the query as typed, for "did you mean" (None: no suggestion);
-        ``queries`` and ``pairs``: the tree compiled (``_prepare``); ``exact``: rank and
-        count every match, however many.
+        ``exact``: rank and count every match, however many.
 
         One statement finds the matches, keeps one per group (an item's translations: the
         version in the reader's language if it matched, else the best ranked), and returns
@@ -962,10 +841,10 @@ class PostgresBackend:
         if tree is None:
             queries = {}
         elif queries is None:
-            queries, pairs = self._language_queries(connection, tree)
+            queries = self._language_queries(connection, tree)
         if queries:
             conditions.append(self._match(queries, sample[0] if sample else None,
-                                          common.checked_filters(query), pairs))
+                                          common.checked_filters(query)))
         d = documents.c
         if queries:
             rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), d.tsv,
@@ -1065,15 +944,14 @@ class PostgresBackend:
             # sample would be all of it) every match after all.
             buckets = common.sample_buckets(matched_here, self.exact_limit, self.sample_size)
             return self._search(connection, query, tree, typed=typed, protected=protected,
-                                queries=queries, pairs=pairs, exact=buckets is None,
+                                queries=queries, exact=buckets is None,
                                 sample=None if buckets is None else (buckets, matched_here))
         estimated, reachable = False, None
         if sample is not None:
             if not matched_here:
                 # No sample marks (rows written before them, until a reindex): all of it.
                 return self._search(connection, query, tree, typed=typed,
-                                    protected=protected, queries=queries, pairs=pairs,
-                                    exact=True)
+                                    protected=protected, queries=queries, exact=True)
             estimated, reachable = True, total
             total, facets = common.scaled_counts(total, facets, sample[1], matched_here)
         for facet in FACETS:
