@@ -49,6 +49,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.globals import _cv_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
@@ -318,6 +319,18 @@ def wait_for_lock(lock: AdvisoryLock | FileLock, retry_seconds: float, echo,
         _exit_if(stopping)
 
 
+def pop_app_contexts_above(outer: object | None) -> None:
+    """Pop the app contexts pushed on top of ``outer`` (the one current when the command
+    started) and left there.
+
+    A SIGTERM's ``SystemExit`` that lands inside a job's ``with app.app_context()`` while
+    the context is being pushed (after it is current, before the ``with`` takes it) leaves
+    it pushed, and the command's own context then failed to pop ("Popped wrong app
+    context"): the scheduler exited with status 1 instead of 0 (seen once in a full run)."""
+    while (current := _cv_app.get(None)) is not None and current is not outer:
+        current.pop()
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
     """SIGTERM (systemd, docker stop) and Ctrl+C: ``SystemExit`` where the main thread is,
@@ -375,6 +388,7 @@ def register_cli(app: Flask) -> None:
 
         scheduler.add_job(check_lock, "interval", seconds=retry_seconds, id="scheduler_lock",
                           name="Check that this scheduler still holds the lock")
+        outer = _cv_app.get(None)
         with stop_on_signals() as stopping:
             try:
                 wait_for_lock(lock, retry_seconds, click.echo, stopping)
@@ -394,6 +408,7 @@ def register_cli(app: Flask) -> None:
                 if scheduler.running:
                     scheduler.shutdown(wait=False)
                 lock.release()
+                pop_app_contexts_above(outer)
         if lost_lock:
             raise click.ClickException("The scheduler lock was lost; restart this process.")
 

@@ -156,3 +156,18 @@ def test_a_sigterm_that_lands_in_a_finalizer_still_stops_the_scheduler():
                 scheduler._exit_if(stopping)  # what tick does before each job
         assert stopping.is_set() and time.monotonic() < deadline
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_job_context_left_pushed_by_a_signal_is_popped(app):
+    """SIGTERM between a job's context being pushed and its ``with`` taking it leaves it
+    on the stack; the scheduler pops it so that the command's own context ends cleanly."""
+    from flask.globals import _cv_app
+
+    from buyergroup.scheduler import pop_app_contexts_above
+
+    with app.app_context() as outer:
+        app.app_context().push()  # as a job's context left by the interrupted ``with``
+        app.app_context().push()
+        assert _cv_app.get() is not outer
+        pop_app_contexts_above(outer)
+        assert _cv_app.get() is outer
