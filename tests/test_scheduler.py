@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from flask.globals import _cv_app
 
 from buyergroup import scheduler
 from tests.conftest import ROOT
@@ -158,16 +159,17 @@ def test_a_sigterm_that_lands_in_a_finalizer_still_stops_the_scheduler():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_a_job_context_left_pushed_by_a_signal_is_popped(app):
-    """SIGTERM between a job's context being pushed and its ``with`` taking it leaves it
-    on the stack; the scheduler pops it so that the command's own context ends cleanly."""
-    from flask.globals import _cv_app
 
-    from buyergroup.scheduler import pop_app_contexts_above
+def test_a_stop_inside_a_job_starting_still_ends_the_command_cleanly(app, monkeypatch):
+    """SIGTERM between a job's app context being pushed and its ``with`` taking it left
+    that context on the stack, and ``flask scheduler run`` then failed with "Popped wrong
+    app context" (exit status 1) instead of stopping."""
+    def interrupted_tick(app_, stopping=None):
+        app_.app_context().push()  # the job's context, current, never popped by its with
+        raise SystemExit(0)  # what the SIGTERM handler raises there
 
-    with app.app_context() as outer:
-        app.app_context().push()  # as a job's context left by the interrupted ``with``
-        app.app_context().push()
-        assert _cv_app.get() is not outer
-        pop_app_contexts_above(outer)
-        assert _cv_app.get() is outer
+    monkeypatch.setattr(scheduler, "tick", interrupted_tick)
+    before = _cv_app.get(None)
+    result = app.test_cli_runner().invoke(args=["scheduler", "run"])
+    assert result.exit_code == 0 and "Scheduler stopped." in result.output
+    assert _cv_app.get(None) is before  # the job's context is gone, the caller's is current
