@@ -14,7 +14,8 @@
 
   /* ---------------------------------------------------------------
    * Main menu toggle (small screens)
-   * The toggle button ships with [hidden]; without JS the nav stays visible.
+   * The toggle button shows only with the .js class (site.css); without JS the nav stays
+   * visible.
    * ------------------------------------------------------------- */
   var toggle = document.querySelector('.menu-toggle');
   var menu = document.getElementById('main-menu');
@@ -25,7 +26,6 @@
   }
 
   if (toggle && menu) {
-    toggle.hidden = false;
     setMenu(false);
 
     toggle.addEventListener('click', function () {

@@ -111,3 +111,35 @@ def test_main_pages_do_not_shift(served_seed, width):
     shifted = {name: (round(cls, 3), shifts[:4]) for name, (cls, shifts) in found.items()
                if cls >= LIMIT}
     assert not shifted, shifted
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium")
+def test_a_phone_page_is_laid_out_for_javascript_before_any_script_file_arrives(served_seed):
+    """The class that lays a page out for JavaScript is set inline, under the page's own
+    Content-Security-Policy, so the first paint is the final layout however late site.js
+    and library.js arrive (here: never)."""
+    from playwright.sync_api import sync_playwright
+
+    app, base = served_seed
+    found = {}
+
+    def look() -> None:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+            for blocked in (False, True):
+                context = browser.new_context(viewport={"width": 390, "height": 900})
+                if blocked:
+                    context.route("**/static/js/**", lambda route: route.abort())
+                page = context.new_page()
+                page.goto(base + "/library")
+                found[blocked] = page.evaluate(
+                    "[document.documentElement.classList.contains('js'),"
+                    " Math.round(document.getElementById('main').getBoundingClientRect().top)]")
+                context.close()
+            browser.close()
+
+    in_own_thread(look)
+    assert found[True] == found[False]
+    assert found[True][0], found
