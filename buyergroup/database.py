@@ -7,13 +7,13 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from flask_babel import get_locale
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from buyergroup.extensions import db
+from buyergroup.i18n import current_locale_name
 
 
 def utcnow() -> datetime:
@@ -89,7 +89,7 @@ class LabelledEnum(enum.Enum):
         # Asked dozens of times a page (facets, badges, selects), and each time the class
         # built its labels and the catalogue was asked again: kept per language and member
         # (the members are few, the catalogues fixed for the life of the process).
-        key = (str(get_locale()), self)
+        key = (current_locale_name(), self)
         found = _LABELS.get(key)
         if found is None:
             found = _LABELS[key] = str(self._labels().get(self, self.value))

@@ -7,7 +7,9 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request, session
+from babel import Locale
+from babel.numbers import format_decimal, get_group_symbol
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,6 +38,61 @@ def select_timezone() -> str:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_locale() -> Locale:
+    """``flask_babel.get_locale()``, read straight from the request's Babel context once it
+    is chosen. A results page asks for it a few hundred times (labels, facet names, language
+    names, numbers), and each ``get_locale`` is two context lookups; ``force_locale`` and
+    ``refresh`` change that context, so they are seen here as by Flask-Babel's own."""
+    try:
+        locale = g._flask_babel.babel_locale
+    except (AttributeError, RuntimeError):  # not chosen yet, or no application context
+        locale = None
+    if locale is None:
+        locale = get_locale() or Locale("en")
+    return locale
+
+
+def current_locale_name() -> str:
+    """The request's language code ("en", "nl", "fr", "de"): ``str(get_locale())``, whose
+    identifier Babel builds again on every ``str``, named once per request (and again if
+    ``force_locale`` puts another locale on the context)."""
+    try:
+        context = g._flask_babel
+        locale = context.babel_locale
+    except (AttributeError, RuntimeError):
+        return str(current_locale())
+    named = getattr(context, "buyergroup_locale_name", None)
+    if named is None or named[0] is not locale:
+        named = context.buyergroup_locale_name = (locale, str(locale))
+    return named[1]
+
+
+def format_number(value) -> str:
+    """A number as the reader's language writes it (12,800 / 12.800 / 12 800). Whole numbers
+    are grouped by Python with the locale's own separator wherever that gives Babel's answer
+    (checked per locale on a few numbers): a library page shows about 70 counts, and Babel's
+    ``format_decimal`` was 15 microseconds each."""
+    if value is None:
+        return ""
+    name = current_locale_name()
+    group = _integer_group(name)
+    if group is not None and type(value) is int:
+        return f"{value:,}".replace(",", group)
+    return format_decimal(value, locale=name)
+
+
+@lru_cache(maxsize=16)
+def _integer_group(name: str) -> str | None:
+    """The separator to put between thousands, or None where grouping every three digits
+    from the first would not be what Babel writes (a language that groups from five digits,
+    say)."""
+    group = get_group_symbol(name)
+    samples = (0, 7, -7, 999, 1000, -1234, 12800, 1234567, 10**12)
+    if all(f"{n:,}".replace(",", group) == format_decimal(n, locale=name) for n in samples):
+        return group
+    return None
 
 
 # The menu's regions, in the order a European member looks for them.

@@ -11,8 +11,6 @@ from flask import Flask, g, request, url_for
 from flask_babel import (
     format_date,
     format_datetime,
-    format_decimal,
-    get_locale,
     get_timezone,
     get_translations,
 )
@@ -22,7 +20,7 @@ from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from buyergroup.database import LabelledEnum
-from buyergroup.i18n import LANGUAGES
+from buyergroup.i18n import LANGUAGES, current_locale_name, format_number
 from buyergroup.urls import external_url
 from buyergroup.vocabulary import country_name, expertise_label, language_name
 
@@ -166,14 +164,14 @@ def register_template_helpers(app: Flask) -> None:
         page_url=page_url,
         absolute_url=absolute_url,
         url_with=url_with,
-        current_locale=lambda: str(get_locale() or "en"),
+        current_locale=current_locale_name,
         current_timezone=lambda: str(get_timezone()),
     )
     app.jinja_env.filters.update(
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
         # 12,800 / 12.800 / 12 800: grouped as the reader's language writes numbers.
-        number=lambda value: format_decimal(value) if value is not None else "",
+        number=format_number,
         label=label,
         country=country_name,
         markdown=render_markdown,

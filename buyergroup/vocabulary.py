@@ -7,8 +7,9 @@ from the CLDR data in Babel, so they are already in every interface language.
 from __future__ import annotations
 
 from babel import Locale
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from buyergroup.i18n import current_locale
 
 PRODUCT_GROUPS: dict[str, object] = {
     "laptops": _l("Laptops"),
@@ -59,7 +60,7 @@ SPOKEN_LANGUAGES: tuple[str, ...] = (
 
 def _locale() -> Locale:
     try:
-        return Locale.parse(str(get_locale() or "en"))
+        return current_locale()
     except Exception:  # noqa: BLE001 - outside a request, fall back to English names
         return Locale("en")
 

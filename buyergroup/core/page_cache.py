@@ -27,12 +27,13 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from buyergroup.core.models import ContentState
 from buyergroup.extensions import db
+from buyergroup.i18n import current_locale_name
 
 #: The pages kept: what visitors read most (a search engine's visitors land on an item),
 #: and what a crawler walks.
@@ -158,7 +159,8 @@ def _serve_from_cache():
     cache = _cache()
     if cache is None or not _cacheable_request():
         return None
-    key = (request.full_path, str(get_locale()), str(get_timezone()), content_generation())
+    key = (request.full_path, current_locale_name(), str(get_timezone()),
+           content_generation())
     kept = cache.get(key)
     if kept is None:
         g.setdefault(_KEY, key)  # kept after rendering, if the answer may be

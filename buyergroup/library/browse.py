@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
@@ -22,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_signed_in
 from buyergroup.extensions import db
+from buyergroup.i18n import current_locale_name
 from buyergroup.library import permissions, service
 from buyergroup.library.models import Ambition, ItemKind, LibraryItem, Phase
 from buyergroup.library.search_documents import PREFIX as LIBRARY_PREFIX
@@ -204,7 +204,7 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
 def reader_language() -> str:
     """The language the page is shown in ("" outside a request)."""
     try:
-        return str(get_locale() or "")[:2]
+        return current_locale_name()[:2]
     except (RuntimeError, KeyError):
         return ""
 
@@ -349,7 +349,7 @@ _FACET_LABELS_KEPT = 5_000
 def facet_label(facet: str, code: str, organisations: dict[str, str]) -> str:
     if facet == "organisation":
         return organisations.get(code, code)
-    key = (str(get_locale()), facet, code)
+    key = (current_locale_name(), facet, code)
     found = _FACET_LABELS.get(key)
     if found is None:
         if len(_FACET_LABELS) >= _FACET_LABELS_KEPT:

@@ -179,10 +179,10 @@ def _may_add(item: LibraryItem) -> bool:
         return False
     decided = g.setdefault("toolkit_may_add", {})
     if item.id not in decided:
+        user = current_user._get_current_object()
         if "toolkit_group_ids" not in g:
-            g.toolkit_group_ids = library_permissions.active_group_ids(current_user)
-        decided[item.id] = permissions.can_add_item(current_user, item,
-                                                    group_ids=g.toolkit_group_ids)
+            g.toolkit_group_ids = library_permissions.active_group_ids(user)
+        decided[item.id] = permissions.can_add_item(user, item, group_ids=g.toolkit_group_ids)
     return decided[item.id]
 
 

@@ -165,3 +165,34 @@ def test_a_template_rendered_in_another_language_inside_a_request(app):
             assert render_template_string(template) == "Sign in · Working groups"
         refresh()
         assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
+
+
+def test_numbers_and_language_names_follow_the_language_of_the_moment(app):
+    """The locale, its numbers and its language names are kept per request for speed; they
+    must still change with ``force_locale`` (a mail in its reader's language) and back."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = ("{{ current_locale() }} {{ 12800|number }} {{ 0.5|number }} "
+                "{{ language_name('nl') }}")
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert render_template_string(template) == "de 12.800 0,5 Niederländisch"
+        with force_locale("fr"):
+            assert render_template_string(template) == "fr 12\u202f800 0,5 Néerlandais"
+            with force_locale("en"):
+                assert render_template_string(template) == "en 12,800 0.5 Dutch"
+        assert render_template_string(template) == "de 12.800 0,5 Niederländisch"
+
+
+@pytest.mark.parametrize("code", [*LANGUAGES, "es", "pl"])
+def test_whole_numbers_are_grouped_exactly_as_babel_groups_them(app, code):
+    from babel.numbers import format_decimal
+    from flask_babel import force_locale
+
+    from buyergroup.i18n import format_number
+
+    numbers = [0, 5, -5, 999, 1000, 1001, -1000, 9999, 10000, 12800, 99999, 100000, 1234567,
+               -7654321, 10**9 + 7, 2.5, 1234.5]
+    with app.test_request_context("/"), force_locale(code):
+        assert [format_number(n) for n in numbers] == [
+            format_decimal(n, locale=code) for n in numbers]
