@@ -15,8 +15,9 @@ from flask_babel import (
     get_translations,
 )
 from flask_babel import lazy_gettext as _l
-from jinja2 import BytecodeCache
+from jinja2 import BytecodeCache, pass_eval_context
 from jinja2.bccache import Bucket
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from buyergroup.database import LabelledEnum
@@ -147,6 +148,26 @@ def request_translations():
     return translations
 
 
+@pass_eval_context
+def _template_gettext(eval_context: EvalContext, string: str, /, **variables) -> str:
+    text = request_translations().ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)
+    # Formatting a plain string with nothing to put in it gives it back as it was.
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _template_ngettext(
+    eval_context: EvalContext, singular: str, plural: str, num: int, /, **variables
+) -> str:
+    variables.setdefault("num", num)
+    text = request_translations().ungettext(singular, plural, num)
+    if eval_context.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
@@ -155,6 +176,13 @@ def register_template_helpers(app: Flask) -> None:
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # The templates' "_", gettext and ngettext, with Jinja's own meaning (translated, made
+    # Markup where the template escapes, then formatted with escaped values) in one call:
+    # Jinja's "_" resolves gettext and calls it through the context, which calls the
+    # catalogue through the context again, about 10 microseconds a string where the
+    # catalogue takes 1.5, and a results page has some sixty of them (issue 12).
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         label=label,

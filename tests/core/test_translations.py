@@ -196,3 +196,20 @@ def test_whole_numbers_are_grouped_exactly_as_babel_groups_them(app, code):
     with app.test_request_context("/"), force_locale(code):
         assert [format_number(n) for n in numbers] == [
             format_decimal(n, locale=code) for n in numbers]
+
+
+def test_template_strings_escape_what_is_put_in_them_only_where_the_template_escapes(app):
+    """The templates' own gettext keeps Jinja's meaning: a value put into a translated
+    string is escaped in HTML and left alone in a plain-text mail; "%%" is a percent sign."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    html = ("{{ _('in %(language)s', language='<b>x</b>') }}|{{ _('Sign in') }}|"
+            "{{ ngettext('%(num)d item', '%(num)d items', 3) }}|{{ _('100%%') }}")
+    with app.test_request_context("/"), force_locale("nl"):
+        assert render_template_string(html) == (
+            "in het &lt;b&gt;x&lt;/b&gt;|Aanmelden|3 items|100%")
+        text = app.jinja_env.from_string(
+            "{% autoescape false %}{{ _('in %(language)s', language='<b>x</b>') }}"
+            "{% endautoescape %}")
+        assert text.render() == "in het <b>x</b>"
