@@ -3,6 +3,8 @@ password storage and a production configuration that refuses unsafe defaults."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import argon2
@@ -16,12 +18,17 @@ from buyergroup.accounts.models import ApiToken, Invitation
 from buyergroup.config import DEV_SECRET_KEY, ConfigError, check_production_ready, from_environment
 from buyergroup.extensions import db
 from buyergroup.mail.models import OutboxMessage
+from buyergroup.security import EARLY_SCRIPT
 from tests.conftest import CHEAP_PASSWORD_HASHING, TEST_PASSWORD, RequestIsolatedClient
 
 # Headers, cookies, CSRF and password hashing: the same whatever the database.
 pytestmark = pytest.mark.one_database
 
 CSRF_PAGE = "The form has expired"
+
+
+def script_hash(body: str) -> str:
+    return f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
 
 
 def csp_directives(response) -> dict[str, list[str]]:
@@ -47,7 +54,8 @@ def test_html_responses_carry_the_security_headers(client, path, status):
 
     csp = csp_directives(response)
     script_sources = csp.get("script-src", csp.get("default-src"))
-    assert script_sources == ["'self'"]
+    # Files of the site, and the one early line by its hash: nothing else may run.
+    assert script_sources == ["'self'", script_hash(str(EARLY_SCRIPT))]
     assert "'unsafe-inline'" not in " ".join(csp.get("default-src", []))
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
@@ -71,7 +79,11 @@ def test_pages_need_no_inline_script_so_they_work_under_the_policy(
     html = response.get_data(as_text=True)
     scripts = re.findall(r"<script\b[^>]*>", html)
     assert scripts, "expected the site script"
-    assert all(" src=" in tag for tag in scripts), scripts
+    # Every inline script is one the policy names by its hash (the browser's own rule).
+    allowed = csp_directives(response)["script-src"]
+    inline = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert inline and all(script_hash(body) in allowed for body in inline), inline
+    assert all(" src=" in tag for tag in scripts if tag != "<script>"), scripts
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
     assert "javascript:" not in html
 
