@@ -128,6 +128,14 @@ class TestBrowseAndVisibility:
         assert facet_options(client.get("/library"), "Organisation") == {
             "Quiet Purchasing Office": 1}
         assert "Quiet Purchasing Office" in main_text(client.get(f"/library/{item.id}"))
+        # Result meta lines are kept and shared between readers: each gets their own.
+        def meta_line(page) -> str:
+            return " ".join(html(page).xpath('//li[contains(@class, "result")]'
+                                             '//div[@class="meta"]')[0].text_content().split())
+        assert meta_line(client.get("/library")) == (
+            "Contract clause in English Quiet Purchasing Office")
+        auth.logout()
+        assert meta_line(client.get("/library?sort=title")) == "Contract clause in English"
 
     def test_members_see_members_items_but_not_other_groups(
         self, client, auth, member, mixed_library
