@@ -71,11 +71,14 @@ def country_name(code: str | None) -> str:
     return _locale().territories.get(code.upper(), code)
 
 
-def language_name(code: str | None) -> str:
+def language_name(code: str | None, *, in_sentence: bool = False) -> str:
+    """A language's name in the reader's language, capitalised to stand alone (a menu, a
+    list, a label) or, ``in_sentence``, as that language writes it inside a sentence
+    ("en anglais", "in het Engels", "auf Englisch")."""
     if not code:
         return ""
     name = _locale().languages.get(code, code)
-    return name[:1].upper() + name[1:]
+    return name if in_sentence else name[:1].upper() + name[1:]
 
 
 def expertise_label(code: str) -> str:

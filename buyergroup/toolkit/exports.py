@@ -290,8 +290,8 @@ def _annex_item(entry: BasketEntry, chosen: service.EntryText, user: User | None
     note = ""
     if chosen.is_fallback:
         note = _("Not yet translated into %(wanted)s: this is the original text in "
-                 "%(original)s.", wanted=language_name(language),
-                 original=language_name(item.language))
+                 "%(original)s.", wanted=language_name(language, in_sentence=True),
+                 original=language_name(item.language, in_sentence=True))
     elif chosen.kind is TranslationKind.member:
         note = _("Member translation, not checked by the source organisation.")
     elif chosen.kind is TranslationKind.official:

@@ -116,6 +116,19 @@ class TestBrowseAndVisibility:
         assert facet_options(page, "Kind") == {}
         assert facet_options(page, "Language") == {}
 
+    @pytest.mark.parametrize(("code", "meta"), [
+        ("en", "Contract clause in Dutch"), ("nl", "Contractclausule in het Nederlands"),
+        ("fr", "Clause contractuelle en néerlandais"), ("de", "Vertragsklausel auf Niederländisch"),
+    ])
+    def test_a_result_names_its_language_as_a_sentence_in_the_reader_s_language_does(
+        self, client, make_item, code, meta
+    ):
+        make_item(title="Eerlijke laptops", language="nl")
+        client.post("/language", data={"language": code, "next": "/"})
+        card = html(client.get("/library")).xpath(
+            '//li[contains(@class, "result")]//div[@class="meta"]')[0]
+        assert " ".join(card.text_content().split()) == meta
+
     def test_hidden_organisations_are_not_named_to_visitors(
         self, client, auth, member, make_item, make_organisation
     ):
