@@ -40,29 +40,31 @@ def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
+def babel_context():
+    """The request's Babel context, where Flask-Babel keeps the chosen locale and catalogue
+    (``force_locale`` and ``refresh`` change them there), or None before Flask-Babel made it
+    or outside an application context."""
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):
+        return None
+
+
 def current_locale() -> Locale:
     """``flask_babel.get_locale()``, read straight from the request's Babel context once it
     is chosen. A results page asks for it a few hundred times (labels, facet names, language
-    names, numbers), and each ``get_locale`` is two context lookups; ``force_locale`` and
-    ``refresh`` change that context, so they are seen here as by Flask-Babel's own."""
-    try:
-        locale = g._flask_babel.babel_locale
-    except (AttributeError, RuntimeError):  # not chosen yet, or no application context
-        locale = None
-    if locale is None:
-        locale = get_locale() or Locale("en")
-    return locale
+    names, numbers), and each ``get_locale`` is two context lookups."""
+    return getattr(babel_context(), "babel_locale", None) or get_locale() or Locale("en")
 
 
 def current_locale_name() -> str:
     """The request's language code ("en", "nl", "fr", "de"): ``str(get_locale())``, whose
-    identifier Babel builds again on every ``str``, named once per request (and again if
-    ``force_locale`` puts another locale on the context)."""
-    try:
-        context = g._flask_babel
-        locale = context.babel_locale
-    except (AttributeError, RuntimeError):
-        return str(current_locale())
+    identifier Babel builds again on every ``str``, named once per locale object on the
+    context (so again when ``force_locale`` puts another one there)."""
+    context = babel_context()
+    locale = getattr(context, "babel_locale", None) or current_locale()
+    if context is None:
+        return str(locale)
     named = getattr(context, "buyergroup_locale_name", None)
     if named is None or named[0] is not locale:
         named = context.buyergroup_locale_name = (locale, str(locale))

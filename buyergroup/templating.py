@@ -7,7 +7,7 @@ import functools
 
 import bleach
 import markdown as markdown_lib
-from flask import Flask, g, request, url_for
+from flask import Flask, request, url_for
 from flask_babel import (
     format_date,
     format_datetime,
@@ -21,7 +21,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from buyergroup.database import LabelledEnum
-from buyergroup.i18n import LANGUAGES, current_locale_name, format_number
+from buyergroup.i18n import LANGUAGES, babel_context, current_locale_name, format_number
 from buyergroup.urls import external_url
 from buyergroup.vocabulary import country_name, expertise_label, language_name
 
@@ -138,9 +138,8 @@ def request_translations():
     templates' strings (about 30 a page). Flask-Babel looks them up again for each string
     (four context lookups and the locale's name as a key: 15 % of a small page's time);
     ``force_locale`` and ``refresh`` reset the kept value, as they do for Flask-Babel's own."""
-    try:
-        context = g._flask_babel
-    except (AttributeError, RuntimeError):  # not made yet, or no application context
+    context = babel_context()
+    if context is None:  # not made yet, or no application context
         return get_translations()
     translations = getattr(context, "babel_translations", None)
     if translations is None:
@@ -148,13 +147,24 @@ def request_translations():
     return translations
 
 
-@pass_eval_context
-def _template_gettext(eval_context: EvalContext, string: str, /, **variables) -> str:
-    text = request_translations().ugettext(string)
+# The templates' _, gettext, ngettext, pgettext and npgettext, with the meaning Jinja gives
+# them (newstyle: translated, Markup where the template escapes, then formatted with escaped
+# values, "%%" a percent sign) in one call each. Jinja's own "_" resolves gettext and calls
+# it through the template context, which calls the catalogue through the context again:
+# about 10 microseconds a string where the catalogue takes 1.5, and a results page has some
+# sixty strings (issue 12).
+
+
+def _formatted(eval_context: EvalContext, text: str, variables: dict) -> str:
     if eval_context.autoescape:
         text = Markup(text)
-    # Formatting a plain string with nothing to put in it gives it back as it was.
+    # Formatting a string with nothing to put in it gives it back as it was.
     return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _template_gettext(eval_context: EvalContext, string: str, /, **variables) -> str:
+    return _formatted(eval_context, request_translations().ugettext(string), variables)
 
 
 @pass_eval_context
@@ -163,26 +173,34 @@ def _template_ngettext(
 ) -> str:
     variables.setdefault("num", num)
     text = request_translations().ungettext(singular, plural, num)
-    if eval_context.autoescape:
-        text = Markup(text)
-    return text % variables
+    return _formatted(eval_context, text, variables)
+
+
+@pass_eval_context
+def _template_pgettext(
+    eval_context: EvalContext, context: str, string: str, /, **variables
+) -> str:
+    variables.setdefault("context", context)
+    return _formatted(eval_context, request_translations().upgettext(context, string),
+                      variables)
+
+
+@pass_eval_context
+def _template_npgettext(
+    eval_context: EvalContext, context: str, singular: str, plural: str, num: int, /,
+    **variables,
+) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    text = request_translations().unpgettext(context, singular, plural, num)
+    return _formatted(eval_context, text, variables)
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: request_translations().ugettext(s),
-        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
-        pgettext=lambda c, s: request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
-        newstyle=True,
-    )
-    # The templates' "_", gettext and ngettext, with Jinja's own meaning (translated, made
-    # Markup where the template escapes, then formatted with escaped values) in one call:
-    # Jinja's "_" resolves gettext and calls it through the context, which calls the
-    # catalogue through the context again, about 10 microseconds a string where the
-    # catalogue takes 1.5, and a results page has some sixty of them (issue 12).
+    app.jinja_env.newstyle_gettext = True  # what {% trans %} compiles to, as installed
     app.jinja_env.globals.update(
-        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext,
+        pgettext=_template_pgettext, npgettext=_template_npgettext)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         label=label,

@@ -6,7 +6,6 @@ from the CLDR data in Babel, so they are already in every interface language.
 
 from __future__ import annotations
 
-from babel import Locale
 from flask_babel import lazy_gettext as _l
 
 from buyergroup.i18n import current_locale
@@ -58,17 +57,10 @@ SPOKEN_LANGUAGES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _locale() -> Locale:
-    try:
-        return current_locale()
-    except Exception:  # noqa: BLE001 - outside a request, fall back to English names
-        return Locale("en")
-
-
 def country_name(code: str | None) -> str:
     if not code:
         return ""
-    return _locale().territories.get(code.upper(), code)
+    return current_locale().territories.get(code.upper(), code)
 
 
 def language_name(code: str | None, *, in_sentence: bool = False) -> str:
@@ -77,7 +69,7 @@ def language_name(code: str | None, *, in_sentence: bool = False) -> str:
     ("en anglais", "in het Engels", "auf Englisch")."""
     if not code:
         return ""
-    name = _locale().languages.get(code, code)
+    name = current_locale().languages.get(code, code)
     return name if in_sentence else name[:1].upper() + name[1:]
 
 

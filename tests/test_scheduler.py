@@ -159,7 +159,6 @@ def test_a_sigterm_that_lands_in_a_finalizer_still_stops_the_scheduler():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-
 def test_a_stop_inside_a_job_starting_still_ends_the_command_cleanly(app, monkeypatch):
     """SIGTERM between a job's app context being pushed and its ``with`` taking it left
     that context on the stack, and ``flask scheduler run`` then failed with "Popped wrong

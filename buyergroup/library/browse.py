@@ -203,11 +203,8 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
 
 
 def reader_language() -> str:
-    """The language the page is shown in ("" outside a request)."""
-    try:
-        return current_locale_name()[:2]
-    except (RuntimeError, KeyError):
-        return ""
+    """The language the page is shown in (English outside a request)."""
+    return current_locale_name()[:2]
 
 
 def run(query: SearchQuery, user: User | None, *, lean: bool = False,

@@ -148,40 +148,29 @@ def test_pages_render_in_each_language(client, code, path):
 
 def test_a_template_rendered_in_another_language_inside_a_request(app):
     """Mail and exports render in their reader's language inside someone else's request
-    (``force_locale``): the strings a request's templates keep must follow it both ways."""
+    (``force_locale``): the strings, the locale's code, numbers and language names that a
+    request keeps must follow it both ways."""
     from flask import render_template_string
     from flask_babel import force_locale, refresh
 
-    template = "{{ _('Sign in') }} · {{ _('Working groups') }}"
+    template = ("{{ _('Sign in') }} · {{ _('Working groups') }} · {{ current_locale() }} "
+                "{{ 12800|number }} {{ 0.5|number }} {{ language_name('nl') }}")
+    german = "Anmelden · Arbeitsgruppen · de 12.800 0,5 Niederländisch"
+    dutch = "Aanmelden · Werkgroepen · nl 12.800 0,5 Nederlands"
     with app.test_request_context("/", headers={"Accept-Language": "de"}):
-        assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
+        assert render_template_string(template) == german
         with force_locale("nl"):
-            assert render_template_string(template) == "Aanmelden · Werkgroepen"
+            assert render_template_string(template) == dutch
             with force_locale("fr"):
-                assert render_template_string(template) == "Se connecter · Groupes de travail"
-            assert render_template_string(template) == "Aanmelden · Werkgroepen"
-        assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
+                assert render_template_string(template) == (
+                    "Se connecter · Groupes de travail · fr 12\u202f800 0,5 Néerlandais")
+            assert render_template_string(template) == dutch
+        assert render_template_string(template) == german
         with force_locale("en"):
-            assert render_template_string(template) == "Sign in · Working groups"
+            assert render_template_string(template) == (
+                "Sign in · Working groups · en 12,800 0.5 Dutch")
         refresh()
-        assert render_template_string(template) == "Anmelden · Arbeitsgruppen"
-
-
-def test_numbers_and_language_names_follow_the_language_of_the_moment(app):
-    """The locale, its numbers and its language names are kept per request for speed; they
-    must still change with ``force_locale`` (a mail in its reader's language) and back."""
-    from flask import render_template_string
-    from flask_babel import force_locale
-
-    template = ("{{ current_locale() }} {{ 12800|number }} {{ 0.5|number }} "
-                "{{ language_name('nl') }}")
-    with app.test_request_context("/", headers={"Accept-Language": "de"}):
-        assert render_template_string(template) == "de 12.800 0,5 Niederländisch"
-        with force_locale("fr"):
-            assert render_template_string(template) == "fr 12\u202f800 0,5 Néerlandais"
-            with force_locale("en"):
-                assert render_template_string(template) == "en 12,800 0.5 Dutch"
-        assert render_template_string(template) == "de 12.800 0,5 Niederländisch"
+        assert render_template_string(template) == german
 
 
 @pytest.mark.parametrize("code", [*LANGUAGES, "es", "pl"])
@@ -205,10 +194,11 @@ def test_template_strings_escape_what_is_put_in_them_only_where_the_template_esc
     from flask_babel import force_locale
 
     html = ("{{ _('in %(language)s', language='<b>x</b>') }}|{{ _('Sign in') }}|"
-            "{{ ngettext('%(num)d item', '%(num)d items', 3) }}|{{ _('100%%') }}")
+            "{{ ngettext('%(num)d item', '%(num)d items', 3) }}|{{ _('100%%') }}|"
+            "{{ _('Link') }}|{{ pgettext('web address', 'Link') }}")
     with app.test_request_context("/"), force_locale("nl"):
         assert render_template_string(html) == (
-            "in het &lt;b&gt;x&lt;/b&gt;|Aanmelden|3 items|100%")
+            "in het &lt;b&gt;x&lt;/b&gt;|Aanmelden|3 items|100%|Koppelen|Link")
         text = app.jinja_env.from_string(
             "{% autoescape false %}{{ _('in %(language)s', language='<b>x</b>') }}"
             "{% endautoescape %}")
