@@ -60,9 +60,10 @@ def create_app(config: dict | None = None) -> Flask:
     from buyergroup.search import service as search_service
 
     search_service.init_app(app)
-    from buyergroup.core import page_cache
+    from buyergroup.core import kept_regions, page_cache
 
     page_cache.init_app(app)  # after the search hooks: it counts the index updates they queue
+    kept_regions.init_app(app)
     _init_login(app)
 
     from buyergroup import models  # noqa: F401 - registers every table with the metadata

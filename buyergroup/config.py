@@ -141,6 +141,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # at most this many seconds (what only time changes, "upcoming") and pages; 0: none.
         "PAGE_CACHE_SECONDS": _int(env.get("PAGE_CACHE_SECONDS"), 60),
         "PAGE_CACHE_SIZE": _int(env.get("PAGE_CACHE_SIZE"), 256),
+        # Regions of members' pages that are the same for one audience (the library's
+        # results and filters, core/kept_regions.py), for as long: at most this many.
+        "KEPT_REGIONS_SIZE": _int(env.get("KEPT_REGIONS_SIZE"), 512),
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
         # (rate limits key on the client address, links use the forwarded scheme and host).
         "PROXY_COUNT": _int(env.get("PROXY_COUNT"), 0),

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import get_timezone
@@ -58,15 +59,17 @@ _WROTE = "page_cache_request_wrote"  # g: the request committed content itself
 
 
 class PageCache:
-    """Rendered pages, least recently used first out, each kept at most ``seconds``."""
+    """Rendered pages (or regions of pages, ``core/kept_regions.py``), least recently used
+    first out, each kept at most ``seconds``."""
 
     def __init__(self, size: int, seconds: float):
         self.size, self.seconds = max(int(size), 0), float(seconds)
-        self._entries: OrderedDict[Hashable, tuple[float, bytes, str]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+    def get(self, key: Hashable) -> Any:
+        """The value kept under ``key``, or None."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] < time.monotonic():
@@ -75,11 +78,11 @@ class PageCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-            return entry[1], entry[2]
+            return entry[1]
 
-    def put(self, key: Hashable, body: bytes, content_type: str) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
-            self._entries[key] = (time.monotonic() + self.seconds, body, content_type)
+            self._entries[key] = (time.monotonic() + self.seconds, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -194,7 +197,7 @@ def _keep(response: Response) -> Response:
         return response
     cache = _cache()
     if cache is not None:
-        cache.put(key, body, response.content_type)
+        cache.put(key, (body, response.content_type))
         response.headers["X-Page-Cache"] = "miss"
     return response
 

@@ -35,6 +35,7 @@ from buyergroup.search.types import (
     SearchHit,
     SearchQuery,
     SearchResults,
+    is_personal_audience,
 )
 from buyergroup.templating import label
 from buyergroup.vocabulary import (
@@ -192,7 +193,7 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
     except (TypeError, ValueError):
         page = 1
     return SearchQuery(
-        text=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH],
+        text=query_text(args),
         filters=filters,
         audiences=permissions.audiences_for(user),
         sort=sort if sort in SORTS or sort in EXTRA_SORTS else "relevance",
@@ -200,6 +201,11 @@ def parse_query(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE)
         per_page=per_page,
         language=reader_language(),
     )
+
+
+def query_text(args: MultiDict) -> str:
+    """The words searched for, as the page shows them."""
+    return (args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
 
 
 def reader_language() -> str:
@@ -241,15 +247,32 @@ def browse(args: MultiDict, user: User | None, *, per_page: int = PER_PAGE,
     (discussions, event notes), for the library's API; browsing without words and without
     a kind is library-only too. The filters shown are still the ones asked for."""
     query = parse_query(args, user, per_page=per_page)
-    # Browsing the library without words lists library items; words search every source.
-    library_only = library_only or (not query.text and not query.filters.get("kind"))
-    if not library_only:
+    if not (library_only or _lists_library_only(query)):
         return run(query, user, lean=lean)
     asked = dict(query.filters)
     given = asked.get("kind", [])
     kinds = [k for k in given if k in ItemKind.__members__]
     query.filters = {**asked, "kind": kinds or (["none"] if given else list(ItemKind.__members__))}
     return run(query, user, lean=lean, shown_filters=asked)
+
+
+def _lists_library_only(query: SearchQuery) -> bool:
+    """Browsing without words and without a kind lists library items; words (or a kind,
+    which may be another source's) search every source."""
+    return not query.text and not query.filters.get("kind")
+
+
+def results_audience(args: MultiDict, user: User | None) -> tuple:
+    """What decides the results page of ``args`` for ``user`` besides the address, the
+    language and the time zone: readers with the same share its kept region
+    (``core/kept_regions.py``). Their search audiences and whether they moderate (which
+    items ``permissions.can_see`` admits); their own audience only where the page lists
+    other sources' documents, which may name their few readers (no library item does)."""
+    query = parse_query(args, user)
+    audiences = query.audiences
+    if _lists_library_only(query):
+        audiences = [code for code in audiences if not is_personal_audience(code)]
+    return (permissions.is_moderator(user), *audiences)
 
 
 # Markdown markup that means nothing in a one-line snippet: "## " headings, "> " quotes (the

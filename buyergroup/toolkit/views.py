@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from buyergroup.boundary import service_errors
+from buyergroup.core.kept_regions import reader_part
 from buyergroup.errors import NotFound, ValidationFailed
 from buyergroup.extensions import db
 from buyergroup.library import browse as browsing
@@ -155,20 +156,29 @@ _FORM = (
 
 
 def inline_controls(item: LibraryItem) -> Markup:
-    """The result's controls, or nothing where they have no place."""
+    """The result's controls, or nothing where they have no place. Whether they have is
+    the same for every reader of the results' audience; the menu of baskets is the
+    reader's own (a reader part: ``core/kept_regions.py``)."""
     if not _may_add(item):
         return Markup("")
-    menu = _basket_menu()
-    title = str(escape(item.title))
-    return Markup(_CONTROLS.format(id=int(item.id), options=menu.options, title=title,
-                                   label=menu.label.replace(_TITLE, title), add=menu.add))
+    return reader_part(_controls, int(item.id), str(escape(item.title)))
 
 
 def inline_form(item: LibraryItem) -> Markup:
     if not _may_add(item):
         return Markup("")
+    return reader_part(_form, int(item.id))
+
+
+def _controls(item_id: int, title: str) -> Markup:
     menu = _basket_menu()
-    return Markup(_FORM.format(id=int(item.id), action=menu.action, token=menu.csrf_token,
+    return Markup(_CONTROLS.format(id=item_id, options=menu.options, title=title,
+                                   label=menu.label.replace(_TITLE, title), add=menu.add))
+
+
+def _form(item_id: int) -> Markup:
+    menu = _basket_menu()
+    return Markup(_FORM.format(id=item_id, action=menu.action, token=menu.csrf_token,
                                next=menu.next))
 
 

@@ -296,3 +296,100 @@ def test_no_private_word_reaches_a_visitor_through_a_kept_page(app, world, clien
             leaks += [f"{url}: {word}" for word in private if word.lower() in body]
     assert not leaks, "\n".join(leaks)
     assert kept >= 10, kept  # the walk did go through the cache
+
+
+# --- Members' kept regions (core/kept_regions.py) -------------------------------------------
+
+
+def test_a_member_s_results_are_kept_for_their_audience_only(app, world, clients):  # noqa: F811
+    """The library's results and filters are kept per audience: the same search, opened
+    first by the private group's member and organiser, a site organiser and an
+    administrator, then twice by a member outside the group, gives the outsider none of the
+    group's words nor another reader's baskets, and their second look comes from what was
+    kept. The group's member, after them all, still finds the group's item."""
+    from tests import test_authorisation_matrix as matrix
+
+    urls = ["/library", "/library?q=groupsecret", "/library?q=servers", "/library?q=minutes",
+            "/library?q=kick-off", "/library?q=threadsecret", "/library?kind=clause",
+            "/library?q=fair+servers&sort=newest", "/library?language=fr",
+            "/library?theme=due_diligence"]
+    private = [matrix.SECRET_ITEM, matrix.SECRET_MINUTES, matrix.SECRET_THREAD,
+               matrix.SECRET_TRANSLATION, matrix.SECRET_DRAFT, matrix.REVIEW_ITEM,
+               matrix.SECRET_BASKET, matrix.SHARED_BASKET, "Mats&#39;s shared servers basket",
+               "Mats's shared servers basket"]
+    regions = app.extensions["kept_regions"]
+    leaks = []
+    for url in urls:
+        for role in (matrix.M, matrix.G, matrix.S, matrix.A):
+            assert clients[role].send("GET", url).status_code == 200, (role, url)
+        for _ in range(2):
+            hits = regions.hits
+            response = clients[matrix.O].send("GET", url)
+            assert response.status_code == 200, url
+            body = matrix._body(response)
+            leaks += [f"{url}: {word}" for word in private if word.lower() in body.lower()]
+        assert regions.hits == hits + 1, url  # the outsider's second look was kept
+    assert not leaks, "\n".join(leaks)
+    found = matrix._body(clients[matrix.M].send("GET", "/library?q=groupsecret"))
+    assert matrix.SECRET_ITEM.lower() in found.lower()
+
+
+def test_a_kept_results_page_carries_each_reader_s_own_baskets_and_token(
+        app, world, clients):  # noqa: F811
+    """The basket controls in kept results are the reader's own: the group's organiser
+    opens the library first; the member, given the same kept results (a list of library
+    items is the same for both), finds their own basket in the menus (the organiser may
+    only read it: not in theirs), and the form beside it, with the member's own token,
+    puts the item into it. A search is kept for its searcher only (other sources'
+    documents may name their readers)."""
+    from lxml import html
+
+    from buyergroup.toolkit.models import Basket
+    from tests import test_authorisation_matrix as matrix
+
+    url = "/library?sort=title"
+    regions = app.extensions["kept_regions"]
+    organisers = clients[matrix.G].send("GET", url).get_data(as_text=True)
+    hits = regions.hits
+    page = clients[matrix.M].send("GET", url)
+    assert regions.hits == hits + 1  # the organiser's results, kept
+    assert matrix.SHARED_BASKET not in organisers
+    tree = html.fromstring(page.data)
+    basket = db.session.scalar(db.select(Basket).where(Basket.name == matrix.SHARED_BASKET))
+    form = tree.xpath('//form[starts-with(@id, "basket-add-")]')[0]
+    item_id = int(form.get("id").removeprefix("basket-add-"))
+    menu = tree.get_element_by_id(f"add{item_id}-basket_id")
+    assert matrix.SHARED_BASKET in menu.xpath("option/text()")
+    data = {i.name: i.value for i in form.xpath(".//input")}
+    assert data["csrf_token"] not in organisers
+    data[menu.name] = str(basket.id)
+    response = clients[matrix.M].client.post(form.action, data=data)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert item_id in [entry.item_id for entry in db.session.get(Basket, basket.id).entries]
+    clients[matrix.G].send("GET", "/library?q=laptops")
+    hits = regions.hits
+    clients[matrix.M].send("GET", "/library?q=laptops")
+    assert regions.hits == hits
+
+
+def test_a_member_s_kept_results_show_what_was_published_since(app, client, member, auth,
+                                                               make_user):
+    """A publish, an edit and a change of visibility are on the member's next page."""
+    from buyergroup.library import service
+
+    auth.login(member)
+    item = _item(member, "Cobalt due diligence clause")
+    client.get("/library?q=cobalt")
+    regions = app.extensions["kept_regions"]
+    hits = regions.hits
+    assert "Cobalt due diligence clause" in client.get("/library?q=cobalt").get_data(True)
+    assert regions.hits == hits + 1
+    admin = make_user("moderator@example.org", role="admin")
+    service.update_item(admin, item, title="Cobalt and mica due diligence clause")
+    db.session.commit()
+    assert "Cobalt and mica" in client.get("/library?q=cobalt").get_data(as_text=True)
+    _item(member, "Cobalt refinery audit clause", visibility="members")
+    assert "Cobalt refinery audit" in client.get("/library?q=cobalt").get_data(as_text=True)
+    auth.logout()
+    assert "Cobalt refinery audit" not in client.get("/library?q=cobalt").get_data(True)
