@@ -294,8 +294,9 @@ def make_app(database: str, search: str, pg_url: str, folder: Path):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BUYERGROUP_SEND_MAIL_ON_COMMIT": False,
-        # What a page costs to make: a visitor's kept page (core/page_cache.py) would be
-        # timed instead. bench/throughput.py measures the site as configured, cache and all.
+        # What a page costs to make: a visitor's kept page (core/page_cache.py) or a
+        # member's kept results (core/kept_regions.py) would be timed instead.
+        # bench/throughput.py measures the site as configured, caches and all.
         "PAGE_CACHE_SECONDS": 0,
     })
     with app.app_context():
@@ -364,8 +365,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.existing:
             from buyergroup import create_app
 
-            app, cleanup = create_app({"WTF_CSRF_ENABLED": False,
-                                       "RATELIMIT_ENABLED": False}), None
+            # What a page costs to make, as make_app's: no kept page or region.
+            app, cleanup = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                                       "PAGE_CACHE_SECONDS": 0}), None
         else:
             app, cleanup = make_app(args.database, args.search, args.pg_url, Path(tmp))
         try:

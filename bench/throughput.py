@@ -43,7 +43,9 @@ def serve(target: str, port: int, workers: int, pythonpath: str = str(ROOT)
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b",
          f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": pythonpath},
+        # In the checkout served: gunicorn puts its working directory first on sys.path,
+        # before PYTHONPATH (run from this one, --site-path served this checkout's code).
+        cwd=pythonpath, env={**os.environ, "PYTHONPATH": pythonpath},
         start_new_session=True)
     for _ in range(200):
         try:
