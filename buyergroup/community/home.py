@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select, true
-from sqlalchemy.orm import contains_eager
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin, is_site_organiser
@@ -53,10 +52,11 @@ class PersonalHome:
 def _next_events(user: User) -> list:
     from buyergroup.events.models import Event, EventStatus, Registration, RegistrationState
 
-    return list(db.session.scalars(
-        select(Registration)
+    # The columns the list shows, not the registrations and events as objects (about
+    # half of this statement's time went into making them).
+    return list(db.session.execute(
+        select(Event.id, Event.title, Event.starts_at, Registration.state)
         .join(Registration.event)
-        .options(contains_eager(Registration.event))
         .where(
             Registration.user_id == user.id,
             Registration.state.in_([RegistrationState.registered, RegistrationState.waiting]),

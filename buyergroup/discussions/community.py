@@ -49,17 +49,20 @@ def open_questions(user: User) -> list[dict]:
     mine = select(GroupMembership.group_id).where(
         GroupMembership.user_id == user.id, GroupMembership.state == MembershipState.active)
     answered = select(Post.id).where(Post.thread_id == Thread.id, Post.is_accepted).exists()
-    threads = db.session.scalars(
-        select(Thread).where(Thread.group_id.in_(mine), ~answered)
-        .options(joinedload(Thread.group))
+    # The columns shown, not threads and groups as objects (the member's home page).
+    threads = db.session.execute(
+        select(Thread.id, Thread.title, Thread.is_knowledge_gap,
+               WorkingGroup.slug, WorkingGroup.name)
+        .join(Thread.group)
+        .where(Thread.group_id.in_(mine), ~answered)
         .order_by(Thread.last_posted_at.desc(), Thread.id.desc()).limit(HOME_QUESTIONS)
     ).all()
     return [
         {
             "title": thread.title,
-            "url": url_for("discussions.thread", slug=thread.group.slug, thread_id=thread.id),
-            "meta": (_("%(group)s · knowledge gap", group=thread.group.name)
-                     if thread.is_knowledge_gap else thread.group.name),
+            "url": url_for("discussions.thread", slug=thread.slug, thread_id=thread.id),
+            "meta": (_("%(group)s · knowledge gap", group=thread.name)
+                     if thread.is_knowledge_gap else thread.name),
         }
         for thread in threads
     ]

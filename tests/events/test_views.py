@@ -112,6 +112,31 @@ class TestCalendarPages:
         auth.login(member)
         assert "Quiet meeting" in main_text(client.get("/events"))
 
+    def test_a_member_s_home_lists_their_next_events_and_waiting_places(
+            self, client, auth, make_event, member, make_member):
+        """The personal home's "My next events": the member's upcoming registrations, soonest
+        first, each linked, the waiting list said; not a cancelled one nor someone else's."""
+        later = make_event(title="Later workshop", starts_local=local_days_ahead(9))
+        full = make_event(title="Full workshop", capacity=1, starts_local=local_days_ahead(3))
+        left = make_event(title="Left workshop")
+        other = make_event(title="Not my workshop")
+        service.register(make_member(), full)
+        for event in (full, later, left):
+            service.register(member, event)
+        service.register(make_member(), other)
+        db.session.commit()
+        service.cancel_registration(member, left)
+        db.session.commit()
+        auth.login(member)
+        page = html(client.get("/"))
+        rows = page.xpath('//section[@aria-labelledby="events-title"]//li')
+        assert [row.xpath("string(a)") for row in rows] == ["Full workshop", "Later workshop"]
+        assert rows[0].xpath("a/@href") == [f"/events/{full.id}"]
+        assert "on the waiting list" in rows[0].text_content()
+        assert "on the waiting list" not in rows[1].text_content()
+        assert rows[1].xpath(".//time/@datetime")[0].startswith(
+            later.starts_at.isoformat(timespec="seconds")[:10])
+
     def test_the_group_page_lists_its_upcoming_events(self, client, group, make_event):
         make_event(title="Next workshop")
         text = main_text(client.get(f"/groups/{group.slug}"))
