@@ -32,7 +32,9 @@ from flask_babel import get_timezone
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
+from buyergroup.accounts.sessions import Companion, load_with_member
 from buyergroup.core.models import ContentState
+from buyergroup.database import keep_until_flush, kept_until_flush
 from buyergroup.extensions import db
 from buyergroup.i18n import current_locale_name
 
@@ -96,9 +98,24 @@ _STATE = ContentState.__table__
 _BUMP = update(_STATE).where(_STATE.c.id == 1).values(generation=_STATE.c.generation + 1)
 
 
+_GENERATION = select(ContentState.generation).where(ContentState.id == 1)
+
+
 def content_generation() -> int:
-    """The committed generation of the site's content (0 before the first write)."""
-    return db.session.scalar(select(ContentState.generation).where(ContentState.id == 1)) or 0
+    """The committed generation of the site's content (0 before the first write), asked
+    once per transaction until it writes; a member's comes with their account."""
+    return kept_until_flush(("content_generation",),
+                            lambda: db.session.scalar(_GENERATION) or 0)
+
+
+def _keep_loaded_generation(user, generation) -> None:
+    keep_until_flush(("content_generation",), generation or 0)
+
+
+# A member's kept regions (core/kept_regions.py) ask for it on their pages: with the
+# account, it is no statement of its own.
+load_with_member(Companion(column=lambda user_id: _GENERATION.scalar_subquery(),
+                           receive=_keep_loaded_generation))
 
 
 def _bump(session: Session) -> None:

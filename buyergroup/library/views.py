@@ -174,7 +174,7 @@ def index():
         )
 
     # The results and filters are most of the page, and the same for every reader of one
-    # audience: kept (a member's library page at about half its time, issue 12).
+    # audience: kept (a member's kept library page costs 40 % of a made one, issue 12).
     region = kept_region("library.results", browsing.results_audience(request.args, me),
                          results)
     review_count = None

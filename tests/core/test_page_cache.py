@@ -15,6 +15,7 @@ import pytest
 from buyergroup.core.page_cache import content_generation
 from buyergroup.extensions import db, limiter
 from tests.conftest import RequestIsolatedClient, empty_all_tables, new_postgres_database
+from tests.queries import statements
 from tests.test_authorisation_matrix import clients, world  # noqa: F401 - fixtures, on this app
 
 
@@ -383,8 +384,11 @@ def test_a_member_s_kept_results_show_what_was_published_since(app, client, memb
     client.get("/library?q=cobalt")
     regions = app.extensions["kept_regions"]
     hits = regions.hits
-    assert "Cobalt due diligence clause" in client.get("/library?q=cobalt").get_data(True)
+    with statements() as sent:
+        assert "Cobalt due diligence clause" in client.get("/library?q=cobalt").get_data(True)
     assert regions.hits == hits + 1
+    # The account (the content generation with it) and the reader's baskets, nothing more.
+    assert len(sent) == 2, sent
     admin = make_user("moderator@example.org", role="admin")
     service.update_item(admin, item, title="Cobalt and mica due diligence clause")
     db.session.commit()
