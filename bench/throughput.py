@@ -3,6 +3,10 @@ same run (the machine is shared: only same-run ratios mean much).
 
     python -m bench.throughput                     # the configured site (DATABASE_URL, ...)
     python -m bench.throughput --seconds 10 --connections 16
+    INSTANCE_PATH=/tmp/demo python -m bench.throughput --site-path /tmp/base   # an A/B
+
+(``--site-path``: another checkout's code, served from its own directory; give the data
+as ``INSTANCE_PATH`` or ``DATABASE_URL``, or it is that checkout's own ``instance/``.)
 
 Starts ``gunicorn -w 2`` (sync workers) for the bare app of ``bench/pages.py`` and for
 ``buyergroup:create_app()``, signs a member in through the login form, and drives each page
