@@ -376,7 +376,8 @@ def test_a_kept_results_page_carries_each_reader_s_own_baskets_and_token(
 
 def test_a_member_s_kept_results_show_what_was_published_since(app, client, member, auth,
                                                                make_user):
-    """A publish, an edit and a change of visibility are on the member's next page."""
+    """An edit and a new members-only item are on the member's next kept search at once;
+    signed out, the same search does not show the members-only item."""
     from buyergroup.library import service
 
     auth.login(member)
