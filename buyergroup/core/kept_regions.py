@@ -24,12 +24,10 @@ import secrets
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app, g, request
-from flask_babel import get_timezone
+from flask import Flask, current_app, g
 from markupsafe import Markup
 
-from buyergroup.core.page_cache import PageCache, content_generation
-from buyergroup.i18n import current_locale_name
+from buyergroup.core.page_cache import PageCache, holds_form_token, page_key
 
 _PARTS = "kept_region_parts"  # g: the reader parts of the region being made
 
@@ -53,7 +51,7 @@ class _Kept:
         return Markup(self.marker.sub(lambda m: filled[int(m.group(1))], self.html))
 
 
-def reader_part(fill: Callable[..., Markup], *args: Hashable) -> Markup:
+def reader_part(fill: Callable[..., Markup], *args: object) -> Markup:
     """``fill(*args)`` for this reader: now, or where a kept region is made, a marker that
     becomes ``fill(*args)`` for each reader the region is served to. ``args`` are plain
     values (an id, a title), never the request's objects: they outlive it."""
@@ -73,12 +71,13 @@ def kept_region(name: str, audience: Hashable, render: Callable[[], str]) -> Mar
     cache: PageCache | None = current_app.extensions.get("kept_regions")
     if cache is None:
         return Markup(render())
-    key = (name, request.full_path, current_locale_name(), str(get_timezone()), audience,
-           content_generation())
+    key = page_key(name, audience)
     kept: _Kept | None = cache.get(key)
     if kept is None:
         kept = _made(render)
-        if _may_keep(kept):
+        # A form token made while the region was (a form built outside a reader part)
+        # would tie it to this reader's session.
+        if not holds_form_token(kept.html):
             cache.put(key, kept)
     return kept.for_this_reader()
 
@@ -86,20 +85,13 @@ def kept_region(name: str, audience: Hashable, render: Callable[[], str]) -> Mar
 def _made(render: Callable[[], str]) -> _Kept:
     if _PARTS in g:
         raise RuntimeError("kept regions do not nest")
-    g.setdefault(_PARTS, _Parts())
+    setattr(g, _PARTS, _Parts())
     try:
         html = str(render())
     finally:
         parts: _Parts = g.pop(_PARTS)
     marker = re.compile(f"\x00{parts.nonce}:(\\d+)\x00") if parts.calls else None
     return _Kept(html, marker, tuple(parts.calls))
-
-
-def _may_keep(kept: _Kept) -> bool:
-    # A form token made while the region was (a form built by mistake outside a reader
-    # part) ties it to this reader's session.
-    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-    return token is None or str(token) not in kept.html
 
 
 def init_app(app: Flask) -> None:

@@ -162,6 +162,23 @@ def _forget(session: Session, transaction) -> None:
         session.info.pop(_WRITTEN, None)
 
 
+def page_key(*parts: Hashable) -> tuple:
+    """The key of this request's kept page, or with ``parts`` of a kept region of it: the
+    address with its query, the language, the time zone and the content generation."""
+    return (request.full_path, current_locale_name(), str(get_timezone()), *parts,
+            content_generation())
+
+
+def holds_form_token(html: str | bytes) -> bool:
+    """Whether ``html`` holds this request's form token (Flask-WTF keeps it on ``g`` once
+    a form made one): what holds it belongs to this reader's session, never to be kept."""
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if token is None:
+        return False
+    token = str(token)
+    return (token.encode() if isinstance(html, bytes) else token) in html
+
+
 def _cache() -> PageCache | None:
     return current_app.extensions.get("page_cache")
 
@@ -179,8 +196,7 @@ def _serve_from_cache():
     cache = _cache()
     if cache is None or not _cacheable_request():
         return None
-    key = (request.full_path, current_locale_name(), str(get_timezone()),
-           content_generation())
+    key = page_key()
     kept = cache.get(key)
     if kept is None:
         g.setdefault(_KEY, key)  # kept after rendering, if the answer may be
@@ -209,8 +225,7 @@ def _keep(response: Response) -> Response:
     if user is not None and user.is_authenticated:
         return response
     body = response.get_data()
-    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-    if token is not None and str(token).encode() in body:
+    if holds_form_token(body):
         return response
     cache = _cache()
     if cache is not None:
