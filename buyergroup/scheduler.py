@@ -356,6 +356,21 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(number, handler)
 
 
+def _shut_down(scheduler) -> None:
+    """Stop a started scheduler without waiting for its jobs. A signal can arrive inside
+    ``start()``, once the scheduler counts as running but before its thread is started
+    (seen once in CI: SIGTERM right after "Scheduler started"); APScheduler's shutdown then
+    fails joining a thread that never ran, and the process ended with a traceback and exit
+    code 1 instead of stopping cleanly. Such a scheduler has no thread to wait for."""
+    from apscheduler.schedulers.base import BaseScheduler
+
+    thread = getattr(scheduler, "_thread", None)
+    if thread is not None and thread.ident is None:  # made, never started
+        BaseScheduler.shutdown(scheduler, wait=False)
+    else:
+        scheduler.shutdown(wait=False)
+
+
 def register_cli(app: Flask) -> None:
     import click
     from flask.cli import AppGroup
@@ -406,7 +421,7 @@ def register_cli(app: Flask) -> None:
                 click.echo("Scheduler stopped.")
             finally:
                 if scheduler.running:
-                    scheduler.shutdown(wait=False)
+                    _shut_down(scheduler)
                 lock.release()
                 pop_app_contexts_above(outer)
         if lost_lock:

@@ -172,3 +172,24 @@ def test_a_stop_inside_a_job_starting_still_ends_the_command_cleanly(app, monkey
     result = app.test_cli_runner().invoke(args=["scheduler", "run"])
     assert result.exit_code == 0 and "Scheduler stopped." in result.output
     assert _cv_app.get(None) is before  # the job's context is gone, the caller's is current
+
+
+def test_a_scheduler_stopped_inside_its_start_shuts_down_cleanly(monkeypatch):
+    """SIGTERM can arrive inside ``start()``, once the scheduler counts as running and
+    before its thread is started (seen once in CI): stopping it then must not fail on the
+    thread that never ran (the command ended with a traceback and exit code 1)."""
+    import apscheduler.schedulers.background as background
+
+    from buyergroup.scheduler import _shut_down
+
+    class SignalledBeforeItRuns(background.Thread):
+        def start(self):
+            raise SystemExit(0)
+
+    monkeypatch.setattr(background, "Thread", SignalledBeforeItRuns)
+    scheduler = background.BackgroundScheduler()
+    with pytest.raises(SystemExit):
+        scheduler.start()
+    assert scheduler.running
+    _shut_down(scheduler)
+    assert not scheduler.running
