@@ -438,10 +438,9 @@ def entries(rows: list[Notification], user: User, *, cache: dict | None = None) 
 _NOTIFICATION_LISTS: dict[tuple, object] = {}
 
 
-def notifications_query(user: User, *, unread_only: bool = False):
-    """The notifications ``user`` may see, newest first: a statement to extend (a limit, a
-    kind) and run, with the member's id bound."""
-    key = (user.role, targets.generation(), unread_only)
+def _notification_list(user: User, unread_only: bool = False, kind: Kind | None = None,
+                       limit: int | None = None):
+    key = (user.role, targets.generation(), unread_only, kind, limit)
     statement = _NOTIFICATION_LISTS.get(key)
     if statement is None:
         viewer_id = bindparam("viewer_id", type_=Notification.user_id.type)
@@ -452,8 +451,26 @@ def notifications_query(user: User, *, unread_only: bool = False):
         )
         if unread_only:
             statement = statement.where(Notification.read_at.is_(None))
+        if kind is not None:
+            statement = statement.where(Notification.kind == kind)
+        if limit is not None:
+            statement = statement.limit(limit)
         _NOTIFICATION_LISTS[key] = statement
-    return statement.params(viewer_id=user.id)
+    return statement
+
+
+def notifications_query(user: User, *, unread_only: bool = False):
+    """The notifications ``user`` may see, newest first: a statement to extend (a limit, a
+    kind) and run, with the member's id bound."""
+    return _notification_list(user, unread_only).params(viewer_id=user.id)
+
+
+def latest_notifications(user: User, kind: Kind, limit: int) -> list[Notification]:
+    """The newest ``limit`` notifications of one kind that ``user`` may see (the home
+    page's list): the kept statement run with the member's id, not a copy bound to it
+    (copying it was a third of the list's time)."""
+    return list(db.session.scalars(_notification_list(user, kind=kind, limit=limit),
+                                   {"viewer_id": user.id}))
 
 
 def get_notification(user: User, notification_id: int) -> Notification:

@@ -8,10 +8,12 @@ community package never imports the discussions.
 
 from __future__ import annotations
 
+import functools
+
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import cast, select
+from sqlalchemy import bindparam, cast, select
 from sqlalchemy.orm import joinedload
 
 from buyergroup.accounts.models import User
@@ -44,19 +46,26 @@ def _visible_thread_keys(user: User, viewer_id):
     return select(cast(Thread.id, KEY_TYPE)).where(Thread.group_id.in_(groups))
 
 
-def open_questions(user: User) -> list[dict]:
-    """Unanswered threads of the groups ``user`` is an active member of, newest first."""
+@functools.cache
+def _open_questions_statement():
+    """Built once and run with the member's id (building it was most of its time)."""
     mine = select(GroupMembership.group_id).where(
-        GroupMembership.user_id == user.id, GroupMembership.state == MembershipState.active)
+        GroupMembership.user_id == bindparam("member_id", type_=GroupMembership.user_id.type),
+        GroupMembership.state == MembershipState.active)
     answered = select(Post.id).where(Post.thread_id == Thread.id, Post.is_accepted).exists()
     # The columns shown, not threads and groups as objects (the member's home page).
-    threads = db.session.execute(
+    return (
         select(Thread.id, Thread.title, Thread.is_knowledge_gap,
                WorkingGroup.slug, WorkingGroup.name)
         .join(Thread.group)
         .where(Thread.group_id.in_(mine), ~answered)
         .order_by(Thread.last_posted_at.desc(), Thread.id.desc()).limit(HOME_QUESTIONS)
-    ).all()
+    )
+
+
+def open_questions(user: User) -> list[dict]:
+    """Unanswered threads of the groups ``user`` is an active member of, newest first."""
+    threads = db.session.execute(_open_questions_statement(), {"member_id": user.id}).all()
     return [
         {
             "title": thread.title,

@@ -137,6 +137,35 @@ class TestCalendarPages:
         assert rows[1].xpath(".//time/@datetime")[0].startswith(
             later.starts_at.isoformat(timespec="seconds")[:10])
 
+    def test_each_member_s_home_lists_their_own_events_and_drafts(
+            self, client, auth, make_event, member, make_member):
+        """Two members one after the other in the same process: the home page's lists are
+        made from statements built once, and each must be run for its own reader."""
+        from buyergroup.library import service as library
+        from buyergroup.library.models import Visibility
+
+        other = make_member(name="Otto Other")
+        for reader, title in ((member, "Mine"), (other, "Theirs")):
+            service.register(reader, make_event(title=f"{title} workshop"))
+            library.create_item(None, created_by=reader, authors=[reader], kind="clause",
+                                title=f"{title} unfinished clause", language="en",
+                                body="Draft text.", visibility=Visibility.members)
+        db.session.commit()
+
+        def home_lists(reader):
+            auth.login(reader)
+            page = html(client.get("/"))
+            client.post("/logout")
+            return [" ".join(page.xpath(f'string(//section[@aria-labelledby="{section}"])')
+                             .split()) for section in ("events-title", "drafts-title")]
+
+        mine_events, mine_drafts = home_lists(member)
+        assert "Mine workshop" in mine_events and "Theirs workshop" not in mine_events
+        assert "Mine unfinished clause" in mine_drafts and "Theirs" not in mine_drafts
+        theirs_events, theirs_drafts = home_lists(other)
+        assert "Theirs workshop" in theirs_events and "Mine workshop" not in theirs_events
+        assert "Theirs unfinished clause" in theirs_drafts and "Mine" not in theirs_drafts
+
     def test_the_group_page_lists_its_upcoming_events(self, client, group, make_event):
         make_event(title="Next workshop")
         text = main_text(client.get(f"/groups/{group.slug}"))
