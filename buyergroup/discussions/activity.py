@@ -10,6 +10,7 @@ import events or discussions (which sit above them).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from datetime import datetime
 from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import literal, or_, select, union_all
+from sqlalchemy import bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from buyergroup.accounts.permissions import is_signed_in
@@ -65,19 +66,24 @@ def _linking(item, user) -> tuple[list[Discussed], list[Thread]]:
     return kept_until_flush(("linking_item", item.id, viewer), lambda: _load_linking(item, user))
 
 
-def _load_linking(item, user) -> tuple[list[Discussed], list[Thread]]:
+@functools.cache
+def _linking_statement():
+    """The events and threads that link one item (``item_id``; ``link``: its path), built
+    once and run with the item's values: building it was two thirds of its time."""
+    item_id = bindparam("item_id", type_=Thread.addressed_by_id.type)
+    link = bindparam("link", type_=EventMaterial.note.type)
     on_agenda = (
         select(AgendaItem.event_id)
         .join(agenda_library_items, agenda_library_items.c.agenda_item_id == AgendaItem.id)
-        .where(agenda_library_items.c.library_item_id == item.id)
+        .where(agenda_library_items.c.library_item_id == item_id)
     )
-    link = f"/library/{item.id}"  # narrowed to whole links below: not "/library/123"
+    # Narrowed to whole links when read (_minutes_link): not "/library/123".
     in_minutes = select(EventMaterial.event_id).where(
         EventMaterial.is_minutes, EventMaterial.note.contains(link))
     latest_threads = (
         select(Thread.id)
         .join(thread_library_items, thread_library_items.c.thread_id == Thread.id)
-        .where(or_(thread_library_items.c.item_id == item.id, Thread.addressed_by_id == item.id))
+        .where(or_(thread_library_items.c.item_id == item_id, Thread.addressed_by_id == item_id))
         .order_by(Thread.last_posted_at.desc())
         .limit(MAX_LINKED * 3)
         .subquery()
@@ -90,7 +96,7 @@ def _load_linking(item, user) -> tuple[list[Discussed], list[Thread]]:
         .where(Event.id.in_(on_agenda) | Event.id.in_(in_minutes)),
         select(literal("thread"), latest_threads.c.id),
     ).subquery()
-    rows = db.session.execute(
+    return (
         select(Event, _MINUTES, Event.id.in_(on_agenda).label("on_agenda"), Thread)
         .select_from(linked)
         .outerjoin(Event, (linked.c.kind == "event") & (Event.id == linked.c.id))
@@ -100,6 +106,11 @@ def _load_linking(item, user) -> tuple[list[Discussed], list[Thread]]:
         .options(joinedload(Event.group), joinedload(Thread.group))  # one each: joined
         .order_by(Event.starts_at.desc(), Thread.last_posted_at.desc())
     )
+
+
+def _load_linking(item, user) -> tuple[list[Discussed], list[Thread]]:
+    rows = db.session.execute(_linking_statement(),
+                              {"item_id": item.id, "link": f"/library/{item.id}"})
     found: dict[int, Discussed] = {}
     threads: dict[int, Thread] = {}
     pattern = _minutes_link(item.id)

@@ -8,12 +8,13 @@ generation current again) clears the flag.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date
 
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from buyergroup.accounts.models import User
@@ -211,21 +212,29 @@ def cited_generations_of(items) -> dict[int, list[tuple[LabelGeneration, bool]]]
     ids = {item.id for item in items}
     if not ids:
         return {}
+    rows = db.session.execute(_cited_statement(), {"item_ids": sorted(ids)}).unique()
+    cited: dict[int, list[tuple[LabelGeneration, bool]]] = defaultdict(list)
+    for item_id, generation, stale in rows:
+        cited[item_id].append((generation, bool(stale)))
+    return cited
+
+
+@functools.cache
+def _cited_statement():
+    """Built once and run with the items' ids (on every item page: building it was most
+    of its time)."""
     flagged = (StaleLabelFlag.item_id == LabelCitation.item_id) & (
         StaleLabelFlag.generation_id == LabelCitation.generation_id)
-    rows = db.session.execute(
+    return (
         select(LabelCitation.item_id, LabelGeneration, StaleLabelFlag.item_id.is_not(None))
-        .join(LabelCitation).where(LabelCitation.item_id.in_(ids))
+        .join(LabelCitation)
+        .where(LabelCitation.item_id.in_(bindparam("item_ids", expanding=True)))
         .outerjoin(StaleLabelFlag, flagged)
         # Each with its label and the label's generations (a notice names the current
         # one: one statement per label before, on the item page): a few rows each.
         .options(joinedload(LabelGeneration.label).joinedload(Label.generations))
         .order_by(LabelGeneration.label_id, LabelGeneration.published_on)
-    ).unique()
-    cited: dict[int, list[tuple[LabelGeneration, bool]]] = defaultdict(list)
-    for item_id, generation, stale in rows:
-        cited[item_id].append((generation, bool(stale)))
-    return cited
+    )
 
 
 def citations_of(item: LibraryItem) -> list[LabelGeneration]:

@@ -9,6 +9,7 @@ callers (the seed loader).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -196,13 +197,21 @@ def all_versions(item: LibraryItem) -> list[ItemVersion]:
     The editor is joined (one each) without their languages and expertise, which the
     history does not show: a selectin load took three statements more once the editors
     were members not yet loaded by the request."""
-    return list(db.session.scalars(
+    return list(db.session.scalars(_versions_statement(), {"item_id": item.id}))
+
+
+# The item page's statements are built once, at first use (the mappers must be complete),
+# and run with the item's id as a parameter: building one was one to two thirds of its
+# time, on every item page (issue 12).
+@functools.cache
+def _versions_statement():
+    return (
         select(ItemVersion)
         .options(joinedload(ItemVersion.editor).lazyload(User.language_links),
                  joinedload(ItemVersion.editor).lazyload(User.expertise_links))
-        .where(ItemVersion.item_id == item.id)
+        .where(ItemVersion.item_id == bindparam("item_id", type_=ItemVersion.item_id.type))
         .order_by(ItemVersion.number.desc())
-    ))
+    )
 
 
 def visible_versions(item: LibraryItem, user: User | None,
@@ -918,6 +927,27 @@ def load_with_item(companion: ItemCompanion) -> None:
     _item_companions.append(companion)
 
 
+@functools.cache
+def _item_page_statement(companions: int):
+    """``item_page``'s statement, built once (again if a companion was added since: their
+    number is the key) and run with the item's and the reader's ids."""
+    item_id_param = bindparam("item_id", type_=LibraryItem.id.type)
+    reader_id_param = bindparam("reader_id", type_=User.id.type)
+    its_translations = LibraryItem.translation_key == (
+        select(LibraryItem.translation_key).where(LibraryItem.id == item_id_param)
+        .scalar_subquery())
+    is_related = _is_related(item_id_param)
+    return (
+        select(LibraryItem, is_related.label("is_related"),
+               *(companion.column(item_id_param, reader_id_param)
+                 for companion in _item_companions[:companions]))
+        .options(*_NEIGHBOUR_LOADS, joinedload(LibraryItem.group),
+                 joinedload(LibraryItem.attachments).defer(Attachment.extracted_text))
+        .where((LibraryItem.id == item_id_param) | its_translations | is_related)
+        .order_by(LibraryItem.title)  # the neighbours' order (``neighbours``)
+    )
+
+
 def item_page(item_id: int, user: User | None) -> tuple[LibraryItem, Neighbours]:
     """The item page's loader: ``get_item``'s item (404 unless ``user`` may see it) with its
     files, its ``neighbours`` and the ``ItemCompanion`` columns, in one statement.
@@ -927,21 +957,8 @@ def item_page(item_id: int, user: User | None) -> tuple[LibraryItem, Neighbours]
     every row): the page only says whether there is any (``Attachment.has_text``).
     """
     reader_id = user.id if is_signed_in(user) else None
-    item_id_param = bindparam("item_id", item_id, type_=LibraryItem.id.type)
-    reader_id_param = bindparam("reader_id", reader_id, type_=User.id.type)
-    its_translations = LibraryItem.translation_key == (
-        select(LibraryItem.translation_key).where(LibraryItem.id == item_id_param)
-        .scalar_subquery())
-    is_related = _is_related(item_id_param)
-    rows = db.session.execute(
-        select(LibraryItem, is_related.label("is_related"),
-               *(companion.column(item_id_param, reader_id_param)
-                 for companion in _item_companions))
-        .options(*_NEIGHBOUR_LOADS, joinedload(LibraryItem.group),
-                 joinedload(LibraryItem.attachments).defer(Attachment.extracted_text))
-        .where((LibraryItem.id == item_id_param) | its_translations | is_related)
-        .order_by(LibraryItem.title)  # the neighbours' order (``neighbours``)
-    ).unique().all()
+    rows = db.session.execute(_item_page_statement(len(_item_companions)),
+                              {"item_id": item_id, "reader_id": reader_id}).unique().all()
     own = next((row for row in rows if row[0].id == item_id), None)
     if own is None or not can_see(user, own[0]):
         raise NotFound()
@@ -1009,17 +1026,20 @@ def add_comment(user: User, item: LibraryItem, body: str) -> Comment:
 def comments_of(item: LibraryItem) -> list[Comment]:
     """The item's comments, oldest first, with their authors and the authors' organisations
     (the page names both for every comment) in a constant number of queries."""
-    return list(
-        db.session.scalars(
-            select(Comment)
-            # One statement: each comment has one author, each author one organisation.
-            .options(joinedload(Comment.author).joinedload(User.organisation),
-                     # Not shown with a comment: the author's languages and expertise.
-                     joinedload(Comment.author).lazyload(User.language_links),
-                     joinedload(Comment.author).lazyload(User.expertise_links))
-            .where(Comment.item_id == item.id)
-            .order_by(Comment.created_at, Comment.id)
-        )
+    return list(db.session.scalars(_comments_statement(), {"item_id": item.id}))
+
+
+@functools.cache
+def _comments_statement():
+    return (
+        select(Comment)
+        # One statement: each comment has one author, each author one organisation.
+        .options(joinedload(Comment.author).joinedload(User.organisation),
+                 # Not shown with a comment: the author's languages and expertise.
+                 joinedload(Comment.author).lazyload(User.language_links),
+                 joinedload(Comment.author).lazyload(User.expertise_links))
+        .where(Comment.item_id == bindparam("item_id", type_=Comment.item_id.type))
+        .order_by(Comment.created_at, Comment.id)
     )
 
 
