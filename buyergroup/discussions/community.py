@@ -34,8 +34,14 @@ def _threads_by_key(keys: list[str]) -> dict[str, Thread]:
     ids = [int(key) for key in keys if key.isdigit() and len(key) < 10]
     if not ids:
         return {}
-    query = select(Thread).where(Thread.id.in_(ids)).options(joinedload(Thread.group))
-    return {str(thread.id): thread for thread in db.session.scalars(query)}
+    return {str(thread.id): thread
+            for thread in db.session.scalars(_threads_statement(), {"ids": ids})}
+
+
+@functools.cache
+def _threads_statement():
+    return (select(Thread).where(Thread.id.in_(bindparam("ids", expanding=True)))
+            .options(joinedload(Thread.group)))
 
 
 def _visible_thread_keys(user: User, viewer_id):
