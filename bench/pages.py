@@ -52,7 +52,8 @@ VISITOR_PAGES = [
     "/events",
     "/groups",
 ]
-MEMBER_PAGES = ["/", "/library", "/library?q=due+diligence", "/library?q=laptop"]
+# A member reads items most (a visitor gets a kept one; a member never does).
+MEMBER_PAGES = ["/", "/library", "/library?q=due+diligence", "/library?q=laptop", "/library/1"]
 SEARCH_KINDS = ("term", "phrase", "faceted", "cross-language")
 
 
