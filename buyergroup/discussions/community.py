@@ -14,7 +14,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, cast, select
-from sqlalchemy.orm import joinedload
 
 from buyergroup.accounts.models import User
 from buyergroup.accounts.permissions import is_admin
@@ -22,7 +21,7 @@ from buyergroup.community.home import set_open_questions
 from buyergroup.community.targets import KEY_TYPE, register_target
 from buyergroup.discussions.models import Post, Thread
 from buyergroup.discussions.permissions import can_read
-from buyergroup.discussions.service import readable_groups_query
+from buyergroup.discussions.service import readable_groups_query, threads_by_id
 from buyergroup.extensions import db
 from buyergroup.network.models import GroupMembership, MembershipState, WorkingGroup
 
@@ -34,14 +33,7 @@ def _threads_by_key(keys: list[str]) -> dict[str, Thread]:
     ids = [int(key) for key in keys if key.isdigit() and len(key) < 10]
     if not ids:
         return {}
-    return {str(thread.id): thread
-            for thread in db.session.scalars(_threads_statement(), {"ids": ids})}
-
-
-@functools.cache
-def _threads_statement():
-    return (select(Thread).where(Thread.id.in_(bindparam("ids", expanding=True)))
-            .options(joinedload(Thread.group)))
+    return {str(thread_id): thread for thread_id, thread in threads_by_id(ids).items()}
 
 
 def _visible_thread_keys(user: User, viewer_id):

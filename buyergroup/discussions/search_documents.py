@@ -14,9 +14,8 @@ from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from buyergroup.discussions import permissions
+from buyergroup.discussions import permissions, service
 from buyergroup.discussions.models import Post, Thread
 from buyergroup.extensions import db
 from buyergroup.network.models import WorkingGroup
@@ -86,12 +85,7 @@ def present(hits: list[SearchHit], user) -> dict[str, DiscussionResult]:
     ids = [hit.item_id for hit in hits]
     if not ids:
         return {}
-    threads = {
-        t.id: t
-        for t in db.session.scalars(
-            select(Thread).options(joinedload(Thread.group)).where(Thread.id.in_(ids))
-        )
-    }
+    threads = service.threads_by_id(ids)
     results = {}
     for hit in hits:
         thread = threads.get(hit.item_id)

@@ -9,13 +9,14 @@ answer. Notifications are the community domain's business, not this one's.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from flask import g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -70,6 +71,21 @@ def get_group(slug: str, user: User | None) -> WorkingGroup:
     if group is None or not permissions.can_read(user, group):
         raise NotFound()
     return group
+
+
+@functools.cache
+def _threads_statement():
+    return (select(Thread).where(Thread.id.in_(bindparam("ids", expanding=True)))
+            .options(joinedload(Thread.group)))
+
+
+def threads_by_id(ids: list[int]) -> dict[int, Thread]:
+    """Threads with their groups, by id, in one statement made once (a notification list and
+    a search's results load them on every page)."""
+    if not ids:
+        return {}
+    return {thread.id: thread
+            for thread in db.session.scalars(_threads_statement(), {"ids": list(ids)})}
 
 
 def get_thread(thread_id: int, user: User | None, *, slug: str | None = None) -> Thread:

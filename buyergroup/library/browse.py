@@ -407,16 +407,18 @@ def _facet_label(facet: str, code: str) -> str:
     return code
 
 
+#: The organisation facet's names: the columns it shows, by a statement made once.
+_ORGANISATION_NAMES = select(Organisation.id, Organisation.name, Organisation.is_public).where(
+    Organisation.id.in_(bindparam("ids", expanding=True)))
+
+
 def _facets(results: SearchResults, query: SearchQuery, signed_in: bool) -> list[Facet]:
     org_codes = {code for code, _ in results.facets.get("organisation", [])}
     org_codes |= set(query.filters.get("organisation", []))
+    ids = [int(c) for c in org_codes if c.isdigit() and len(c) < 10]
     organisations = {
         str(o.id): o.name
-        for o in db.session.scalars(
-            select(Organisation).where(
-                Organisation.id.in_([int(c) for c in org_codes if c.isdigit()])
-            )
-        )
+        for o in (db.session.execute(_ORGANISATION_NAMES, {"ids": ids}) if ids else ())
         # Hidden organisations are not named to visitors (as on the organisations page).
         if o.is_public or signed_in
     }

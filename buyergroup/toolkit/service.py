@@ -7,12 +7,13 @@ see is "no such item" here as everywhere.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, or_, select
+from sqlalchemy import bindparam, func, inspect, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -164,26 +165,35 @@ def get_basket(basket_id: int | str, user: User | None, *, edit: bool = False,
     return basket
 
 
+@functools.cache
+def _baskets_statement(with_entries: bool):
+    """A member's baskets: their own, their organisation's (none without one: NULL matches
+    nothing) and their groups'. Built once and run with the member's values (every library
+    page of a member asks it for the basket menus; building it was most of its time)."""
+    query = select(Basket).where(or_(
+        Basket.owner_id == bindparam("member_id", type_=Basket.owner_id.type),
+        (Basket.share == BasketShare.organisation)
+        & (Basket.organisation_id == bindparam("organisation_id",
+                                               type_=Basket.organisation_id.type)),
+        (Basket.share == BasketShare.group)
+        & Basket.group_id.in_(bindparam("group_ids", expanding=True)),
+    )).order_by(func.lower(Basket.name), Basket.id)
+    if with_entries:
+        # In the same statement (joined: a selectin load was a second one): pages ask which
+        # baskets hold an item, or count them.
+        query = query.options(joinedload(Basket.entries))
+    return query
+
+
 def baskets_for(user: User | None, *, with_entries: bool = True) -> list[Basket]:
     """The user's own baskets, then those shared with them, by name; ``with_entries=False``
     for a menu of them (their entries are then loaded only if asked for)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    group_ids = library_permissions.active_group_ids(user)
-    conditions = [Basket.owner_id == user.id]
-    if user.organisation_id is not None:
-        conditions.append(
-            (Basket.share == BasketShare.organisation)
-            & (Basket.organisation_id == user.organisation_id)
-        )
-    if group_ids:
-        conditions.append((Basket.share == BasketShare.group) & Basket.group_id.in_(group_ids))
-    query = select(Basket).where(or_(*conditions)).order_by(func.lower(Basket.name), Basket.id)
-    if with_entries:
-        # In the same statement (joined: a selectin load was a second one): pages ask which
-        # baskets hold an item, or count them.
-        query = query.options(joinedload(Basket.entries))
-    baskets = db.session.scalars(query).unique().all()
+    query = _baskets_statement(with_entries)
+    parameters = {"member_id": user.id, "organisation_id": user.organisation_id,
+                  "group_ids": sorted(library_permissions.active_group_ids(user))}
+    baskets = db.session.scalars(query, parameters).unique().all()
     return sorted(baskets, key=lambda b: (b.owner_id != user.id, b.name.lower()))
 
 
