@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from buyergroup.accounts.models import User
@@ -149,16 +149,23 @@ def own_registration_and_counts(event: Event,
     return registration, states[RegistrationState.registered], states[RegistrationState.waiting]
 
 
+# The event lists' statements, made once and run with their ids (each list page asks both).
+_COUNTS_FOR = (
+    select(Registration.event_id, Registration.state, func.count())
+    .where(Registration.event_id.in_(bindparam("event_ids", expanding=True)))
+    .group_by(Registration.event_id, Registration.state)
+)
+_REGISTRATIONS_OF = select(Registration).where(
+    Registration.user_id == bindparam("member_id", type_=Registration.user_id.type),
+    Registration.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
 def counts_for(events: list[Event]) -> dict[int, tuple[int, int]]:
     """(registered, waiting) per event id, in one query."""
     if not events:
         return {}
     result = {e.id: (0, 0) for e in events}
-    rows = db.session.execute(
-        select(Registration.event_id, Registration.state, func.count())
-        .where(Registration.event_id.in_(list(result)))
-        .group_by(Registration.event_id, Registration.state)
-    )
+    rows = db.session.execute(_COUNTS_FOR, {"event_ids": list(result)})
     for event_id, state, number in rows:
         registered, waiting = result[event_id]
         if state is RegistrationState.registered:
@@ -218,10 +225,8 @@ def registrations_of(user: User | None, events) -> dict[int, Registration]:
         return {}
     return {
         registration.event_id: registration
-        for registration in db.session.scalars(
-            select(Registration).where(Registration.user_id == user.id,
-                                       Registration.event_id.in_(ids))
-        )
+        for registration in db.session.scalars(_REGISTRATIONS_OF,
+                                               {"member_id": user.id, "event_ids": ids})
     }
 
 
