@@ -284,6 +284,16 @@ class TestItemPage:
         for words in [*expected, "Main text.", "Servers and data centres", "Due diligence"]:
             assert words in text, words
 
+    def test_every_tag_of_the_item_is_shown(self, client, make_item):
+        """The page's loader brings each item's tags as one text beside it (not a row per
+        tag): every one of them comes back, whatever its facet."""
+        item = make_item(product_groups=["servers", "laptops", "screens"],
+                         themes=["due-diligence", "circularity"], countries=["NL", "BE"])
+        text = main_text(client.get(f"/library/{item.id}"))
+        for label in ("Servers and data centres", "Laptops", "Screens", "Due diligence",
+                      "Circularity", "Netherlands", "Belgium"):
+            assert label in text, label
+
     def test_criteria_and_clauses_have_a_copy_button_for_their_text(self, client, make_item):
         clause = make_item(kind="clause", body="The contractor discloses **all** sites.")
         doc = html(client.get(f"/library/{clause.id}"))
