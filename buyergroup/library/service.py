@@ -1071,11 +1071,9 @@ def comments_of(item: LibraryItem) -> list[Comment]:
 def _comments_statement():
     return (
         select(Comment)
-        # One statement: each comment has one author, each author one organisation.
-        .options(joinedload(Comment.author).joinedload(User.organisation),
-                 # Not shown with a comment: the author's languages and expertise.
-                 joinedload(Comment.author).lazyload(User.language_links),
-                 joinedload(Comment.author).lazyload(User.expertise_links))
+        # One statement: each comment has one author, each author one organisation (and
+        # not their languages and expertise, which a comment does not show).
+        .options(with_listed_accounts(joinedload(Comment.author)))
         .where(Comment.item_id == bindparam("item_id", type_=Comment.item_id.type))
         .order_by(Comment.created_at, Comment.id)
     )
