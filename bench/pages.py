@@ -10,8 +10,10 @@ the median and p95 latency and the SQL statements of one fetch are printed (and 
 JSON with ``--json``). The load average is printed with the figures. Not a test.
 
 ``--kinds N`` also times N different member searches of each kind (term, phrase, faceted,
-cross-language): each page once ("first": nothing cached for that query) and then again
-("again": from the result cache). On a database loaded with ``flask bench load``:
+cross-language): each page once ("first": nothing cached for that query or its words) and
+then again ("again": from the result cache), and N faceted searches whose words were just
+asked without the filters ("refined": a member ticking a filter). On a database loaded
+with ``flask bench load``:
 
     INSTANCE_PATH=... DATABASE_URL=... python bench/pages.py --existing --kinds 20
     ... python bench/pages.py --existing --only-kinds --kinds 20 --searches-only 2
@@ -79,6 +81,17 @@ def search_urls(per_kind: int, seed: int) -> dict[str, list[str]]:
                 params.append(("country", rng.choice(list(COUNTRIES))))
         urls[query.kind].append("/library?" + urlencode(params))
     return urls
+
+
+def forget_scores(app) -> None:
+    """Drop the scores the search backend keeps of recent words (Whoosh's), so that a
+    first search is timed as one whose words nobody asked for."""
+    from buyergroup.search.service import get_backend
+
+    with app.app_context():
+        forget = getattr(get_backend(), "forget_scores", None)
+        if forget is not None:
+            forget()
 
 
 def clocked(call) -> tuple[object, float, float]:
@@ -188,13 +201,27 @@ def estimate_errors(app, urls: dict[str, list[str]]) -> dict:
             "facet_value_of_itself": summary(values), "facet_value_of_total": summary(shares)}
 
 
-def timed_kinds(client, urls: dict[str, list[str]], repeat: int) -> dict:
-    """Per kind: each URL once ("first": nothing cached for this query), then ``repeat``
-    times more ("again": the median of those); median and p95 over the URLs."""
+def refined_urls(faceted: list[str]) -> list[tuple[str, str]]:
+    """(the words alone, the words with the filters): a member ticks a filter on a search
+    just made."""
+    return [(url.split("&", 1)[0], url) for url in faceted]
+
+
+def timed_kinds(client, urls: dict[str, list[str | tuple[str, str]]], repeat: int,
+                forget=None) -> dict:
+    """Per kind: each URL once ("first": nothing cached for this query; ``forget()``, if
+    given, drops the scores a backend keeps of recent words), then ``repeat`` times more
+    ("again": the median of those); median and p95 over the URLs. A (before, url) pair
+    asks ``before`` first, untimed, and times ``url`` with what it left kept."""
     out = {}
     for kind, kind_urls in urls.items():
         first, again, first_cpu, again_cpu = [], [], [], []
         for url in kind_urls:
+            if forget is not None:
+                forget()
+            if isinstance(url, tuple):
+                before, url = url
+                assert client.get(before).status_code == 200, before
             response, wall, cpu = clocked(lambda url=url: client.get(url))
             assert response.status_code == 200, (url, response.status_code)
             first.append(wall)
@@ -397,7 +424,11 @@ def main(argv: list[str] | None = None) -> None:
                 if args.searches_only:
                     results["member_searches"] = timed_searches(app, urls, args.searches_only)
                 else:
-                    results["member_kinds"] = timed_kinds(member, urls, args.kinds_repeat)
+                    # "refined": other faceted searches, their words asked just before.
+                    urls["refined"] = refined_urls(
+                        search_urls(args.kinds, args.kinds_seed + 1)["faceted"])
+                    results["member_kinds"] = timed_kinds(
+                        member, urls, args.kinds_repeat, forget=lambda: forget_scores(app))
             with app.app_context():
                 db.engine.dispose()
         finally:

@@ -163,3 +163,41 @@ def test_filter_sets_are_kept_per_value_and_follow_the_index(backend):
     assert found(user=7, country=["fr"]) == {3}
     backend.upsert([doc(2, ["laptops"], ["nl"])])  # now a laptop
     assert found(product_group=["laptops"], country=["nl"]) == {1, 2}
+
+
+def test_a_refined_search_reuses_the_scores_and_still_shows_what_its_reader_may_see(backend):
+    # A filter ticked, another order, a wider audience: the same words are not scored
+    # again, but the results are those of a fresh search, and a phrase scored for a
+    # visitor is not reused for a member who may see more (its positions were read only
+    # for what the visitor may see).
+    def doc(n, text, audiences=("public",), groups=("laptops",)):
+        return SearchDocument(ref=f"w:{n}", item_id=n, language="en", title=text,
+                              audiences=list(audiences), facets={"product_group": list(groups)})
+
+    backend.upsert([doc(1, "forced labour audit"),
+                    doc(2, "forced labour policy", groups=["servers"]),
+                    doc(3, "forced labour minutes", audiences=["members"]),
+                    doc(4, "labour forced")])
+
+    def found(text, members=False, **filters):
+        audiences = ["public", "members"] if members else ["public"]
+        query = SearchQuery(text=text, filters=filters, audiences=audiences, per_page=50)
+        results = backend.search(query, {})
+        return [hit.item_id for hit in results.hits], results.total
+
+    def fresh(text, members=False, **filters):
+        backend.forget_scores()
+        backend.results.clear()
+        return found(text, members, **filters)
+
+    for text in ("forced labour", '"forced labour"'):
+        plain = found(text)
+        assert plain == fresh(text)
+        assert found(text, product_group=["servers"]) == fresh(text, product_group=["servers"])
+        found(text)  # the visitor's scores kept again
+        assert found(text, members=True) == fresh(text, members=True)
+        assert 3 in found(text, members=True)[0]
+    assert found('"forced labour"') == ([1, 2], 2)  # "labour forced" is not the phrase
+    assert found('"forced labour"', members=True)[1] == 3
+    backend.upsert([doc(5, "forced labour remedy")])  # a write: nothing kept is reused
+    assert found('"forced labour"')[1] == 3

@@ -47,7 +47,7 @@ from buyergroup.search.types import (
 from buyergroup.search.whoosh import facets as facet_counts
 from buyergroup.search.whoosh import groups as version_groups
 from buyergroup.search.whoosh import suggestions
-from buyergroup.search.whoosh.evaluation import Evaluation, supported
+from buyergroup.search.whoosh.evaluation import Evaluation, ScoreCache, supported
 from buyergroup.search.whoosh.query import (
     LengthCachingBM25F,
     QueryCompiler,
@@ -68,6 +68,9 @@ DELETE_GRACE_SECONDS = 60.0
 # up to one int per document in the index (about 8 MB at 100,000 documents: the audiences'
 # sets are that large, a filter value's mostly far smaller).
 ALLOWED_SETS = 64
+# Scores kept by ``evaluation.ScoreCache`` (about 20 MB): some thirty common words' at
+# 10,000 items.
+SCORES_KEPT = 200_000
 
 
 class _DeferredDeletes(FileStorage):
@@ -140,6 +143,9 @@ class WhooshBackend:
         self.sample_size = max(int(sample_size), 1)
         # Recent results per commit of the index, shared by this process's threads.
         self.results = common.ResultCache(result_cache_size)
+        # Recent queries' scores, for the same words with other filters, order or page
+        # (off with the result cache: a benchmark then times every query whole).
+        self._scores = ScoreCache(SCORES_KEPT if result_cache_size else 0)
         self.writer_timeout = writer_timeout
         self.phrase_time_limit = phrase_time_limit
         self.reindex_procs = max(int(reindex_procs), 1)
@@ -468,6 +474,11 @@ class WhooshBackend:
                 self._allowed.popitem(last=False)
         return found
 
+    def forget_scores(self) -> None:
+        """Drop the kept scores (``evaluation.ScoreCache``): the next search of any words
+        scores them again, as a benchmark's "first time" must."""
+        self._scores.clear()
+
     def search(self, query: SearchQuery, expansions: dict[str, list[str]]) -> SearchResults:
         typed = syntax.parse(query.text)
         tree, applied = syntax.expand(typed, expansions)
@@ -558,9 +569,16 @@ class WhooshBackend:
         if one matched, else the best: as ``groups.representatives`` and ``groups.fold``
         over the whole ordered list, in one pass over the matched versions instead of
         sorting them all (thousands at 100,000 items)."""
-        deadline = None if time_limit is None else time.monotonic() + time_limit
-        evaluation = Evaluation(searcher, self._weighting, deadline, allowed)
-        scores = evaluation.evaluate(compiled)
+        key = (self._local.generation, searcher.ixreader.generation(), compiled)
+        partial = False
+        scores = self._scores.get(key, allowed)
+        if scores is None:
+            deadline = None if time_limit is None else time.monotonic() + time_limit
+            evaluation = Evaluation(searcher, self._weighting, deadline, allowed)
+            scores = evaluation.evaluate(compiled)
+            partial = evaluation.partial
+            if not partial:
+                self._scores.put(key, scores, allowed if has_phrase(compiled) else None)
         matched = scores.keys() & allowed
         sample = None
         # Only for relevance: "newest first" must show the newest of all the matches, not
@@ -612,7 +630,7 @@ class WhooshBackend:
         else:
             first = heapq.nsmallest(wanted, places, key=positions.__getitem__)
         ordered = [(scores[d], stand_in.get(d, d)) for d in first]
-        return ordered, matched, evaluation.partial, sample
+        return ordered, matched, partial, sample
 
     def _search_on(self, searcher, query: SearchQuery, tree: syntax.Node | None, *,
                    spelling: _Spelling | None) -> SearchResults:

@@ -22,7 +22,10 @@ that never holds a deleted one.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from itertools import accumulate
 from pickle import loads
 
@@ -35,6 +38,62 @@ from whoosh.scoring import bm25
 
 # How often (in postings read through Whoosh's matchers) the clock is looked at.
 CLOCK_EVERY = 128
+
+
+class ScoreCache:
+    """The scores of recent queries, per commit of the index (the key holds it).
+
+    A procurer refines a search: ticks a filter, then another, sorts by newest, turns to the
+    next page. Each is a new page of results, but the words are the same, and scoring them
+    was half of such a search (issue 12). The scores do not depend on the filters or the
+    audience (the caller keeps only the allowed documents), except a phrase's, whose
+    positions are read only for the documents allowed when it was scored: those are reused
+    only for a subset of them (a filter added, not removed).
+
+    Bounded by the number of scores kept (about 100 bytes each); a query matching more than
+    a quarter of that is not kept. Scores cut short by the time limit are never kept.
+    ``max_scores`` 0 keeps nothing."""
+
+    def __init__(self, max_scores: int = 200_000):
+        self.max_scores = max(int(max_scores), 0)
+        self._entries: OrderedDict[Hashable, tuple[dict[int, float], frozenset[int] | None]] \
+            = OrderedDict()
+        self._kept = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, allowed: frozenset[int]) -> dict[int, float] | None:
+        """The kept scores of ``key``, if they hold every match among ``allowed``.
+        Callers only read them."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            scores, scored_within = entry
+            self._entries.move_to_end(key)
+        if scored_within is not None and not allowed <= scored_within:
+            return None
+        return scores
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._kept = 0
+
+    def put(self, key: Hashable, scores: dict[int, float],
+            scored_within: frozenset[int] | None) -> None:
+        """``scored_within``: the allowed set a phrase was scored within (None: the scores
+        hold every match in the index)."""
+        if len(scores) > self.max_scores // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._kept -= len(old[0])
+            self._entries[key] = (scores, scored_within)
+            self._kept += len(scores)
+            while self._kept > self.max_scores:
+                _, (dropped, _) = self._entries.popitem(last=False)
+                self._kept -= len(dropped)
 
 
 def supported(query) -> bool:
