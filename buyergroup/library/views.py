@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -27,7 +27,7 @@ from buyergroup.boundary import service_errors
 from buyergroup.core.kept_regions import kept_region
 from buyergroup.errors import NotAllowed, NotFound
 from buyergroup.extensions import db
-from buyergroup.i18n import current_locale_name, select_locale
+from buyergroup.i18n import current_locale_name, format_number, select_locale
 from buyergroup.library import browse as browsing
 from buyergroup.library import extraction, permissions, service, uploads
 from buyergroup.library import fields as library_fields
@@ -102,6 +102,22 @@ def result_meta(item: LibraryItem) -> Markup:
     return line
 
 
+def facet_checkboxes(name: str, options: list[browsing.FacetOption], prefix: str = "") -> Markup:
+    """A facet's options as the list items of library/_results.html: a checkbox, its label
+    and its count. A results page has about 110 of them; written out by the template they
+    were half of its work (issue 12)."""
+    field = escape(name)
+    items = []
+    for index, option in enumerate(options, 1):
+        box = f"f-{field}-{prefix}{index}"
+        checked = " checked" if option.selected else ""
+        items.append(
+            f'<li><input type="checkbox" name="{field}" value="{escape(option.code)}" '
+            f'id="{box}"{checked}> <label for="{box}">{escape(option.label)} '
+            f'<span class="count">({format_number(option.count)})</span></label></li>')
+    return Markup("\n".join(items))
+
+
 def markdown_under_heading(text: str | None) -> Markup:
     """Sanitised Markdown whose headings sit one level below the section's own <h2>."""
     html = str(render_markdown(text))
@@ -122,6 +138,7 @@ def _template_helpers(state) -> None:
         ),
         snapshot_label=service.snapshot_label,
         library_result_meta=result_meta,
+        library_facet_checkboxes=facet_checkboxes,
         # The item page's sections and facts and the form's fieldsets, from library.fields.
         library_text_sections=library_fields.text_sections,
         library_facts=library_fields.facts,
