@@ -557,7 +557,8 @@ class WhooshBackend:
     def _scored(self, searcher, query: SearchQuery, compiled, allowed: frozenset[int],
                 versioned: dict[int, bytes], sort: str, wanted: int, time_limit: float | None
                 ) -> tuple[list[tuple[float, int]], set[int], bool, tuple[int, int] | None]:
-        """Every allowed match scored (``evaluation.py``), versions folded, and the first
+        """Every allowed match scored (``evaluation.py``, or the scores kept from the same
+        words' last search: ``evaluation.ScoreCache``), versions folded, and the first
         ``wanted`` results in order as (score, docnum); with the folded set of matches (for
         the total and the facets), whether the time limit cut the matching short, and,
         past the exact limit, (documents matched, of them in the sample): then the folding,
