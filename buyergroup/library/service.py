@@ -851,11 +851,11 @@ class Neighbours:
     related: list[LibraryItem]  # by title; translations of the item are not among them
 
 
-# How the item's neighbours come: each with its tags (a legal variant's countries), its
-# authors (whom ``can_see`` asks about a draft translation) and its organisation joined, a
-# few rows each.
-_NEIGHBOUR_LOADS = (joinedload(LibraryItem.tags), joinedload(LibraryItem.authors),
-                    joinedload(LibraryItem.organisation))
+# How the item's neighbours come: each with its authors (whom ``can_see`` asks about a draft
+# translation), its organisation and its tags (a legal variant's countries) joined, a few
+# rows each. (The item page's own loader brings the tags as one text: ``_tags_column``.)
+_NEIGHBOUR_PEOPLE = (joinedload(LibraryItem.authors), joinedload(LibraryItem.organisation))
+_NEIGHBOUR_LOADS = (joinedload(LibraryItem.tags), *_NEIGHBOUR_PEOPLE)
 
 
 def _is_related(item_id):
@@ -975,8 +975,7 @@ def _item_page_statement(companions: int):
         select(LibraryItem, is_related.label("is_related"), _tags_column().label("tags"),
                *(companion.column(item_id_param, reader_id_param)
                  for companion in _item_companions[:companions]))
-        .options(lazyload(LibraryItem.tags), joinedload(LibraryItem.authors),
-                 joinedload(LibraryItem.organisation), joinedload(LibraryItem.group),
+        .options(lazyload(LibraryItem.tags), *_NEIGHBOUR_PEOPLE, joinedload(LibraryItem.group),
                  joinedload(LibraryItem.attachments).defer(Attachment.extracted_text))
         .where((LibraryItem.id == item_id_param) | its_translations | is_related)
         .order_by(LibraryItem.title)  # the neighbours' order (``neighbours``)

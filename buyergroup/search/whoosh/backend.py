@@ -431,7 +431,7 @@ class WhooshBackend:
         personal = tuple(a for a in audiences if is_personal_audience(a))
         shared = tuple(a for a in audiences if not is_personal_audience(a))
         filters = common.checked_filters(query)
-        generation = (self._local.generation, searcher.ixreader.generation())
+        generation = self._generation(searcher)
         chosen = tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items()))
         allowed = seen = self._kept_set(
             (*generation, "audiences", shared),
@@ -493,13 +493,16 @@ class WhooshBackend:
             self._close_searcher()
             return self._search(query, tree, spelling, key=key, applied=applied)
 
+    def _generation(self, searcher) -> tuple:
+        """What ``searcher`` reads: the live folder and its commit. Any write (another
+        process's too) changes it, so it keys everything kept of what the index holds."""
+        return (self._local.generation, searcher.ixreader.generation())
+
     def _search(self, query: SearchQuery, tree: syntax.Node | None,
                 spelling: _Spelling | None = None, *, key: tuple | None = None,
                 applied: list[str] | None = None) -> SearchResults:
         with self._leased_searcher() as searcher:
-            # The live folder and its commit: any write (another process's too) changes it.
-            generation = (None if searcher is None
-                          else (self._local.generation, searcher.ixreader.generation()))
+            generation = None if searcher is None else self._generation(searcher)
             if key is not None and generation is not None:
                 cached = self.results.get((generation, key))
                 if cached is not None:
@@ -570,7 +573,7 @@ class WhooshBackend:
         if one matched, else the best: as ``groups.representatives`` and ``groups.fold``
         over the whole ordered list, in one pass over the matched versions instead of
         sorting them all (thousands at 100,000 items)."""
-        key = (self._local.generation, searcher.ixreader.generation(), compiled)
+        key = (*self._generation(searcher), compiled)
         partial = False
         scores = self._scores.get(key, allowed)
         if scores is None:
